@@ -1,0 +1,22 @@
+//! The JSON API: `/api/v1/...` and the Magento gateway routes at the host root.
+
+mod keys;
+mod sessions;
+mod verify;
+
+use axum::routing::{delete, get, post};
+use axum::Router;
+
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/signup", post(sessions::signup))
+        .route("/api/v1/login", post(sessions::login))
+        .route("/api/v1/logout", post(sessions::logout))
+        .route("/api/v1/keys", get(keys::list_keys).post(keys::create_key))
+        .route("/api/v1/keys/{id}", delete(keys::revoke_key))
+        .route("/api/v1/keys/verify", post(verify::verify_key))
+        .route("/gateway/apikeycheck", get(verify::gateway_apikeycheck))
+        .route("/noop", get(verify::noop))
+}

@@ -1,0 +1,94 @@
+//! Sign up, sign in, sign out.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+use web::extract::ApiJson;
+use web::{Error, Secret};
+
+use crate::auth::{self, check_same_origin};
+use crate::domain::{self, SignupInput};
+use crate::store::Account;
+use crate::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupBody {
+    email: String,
+    password: Secret,
+    name: String,
+    company: String,
+}
+
+fn account_json(a: &Account) -> serde_json::Value {
+    json!({
+        "id": a.id,
+        "email": a.email,
+        "name": a.name,
+        "role": a.role,
+        "company": {"id": a.company_id, "name": a.company_name},
+    })
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<SignupBody>,
+) -> Result<Response, Error> {
+    check_same_origin(&headers)?;
+    let lang = crate::i18n::for_request(&headers, None).lang;
+    let account = domain::signup(
+        &state,
+        SignupInput {
+            email: body.email,
+            password: body.password,
+            name: body.name,
+            company: body.company,
+        },
+        lang.code(),
+    )
+    .await?;
+    let cookie = auth::start_session(&state, &account.id).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({"account": account_json(&account)})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    email: String,
+    password: Secret,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, Error> {
+    check_same_origin(&headers)?;
+    let Some(account) = domain::authenticate(&state, &body.email, body.password).await? else {
+        return Err(Error::unauthorized(
+            "invalid_credentials",
+            "The email or password is not correct.",
+        ));
+    };
+    let cookie = auth::start_session(&state, &account.id).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(json!({"account": account_json(&account)})),
+    )
+        .into_response())
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+    check_same_origin(&headers)?;
+    let cookie = auth::end_session(&state, &headers).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}

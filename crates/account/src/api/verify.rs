@@ -1,0 +1,63 @@
+//! Verification: the JSON route, the Magento-compatible gateway check, and
+//! the no-op route benchmarks compare them with.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use web::Error;
+
+use crate::verify::Status;
+use crate::AppState;
+
+#[derive(Serialize)]
+struct VerifyAnswer {
+    valid: bool,
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    environment: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<String>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub async fn verify_key(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+    let Some(presented) = header(&headers, "x-api-key") else {
+        return Err(Error::bad_request(
+            "missing_api_key",
+            "Send the key in the X-Api-Key header.",
+        ));
+    };
+    let verdict = state.verifier.verify(presented).await?;
+    let known = verdict.status != Status::Invalid;
+    Ok(Json(VerifyAnswer {
+        valid: verdict.status == Status::Valid,
+        status: verdict.status.as_str(),
+        environment: verdict.environment.filter(|_| known).map(|e| e.as_str()),
+        expires_at: verdict.expires_at.map(web::clock::rfc3339),
+    })
+    .into_response())
+}
+
+/// Magento's Services Connector contract: exactly 200 when valid, 401 otherwise.
+pub async fn gateway_apikeycheck(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+    let presented = header(&headers, "magento-api-key").or_else(|| header(&headers, "x-api-key"));
+    let valid = match presented {
+        Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
+        None => false,
+    };
+    Ok(if valid {
+        (StatusCode::OK, Json(serde_json::json!({"valid": true}))).into_response()
+    } else {
+        Error::unauthorized("invalid_api_key", "The API key is not valid.").into_response()
+    })
+}
+
+/// Does nothing: the floor that benchmarks compare verification with.
+pub async fn noop() -> StatusCode {
+    StatusCode::OK
+}

@@ -1,0 +1,141 @@
+//! Passwords, sessions and the extractors that say who is asking.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use web::{cookies, Error, Secret};
+
+use crate::store::{self, Account};
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "acct_sid";
+pub const CSRF_COOKIE: &str = "acct_csrf";
+pub const LANG_COOKIE: &str = "acct_lang";
+
+/// Sessions end after this long without a request…
+pub const SESSION_IDLE_SECS: i64 = 12 * 3600;
+/// …and after this long in any case.
+pub const SESSION_ABSOLUTE_SECS: i64 = 7 * 24 * 3600;
+
+pub const MIN_PASSWORD: usize = 12;
+pub const MAX_PASSWORD: usize = 256;
+
+/// argon2id, on a blocking thread so the async runtime keeps serving.
+pub async fn hash_password(password: Secret) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.expose().as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(Error::internal)?
+    .map_err(Error::internal)
+}
+
+/// A real hash of a random password, checked when the email is unknown.
+static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(keys::random_base62(20).as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+});
+
+/// Checks a password; with no stored hash it still spends the same time, so
+/// an unknown email cannot be told from a wrong password by timing.
+pub async fn verify_password(password: Secret, stored: Option<String>) -> Result<bool, Error> {
+    tokio::task::spawn_blocking(move || {
+        let hash_text = stored.as_deref().unwrap_or(&DUMMY_HASH);
+        let ok = PasswordHash::new(hash_text)
+            .map(|h| Argon2::default().verify_password(password.expose().as_bytes(), &h).is_ok())
+            .unwrap_or(false);
+        ok && stored.is_some()
+    })
+    .await
+    .map_err(Error::internal)
+}
+
+/// Starts a session: returns the cookie to set. Only the hash of the id is stored,
+/// and a new id is made at every sign-in (no session fixation).
+pub async fn start_session(state: &AppState, account_id: &str) -> Result<axum::http::HeaderValue, Error> {
+    let sid = cookies::new_token();
+    let hash = keys::hash_str(&sid).to_hex();
+    store::create_session(&state.db, &hash, account_id, state.clock.now()).await?;
+    Ok(cookies::set(SESSION_COOKIE, &sid, Some(SESSION_ABSOLUTE_SECS), state.cfg.secure_cookies))
+}
+
+pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<axum::http::HeaderValue, Error> {
+    if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
+        store::delete_session(&state.db, &keys::hash_str(sid).to_hex()).await?;
+    }
+    Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
+}
+
+pub async fn current_account(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, Error> {
+    let Some(sid) = cookies::get(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    if sid.len() != 32 {
+        return Ok(None);
+    }
+    let hash = keys::hash_str(sid).to_hex();
+    Ok(store::session_account(
+        &state.db,
+        &hash,
+        state.clock.now(),
+        SESSION_IDLE_SECS,
+        SESSION_ABSOLUTE_SECS,
+    )
+    .await?)
+}
+
+/// A signed-in user, or 401 in the JSON error format.
+pub struct CurrentUser(pub Account);
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        current_account(state, &parts.headers)
+            .await?
+            .map(CurrentUser)
+            .ok_or_else(|| Error::unauthorized("not_signed_in", "Sign in first."))
+    }
+}
+
+/// A signed-in user whose cookie-authenticated request changes state: it must
+/// also be same-origin JSON, which a cross-site form cannot forge.
+pub struct CurrentUserWrite(pub Account);
+
+impl FromRequestParts<AppState> for CurrentUserWrite {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        check_same_origin(&parts.headers)?;
+        let CurrentUser(a) = CurrentUser::from_request_parts(parts, state).await?;
+        Ok(CurrentUserWrite(a))
+    }
+}
+
+/// Refuses cross-origin requests (by `Origin`); state-changing JSON routes call it.
+pub fn check_same_origin(headers: &HeaderMap) -> Result<(), Error> {
+    if cookies::origin_matches_host(headers) {
+        Ok(())
+    } else {
+        Err(Error::forbidden("cross_origin", "Cross-origin requests are not allowed."))
+    }
+}
+
+/// Someone who may or may not be signed in (pages).
+pub struct MaybeUser(pub Option<Account>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        Ok(MaybeUser(current_account(state, &parts.headers).await?))
+    }
+}

@@ -1,0 +1,222 @@
+//! Rules shared by the JSON API and the pages: what makes a valid sign-up or
+//! key, and the actions themselves. Input is parsed into checked values here.
+
+use keys::{ApiKey, Environment};
+use web::{Error, Secret};
+
+use crate::auth;
+use crate::store::{self, Account, KeyRow, KeyState};
+use crate::verify::status_at;
+use crate::AppState;
+
+/// A validation failure tied to a form field; `msg` is a catalog key.
+#[derive(Clone, Debug)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub msg: &'static str,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, msg: &'static str) -> Self {
+        FieldError { field, msg }
+    }
+
+    /// The JSON API's form of the error, in English.
+    pub fn to_error(&self) -> Error {
+        let text = crate::i18n::CATALOG.get(web::i18n::Lang::En, self.msg);
+        let message = format!("{}: {}", self.field, text);
+        if self.msg == "error.email_taken" {
+            Error::conflict("email_taken", message)
+        } else {
+            Error::unprocessable("invalid_field", message)
+        }
+    }
+}
+
+pub enum Failure {
+    Field(FieldError),
+    Other(Error),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Other(e)
+    }
+}
+
+impl From<sqlx::Error> for Failure {
+    fn from(e: sqlx::Error) -> Self {
+        Failure::Other(e.into())
+    }
+}
+
+impl From<Failure> for Error {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Field(fe) => fe.to_error(),
+            Failure::Other(e) => e,
+        }
+    }
+}
+
+pub struct SignupInput {
+    pub email: String,
+    pub password: Secret,
+    pub name: String,
+    pub company: String,
+}
+
+fn text_field(value: &str, field: &'static str, max: usize) -> Result<String, Failure> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(Failure::Field(FieldError::new(field, "error.required")));
+    }
+    if v.chars().count() > max || v.chars().any(char::is_control) {
+        return Err(Failure::Field(FieldError::new(field, "error.too_long")));
+    }
+    Ok(v.to_owned())
+}
+
+/// Creates a company with the user as its owner. Returns the new account.
+pub async fn signup(state: &AppState, input: SignupInput, locale: &str) -> Result<Account, Failure> {
+    let email = web::normalize_email(&input.email)
+        .ok_or(Failure::Field(FieldError::new("email", "error.email_invalid")))?;
+    let pw_len = input.password.expose().chars().count();
+    if pw_len < auth::MIN_PASSWORD {
+        return Err(Failure::Field(FieldError::new("password", "error.password_short")));
+    }
+    if pw_len > auth::MAX_PASSWORD {
+        return Err(Failure::Field(FieldError::new("password", "error.too_long")));
+    }
+    let name = text_field(&input.name, "name", 100)?;
+    let company = text_field(&input.company, "company", 100)?;
+    let hash = auth::hash_password(input.password).await?;
+    let company_id = keys::random_id("co");
+    let account_id = keys::random_id("acct");
+    let owner = store::NewOwner {
+        company_id: &company_id,
+        company_name: &company,
+        account_id: &account_id,
+        email: &email,
+        name: &name,
+        password_hash: &hash,
+        locale: Some(locale),
+        now: state.clock.now(),
+    };
+    match store::create_company_with_owner(&state.db, &owner).await {
+        Ok(()) => {}
+        Err(e) if web::db::is_unique_violation(&e) => {
+            return Err(Failure::Field(FieldError::new("email", "error.email_taken")))
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Account {
+        id: account_id,
+        company_id,
+        company_name: company,
+        email,
+        name,
+        role: "owner".into(),
+        locale: Some(locale.to_owned()),
+    })
+}
+
+/// Checks an email and password. `None` for an unknown email or a wrong
+/// password alike.
+pub async fn authenticate(state: &AppState, email: &str, password: Secret) -> Result<Option<Account>, Error> {
+    let creds = match web::normalize_email(email) {
+        Some(e) => store::credentials_by_email(&state.db, &e).await?,
+        None => None,
+    };
+    let (account, hash) = match creds {
+        Some(c) => (Some(c.account), Some(c.password_hash)),
+        None => (None, None),
+    };
+    let ok = auth::verify_password(password, hash).await?;
+    Ok(account.filter(|_| ok))
+}
+
+pub struct NewKeyInput {
+    pub name: String,
+    pub environment: Environment,
+    pub expires_at: Option<i64>,
+}
+
+/// Parses the environment name of the API and forms.
+pub fn parse_environment(s: Option<&str>) -> Result<Environment, Failure> {
+    match s.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Environment::Production),
+        Some(s) => Environment::from_name(&s.to_ascii_lowercase())
+            .ok_or(Failure::Field(FieldError::new("environment", "error.environment"))),
+    }
+}
+
+/// Creates a key for the user's company. The plaintext is in the returned key, once.
+pub async fn create_key(state: &AppState, user: &Account, input: NewKeyInput) -> Result<(KeyRow, ApiKey), Failure> {
+    let name = text_field(&input.name, "name", 100)?;
+    let now = state.clock.now();
+    if let Some(exp) = input.expires_at {
+        if exp <= now {
+            return Err(Failure::Field(FieldError::new("expires_at", "error.expiry_past")));
+        }
+        if exp > now + 10 * 366 * 86400 {
+            return Err(Failure::Field(FieldError::new("expires_at", "error.expiry_far")));
+        }
+    }
+    let key = ApiKey::generate(input.environment);
+    let id = keys::random_id("key");
+    let hint = key.hint();
+    let hash = key.hash().to_hex();
+    store::insert_key(
+        &state.db,
+        &store::NewKey {
+            id: &id,
+            company_id: &user.company_id,
+            created_by: &user.id,
+            name: &name,
+            environment: input.environment.as_str(),
+            key_hash: &hash,
+            hint: &hint,
+            created_at: now,
+            expires_at: input.expires_at,
+        },
+    )
+    .await?;
+    let row = KeyRow {
+        id,
+        company_id: user.company_id.clone(),
+        created_by_email: user.email.clone(),
+        name,
+        environment: input.environment.as_str().to_owned(),
+        hint,
+        created_at: now,
+        expires_at: input.expires_at,
+        revoked_at: None,
+        last_used_at: None,
+    };
+    Ok((row, key))
+}
+
+/// Revokes a key of the user's company and drops it from the verification cache.
+/// Another company's key is not found.
+pub async fn revoke_key(state: &AppState, user: &Account, id: &str) -> Result<(), Error> {
+    let hash = store::revoke_key(&state.db, &user.company_id, id, state.clock.now())
+        .await?
+        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    if let Some(h) = keys::KeyHash::from_hex(&hash) {
+        state.verifier.invalidate(&h);
+    }
+    Ok(())
+}
+
+/// A key's status now.
+pub fn key_status(row: &KeyRow, now: i64) -> &'static str {
+    status_at(
+        KeyState {
+            expires_at: row.expires_at,
+            revoked_at: row.revoked_at,
+        },
+        now,
+    )
+    .as_str()
+}

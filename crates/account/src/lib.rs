@@ -1,0 +1,155 @@
+//! The account service: accounts and companies, the API Portal (pages and JSON
+//! API), and the key verification that every Commerce store calls.
+
+pub mod api;
+pub mod auth;
+pub mod domain;
+pub mod i18n;
+pub mod pages;
+pub mod store;
+pub mod verify;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::routing::get;
+use axum::Router;
+use web::db::Db;
+use web::{Clock, SystemClock};
+
+pub static MIGRATIONS_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub static MIGRATIONS_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+    /// How often batched last-use times are written.
+    pub last_used_flush: Duration,
+    /// Most keys the verification cache holds.
+    pub cache_capacity: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: false,
+            last_used_flush: Duration::from_secs(60),
+            cache_capacity: 200_000,
+        }
+    }
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub verifier: verify::Verifier,
+    pub cfg: Config,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Self {
+        let verifier = verify::Verifier::new(db.clone(), clock.clone(), cfg.cache_capacity);
+        AppState(Arc::new(Inner {
+            db,
+            clock,
+            verifier,
+            cfg,
+        }))
+    }
+}
+
+pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {
+    web::db::connect(url, &MIGRATIONS_SQLITE, &MIGRATIONS_POSTGRES, 16).await
+}
+
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .route("/healthz", get(healthz))
+        .merge(api::router())
+        .merge(pages::router())
+        .merge(web::assets::router())
+        .with_state(state);
+    web::headers::harden(app)
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// A running account service.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, flushes last-use times.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await??;
+        self.state.verifier.flush_last_used().await?;
+        Ok(())
+    }
+
+    /// Resolves when the server stops on its own.
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+/// Binds `addr` (port 0 for a free port) and serves in the background.
+pub async fn start(db: Db, addr: &str, cfg: Config) -> anyhow::Result<Running> {
+    start_with_clock(db, addr, cfg, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(
+    db: Db,
+    addr: &str,
+    cfg: Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
+    let state = AppState::new(db, clock, cfg);
+    let (listener, addr) = web::server::bind(addr).await?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let app = router(state.clone());
+    let task = tokio::spawn(web::server::serve(listener, app, async {
+        let _ = rx.await;
+    }));
+    let flusher = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(flusher.cfg.last_used_flush);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = flusher.verifier.flush_last_used().await {
+                tracing::warn!(error = %e, "could not write last-use times; will retry");
+            }
+        }
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown: tx,
+        task,
+    })
+}

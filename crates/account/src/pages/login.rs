@@ -1,0 +1,108 @@
+//! Sign in and sign out.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+use web::i18n::T;
+use web::{csrf, Secret};
+
+use super::{encode, Chrome, Page, PageResult};
+use crate::auth::{self, MaybeUser, CSRF_COOKIE};
+use crate::{domain, AppState};
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: T,
+    c: Chrome,
+    next: String,
+    next_encoded: String,
+    email: String,
+    error: &'static str,
+    from_portal: bool,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn next_or_portal(next: Option<&str>) -> String {
+    next.and_then(web::safe_local_path)
+        .unwrap_or("/account/api-portal")
+        .to_owned()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let next = next_or_portal(q.next.as_deref());
+    if user.is_some() {
+        // A signed-in user goes straight on.
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let (t, c, cookie) = Page::new(&state, &headers, None, "/login").parts();
+    let page = LoginPage {
+        t,
+        c,
+        next_encoded: encode(&next),
+        from_portal: q.next.is_some(),
+        next,
+        email: String::new(),
+        error: "",
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    email: String,
+    password: Secret,
+    next: Option<String>,
+}
+
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let next = next_or_portal(form.next.as_deref());
+    match domain::authenticate(&state, &form.email, form.password).await? {
+        Some(account) => {
+            let cookie = auth::start_session(&state, &account.id).await?;
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(res)
+        }
+        None => {
+            let (t, c, cookie) = Page::new(&state, &headers, None, "/login").parts();
+            let page = LoginPage {
+                t,
+                c,
+                next_encoded: encode(&next),
+                next,
+                email: form.email,
+                error: "login.failed",
+                from_portal: false,
+            };
+            Ok(Page::render(cookie, StatusCode::UNAUTHORIZED, &page))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let cookie = auth::end_session(&state, &headers).await?;
+    let mut res = Redirect::to("/login").into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(res)
+}

@@ -1,0 +1,281 @@
+//! My Account and its API Portal tab: the company's keys, Add New, revoke.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+use web::clock::human;
+use web::i18n::T;
+use web::{csrf, Error};
+
+use super::{to_login, Chrome, FormErrors, Page, PageResult};
+use crate::auth::{MaybeUser, CSRF_COOKIE};
+use crate::domain::{self, Failure, NewKeyInput};
+use crate::store::{self, Account};
+use crate::AppState;
+
+const PORTAL: &str = "/account/api-portal";
+/// Keys expiring within this many seconds are highlighted.
+pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
+
+pub struct KeyLine {
+    id: String,
+    name: String,
+    env_label: &'static str,
+    hint: String,
+    status: &'static str,
+    status_label: &'static str,
+    created: String,
+    created_by: String,
+    expires: String,
+    last_used: String,
+    expiring_soon: bool,
+}
+
+pub struct CreatedKey {
+    name: String,
+    key: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage {
+    t: T,
+    c: Chrome,
+    keys: Vec<KeyLine>,
+    created: Option<CreatedKey>,
+    notice: &'static str,
+    errors: FormErrors,
+    form_name: String,
+    form_env: String,
+    form_expiry: String,
+    form_date: String,
+}
+
+fn status_label(status: &str) -> &'static str {
+    match status {
+        "valid" => "status.valid",
+        "expired" => "status.expired",
+        "revoked" => "status.revoked",
+        _ => "status.invalid",
+    }
+}
+
+fn env_label(env: &str) -> &'static str {
+    if env == "sandbox" {
+        "env.sandbox"
+    } else {
+        "env.production"
+    }
+}
+
+async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Error> {
+    let now = state.clock.now();
+    let rows = store::list_keys(&state.db, &user.company_id).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let status = domain::key_status(&r, now);
+            KeyLine {
+                expiring_soon: status == "valid" && r.expires_at.is_some_and(|e| e - now <= EXPIRY_WARNING_SECS),
+                status_label: status_label(status),
+                env_label: env_label(&r.environment),
+                status,
+                created: human(r.created_at),
+                created_by: r.created_by_email,
+                expires: r.expires_at.map(human).unwrap_or_default(),
+                last_used: r.last_used_at.map(human).unwrap_or_default(),
+                id: r.id,
+                name: r.name,
+                hint: r.hint,
+            }
+        })
+        .collect())
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let keys = key_lines(&state, &user).await?;
+    let notice = match q.notice.as_deref() {
+        Some("revoked") => "portal.revoked",
+        _ => "",
+    };
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
+    let page = PortalPage {
+        t,
+        c,
+        keys,
+        created: None,
+        notice,
+        errors: FormErrors::default(),
+        form_name: String::new(),
+        form_env: "production".into(),
+        form_expiry: "365".into(),
+        form_date: String::new(),
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CreateForm {
+    csrf: String,
+    name: String,
+    environment: Option<String>,
+    expiry: Option<String>,
+    expiry_date: Option<String>,
+}
+
+/// The expiry choice of the form: days from now, a date (end of that day, UTC), or never.
+fn expiry_from_form(choice: &str, date: Option<&str>, now: i64) -> Result<Option<i64>, &'static str> {
+    match choice {
+        "never" => Ok(None),
+        "custom" => {
+            let d = date.map(str::trim).filter(|d| !d.is_empty()).ok_or("error.expiry_format")?;
+            let ts = web::clock::parse_rfc3339(&format!("{d}T23:59:59Z")).ok_or("error.expiry_format")?;
+            Ok(Some(ts))
+        }
+        days => {
+            let n: i64 = days.parse().map_err(|_| "error.expiry_format")?;
+            if ![30, 90, 365].contains(&n) {
+                return Err("error.expiry_format");
+            }
+            Ok(Some(now + n * 86400))
+        }
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Form(form): Form<CreateForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let expiry_choice = form.expiry.clone().unwrap_or_else(|| "365".into());
+    let now = state.clock.now();
+    let mut errors = FormErrors::default();
+    let mut created = None;
+    let environment = domain::parse_environment(form.environment.as_deref());
+    let expires = expiry_from_form(&expiry_choice, form.expiry_date.as_deref(), now);
+    match (environment, expires) {
+        (Err(Failure::Field(fe)), _) => errors.add(fe.field, fe.msg),
+        (Err(Failure::Other(e)), _) => return Err(e.into()),
+        (_, Err(msg)) => errors.add("expires_at", msg),
+        (Ok(environment), Ok(expires_at)) => {
+            let input = NewKeyInput {
+                name: form.name.clone(),
+                environment,
+                expires_at,
+            };
+            match domain::create_key(&state, &user, input).await {
+                Ok((row, key)) => {
+                    created = Some(CreatedKey {
+                        name: row.name,
+                        key: key.expose().to_owned(),
+                    })
+                }
+                Err(Failure::Field(fe)) => errors.add(fe.field, fe.msg),
+                Err(Failure::Other(e)) => return Err(e.into()),
+            }
+        }
+    }
+    let keys = key_lines(&state, &user).await?;
+    let status = if created.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let keep_form = created.is_none();
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
+    let page = PortalPage {
+        t,
+        c,
+        keys,
+        created,
+        notice: "",
+        errors,
+        form_name: if keep_form { form.name } else { String::new() },
+        form_env: form.environment.filter(|_| keep_form).unwrap_or_else(|| "production".into()),
+        form_expiry: if keep_form { expiry_choice } else { "365".into() },
+        form_date: form.expiry_date.filter(|_| keep_form).unwrap_or_default(),
+    };
+    Ok(Page::render(cookie, status, &page))
+}
+
+#[derive(Template)]
+#[template(path = "revoke.html")]
+struct RevokePage {
+    t: T,
+    c: Chrome,
+    id: String,
+    name: String,
+    hint: String,
+}
+
+pub async fn confirm_revoke(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let key = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .ok_or_else(|| Error::not_found("No such key."))?;
+    let path = format!("{PORTAL}/keys/{id}/revoke");
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let page = RevokePage {
+        t,
+        c,
+        id: key.id,
+        name: key.name,
+        hint: key.hint,
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct RevokeForm {
+    csrf: String,
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<RevokeForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    domain::revoke_key(&state, &user, &id).await?;
+    Ok(Redirect::to(&format!("{PORTAL}?notice=revoked")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    t: T,
+    c: Chrome,
+    role_label: &'static str,
+}
+
+pub async fn account(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap) -> PageResult {
+    let Some(user) = user else { return Ok(to_login("/account")) };
+    let role_label = if user.role == "owner" { "role.owner" } else { "role.member" };
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), "/account").parts();
+    Ok(Page::render(cookie, StatusCode::OK, &AccountPage { t, c, role_label }))
+}

@@ -1,0 +1,106 @@
+//! Create account: a new company with the user as its owner.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+use web::i18n::T;
+use web::{csrf, Secret};
+
+use super::{encode, Chrome, FormErrors, Page, PageResult};
+use crate::auth::{self, CSRF_COOKIE};
+use crate::domain::{self, Failure, SignupInput};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+struct SignupPage {
+    t: T,
+    c: Chrome,
+    next: String,
+    next_encoded: String,
+    name: String,
+    company: String,
+    email: String,
+    errors: FormErrors,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+    let next = q
+        .next
+        .as_deref()
+        .and_then(web::safe_local_path)
+        .unwrap_or("/account/api-portal")
+        .to_owned();
+    let (t, c, cookie) = Page::new(&state, &headers, None, "/signup").parts();
+    let page = SignupPage {
+        t,
+        c,
+        next_encoded: encode(&next),
+        next,
+        name: String::new(),
+        company: String::new(),
+        email: String::new(),
+        errors: FormErrors::default(),
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct SignupForm {
+    csrf: String,
+    name: String,
+    company: String,
+    email: String,
+    password: Secret,
+    next: Option<String>,
+}
+
+pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignupForm>) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let next = form
+        .next
+        .as_deref()
+        .and_then(web::safe_local_path)
+        .unwrap_or("/account/api-portal")
+        .to_owned();
+    let lang = crate::i18n::for_request(&headers, None).lang;
+    let input = SignupInput {
+        email: form.email.clone(),
+        password: form.password,
+        name: form.name.clone(),
+        company: form.company.clone(),
+    };
+    match domain::signup(&state, input, lang.code()).await {
+        Ok(account) => {
+            let cookie = auth::start_session(&state, &account.id).await?;
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(res)
+        }
+        Err(Failure::Field(fe)) => {
+            let mut errors = FormErrors::default();
+            errors.add(fe.field, fe.msg);
+            let (t, c, cookie) = Page::new(&state, &headers, None, "/signup").parts();
+            let page = SignupPage {
+                t,
+                c,
+                next_encoded: encode(&next),
+                next,
+                name: form.name,
+                company: form.company,
+                email: form.email,
+                errors,
+            };
+            Ok(Page::render(cookie, StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(Failure::Other(e)) => Err(e.into()),
+    }
+}

@@ -1,0 +1,260 @@
+//! Key verification: the hot path every store calls.
+//!
+//! A request costs a checksum, a SHA-256, and a read-locked lookup in an
+//! in-process cache. Nothing is written per request: last-use times are kept
+//! in memory and flushed in batches. Revocation invalidates the cache entry.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use keys::{ApiKey, Environment, KeyHash};
+use web::db::Db;
+use web::Clock;
+
+use crate::store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Valid,
+    Invalid,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+        }
+    }
+}
+
+/// The status of a key at `now`: revocation wins over expiry.
+pub fn status_at(state: store::KeyState, now: i64) -> Status {
+    if state.revoked_at.is_some_and(|r| r <= now) {
+        Status::Revoked
+    } else if state.expires_at.is_some_and(|e| e <= now) {
+        Status::Expired
+    } else {
+        Status::Valid
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub status: Status,
+    pub environment: Option<Environment>,
+    pub expires_at: Option<i64>,
+}
+
+impl Verdict {
+    fn invalid() -> Self {
+        Verdict {
+            status: Status::Invalid,
+            environment: None,
+            expires_at: None,
+        }
+    }
+}
+
+struct Known {
+    id: Arc<str>,
+    state: store::KeyState,
+    last_used: AtomicI64,
+}
+
+#[derive(Clone)]
+enum Entry {
+    Known(Arc<Known>),
+    /// A well-formed key that is not stored, remembered until the given time.
+    Unknown(i64),
+}
+
+const SHARDS: usize = 32;
+/// How long a well-formed unknown key is remembered as unknown.
+const NEGATIVE_TTL: i64 = 30;
+
+/// The key hash is already uniformly random: its first bytes are the hash.
+#[derive(Clone, Copy, Default)]
+struct PrefixHasher(u64);
+
+impl Hasher for PrefixHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes.iter().take(8) {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+}
+
+impl BuildHasher for PrefixHasher {
+    type Hasher = PrefixHasher;
+    fn build_hasher(&self) -> PrefixHasher {
+        PrefixHasher(0)
+    }
+}
+
+type Shard = RwLock<HashMap<KeyHash, Entry, PrefixHasher>>;
+
+pub struct Verifier {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    shards: Vec<Shard>,
+    per_shard_capacity: usize,
+    /// Last-use times not yet written: key id → time.
+    dirty: Vec<Mutex<HashMap<Arc<str>, i64>>>,
+}
+
+impl Verifier {
+    /// `capacity` bounds the cache (positive and negative entries together).
+    pub fn new(db: Db, clock: Arc<dyn Clock>, capacity: usize) -> Self {
+        Verifier {
+            db,
+            clock,
+            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::default())).collect(),
+            per_shard_capacity: (capacity / SHARDS).max(16),
+            dirty: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+        }
+    }
+
+    fn shard_of(hash: &KeyHash) -> usize {
+        usize::from(hash.0[31]) % SHARDS
+    }
+
+    /// Verifies a presented key. Errors only when storage cannot be asked.
+    pub async fn verify(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
+        // A malformed key or bad checksum never reaches the cache or storage.
+        let Ok(key) = ApiKey::parse(presented) else {
+            return Ok(Verdict::invalid());
+        };
+        let hash = key.hash();
+        let now = self.clock.now();
+        let shard = Self::shard_of(&hash);
+        let cached = self.shards[shard]
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+            .cloned();
+        let entry = match cached {
+            Some(Entry::Unknown(until)) if until > now => return Ok(Verdict::invalid()),
+            Some(Entry::Known(k)) => k,
+            _ => match self.load(hash, now).await? {
+                Some(k) => k,
+                None => return Ok(Verdict::invalid()),
+            },
+        };
+        let status = status_at(entry.state, now);
+        if status == Status::Valid && entry.last_used.swap(now, Ordering::Relaxed) != now {
+            self.dirty[shard]
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(entry.id.clone(), now);
+        }
+        Ok(Verdict {
+            status,
+            environment: Some(key.environment()),
+            expires_at: entry.state.expires_at,
+        })
+    }
+
+    async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {
+        let found = store::key_state(&self.db, &hash.to_hex()).await?;
+        let entry = match &found {
+            Some((id, state)) => Entry::Known(Arc::new(Known {
+                id: Arc::from(id.as_str()),
+                state: *state,
+                last_used: AtomicI64::new(0),
+            })),
+            None => Entry::Unknown(now + NEGATIVE_TTL),
+        };
+        let mut shard = self.shards[Self::shard_of(&hash)]
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        if shard.len() >= self.per_shard_capacity {
+            // Bounded memory: drop an arbitrary entry; it is reloaded when needed.
+            if let Some(victim) = shard.keys().next().copied() {
+                shard.remove(&victim);
+            }
+        }
+        let result = match &entry {
+            Entry::Known(k) => Some(k.clone()),
+            Entry::Unknown(_) => None,
+        };
+        shard.insert(hash, entry);
+        Ok(result)
+    }
+
+    /// Forgets a key so the next verification reads storage (after revocation).
+    pub fn invalidate(&self, hash: &KeyHash) {
+        self.shards[Self::shard_of(hash)]
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(hash);
+    }
+
+    /// Forgets every key (after a lost invalidation feed).
+    pub fn invalidate_all(&self) {
+        for shard in &self.shards {
+            shard.write().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    pub fn cached_entries(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
+    }
+
+    /// Writes the batched last-use times. Called periodically and at shutdown.
+    pub async fn flush_last_used(&self) -> Result<usize, sqlx::Error> {
+        let mut batch: Vec<(String, i64)> = Vec::new();
+        for d in &self.dirty {
+            let taken = std::mem::take(&mut *d.lock().unwrap_or_else(|e| e.into_inner()));
+            batch.extend(taken.into_iter().map(|(id, at)| (id.to_string(), at)));
+        }
+        if let Err(e) = store::record_last_used(&self.db, &batch).await {
+            // Keep them for the next flush rather than lose them.
+            for (id, at) in batch {
+                let shard = id.len() % SHARDS;
+                self.dirty[shard]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .entry(Arc::from(id.as_str()))
+                    .or_insert(at);
+            }
+            return Err(e);
+        }
+        Ok(batch.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::KeyState;
+
+    #[test]
+    fn revocation_wins_over_expiry() {
+        let s = KeyState {
+            expires_at: Some(10),
+            revoked_at: Some(5),
+        };
+        assert_eq!(status_at(s, 4), Status::Valid);
+        assert_eq!(status_at(s, 5), Status::Revoked);
+        assert_eq!(status_at(s, 20), Status::Revoked);
+        let e = KeyState {
+            expires_at: Some(10),
+            revoked_at: None,
+        };
+        assert_eq!(status_at(e, 9), Status::Valid);
+        assert_eq!(status_at(e, 10), Status::Expired);
+    }
+}

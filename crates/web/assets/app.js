@@ -1,0 +1,72 @@
+// Progressive enhancement only: every page works without this script.
+(function () {
+  "use strict";
+
+  // Copy buttons: data-copy-target names the read-only field holding the text.
+  document.querySelectorAll("[data-copy-target]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.getAttribute("data-copy-target"));
+      if (!field) return;
+      var done = function () {
+        var label = button.getAttribute("data-copied-label") || "Copied";
+        var original = button.getAttribute("data-label") || button.textContent;
+        button.setAttribute("data-label", original);
+        button.textContent = label;
+        var status = document.getElementById(button.getAttribute("data-status") || "");
+        if (status) status.textContent = label;
+        setTimeout(function () { button.textContent = original; }, 2000);
+      };
+      var fallback = function () {
+        field.focus();
+        field.select();
+        try { document.execCommand("copy"); done(); } catch (e) { /* the field stays selected */ }
+      };
+      if (navigator.clipboard && window.isSecureContext !== false) {
+        navigator.clipboard.writeText(field.value).then(done, fallback);
+      } else {
+        fallback();
+      }
+    });
+  });
+
+  // Download buttons: save the text of a field as a file.
+  document.querySelectorAll("[data-download-target]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.getAttribute("data-download-target"));
+      if (!field) return;
+      var blob = new Blob([field.value], { type: "application/x-pem-file" });
+      var a = document.createElement("a");
+      a.href = URL.createObjectURL(blob);
+      a.download = button.getAttribute("data-filename") || "key.pem";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    });
+  });
+
+  // Select the whole secret on focus, so keyboard users can copy it at once.
+  document.querySelectorAll("textarea[readonly], input[readonly]").forEach(function (f) {
+    f.addEventListener("focus", function () { f.select(); });
+  });
+
+  // Language switchers submit on change.
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
+    s.addEventListener("change", function () { s.form.submit(); });
+    var btn = s.form.querySelector("[data-autosubmit-button]");
+    if (btn) btn.hidden = true;
+  });
+
+  // Expiry choice: show the custom date only when "custom" is chosen.
+  document.querySelectorAll("[data-toggle-custom]").forEach(function (sel) {
+    var target = document.getElementById(sel.getAttribute("data-toggle-custom"));
+    var warn = document.getElementById(sel.getAttribute("data-toggle-warning") || "");
+    var sync = function () {
+      if (target) target.hidden = sel.value !== "custom";
+      if (warn) warn.hidden = sel.value !== "never";
+    };
+    sel.addEventListener("change", sync);
+    sync();
+  });
+})();

@@ -1,0 +1,117 @@
+//! Database connections. Both apps keep their SQL in their own `store` module
+//! written once for SQLite and PostgreSQL (`$1` placeholders work on both);
+//! only the migrations differ, one folder per backend.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, Executor};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub backend: Backend,
+}
+
+/// What went wrong opening a database, in words for one line on stderr.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("unsupported database URL (use sqlite://PATH or postgres://...)")]
+    Scheme,
+    #[error("cannot open the database: {0}")]
+    Open(sqlx::Error),
+    #[error("cannot migrate the database: {0}")]
+    Migrate(sqlx::migrate::MigrateError),
+}
+
+pub fn backend_of(url: &str) -> Option<Backend> {
+    if url.starts_with("sqlite:") {
+        Some(Backend::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Some(Backend::Postgres)
+    } else {
+        None
+    }
+}
+
+/// Opens a pool and runs the migrations of the matching backend.
+pub async fn connect(
+    url: &str,
+    sqlite: &Migrator,
+    postgres: &Migrator,
+    max_connections: u32,
+) -> Result<Db, ConnectError> {
+    sqlx::any::install_default_drivers();
+    let backend = backend_of(url).ok_or(ConnectError::Scheme)?;
+    let url = match backend {
+        // Create the file on first start.
+        Backend::Sqlite if !url.contains("mode=") => {
+            if url.contains('?') {
+                format!("{url}&mode=rwc")
+            } else {
+                format!("{url}?mode=rwc")
+            }
+        }
+        _ => url.to_owned(),
+    };
+    let options = AnyConnectOptions::from_str(&url).map_err(ConnectError::Open)?;
+    let pool = AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // WAL lets readers run beside the writer; FULL sync means an
+                    // acknowledged write survives a crash; foreign keys are off by default.
+                    conn.execute(
+                        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; \
+                         PRAGMA busy_timeout=5000; PRAGMA foreign_keys=ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
+        .map_err(ConnectError::Open)?;
+    let migrator = match backend {
+        Backend::Sqlite => sqlite,
+        Backend::Postgres => postgres,
+    };
+    migrator.run(&pool).await.map_err(ConnectError::Migrate)?;
+    Ok(Db { pool, backend })
+}
+
+/// True when the error is a unique-constraint violation (on either backend).
+pub fn is_unique_violation(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Database(db) => db.is_unique_violation(),
+        _ => false,
+    }
+}
+
+/// For tests: a fresh, empty PostgreSQL database on the local server, named at
+/// random. The server URL comes from `TEST_POSTGRES_URL` (default
+/// `postgres://postgres@127.0.0.1:5432/test`).
+pub async fn fresh_postgres_url() -> Result<String, sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let admin_url = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let name = format!("t_{}", keys::random_base62(12).to_lowercase());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    let base = admin_url
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .unwrap_or(admin_url);
+    Ok(format!("{base}/{name}"))
+}

@@ -1,0 +1,70 @@
+//! What the account service and the Commerce Admin share.
+
+pub mod assets;
+pub mod clock;
+pub mod cookies;
+pub mod csrf;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod headers;
+pub mod i18n;
+pub mod secret;
+pub mod server;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::Error;
+pub use secret::Secret;
+
+/// A path on this site, safe to redirect to after sign-in: no scheme, no host,
+/// no `//` or `/\` that a browser would read as another host.
+pub fn safe_local_path(next: &str) -> Option<&str> {
+    let ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 512
+        && !next.chars().any(|c| c.is_control() || c == '\\');
+    ok.then_some(next)
+}
+
+/// A loosely checked email: one `@`, something on both sides, a dot in the domain,
+/// no spaces. Lower-cased so that emails compare case-insensitively.
+pub fn normalize_email(email: &str) -> Option<String> {
+    let email = email.trim();
+    let (local, domain) = email.split_once('@')?;
+    let ok = !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@')
+        && email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    ok.then(|| email.to_lowercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_paths_only() {
+        assert_eq!(
+            safe_local_path("/account/api-portal"),
+            Some("/account/api-portal")
+        );
+        assert_eq!(safe_local_path("//evil.example"), None);
+        assert_eq!(safe_local_path("/\\evil.example"), None);
+        assert_eq!(safe_local_path("https://evil.example"), None);
+        assert_eq!(safe_local_path("evil"), None);
+        assert_eq!(safe_local_path("/a\nb"), None);
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(normalize_email(" A@Example.COM "), Some("a@example.com".into()));
+        assert_eq!(normalize_email("no-at.example.com"), None);
+        assert_eq!(normalize_email("a@b"), None);
+        assert_eq!(normalize_email("a b@c.de"), None);
+        assert_eq!(normalize_email("@c.de"), None);
+    }
+}
