@@ -1,7 +1,5 @@
 //! Passwords, sessions and the extractors that say who is asking.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -22,59 +20,47 @@ pub const SESSION_ABSOLUTE_SECS: i64 = 7 * 24 * 3600;
 pub const MIN_PASSWORD: usize = 12;
 pub const MAX_PASSWORD: usize = 256;
 
-/// argon2id, on a blocking thread so the async runtime keeps serving.
+/// argon2id, off the async runtime (see `web::password`).
 pub async fn hash_password(password: Secret) -> Result<String, Error> {
-    tokio::task::spawn_blocking(move || {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-    })
-    .await
-    .map_err(Error::internal)?
-    .map_err(Error::internal)
+    web::password::hash(password).await
 }
 
-/// A real hash of a random password, checked when the email is unknown.
-static DUMMY_HASH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(keys::random_base62(20).as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .unwrap_or_default()
-});
-
-/// Checks a password; with no stored hash it still spends the same time, so
-/// an unknown email cannot be told from a wrong password by timing.
+/// Checks a password; an unknown email (`None`) costs the same time as a wrong password.
 pub async fn verify_password(password: Secret, stored: Option<String>) -> Result<bool, Error> {
-    tokio::task::spawn_blocking(move || {
-        let hash_text = stored.as_deref().unwrap_or(&DUMMY_HASH);
-        let ok = PasswordHash::new(hash_text)
-            .map(|h| Argon2::default().verify_password(password.expose().as_bytes(), &h).is_ok())
-            .unwrap_or(false);
-        ok && stored.is_some()
-    })
-    .await
-    .map_err(Error::internal)
+    web::password::verify(password, stored).await
 }
 
 /// Starts a session: returns the cookie to set. Only the hash of the id is stored,
 /// and a new id is made at every sign-in (no session fixation).
-pub async fn start_session(state: &AppState, account_id: &str) -> Result<axum::http::HeaderValue, Error> {
+pub async fn start_session(
+    state: &AppState,
+    account_id: &str,
+) -> Result<axum::http::HeaderValue, Error> {
     let sid = cookies::new_token();
     let hash = keys::hash_str(&sid).to_hex();
     store::create_session(&state.db, &hash, account_id, state.clock.now()).await?;
-    Ok(cookies::set(SESSION_COOKIE, &sid, Some(SESSION_ABSOLUTE_SECS), state.cfg.secure_cookies))
+    Ok(cookies::set(
+        SESSION_COOKIE,
+        &sid,
+        Some(SESSION_ABSOLUTE_SECS),
+        state.cfg.secure_cookies,
+    ))
 }
 
-pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<axum::http::HeaderValue, Error> {
+pub async fn end_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<axum::http::HeaderValue, Error> {
     if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
         store::delete_session(&state.db, &keys::hash_str(sid).to_hex()).await?;
     }
     Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
 }
 
-pub async fn current_account(state: &AppState, headers: &HeaderMap) -> Result<Option<Account>, Error> {
+pub async fn current_account(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Account>, Error> {
     let Some(sid) = cookies::get(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
@@ -125,7 +111,10 @@ pub fn check_same_origin(headers: &HeaderMap) -> Result<(), Error> {
     if cookies::origin_matches_host(headers) {
         Ok(())
     } else {
-        Err(Error::forbidden("cross_origin", "Cross-origin requests are not allowed."))
+        Err(Error::forbidden(
+            "cross_origin",
+            "Cross-origin requests are not allowed.",
+        ))
     }
 }
 

@@ -78,15 +78,27 @@ fn text_field(value: &str, field: &'static str, max: usize) -> Result<String, Fa
 }
 
 /// Creates a company with the user as its owner. Returns the new account.
-pub async fn signup(state: &AppState, input: SignupInput, locale: &str) -> Result<Account, Failure> {
-    let email = web::normalize_email(&input.email)
-        .ok_or(Failure::Field(FieldError::new("email", "error.email_invalid")))?;
+pub async fn signup(
+    state: &AppState,
+    input: SignupInput,
+    locale: &str,
+) -> Result<Account, Failure> {
+    let email = web::normalize_email(&input.email).ok_or(Failure::Field(FieldError::new(
+        "email",
+        "error.email_invalid",
+    )))?;
     let pw_len = input.password.expose().chars().count();
     if pw_len < auth::MIN_PASSWORD {
-        return Err(Failure::Field(FieldError::new("password", "error.password_short")));
+        return Err(Failure::Field(FieldError::new(
+            "password",
+            "error.password_short",
+        )));
     }
     if pw_len > auth::MAX_PASSWORD {
-        return Err(Failure::Field(FieldError::new("password", "error.too_long")));
+        return Err(Failure::Field(FieldError::new(
+            "password",
+            "error.too_long",
+        )));
     }
     let name = text_field(&input.name, "name", 100)?;
     let company = text_field(&input.company, "company", 100)?;
@@ -106,7 +118,10 @@ pub async fn signup(state: &AppState, input: SignupInput, locale: &str) -> Resul
     match store::create_company_with_owner(&state.db, &owner).await {
         Ok(()) => {}
         Err(e) if web::db::is_unique_violation(&e) => {
-            return Err(Failure::Field(FieldError::new("email", "error.email_taken")))
+            return Err(Failure::Field(FieldError::new(
+                "email",
+                "error.email_taken",
+            )))
         }
         Err(e) => return Err(e.into()),
     }
@@ -123,7 +138,11 @@ pub async fn signup(state: &AppState, input: SignupInput, locale: &str) -> Resul
 
 /// Checks an email and password. `None` for an unknown email or a wrong
 /// password alike.
-pub async fn authenticate(state: &AppState, email: &str, password: Secret) -> Result<Option<Account>, Error> {
+pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: Secret,
+) -> Result<Option<Account>, Error> {
     let creds = match web::normalize_email(email) {
         Some(e) => store::credentials_by_email(&state.db, &e).await?,
         None => None,
@@ -146,21 +165,32 @@ pub struct NewKeyInput {
 pub fn parse_environment(s: Option<&str>) -> Result<Environment, Failure> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(Environment::Production),
-        Some(s) => Environment::from_name(&s.to_ascii_lowercase())
-            .ok_or(Failure::Field(FieldError::new("environment", "error.environment"))),
+        Some(s) => Environment::from_name(&s.to_ascii_lowercase()).ok_or(Failure::Field(
+            FieldError::new("environment", "error.environment"),
+        )),
     }
 }
 
 /// Creates a key for the user's company. The plaintext is in the returned key, once.
-pub async fn create_key(state: &AppState, user: &Account, input: NewKeyInput) -> Result<(KeyRow, ApiKey), Failure> {
+pub async fn create_key(
+    state: &AppState,
+    user: &Account,
+    input: NewKeyInput,
+) -> Result<(KeyRow, ApiKey), Failure> {
     let name = text_field(&input.name, "name", 100)?;
     let now = state.clock.now();
     if let Some(exp) = input.expires_at {
         if exp <= now {
-            return Err(Failure::Field(FieldError::new("expires_at", "error.expiry_past")));
+            return Err(Failure::Field(FieldError::new(
+                "expires_at",
+                "error.expiry_past",
+            )));
         }
         if exp > now + 10 * 366 * 86400 {
-            return Err(Failure::Field(FieldError::new("expires_at", "error.expiry_far")));
+            return Err(Failure::Field(FieldError::new(
+                "expires_at",
+                "error.expiry_far",
+            )));
         }
     }
     let key = ApiKey::generate(input.environment);

@@ -18,7 +18,11 @@ pub static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
 pub fn for_request(headers: &HeaderMap, account: Option<&Account>) -> T {
     let lang = web::cookies::get(headers, crate::auth::LANG_COOKIE)
         .and_then(Lang::from_code)
-        .or_else(|| account.and_then(|a| a.locale.as_deref()).and_then(Lang::from_code))
+        .or_else(|| {
+            account
+                .and_then(|a| a.locale.as_deref())
+                .and_then(Lang::from_code)
+        })
         .unwrap_or_else(|| Lang::negotiate(headers, crate::auth::LANG_COOKIE));
     T {
         catalog: &CATALOG,

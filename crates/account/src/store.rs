@@ -56,7 +56,8 @@ pub struct NewKey<'a> {
     pub expires_at: Option<i64>,
 }
 
-const ACCOUNT_COLUMNS: &str = "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale";
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale";
 
 fn account_from(row: &sqlx::any::AnyRow) -> Result<Account, DbError> {
     Ok(Account {
@@ -84,7 +85,16 @@ pub struct NewOwner<'a> {
 }
 
 pub async fn create_company_with_owner(db: &Db, o: &NewOwner<'_>) -> Result<(), DbError> {
-    let NewOwner { company_id, company_name, account_id, email, name, password_hash, locale, now } = *o;
+    let NewOwner {
+        company_id,
+        company_name,
+        account_id,
+        email,
+        name,
+        password_hash,
+        locale,
+        now,
+    } = *o;
     let mut tx = db.pool.begin().await?;
     sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(company_id)
@@ -113,7 +123,10 @@ pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credent
         "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a \
          JOIN companies c ON c.id = a.company_id WHERE a.email = $1"
     );
-    let row = sqlx::query(&sql).bind(email).fetch_optional(&db.pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?;
     row.map(|r| {
         Ok(Credentials {
             account: account_from(&r)?,
@@ -132,7 +145,12 @@ pub async fn set_locale(db: &Db, account_id: &str, locale: &str) -> Result<(), D
     Ok(())
 }
 
-pub async fn create_session(db: &Db, id_hash: &str, account_id: &str, now: i64) -> Result<(), DbError> {
+pub async fn create_session(
+    db: &Db,
+    id_hash: &str,
+    account_id: &str,
+    now: i64,
+) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO account_sessions (id_hash, account_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
     )
@@ -203,7 +221,8 @@ pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
     Ok(())
 }
 
-const KEY_COLUMNS: &str = "k.id, k.company_id, a.email AS created_by_email, k.name, k.environment, k.hint, \
+const KEY_COLUMNS: &str =
+    "k.id, k.company_id, a.email AS created_by_email, k.name, k.environment, k.hint, \
      k.created_at, k.expires_at, k.revoked_at, k.last_used_at";
 
 fn key_from(r: &sqlx::any::AnyRow) -> Result<KeyRow, DbError> {
@@ -227,7 +246,10 @@ pub async fn list_keys(db: &Db, company_id: &str) -> Result<Vec<KeyRow>, DbError
         "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
          WHERE k.company_id = $1 ORDER BY k.created_at DESC, k.id"
     );
-    let rows = sqlx::query(&sql).bind(company_id).fetch_all(&db.pool).await?;
+    let rows = sqlx::query(&sql)
+        .bind(company_id)
+        .fetch_all(&db.pool)
+        .await?;
     rows.iter().map(key_from).collect()
 }
 
@@ -247,7 +269,12 @@ pub async fn get_key(db: &Db, company_id: &str, id: &str) -> Result<Option<KeyRo
 
 /// Revokes a company's key; returns its hash, or `None` if the company has no such key.
 /// Revoking twice keeps the first revocation time.
-pub async fn revoke_key(db: &Db, company_id: &str, id: &str, now: i64) -> Result<Option<String>, DbError> {
+pub async fn revoke_key(
+    db: &Db,
+    company_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<String>, DbError> {
     let row = sqlx::query(
         "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
          WHERE company_id = $2 AND id = $3 RETURNING key_hash",

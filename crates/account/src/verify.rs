@@ -118,7 +118,9 @@ impl Verifier {
         Verifier {
             db,
             clock,
-            shards: (0..SHARDS).map(|_| RwLock::new(HashMap::default())).collect(),
+            shards: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
             per_shard_capacity: (capacity / SHARDS).max(16),
             dirty: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
         }

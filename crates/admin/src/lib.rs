@@ -1,1 +1,156 @@
-//! placeholder
+//! The Commerce Admin: admin users, the scoped configuration with encrypted
+//! secrets, the Amazon Sales Channel gate and Store Integration.
+//!
+//! It talks to the account service over HTTP only, as a real store does.
+
+pub mod api;
+pub mod auth;
+pub mod channel;
+pub mod config;
+pub mod crypto;
+pub mod gate;
+pub mod i18n;
+pub mod pages;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use web::db::Db;
+use web::{Clock, Secret, SystemClock};
+
+use crate::config::ConfigStore;
+use crate::crypto::Crypto;
+use crate::gate::Gate;
+
+pub static MIGRATIONS_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
+pub static MIGRATIONS_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    pub secure_cookies: bool,
+    /// `--account-url`: where the account service is, over the configured gateway URL.
+    pub account_url: Option<String>,
+}
+
+pub struct Inner {
+    pub db: Db,
+    pub clock: Arc<dyn Clock>,
+    pub crypto: Crypto,
+    pub gate: Gate,
+    pub cfg: Config,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(db: Db, crypto: Crypto, cfg: Config, clock: Arc<dyn Clock>) -> Self {
+        let gate = Gate::new(cfg.account_url.clone());
+        AppState(Arc::new(Inner {
+            db,
+            clock,
+            crypto,
+            gate,
+            cfg,
+        }))
+    }
+
+    pub fn config(&self) -> ConfigStore<'_> {
+        ConfigStore {
+            db: &self.db,
+            crypto: &self.crypto,
+        }
+    }
+}
+
+/// The key file under the data dir.
+pub fn crypt_key_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("crypt.key")
+}
+
+pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {
+    web::db::connect(url, &MIGRATIONS_SQLITE, &MIGRATIONS_POSTGRES, 8).await
+}
+
+/// First start: when there is no admin user yet, creates `admin` with a
+/// generated password and returns it (to print once).
+pub async fn install(db: &Db, now: i64) -> anyhow::Result<Option<(String, Secret)>> {
+    if store::count_users(db).await? > 0 {
+        return Ok(None);
+    }
+    let password = Secret::new(keys::random_base62(20));
+    auth::create_user(db, "admin", "admin@example.com", password.clone(), now)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot create the first admin user: {e}"))?;
+    Ok(Some(("admin".to_owned(), password)))
+}
+
+pub fn router(state: AppState) -> Router {
+    let app = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(api::router())
+        .merge(pages::router())
+        .merge(web::assets::router())
+        .with_state(state);
+    web::headers::harden(app)
+}
+
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Running {
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.task.await??;
+        Ok(())
+    }
+
+    pub async fn wait(&mut self) -> anyhow::Result<()> {
+        (&mut self.task).await??;
+        Ok(())
+    }
+}
+
+pub async fn start(db: Db, crypto: Crypto, addr: &str, cfg: Config) -> anyhow::Result<Running> {
+    start_with_clock(db, crypto, addr, cfg, Arc::new(SystemClock)).await
+}
+
+pub async fn start_with_clock(
+    db: Db,
+    crypto: Crypto,
+    addr: &str,
+    cfg: Config,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
+    let state = AppState::new(db, crypto, cfg, clock);
+    let (listener, addr) = web::server::bind(addr).await?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(web::server::serve(listener, router(state.clone()), async {
+        let _ = rx.await;
+    }));
+    Ok(Running {
+        addr,
+        state,
+        shutdown: tx,
+        task,
+    })
+}

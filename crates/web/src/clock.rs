@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn rfc3339_round_trip() {
         assert_eq!(parse_rfc3339(&rfc3339(1_800_000_000)), Some(1_800_000_000));
-        assert_eq!(parse_rfc3339("2026-01-01T00:00:00+01:00"), Some(1_767_222_000));
+        assert_eq!(
+            parse_rfc3339("2026-01-01T00:00:00+01:00"),
+            Some(1_767_222_000)
+        );
         assert_eq!(parse_rfc3339("yesterday"), None);
     }
 }

@@ -7,9 +7,15 @@ use axum::http::{HeaderMap, HeaderValue};
 use crate::{cookies, Error};
 
 /// The token to put in forms, and the cookie to set when the visitor had none.
-pub fn ensure(headers: &HeaderMap, cookie_name: &str, secure: bool) -> (String, Option<HeaderValue>) {
+pub fn ensure(
+    headers: &HeaderMap,
+    cookie_name: &str,
+    secure: bool,
+) -> (String, Option<HeaderValue>) {
     match cookies::get(headers, cookie_name) {
-        Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()) => (t.to_owned(), None),
+        Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()) => {
+            (t.to_owned(), None)
+        }
         _ => {
             let t = cookies::new_token();
             let c = cookies::set(cookie_name, &t, None, secure);

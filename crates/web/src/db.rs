@@ -108,7 +108,8 @@ pub async fn fresh_postgres_url() -> Result<String, sqlx::Error> {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
     let name = format!("t_{}", keys::random_base62(12).to_lowercase());
     let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str()).await?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await?;
     let base = admin_url
         .rsplit_once('/')
         .map(|(b, _)| b.to_owned())

@@ -37,13 +37,20 @@ where
             .await
             .map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::new(e.status(), "payload_too_large", "The request body is too large.")
+                    Error::new(
+                        e.status(),
+                        "payload_too_large",
+                        "The request body is too large.",
+                    )
                 } else {
                     Error::bad_request("bad_body", "The request body could not be read.")
                 }
             })?;
         if bytes.is_empty() {
-            return Err(Error::bad_request("empty_body", "The request body is empty; send a JSON object."));
+            return Err(Error::bad_request(
+                "empty_body",
+                "The request body is empty; send a JSON object.",
+            ));
         }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error(de).map(ApiJson)
@@ -62,9 +69,10 @@ fn serde_path_to_error<T: DeserializeOwned>(
             let msg = redact_quoted(&e.to_string());
             match e.classify() {
                 Category::Data => Err(Error::unprocessable("invalid_field", msg)),
-                Category::Syntax | Category::Eof | Category::Io => {
-                    Err(Error::bad_request("malformed_json", format!("The body is not valid JSON: {msg}")))
-                }
+                Category::Syntax | Category::Eof | Category::Io => Err(Error::bad_request(
+                    "malformed_json",
+                    format!("The body is not valid JSON: {msg}"),
+                )),
             }
         }
     }

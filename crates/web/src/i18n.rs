@@ -185,9 +185,15 @@ mod tests {
     #[test]
     fn accept_language() {
         let mut h = HeaderMap::new();
-        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("nl-NL,nl;q=0.9,en;q=0.8"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("nl-NL,nl;q=0.9,en;q=0.8"),
+        );
         assert_eq!(Lang::from_accept_language(&h), Some(Lang::Nl));
-        h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("de,en;q=0.5,nl;q=0.4"));
+        h.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_static("de,en;q=0.5,nl;q=0.4"),
+        );
         assert_eq!(Lang::from_accept_language(&h), Some(Lang::En));
         h.insert(header::ACCEPT_LANGUAGE, HeaderValue::from_static("fr"));
         assert_eq!(Lang::negotiate(&h, "lang"), Lang::En);
@@ -201,7 +207,10 @@ mod tests {
             "a = Hello {name}\nb = Bye",
             "a = Hallo {name}",
         )));
-        let t = T { catalog: c, lang: Lang::Nl };
+        let t = T {
+            catalog: c,
+            lang: Lang::Nl,
+        };
         assert_eq!(t.fmt("a", "name", "Jan"), "Hallo Jan");
         assert_eq!(t.get("b"), "Bye");
         let p = c.problems(&["a".into(), "b".into(), "c".into()]);

@@ -9,6 +9,8 @@ pub mod error;
 pub mod extract;
 pub mod headers;
 pub mod i18n;
+pub mod page;
+pub mod password;
 pub mod secret;
 pub mod server;
 
@@ -61,7 +63,10 @@ mod tests {
 
     #[test]
     fn emails() {
-        assert_eq!(normalize_email(" A@Example.COM "), Some("a@example.com".into()));
+        assert_eq!(
+            normalize_email(" A@Example.COM "),
+            Some("a@example.com".into())
+        );
         assert_eq!(normalize_email("no-at.example.com"), None);
         assert_eq!(normalize_email("a@b"), None);
         assert_eq!(normalize_email("a b@c.de"), None);

@@ -44,7 +44,10 @@ impl KeyView {
     }
 }
 
-pub async fn list_keys(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> Result<Response, Error> {
+pub async fn list_keys(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Response, Error> {
     let rows = store::list_keys(&state.db, &user.company_id).await?;
     let now = state.clock.now();
     let keys: Vec<KeyView> = rows.into_iter().map(|r| KeyView::new(r, now)).collect();
@@ -74,7 +77,10 @@ pub async fn create_key(
     let environment = domain::parse_environment(body.environment.as_deref())?;
     let expires_at = match body.expires_at.as_deref() {
         None => None,
-        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| FieldError::new("expires_at", "error.expiry_format").to_error())?),
+        Some(s) => Some(
+            parse_rfc3339(s)
+                .ok_or_else(|| FieldError::new("expires_at", "error.expiry_format").to_error())?,
+        ),
     };
     let (row, key) = domain::create_key(
         &state,

@@ -25,7 +25,10 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-pub async fn verify_key(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+pub async fn verify_key(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let Some(presented) = header(&headers, "x-api-key") else {
         return Err(Error::bad_request(
             "missing_api_key",
@@ -44,7 +47,10 @@ pub async fn verify_key(State(state): State<AppState>, headers: HeaderMap) -> Re
 }
 
 /// Magento's Services Connector contract: exactly 200 when valid, 401 otherwise.
-pub async fn gateway_apikeycheck(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+pub async fn gateway_apikeycheck(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
     let presented = header(&headers, "magento-api-key").or_else(|| header(&headers, "x-api-key"));
     let valid = match presented {
         Some(k) => state.verifier.verify(k).await?.status == Status::Valid,

@@ -68,7 +68,11 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LoginForm>) -> PageResult {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = next_or_portal(form.next.as_deref());
     match domain::authenticate(&state, &form.email, form.password).await? {
@@ -99,7 +103,11 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<LogoutForm>) -> PageResult {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;
     let mut res = Redirect::to("/login").into_response();

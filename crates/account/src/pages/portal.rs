@@ -79,7 +79,8 @@ async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Err
         .map(|r| {
             let status = domain::key_status(&r, now);
             KeyLine {
-                expiring_soon: status == "valid" && r.expires_at.is_some_and(|e| e - now <= EXPIRY_WARNING_SECS),
+                expiring_soon: status == "valid"
+                    && r.expires_at.is_some_and(|e| e - now <= EXPIRY_WARNING_SECS),
                 status_label: status_label(status),
                 env_label: env_label(&r.environment),
                 status,
@@ -106,7 +107,9 @@ pub async fn show(
     headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
     let keys = key_lines(&state, &user).await?;
     let notice = match q.notice.as_deref() {
         Some("revoked") => "portal.revoked",
@@ -138,12 +141,20 @@ pub struct CreateForm {
 }
 
 /// The expiry choice of the form: days from now, a date (end of that day, UTC), or never.
-fn expiry_from_form(choice: &str, date: Option<&str>, now: i64) -> Result<Option<i64>, &'static str> {
+fn expiry_from_form(
+    choice: &str,
+    date: Option<&str>,
+    now: i64,
+) -> Result<Option<i64>, &'static str> {
     match choice {
         "never" => Ok(None),
         "custom" => {
-            let d = date.map(str::trim).filter(|d| !d.is_empty()).ok_or("error.expiry_format")?;
-            let ts = web::clock::parse_rfc3339(&format!("{d}T23:59:59Z")).ok_or("error.expiry_format")?;
+            let d = date
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+                .ok_or("error.expiry_format")?;
+            let ts = web::clock::parse_rfc3339(&format!("{d}T23:59:59Z"))
+                .ok_or("error.expiry_format")?;
             Ok(Some(ts))
         }
         days => {
@@ -163,7 +174,9 @@ pub async fn create(
     Form(form): Form<CreateForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
-    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
     let expiry_choice = form.expiry.clone().unwrap_or_else(|| "365".into());
     let now = state.clock.now();
     let mut errors = FormErrors::default();
@@ -208,8 +221,15 @@ pub async fn create(
         notice: "",
         errors,
         form_name: if keep_form { form.name } else { String::new() },
-        form_env: form.environment.filter(|_| keep_form).unwrap_or_else(|| "production".into()),
-        form_expiry: if keep_form { expiry_choice } else { "365".into() },
+        form_env: form
+            .environment
+            .filter(|_| keep_form)
+            .unwrap_or_else(|| "production".into()),
+        form_expiry: if keep_form {
+            expiry_choice
+        } else {
+            "365".into()
+        },
         form_date: form.expiry_date.filter(|_| keep_form).unwrap_or_default(),
     };
     Ok(Page::render(cookie, status, &page))
@@ -231,7 +251,9 @@ pub async fn confirm_revoke(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PageResult {
-    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
     let key = store::get_key(&state.db, &user.company_id, &id)
         .await?
         .ok_or_else(|| Error::not_found("No such key."))?;
@@ -260,7 +282,9 @@ pub async fn revoke(
     Form(form): Form<RevokeForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
-    let Some(user) = user else { return Ok(to_login(PORTAL)) };
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
     domain::revoke_key(&state, &user, &id).await?;
     Ok(Redirect::to(&format!("{PORTAL}?notice=revoked")).into_response())
 }
@@ -273,9 +297,23 @@ struct AccountPage {
     role_label: &'static str,
 }
 
-pub async fn account(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap) -> PageResult {
-    let Some(user) = user else { return Ok(to_login("/account")) };
-    let role_label = if user.role == "owner" { "role.owner" } else { "role.member" };
+pub async fn account(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> PageResult {
+    let Some(user) = user else {
+        return Ok(to_login("/account"));
+    };
+    let role_label = if user.role == "owner" {
+        "role.owner"
+    } else {
+        "role.member"
+    };
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), "/account").parts();
-    Ok(Page::render(cookie, StatusCode::OK, &AccountPage { t, c, role_label }))
+    Ok(Page::render(
+        cookie,
+        StatusCode::OK,
+        &AccountPage { t, c, role_label },
+    ))
 }

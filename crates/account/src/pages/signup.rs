@@ -32,7 +32,11 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn show(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
     let next = q
         .next
         .as_deref()
@@ -63,7 +67,11 @@ pub struct SignupForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignupForm>) -> PageResult {
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignupForm>,
+) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = form
         .next
@@ -99,7 +107,11 @@ pub async fn submit(State(state): State<AppState>, headers: HeaderMap, Form(form
                 email: form.email,
                 errors,
             };
-            Ok(Page::render(cookie, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            Ok(Page::render(
+                cookie,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page,
+            ))
         }
         Err(Failure::Other(e)) => Err(e.into()),
     }

@@ -1,0 +1,594 @@
+//! What the account service's integration tests share: a fresh database on
+//! either backend, the real server started in-process on port 0, and small
+//! HTTP helpers that carry the session and CSRF cookies by hand (the
+//! workspace's reqwest has no cookie store).
+//!
+//! Every scenario that touches storage runs on SQLite and on PostgreSQL:
+//! `both_backends!(scenario_a, scenario_b)` turns each `async fn
+//! scenario(db: &TestDb)` of the test file into a module with a `sqlite` and a
+//! `postgres` test.
+
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
+use tempfile::TempDir;
+use web::ManualClock;
+
+/// The password every test account uses (long enough for the 12-character rule).
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Where the clock of `App::start_with_clock` starts: 2027-01-15T08:00:00Z.
+pub const CLOCK_START: i64 = 1_799_913_600;
+
+/// Runs each named `async fn(&TestDb)` of the calling file on both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let db = $crate::common::TestDb::sqlite();
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let db = $crate::common::TestDb::postgres().await;
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A fresh, empty database for one test.
+pub struct TestDb {
+    pub backend: Backend,
+    pub url: String,
+    /// The SQLite variant's directory (database, `-wal` and `-shm` files).
+    pub dir: Option<TempDir>,
+    /// The PostgreSQL variant's database name, dropped by `cleanup`.
+    pg_name: Option<String>,
+}
+
+fn pg_admin_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+impl TestDb {
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/account.db", dir.path().display());
+        TestDb {
+            backend: Backend::Sqlite,
+            url,
+            dir: Some(dir),
+            pg_name: None,
+        }
+    }
+
+    pub async fn postgres() -> TestDb {
+        let url = web::db::fresh_postgres_url()
+            .await
+            .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)");
+        let name = url.rsplit('/').next().map(str::to_owned);
+        TestDb {
+            backend: Backend::Postgres,
+            url,
+            dir: None,
+            pg_name: name,
+        }
+    }
+
+    /// Opens the database through the service's own `connect` (migrations run).
+    pub async fn connect(&self) -> web::db::Db {
+        account::connect(&self.url)
+            .await
+            .expect("connect and migrate")
+    }
+
+    pub fn sqlite_dir(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("the SQLite variant has a directory")
+            .path()
+    }
+
+    /// Drops the PostgreSQL database (the temp dir removes itself).
+    pub async fn cleanup(self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
+                let _ = conn
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+            }
+        }
+    }
+
+    /// Every byte stored by the database: all files of the SQLite directory,
+    /// or on PostgreSQL every row of every account-service table as text.
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut out = Vec::new();
+                let mut files: Vec<PathBuf> = std::fs::read_dir(self.sqlite_dir())
+                    .expect("read the temp dir")
+                    .map(|e| e.expect("dir entry").path())
+                    .collect();
+                files.sort();
+                assert!(
+                    files.iter().any(|f| f.ends_with("account.db")),
+                    "the database file is in the temp dir: {files:?}"
+                );
+                for f in files {
+                    out.extend(std::fs::read(&f).expect("read a database file"));
+                }
+                out
+            }
+            Backend::Postgres => {
+                let mut conn = sqlx::AnyConnection::connect(&self.url)
+                    .await
+                    .expect("connect");
+                let mut out = Vec::new();
+                for table in ["api_keys", "accounts", "account_sessions", "companies"] {
+                    let sql = format!("SELECT t::text AS row_text FROM {table} t");
+                    let rows = sqlx::query_scalar::<_, String>(&sql)
+                        .fetch_all(&mut conn)
+                        .await
+                        .expect("read rows as text");
+                    for r in rows {
+                        out.extend(r.into_bytes());
+                        out.push(b'\n');
+                    }
+                }
+                out
+            }
+        }
+    }
+}
+
+/// True when `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// The real server, started in-process on a free port.
+pub struct App {
+    pub running: account::Running,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: Option<ManualClock>,
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// A response read in full.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub async fn read(res: reqwest::Response) -> Resp {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("response body");
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
+    }
+
+    /// The value of cookie `name` set by this response, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        set_cookie_value(&self.headers, name)
+    }
+
+    /// The whole `Set-Cookie` header that sets `name`.
+    pub fn set_cookie_line(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|l| {
+                l.split(';')
+                    .next()
+                    .and_then(|p| p.split_once('='))
+                    .is_some_and(|(k, _)| k.trim() == name)
+            })
+            .map(str::to_owned)
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts the JSON error format with a 4xx status; returns the error code.
+    pub fn assert_api_error(&self, what: &str) -> String {
+        assert!(
+            self.status.is_client_error(),
+            "{what}: expected a 4xx, got {} with {}",
+            self.status,
+            self.text
+        );
+        let ct = self
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            ct.starts_with("application/json"),
+            "{what}: JSON content type, got {ct:?}"
+        );
+        let v = self.json();
+        let code = v["error"]["code"].as_str().unwrap_or_default();
+        let message = v["error"]["message"].as_str().unwrap_or_default();
+        assert!(!code.is_empty(), "{what}: error.code in {v}");
+        assert!(!message.is_empty(), "{what}: error.message in {v}");
+        code.to_owned()
+    }
+}
+
+/// Reads cookie `name` from the `Set-Cookie` headers of a response.
+pub fn set_cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|line| line.split(';').next())
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().to_owned())
+}
+
+pub fn sid_cookie(sid: &str) -> String {
+    format!("acct_sid={sid}")
+}
+
+/// A fresh email per call, so scenarios never collide.
+pub fn unique_email(tag: &str) -> String {
+    format!(
+        "{tag}-{}@example.com",
+        keys::random_base62(8).to_lowercase()
+    )
+}
+
+impl App {
+    pub async fn start(db: &TestDb) -> App {
+        let conn = db.connect().await;
+        let running = account::start(conn, "127.0.0.1:0", account::Config::default())
+            .await
+            .expect("start the account service");
+        App::wrap(running, None)
+    }
+
+    pub async fn start_with_clock(db: &TestDb, clock: ManualClock) -> App {
+        let conn = db.connect().await;
+        let running = account::start_with_clock(
+            conn,
+            "127.0.0.1:0",
+            account::Config::default(),
+            Arc::new(clock.clone()),
+        )
+        .await
+        .expect("start the account service");
+        App::wrap(running, Some(clock))
+    }
+
+    fn wrap(running: account::Running, clock: Option<ManualClock>) -> App {
+        let base = running.url();
+        assert_ne!(running.addr.port(), 0, "bound a real port");
+        App {
+            running,
+            base,
+            http: http_client(),
+            clock,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The server's own origin, as a browser would send it.
+    pub fn origin(&self) -> String {
+        self.base.clone()
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await.expect("stop cleanly");
+    }
+
+    pub async fn post_json(&self, path: &str, sid: Option<&str>, body: &Value) -> Resp {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(s) = sid {
+            req = req.header(COOKIE, sid_cookie(s));
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    pub async fn get(&self, path: &str, sid: Option<&str>) -> Resp {
+        let mut req = self.http.get(self.url(path));
+        if let Some(s) = sid {
+            req = req.header(COOKIE, sid_cookie(s));
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    pub async fn delete(&self, path: &str, sid: Option<&str>) -> Resp {
+        let mut req = self.http.delete(self.url(path));
+        if let Some(s) = sid {
+            req = req.header(COOKIE, sid_cookie(s));
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    /// `POST /api/v1/signup`; the raw response.
+    pub async fn signup_raw(&self, email: &str, password: &str, company: &str) -> Resp {
+        self.post_json(
+            "/api/v1/signup",
+            None,
+            &json!({"email": email, "password": password, "name": "Test User", "company": company}),
+        )
+        .await
+    }
+
+    /// Signs up a new company owner and returns the session id.
+    pub async fn signup(&self, email: &str, company: &str) -> String {
+        let r = self.signup_raw(email, PASSWORD, company).await;
+        assert_eq!(r.status, StatusCode::CREATED, "signup: {}", r.text);
+        r.cookie("acct_sid").expect("signup sets acct_sid")
+    }
+
+    pub async fn login_raw(&self, email: &str, password: &str) -> Resp {
+        self.post_json(
+            "/api/v1/login",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .await
+    }
+
+    /// Creates a key; asserts 201 and returns the body.
+    pub async fn create_key(&self, sid: &str, body: Value) -> Value {
+        let r = self.post_json("/api/v1/keys", Some(sid), &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create key: {}", r.text);
+        r.json()
+    }
+
+    /// `GET /api/v1/keys`: asserts 200 and returns the raw text and the `keys` array.
+    pub async fn list_keys(&self, sid: &str) -> (String, Vec<Value>) {
+        let r = self.get("/api/v1/keys", Some(sid)).await;
+        assert_eq!(r.status, StatusCode::OK, "list keys: {}", r.text);
+        let keys = r.json()["keys"].as_array().expect("keys array").clone();
+        (r.text, keys)
+    }
+
+    /// The listed key with this id.
+    pub async fn listed_key(&self, sid: &str, id: &str) -> Value {
+        let (_, keys) = self.list_keys(sid).await;
+        keys.into_iter()
+            .find(|k| k["id"] == id)
+            .unwrap_or_else(|| panic!("key {id} is listed"))
+    }
+
+    /// `POST /api/v1/keys/verify` with `X-Api-Key`.
+    pub async fn verify(&self, key: &str) -> Resp {
+        let r = self
+            .http
+            .post(self.url("/api/v1/keys/verify"))
+            .header("X-Api-Key", key)
+            .send()
+            .await
+            .expect("request");
+        Resp::read(r).await
+    }
+
+    /// The `status` that verification reports; asserts 200 and that `valid` agrees.
+    pub async fn verify_status(&self, key: &str) -> String {
+        let r = self.verify(key).await;
+        assert_eq!(r.status, StatusCode::OK, "verify: {}", r.text);
+        let v = r.json();
+        let status = v["status"].as_str().expect("status").to_owned();
+        assert_eq!(
+            v["valid"],
+            json!(status == "valid"),
+            "valid agrees with status: {v}"
+        );
+        status
+    }
+
+    /// `GET /gateway/apikeycheck` with the key in header `header` (or no header).
+    pub async fn gateway(&self, header: Option<(&str, &str)>) -> StatusCode {
+        let mut req = self.http.get(self.url("/gateway/apikeycheck"));
+        if let Some((name, value)) = header {
+            req = req.header(name, value);
+        }
+        req.send().await.expect("request").status()
+    }
+}
+
+/// A browser for the HTML pages: keeps cookies, follows no redirects, and
+/// may send an `Accept-Language`.
+pub struct Browser {
+    pub base: String,
+    http: reqwest::Client,
+    jar: Mutex<BTreeMap<String, String>>,
+    pub accept_language: Option<String>,
+}
+
+impl Browser {
+    pub fn new(app: &App) -> Browser {
+        Browser {
+            base: app.base.clone(),
+            http: http_client(),
+            jar: Mutex::new(BTreeMap::new()),
+            accept_language: None,
+        }
+    }
+
+    pub fn with_language(app: &App, lang: &str) -> Browser {
+        Browser {
+            accept_language: Some(lang.to_owned()),
+            ..Browser::new(app)
+        }
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.jar.lock().expect("jar").get(name).cloned()
+    }
+
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        self.jar
+            .lock()
+            .expect("jar")
+            .insert(name.to_owned(), value.to_owned());
+    }
+
+    fn cookie_header(&self) -> Option<String> {
+        let jar = self.jar.lock().expect("jar");
+        (!jar.is_empty()).then(|| {
+            jar.iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn remember(&self, headers: &HeaderMap) {
+        let mut jar = self.jar.lock().expect("jar");
+        for line in headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let Some((name, value)) = line.split(';').next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            let deleted = line
+                .split(';')
+                .any(|attr| attr.trim().eq_ignore_ascii_case("Max-Age=0"));
+            if deleted || value.is_empty() {
+                jar.remove(name.trim());
+            } else {
+                jar.insert(name.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+
+    async fn send(&self, mut req: reqwest::RequestBuilder) -> Resp {
+        if let Some(c) = self.cookie_header() {
+            req = req.header(COOKIE, c);
+        }
+        if let Some(l) = &self.accept_language {
+            req = req.header("Accept-Language", l.as_str());
+        }
+        let r = Resp::read(req.send().await.expect("request")).await;
+        self.remember(&r.headers);
+        r
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(self.http.get(format!("{}{}", self.base, path)))
+            .await
+    }
+
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        self.send(self.http.post(format!("{}{}", self.base, path)).form(form))
+            .await
+    }
+
+    /// Posts a form with an extra request header (e.g. a foreign `Origin`).
+    pub async fn post_form_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        header: (&str, &str),
+    ) -> Resp {
+        self.send(
+            self.http
+                .post(format!("{}{}", self.base, path))
+                .form(form)
+                .header(header.0, header.1),
+        )
+        .await
+    }
+
+    /// Signs in through the login form (GET for the CSRF token, then POST).
+    pub async fn login(&self, email: &str, password: &str) -> Resp {
+        let page = self.get("/login").await;
+        assert_eq!(page.status, StatusCode::OK, "login page: {}", page.text);
+        let csrf = hidden_input(&page.text, "csrf").expect("csrf field on the login page");
+        self.post_form(
+            "/login",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+}
+
+/// The `value` of the first input named `name` in an HTML page.
+pub fn hidden_input(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    Some(html[start..start + end].to_owned())
+}
+
+/// Every substring of `text` that looks like an API key (`cmk_live_`/`cmk_test_` + 36 base62).
+pub fn find_keys(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for prefix in ["cmk_live_", "cmk_test_"] {
+        let mut rest = text;
+        while let Some(i) = rest.find(prefix) {
+            let tail = &rest[i + prefix.len()..];
+            let body: String = tail
+                .chars()
+                .take_while(char::is_ascii_alphanumeric)
+                .collect();
+            if body.len() == keys::KEY_LEN - prefix.len() {
+                out.push(format!("{prefix}{body}"));
+            }
+            rest = tail;
+        }
+    }
+    out
+}
+
+/// The key with one character of its random part changed (checksum now wrong).
+pub fn mistype(key: &str) -> String {
+    let mut chars: Vec<char> = key.chars().collect();
+    let i = 12;
+    chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
+    chars.into_iter().collect()
+}

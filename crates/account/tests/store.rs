@@ -1,0 +1,300 @@
+//! Storage behaviour on SQLite and PostgreSQL: what survives a restart,
+//! batched last-use times, revocation times, session lifetimes, and
+//! uniqueness under concurrent sign-ups.
+
+#[macro_use]
+mod common;
+
+use account::store;
+use common::{unique_email, App, TestDb, CLOCK_START, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use web::clock::rfc3339;
+use web::ManualClock;
+
+both_backends!(
+    data_survives_a_restart,
+    last_use_is_batched_and_never_moves_back,
+    revoking_twice_keeps_the_first_time,
+    sessions_end_when_idle_or_old,
+    concurrent_signups_with_one_email,
+    unique_email_is_enforced_by_storage,
+);
+
+async fn data_survives_a_restart(db: &TestDb) {
+    let email = unique_email("restart");
+    let first = App::start(db).await;
+    let sid = first.signup(&email, "Restart Co").await;
+    let created = first.create_key(&sid, json!({"name": "Durable"})).await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(first.verify_status(&key).await, "valid");
+    // Stopping flushes the batched last-use time.
+    first.stop().await;
+
+    // A new server on the same database (the migrations run again, harmlessly).
+    let second = App::start(db).await;
+    let listed = second.listed_key(&sid, &id).await;
+    assert_eq!(
+        listed["status"],
+        json!("valid"),
+        "the session and the key survived"
+    );
+    assert!(
+        listed["last_used_at"].is_string(),
+        "the last use was written at shutdown: {listed}"
+    );
+    assert_eq!(second.verify_status(&key).await, "valid");
+    let login = second.login_raw(&email, PASSWORD).await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text);
+    let del = second
+        .delete(&format!("/api/v1/keys/{id}"), Some(&sid))
+        .await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    second.stop().await;
+
+    let third = App::start(db).await;
+    assert_eq!(
+        third.verify_status(&key).await,
+        "revoked",
+        "revocation is durable"
+    );
+    third.stop().await;
+}
+
+async fn last_use_is_batched_and_never_moves_back(db: &TestDb) {
+    let clock = ManualClock::new(CLOCK_START);
+    let app = App::start_with_clock(db, clock.clone()).await;
+    let sid = app.signup(&unique_email("last-use"), "Use Co").await;
+    let created = app.create_key(&sid, json!({"name": "Busy"})).await;
+    let key = created["key"].as_str().expect("key").to_owned();
+    let id = created["id"].as_str().expect("id").to_owned();
+    let state = &app.running.state;
+    let company = company_of(&app, &sid).await;
+    let stored_last_used = || async {
+        store::list_keys(&state.db, &company)
+            .await
+            .expect("list")
+            .into_iter()
+            .find(|k| k.id == id)
+            .expect("the key")
+            .last_used_at
+    };
+
+    assert_eq!(
+        state.verifier.flush_last_used().await.expect("flush"),
+        0,
+        "nothing to write yet"
+    );
+    for _ in 0..5 {
+        assert_eq!(app.verify_status(&key).await, "valid");
+    }
+    assert_eq!(
+        stored_last_used().await,
+        None,
+        "verification itself writes nothing"
+    );
+    assert_eq!(
+        state.verifier.flush_last_used().await.expect("flush"),
+        1,
+        "one key, one write"
+    );
+    assert_eq!(stored_last_used().await, Some(CLOCK_START));
+    assert_eq!(
+        state.verifier.flush_last_used().await.expect("flush"),
+        0,
+        "flushed once"
+    );
+
+    clock.advance(100);
+    assert_eq!(app.verify_status(&key).await, "valid");
+    state.verifier.flush_last_used().await.expect("flush");
+    assert_eq!(stored_last_used().await, Some(CLOCK_START + 100));
+    let listed = app.listed_key(&sid, &id).await;
+    assert_eq!(listed["last_used_at"], json!(rfc3339(CLOCK_START + 100)));
+
+    // A late batch from another node with an older time does not move it back.
+    store::record_last_used(&state.db, &[(id.clone(), CLOCK_START + 50)])
+        .await
+        .expect("record");
+    assert_eq!(stored_last_used().await, Some(CLOCK_START + 100));
+    store::record_last_used(
+        &state.db,
+        &[(id.clone(), CLOCK_START + 200), ("key_unknown".into(), 1)],
+    )
+    .await
+    .expect("record");
+    assert_eq!(stored_last_used().await, Some(CLOCK_START + 200));
+
+    // Invalid and revoked keys are not "used".
+    let del = app.delete(&format!("/api/v1/keys/{id}"), Some(&sid)).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    clock.advance(1000);
+    assert_eq!(app.verify_status(&key).await, "revoked");
+    assert_eq!(state.verifier.flush_last_used().await.expect("flush"), 0);
+    assert_eq!(stored_last_used().await, Some(CLOCK_START + 200));
+    app.stop().await;
+}
+
+/// The company id of the session's account, read from storage.
+async fn company_of(app: &App, sid: &str) -> String {
+    let hash = keys::hash_str(sid).to_hex();
+    let now = app.clock.as_ref().map_or(CLOCK_START, web::Clock::now);
+    store::session_account(&app.running.state.db, &hash, now, 3600, 3600)
+        .await
+        .expect("session lookup")
+        .expect("a live session")
+        .company_id
+}
+
+async fn revoking_twice_keeps_the_first_time(db: &TestDb) {
+    let clock = ManualClock::new(CLOCK_START);
+    let app = App::start_with_clock(db, clock.clone()).await;
+    let sid = app.signup(&unique_email("revoke"), "Revoke Co").await;
+    let created = app.create_key(&sid, json!({"name": "Twice"})).await;
+    let id = created["id"].as_str().expect("id").to_owned();
+    let company = company_of(&app, &sid).await;
+
+    clock.advance(10);
+    let first = app.delete(&format!("/api/v1/keys/{id}"), Some(&sid)).await;
+    assert_eq!(first.status, StatusCode::NO_CONTENT);
+    clock.advance(10);
+    let second = app.delete(&format!("/api/v1/keys/{id}"), Some(&sid)).await;
+    assert_eq!(
+        second.status,
+        StatusCode::NO_CONTENT,
+        "revoking again is harmless"
+    );
+    let row = store::get_key(&app.running.state.db, &company, &id)
+        .await
+        .expect("get")
+        .expect("the key");
+    assert_eq!(row.revoked_at, Some(CLOCK_START + 10));
+    assert_eq!(
+        store::get_key(&app.running.state.db, "co_other", &id)
+            .await
+            .expect("get")
+            .map(|k| k.id),
+        None,
+        "another company does not see the key"
+    );
+    assert_eq!(
+        store::revoke_key(&app.running.state.db, "co_other", &id, CLOCK_START)
+            .await
+            .expect("revoke"),
+        None,
+        "nor revoke it"
+    );
+    app.stop().await;
+}
+
+async fn sessions_end_when_idle_or_old(db: &TestDb) {
+    let clock = ManualClock::new(CLOCK_START);
+    let app = App::start_with_clock(db, clock.clone()).await;
+    let email = unique_email("session");
+    let sid = app.signup(&email, "Session Co").await;
+    let idle = account::auth::SESSION_IDLE_SECS;
+
+    // In use: each request keeps it alive past the idle limit.
+    clock.advance(idle - 60);
+    app.list_keys(&sid).await;
+    clock.advance(idle - 60);
+    app.list_keys(&sid).await;
+    // Left alone for longer than the idle limit: gone.
+    clock.advance(idle + 1);
+    let r = app.get("/api/v1/keys", Some(&sid)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "idle session: {}",
+        r.text
+    );
+
+    // Used steadily, a session still ends at the absolute limit.
+    let login = app.login_raw(&email, PASSWORD).await;
+    let sid2 = login.cookie("acct_sid").expect("sid");
+    let start = web::Clock::now(&clock);
+    let absolute = account::auth::SESSION_ABSOLUTE_SECS;
+    while web::Clock::now(&clock) + idle / 2 < start + absolute {
+        clock.advance(idle / 2);
+        app.list_keys(&sid2).await;
+    }
+    clock.set(start + absolute - 1);
+    app.list_keys(&sid2).await;
+    clock.set(start + absolute);
+    let r = app.get("/api/v1/keys", Some(&sid2)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "old session: {}",
+        r.text
+    );
+    app.stop().await;
+}
+
+async fn concurrent_signups_with_one_email(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("race");
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..6 {
+        let req = app.http.post(app.url("/api/v1/signup")).json(&json!({
+            "email": email,
+            "password": PASSWORD,
+            "name": "Racer",
+            "company": format!("Company {i}"),
+        }));
+        tasks.spawn(async move { common::Resp::read(req.send().await.expect("send")).await });
+    }
+    let results: Vec<common::Resp> = tasks.join_all().await;
+    let created = results
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let conflicts = results
+        .iter()
+        .filter(|r| r.status == StatusCode::CONFLICT)
+        .count();
+    assert_eq!(
+        (created, conflicts),
+        (1, 5),
+        "exactly one sign-up wins, the rest are 409: {:?}",
+        results
+            .iter()
+            .map(|r| (r.status, r.text.as_str()))
+            .collect::<Vec<_>>()
+    );
+    app.stop().await;
+}
+
+async fn unique_email_is_enforced_by_storage(db: &TestDb) {
+    let conn = db.connect().await;
+    let owner = |company_id: &'static str, account_id: &'static str| store::NewOwner {
+        company_id,
+        company_name: "Direct",
+        account_id,
+        email: "direct@example.com",
+        name: "Direct",
+        password_hash: "not-a-real-hash",
+        locale: None,
+        now: CLOCK_START,
+    };
+    store::create_company_with_owner(&conn, &owner("co_1", "acct_1"))
+        .await
+        .expect("first owner");
+    let err = store::create_company_with_owner(&conn, &owner("co_2", "acct_2"))
+        .await
+        .expect_err("the same email twice");
+    assert!(
+        web::db::is_unique_violation(&err),
+        "a unique violation: {err}"
+    );
+    // The failed transaction left no company behind.
+    let companies: Value = json!(
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM companies")
+            .fetch_one(&conn.pool)
+            .await
+            .expect("count")
+    );
+    assert_eq!(companies, json!(1));
+    conn.pool.close().await;
+}

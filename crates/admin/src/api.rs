@@ -1,0 +1,94 @@
+//! The Admin's JSON API.
+
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use web::extract::ApiJson;
+use web::{cookies, Error, Secret};
+
+use crate::auth::{self, Admin};
+use crate::gate::Check;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/api/v1/login", post(login))
+        .route("/admin/api/v1/logout", post(logout))
+        .route("/admin/api/v1/channels/amazon/key-status", get(key_status))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    username: String,
+    password: Secret,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, Error> {
+    if !cookies::origin_matches_host(&headers) {
+        return Err(Error::forbidden(
+            "cross_origin",
+            "Cross-origin requests are not allowed.",
+        ));
+    }
+    let Some(user) = auth::authenticate(&state, &body.username, body.password).await? else {
+        return Err(Error::unauthorized(
+            "invalid_credentials",
+            "The username or password is not correct.",
+        ));
+    };
+    let cookie = auth::start_session(&state, &user.id).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(serde_json::json!({"user": {"username": user.username, "email": user.email}})),
+    )
+        .into_response())
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
+    if !cookies::origin_matches_host(&headers) {
+        return Err(Error::forbidden(
+            "cross_origin",
+            "Cross-origin requests are not allowed.",
+        ));
+    }
+    let cookie = auth::end_session(&state, &headers).await?;
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+}
+
+/// The answer of the key-status route and of the CLI.
+#[derive(Serialize)]
+pub struct KeyStatusView {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_hint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    pub expiring_soon: bool,
+}
+
+impl KeyStatusView {
+    pub fn new(check: &Check, now: i64) -> Self {
+        KeyStatusView {
+            status: check.status.as_str(),
+            reason: check.reason.map(|r| r.as_str()),
+            key_hint: check.hint.clone(),
+            expires_at: check.expires_at.map(web::clock::rfc3339),
+            expiring_soon: crate::pages::channel::expiring_soon(check, now),
+        }
+    }
+}
+
+async fn key_status(State(state): State<AppState>, Admin(_user): Admin) -> Result<Response, Error> {
+    let check = state.gate.check(&state.config()).await;
+    Ok(Json(KeyStatusView::new(&check, state.clock.now())).into_response())
+}

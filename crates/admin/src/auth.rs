@@ -1,0 +1,151 @@
+//! Admin users and sessions.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use web::{cookies, Error, Secret};
+
+use crate::store::{self, AdminUser};
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "adm_sid";
+pub const CSRF_COOKIE: &str = "adm_csrf";
+pub const LANG_COOKIE: &str = "adm_lang";
+pub const SESSION_IDLE_SECS: i64 = 4 * 3600;
+pub const SESSION_ABSOLUTE_SECS: i64 = 24 * 3600;
+pub const MIN_PASSWORD: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("username must be 1 to 40 letters, digits, dots, dashes or underscores")]
+    Username,
+    #[error("email is invalid")]
+    Email,
+    #[error("the password must be at least 12 characters long")]
+    Password,
+    #[error("an admin user with this username already exists")]
+    Taken,
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Creates an admin user (the CLI's `admin:user:create` and first start).
+pub async fn create_user(
+    state_db: &web::db::Db,
+    username: &str,
+    email: &str,
+    password: Secret,
+    now: i64,
+) -> Result<(), CreateUserError> {
+    let username = username.trim();
+    if username.is_empty()
+        || username.len() > 40
+        || !username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+    {
+        return Err(CreateUserError::Username);
+    }
+    let email = web::normalize_email(email).ok_or(CreateUserError::Email)?;
+    if password.expose().chars().count() < MIN_PASSWORD || password.expose().len() > 256 {
+        return Err(CreateUserError::Password);
+    }
+    let hash = web::password::hash(password)
+        .await
+        .map_err(|e| CreateUserError::Other(e.message().to_owned()))?;
+    match store::create_user(
+        state_db,
+        &keys::random_id("adm"),
+        username,
+        &email,
+        &hash,
+        now,
+    )
+    .await
+    {
+        Ok(()) => Ok(()),
+        Err(e) if web::db::is_unique_violation(&e) => Err(CreateUserError::Taken),
+        Err(e) => Err(CreateUserError::Other(e.to_string())),
+    }
+}
+
+/// Checks a username and password; `None` for an unknown user or a wrong password alike.
+pub async fn authenticate(
+    state: &AppState,
+    username: &str,
+    password: Secret,
+) -> Result<Option<AdminUser>, Error> {
+    let found = store::user_with_hash(&state.db, username.trim()).await?;
+    let (user, hash) = match found {
+        Some((u, h)) => (Some(u), Some(h)),
+        None => (None, None),
+    };
+    let ok = web::password::verify(password, hash).await?;
+    Ok(user.filter(|_| ok))
+}
+
+pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {
+    let sid = cookies::new_token();
+    store::create_session(
+        &state.db,
+        &keys::hash_str(&sid).to_hex(),
+        user_id,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(cookies::set(
+        SESSION_COOKIE,
+        &sid,
+        Some(SESSION_ABSOLUTE_SECS),
+        state.cfg.secure_cookies,
+    ))
+}
+
+pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, Error> {
+    if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
+        store::delete_session(&state.db, &keys::hash_str(sid).to_hex()).await?;
+    }
+    Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
+}
+
+pub async fn current_user(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<AdminUser>, Error> {
+    let Some(sid) = cookies::get(headers, SESSION_COOKIE).filter(|s| s.len() == 32) else {
+        return Ok(None);
+    };
+    Ok(store::session_user(
+        &state.db,
+        &keys::hash_str(sid).to_hex(),
+        state.clock.now(),
+        SESSION_IDLE_SECS,
+        SESSION_ABSOLUTE_SECS,
+    )
+    .await?)
+}
+
+/// A signed-in admin, or 401 in the JSON error format.
+pub struct Admin(pub AdminUser);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        current_user(state, &parts.headers)
+            .await?
+            .map(Admin)
+            .ok_or_else(|| Error::unauthorized("not_signed_in", "Sign in to the Admin first."))
+    }
+}
+
+/// Someone who may or may not be signed in (pages redirect to sign-in).
+pub struct MaybeAdmin(pub Option<AdminUser>);
+
+impl FromRequestParts<AppState> for MaybeAdmin {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        Ok(MaybeAdmin(current_user(state, &parts.headers).await?))
+    }
+}

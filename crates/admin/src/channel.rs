@@ -1,0 +1,66 @@
+//! Store Integration: Amazon stores connected to Commerce websites.
+
+use web::Error;
+
+use crate::store::{self, NewAmazonStore};
+use crate::AppState;
+
+/// The marketplaces a store can be connected to.
+pub const MARKETPLACES: &[(&str, &str)] = &[
+    ("US", "marketplace.US"),
+    ("CA", "marketplace.CA"),
+    ("MX", "marketplace.MX"),
+    ("GB", "marketplace.GB"),
+];
+
+pub struct NewStoreInput {
+    pub name: String,
+    pub email: String,
+    pub website: String,
+    pub marketplace: String,
+}
+
+/// Validates and saves a store; returns the field errors (catalog keys) otherwise.
+pub async fn add_store(
+    state: &AppState,
+    input: &NewStoreInput,
+) -> Result<Vec<(&'static str, &'static str)>, Error> {
+    let mut errors = Vec::new();
+    let name = input.name.trim();
+    if name.is_empty() {
+        errors.push(("name", "store.error.name_required"));
+    } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
+        errors.push(("name", "store.error.name_long"));
+    }
+    let email = web::normalize_email(&input.email);
+    if email.is_none() {
+        errors.push(("email", "store.error.email_invalid"));
+    }
+    let marketplace = input.marketplace.trim().to_ascii_uppercase();
+    if !MARKETPLACES.iter().any(|(c, _)| *c == marketplace) {
+        errors.push(("marketplace", "store.error.marketplace"));
+    }
+    let websites = store::websites(&state.db).await?;
+    let website = websites.iter().find(|w| w.code == input.website.trim());
+    if website.is_none() {
+        errors.push(("website", "store.error.website"));
+    }
+    if !errors.is_empty() {
+        return Ok(errors);
+    }
+    if let (Some(email), Some(website)) = (email, website) {
+        store::insert_amazon_store(
+            &state.db,
+            &NewAmazonStore {
+                id: &keys::random_id("amz"),
+                name,
+                email: &email,
+                website_id: website.id,
+                marketplace: &marketplace,
+                now: state.clock.now(),
+            },
+        )
+        .await?;
+    }
+    Ok(errors)
+}

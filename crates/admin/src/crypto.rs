@@ -1,0 +1,211 @@
+//! Config secrets encrypted at rest, as Magento does with its `crypt/key`.
+//!
+//! The data keys live in a file outside the database (`crypt.key` in the data
+//! dir, mode 0600), one base64 key per line; the last line is the current key.
+//! A stored value is `VERSION:3:BASE64(nonce ‖ ciphertext)`, where VERSION is
+//! the 1-based line of the key used and `3` names XChaCha20-Poly1305 (the
+//! number Magento gives its libsodium cipher). The config path is the
+//! associated data, so a value copied to another path does not decrypt.
+//! Rotation: append a key, re-encrypt, and old values still decrypt meanwhile.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+
+const CIPHER_XCHACHA: &str = "3";
+
+#[derive(Debug, thiserror::Error)]
+pub enum CryptoError {
+    #[error("the encryption key file {0} is unreadable or malformed")]
+    KeyFile(String),
+    #[error("the stored value is not in the encrypted format")]
+    Format,
+    #[error("the stored value was encrypted with a key this installation does not have")]
+    UnknownKey,
+    #[error("the stored value does not decrypt (wrong key or altered)")]
+    Decrypt,
+}
+
+pub struct Crypto {
+    keys: Vec<XChaCha20Poly1305>,
+}
+
+impl std::fmt::Debug for Crypto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Crypto({} keys, redacted)", self.keys.len())
+    }
+}
+
+impl Crypto {
+    /// Loads the key file, creating it with one fresh key (mode 0600) on first start.
+    pub fn open_or_create(path: &Path) -> Result<Self, CryptoError> {
+        let err = || CryptoError::KeyFile(path.display().to_string());
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                fs::create_dir_all(dir).map_err(|_| err())?;
+            }
+            let mut opts = fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut f = opts.open(path).map_err(|_| err())?;
+            writeln!(f, "{}", B64.encode(new_key())).map_err(|_| err())?;
+            f.sync_all().map_err(|_| err())?;
+        }
+        let text = fs::read_to_string(path).map_err(|_| err())?;
+        Self::from_lines(&text).ok_or_else(err)
+    }
+
+    /// Keys from the key file's text: one base64 32-byte key per line.
+    pub fn from_lines(text: &str) -> Option<Self> {
+        let keys: Option<Vec<_>> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let bytes = B64.decode(l).ok()?;
+                XChaCha20Poly1305::new_from_slice(&bytes).ok()
+            })
+            .collect();
+        keys.filter(|k| !k.is_empty()).map(|keys| Crypto { keys })
+    }
+
+    /// Encrypts with the current key, binding the ciphertext to `path`.
+    pub fn encrypt(&self, path: &str, plaintext: &str) -> String {
+        let version = self.keys.len();
+        let cipher = &self.keys[version - 1];
+        let mut nonce = [0u8; 24];
+        getrandom_fill(&mut nonce);
+        let ct = cipher
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: path.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut blob = nonce.to_vec();
+        blob.extend_from_slice(&ct);
+        format!("{version}:{CIPHER_XCHACHA}:{}", B64.encode(blob))
+    }
+
+    pub fn decrypt(&self, path: &str, stored: &str) -> Result<String, CryptoError> {
+        let mut parts = stored.splitn(3, ':');
+        let (Some(version), Some(cipher), Some(data)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(CryptoError::Format);
+        };
+        if cipher != CIPHER_XCHACHA {
+            return Err(CryptoError::Format);
+        }
+        let version: usize = version.parse().map_err(|_| CryptoError::Format)?;
+        let key = version
+            .checked_sub(1)
+            .and_then(|i| self.keys.get(i))
+            .ok_or(CryptoError::UnknownKey)?;
+        let blob = B64.decode(data).map_err(|_| CryptoError::Format)?;
+        if blob.len() < 24 + 16 {
+            return Err(CryptoError::Format);
+        }
+        let (nonce, ct) = blob.split_at(24);
+        let pt = key
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: path.as_bytes(),
+                },
+            )
+            .map_err(|_| CryptoError::Decrypt)?;
+        String::from_utf8(pt).map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+fn new_key() -> [u8; 32] {
+    let mut k = [0u8; 32];
+    getrandom_fill(&mut k);
+    k
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    // Without the OS random source no secret can be protected: stop.
+    getrandom::fill(buf).expect("the OS random source is unavailable");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crypto() -> Crypto {
+        Crypto::from_lines(&B64.encode(new_key())).unwrap()
+    }
+
+    #[test]
+    fn round_trip_and_format() {
+        let c = crypto();
+        let stored = c.encrypt("a/b/c", "cmk_live_secret");
+        assert!(stored.starts_with("1:3:"));
+        assert!(!stored.contains("cmk_live_secret"));
+        assert_eq!(c.decrypt("a/b/c", &stored).unwrap(), "cmk_live_secret");
+        // Fresh nonce every time.
+        assert_ne!(stored, c.encrypt("a/b/c", "cmk_live_secret"));
+    }
+
+    #[test]
+    fn bound_to_path_and_key() {
+        let c = crypto();
+        let stored = c.encrypt("a/b/c", "x");
+        assert!(matches!(
+            c.decrypt("a/b/d", &stored),
+            Err(CryptoError::Decrypt)
+        ));
+        assert!(matches!(
+            crypto().decrypt("a/b/c", &stored),
+            Err(CryptoError::Decrypt)
+        ));
+        assert!(matches!(
+            c.decrypt("a/b/c", "garbage"),
+            Err(CryptoError::Format)
+        ));
+        assert!(matches!(
+            c.decrypt("a/b/c", "9:3:AAAA"),
+            Err(CryptoError::UnknownKey)
+        ));
+    }
+
+    #[test]
+    fn rotation_keeps_old_values_readable() {
+        let k1 = B64.encode(new_key());
+        let old = Crypto::from_lines(&k1).unwrap();
+        let stored = old.encrypt("p", "v1");
+        let rotated = Crypto::from_lines(&format!("{k1}\n{}\n", B64.encode(new_key()))).unwrap();
+        assert_eq!(rotated.decrypt("p", &stored).unwrap(), "v1");
+        assert!(rotated.encrypt("p", "v2").starts_with("2:3:"));
+    }
+
+    #[test]
+    fn key_file_created_0600() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crypt.key");
+        let c = Crypto::open_or_create(&path).unwrap();
+        let again = Crypto::open_or_create(&path).unwrap();
+        assert_eq!(again.decrypt("p", &c.encrypt("p", "v")).unwrap(), "v");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The Admin sign-in page.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+use web::i18n::T;
+use web::{csrf, Secret};
+
+use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
+use crate::auth::{self, MaybeAdmin, CSRF_COOKIE};
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    t: T,
+    c: Chrome,
+    next: String,
+    username: String,
+    error: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+fn next_or_default(next: Option<&str>) -> String {
+    next.and_then(web::safe_local_path)
+        .unwrap_or(CHANNEL_PATH)
+        .to_owned()
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeAdmin(user): MaybeAdmin,
+    headers: HeaderMap,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    let next = next_or_default(q.next.as_deref());
+    if user.is_some() {
+        return Ok(Redirect::to(&next).into_response());
+    }
+    let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login", "").parts();
+    let page = LoginPage {
+        t,
+        c,
+        next,
+        username: String::new(),
+        error: "",
+    };
+    Ok(render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    csrf: String,
+    username: String,
+    password: Secret,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let next = next_or_default(form.next.as_deref());
+    match auth::authenticate(&state, &form.username, form.password).await? {
+        Some(user) => {
+            let cookie = auth::start_session(&state, &user.id).await?;
+            let mut res = Redirect::to(&next).into_response();
+            res.headers_mut().append(header::SET_COOKIE, cookie);
+            Ok(res)
+        }
+        None => {
+            let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login", "").parts();
+            let page = LoginPage {
+                t,
+                c,
+                next,
+                username: form.username,
+                error: "login.failed",
+            };
+            Ok(render(cookie, StatusCode::UNAUTHORIZED, &page))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let cookie = auth::end_session(&state, &headers).await?;
+    let mut res = Redirect::to("/admin/login").into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(res)
+}

@@ -1,0 +1,337 @@
+//! Repository functions: the only place the Admin's SQL lives. Written once
+//! for SQLite and PostgreSQL.
+
+use sqlx::Row;
+use web::db::Db;
+
+use crate::config::{Scope, ScopeRef};
+
+#[derive(Clone, Debug)]
+pub struct AdminUser {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub locale: Option<String>,
+}
+
+fn user_from(r: &sqlx::any::AnyRow) -> Result<AdminUser, sqlx::Error> {
+    Ok(AdminUser {
+        id: r.try_get("id")?,
+        username: r.try_get("username")?,
+        email: r.try_get("email")?,
+        locale: r.try_get("locale")?,
+    })
+}
+
+pub async fn create_user(
+    db: &Db,
+    id: &str,
+    username: &str,
+    email: &str,
+    hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO admin_users (id, username, email, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(username)
+    .bind(email)
+    .bind(hash)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn count_users(db: &Db) -> Result<i64, sqlx::Error> {
+    sqlx::query("SELECT COUNT(*) AS n FROM admin_users")
+        .fetch_one(&db.pool)
+        .await?
+        .try_get("n")
+}
+
+pub async fn user_with_hash(
+    db: &Db,
+    username: &str,
+) -> Result<Option<(AdminUser, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT id, username, email, locale, password_hash FROM admin_users WHERE username = $1",
+    )
+    .bind(username)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
+        .transpose()
+}
+
+pub async fn set_user_locale(db: &Db, id: &str, locale: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE admin_users SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn create_session(
+    db: &Db,
+    id_hash: &str,
+    user_id: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO admin_sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
+        .bind(id_hash)
+        .bind(user_id)
+        .bind(now)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn session_user(
+    db: &Db,
+    id_hash: &str,
+    now: i64,
+    idle: i64,
+    absolute: i64,
+) -> Result<Option<AdminUser>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT u.id, u.username, u.email, u.locale, s.last_seen_at FROM admin_sessions s \
+         JOIN admin_users u ON u.id = s.user_id \
+         WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3",
+    )
+    .bind(id_hash)
+    .bind(now - idle)
+    .bind(now - absolute)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let last_seen: i64 = row.try_get("last_seen_at")?;
+    if now - last_seen >= 60 {
+        sqlx::query("UPDATE admin_sessions SET last_seen_at = $1 WHERE id_hash = $2")
+            .bind(now)
+            .bind(id_hash)
+            .execute(&db.pool)
+            .await?;
+    }
+    user_from(&row).map(Some)
+}
+
+pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM admin_sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+#[derive(Clone, Debug)]
+pub struct Website {
+    pub id: i64,
+    pub code: String,
+    pub name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoreView {
+    pub id: i64,
+    pub code: String,
+    pub website_id: i64,
+    pub name: String,
+}
+
+pub async fn websites(db: &Db) -> Result<Vec<Website>, sqlx::Error> {
+    let rows = sqlx::query("SELECT website_id, code, name FROM store_website ORDER BY website_id")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Website {
+                id: r.try_get("website_id")?,
+                code: r.try_get("code")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn store_views(db: &Db) -> Result<Vec<StoreView>, sqlx::Error> {
+    let rows = sqlx::query("SELECT store_id, code, website_id, name FROM store ORDER BY store_id")
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(StoreView {
+                id: r.try_get("store_id")?,
+                code: r.try_get("code")?,
+                website_id: r.try_get("website_id")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .collect()
+}
+
+pub async fn scope_id_by_code(
+    db: &Db,
+    scope: Scope,
+    code: &str,
+) -> Result<Option<i64>, sqlx::Error> {
+    let sql = match scope {
+        Scope::Default => return Ok(Some(0)),
+        Scope::Websites => "SELECT website_id AS id FROM store_website WHERE code = $1",
+        Scope::Stores => "SELECT store_id AS id FROM store WHERE code = $1",
+    };
+    let row = sqlx::query(sql).bind(code).fetch_optional(&db.pool).await?;
+    row.map(|r| r.try_get("id")).transpose()
+}
+
+/// The scopes to look in, most specific first.
+pub async fn fallback_chain(db: &Db, at: ScopeRef) -> Result<Vec<ScopeRef>, sqlx::Error> {
+    let mut chain = vec![at];
+    if at.scope == Scope::Stores {
+        let row = sqlx::query("SELECT website_id FROM store WHERE store_id = $1")
+            .bind(at.id)
+            .fetch_optional(&db.pool)
+            .await?;
+        if let Some(r) = row {
+            chain.push(ScopeRef {
+                scope: Scope::Websites,
+                id: r.try_get("website_id")?,
+            });
+        }
+    }
+    if at.scope != Scope::Default {
+        chain.push(ScopeRef::DEFAULT);
+    }
+    Ok(chain)
+}
+
+pub async fn config_value(
+    db: &Db,
+    at: ScopeRef,
+    path: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT value FROM core_config_data WHERE scope = $1 AND scope_id = $2 AND path = $3",
+    )
+    .bind(at.scope.as_str())
+    .bind(at.id)
+    .bind(path)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| r.try_get("value")).transpose()
+}
+
+pub async fn upsert_config(
+    db: &Db,
+    at: ScopeRef,
+    path: &str,
+    value: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO core_config_data (scope, scope_id, path, value, updated_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (scope, scope_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+    )
+    .bind(at.scope.as_str())
+    .bind(at.id)
+    .bind(path)
+    .bind(value)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Removes a value; returns whether there was one.
+pub async fn delete_config(db: &Db, at: ScopeRef, path: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "DELETE FROM core_config_data WHERE scope = $1 AND scope_id = $2 AND path = $3",
+    )
+    .bind(at.scope.as_str())
+    .bind(at.id)
+    .bind(path)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub async fn all_config(db: &Db) -> Result<Vec<(ScopeRef, String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT scope, scope_id, path, value FROM core_config_data ORDER BY path, scope, scope_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            let scope: String = r.try_get("scope")?;
+            Ok((
+                ScopeRef {
+                    scope: Scope::parse(&scope).unwrap_or(Scope::Default),
+                    id: r.try_get("scope_id")?,
+                },
+                r.try_get("path")?,
+                r.try_get("value")?,
+            ))
+        })
+        .collect()
+}
+
+#[derive(Clone, Debug)]
+pub struct AmazonStore {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub website_name: String,
+    pub marketplace: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+pub struct NewAmazonStore<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub website_id: i64,
+    pub marketplace: &'a str,
+    pub now: i64,
+}
+
+pub async fn insert_amazon_store(db: &Db, s: &NewAmazonStore<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO amazon_stores (id, name, email, website_id, marketplace, status, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'authorization_pending', $6)",
+    )
+    .bind(s.id)
+    .bind(s.name)
+    .bind(s.email)
+    .bind(s.website_id)
+    .bind(s.marketplace)
+    .bind(s.now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+pub async fn amazon_stores(db: &Db) -> Result<Vec<AmazonStore>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.name, a.email, w.name AS website_name, a.marketplace, a.status, a.created_at \
+         FROM amazon_stores a JOIN store_website w ON w.website_id = a.website_id ORDER BY a.created_at, a.id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(AmazonStore {
+                id: r.try_get("id")?,
+                name: r.try_get("name")?,
+                email: r.try_get("email")?,
+                website_name: r.try_get("website_name")?,
+                marketplace: r.try_get("marketplace")?,
+                status: r.try_get("status")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

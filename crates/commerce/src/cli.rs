@@ -1,0 +1,124 @@
+//! The command line, as SPEC §3 names it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "commerce",
+    version,
+    about = "API keys for the Amazon Sales Channel: the account service and the Commerce Admin"
+)]
+pub struct Cli {
+    /// Where the embedded databases and the encryption key file live.
+    #[arg(
+        long,
+        global = true,
+        default_value = "./var",
+        env = "COMMERCE_DATA_DIR"
+    )]
+    pub data_dir: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Run the account service and the Admin (or one of them).
+    Serve(ServeArgs),
+    /// Create an Admin user.
+    #[command(name = "admin:user:create")]
+    AdminUserCreate {
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        db: AdminDb,
+    },
+    /// Set a configuration value (an empty VALUE clears it).
+    #[command(name = "config:set")]
+    ConfigSet {
+        path: String,
+        value: String,
+        #[arg(long, value_enum, default_value = "default")]
+        scope: ScopeArg,
+        /// The website or store view code, for --scope websites or stores.
+        #[arg(long)]
+        scope_code: Option<String>,
+        #[command(flatten)]
+        db: AdminDb,
+    },
+    /// Print configuration values as `PATH = VALUE`; secrets are masked.
+    #[command(name = "config:show")]
+    ConfigShow {
+        path: Option<String>,
+        #[arg(long, value_enum, default_value = "default")]
+        scope: ScopeArg,
+        #[arg(long)]
+        scope_code: Option<String>,
+        #[command(flatten)]
+        db: AdminDb,
+    },
+    /// Check the stored Production key as opening the channel does.
+    #[command(name = "channel:amazon:verify")]
+    ChannelAmazonVerify {
+        /// The account service, over the configured gateway URL.
+        #[arg(long)]
+        account_url: Option<String>,
+        #[command(flatten)]
+        db: AdminDb,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct AdminDb {
+    /// The Admin's database (default: sqlite under --data-dir).
+    #[arg(long, env = "COMMERCE_ADMIN_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, ValueEnum)]
+pub enum ScopeArg {
+    Default,
+    Websites,
+    Stores,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Run only one side.
+    #[arg(value_enum)]
+    pub side: Option<Side>,
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub account_addr: String,
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    pub admin_addr: String,
+    /// The database of the side being run: `sqlite://…` (default, under
+    /// --data-dir) or `postgres://…`. With both sides, the account service's.
+    #[arg(long, env = "COMMERCE_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// The Admin's database when both sides run (default: sqlite under --data-dir).
+    #[arg(long)]
+    pub admin_database_url: Option<String>,
+    /// Where the Admin reaches the account service (default: the one started,
+    /// or the configured gateway URL).
+    #[arg(long)]
+    pub account_url: Option<String>,
+    /// Mark cookies Secure (serve behind HTTPS).
+    #[arg(long)]
+    pub secure_cookies: bool,
+    /// Seconds between writes of batched last-use times.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub last_used_flush_secs: u64,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Side {
+    Account,
+    Admin,
+}
