@@ -45,7 +45,7 @@ impl Default for Config {
 pub struct Inner {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
-    pub verifier: verify::Verifier,
+    pub verifier: Arc<verify::Verifier>,
     pub cfg: Config,
 }
 
@@ -61,7 +61,11 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Self {
-        let verifier = verify::Verifier::new(db.clone(), clock.clone(), cfg.cache_capacity);
+        let verifier = Arc::new(verify::Verifier::new(
+            db.clone(),
+            clock.clone(),
+            cfg.cache_capacity,
+        ));
         AppState(Arc::new(Inner {
             db,
             clock,
@@ -95,6 +99,8 @@ pub struct Running {
     pub state: AppState,
     shutdown: tokio::sync::oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// The last-use flusher and the key-change listener.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Running {
@@ -106,6 +112,9 @@ impl Running {
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
+        for t in &self.background {
+            t.abort();
+        }
         self.state.verifier.flush_last_used().await?;
         Ok(())
     }
@@ -135,8 +144,15 @@ pub async fn start_with_clock(
     let task = tokio::spawn(web::server::serve(listener, app, async {
         let _ = rx.await;
     }));
+    let mut background = Vec::new();
+    if state.db.backend == web::db::Backend::Postgres {
+        background.push(tokio::spawn(verify::listen_for_changes(
+            state.verifier.clone(),
+            state.db.url().to_owned(),
+        )));
+    }
     let flusher = state.clone();
-    tokio::spawn(async move {
+    background.push(tokio::spawn(async move {
         let mut tick = tokio::time::interval(flusher.cfg.last_used_flush);
         tick.tick().await;
         loop {
@@ -145,11 +161,12 @@ pub async fn start_with_clock(
                 tracing::warn!(error = %e, "could not write last-use times; will retry");
             }
         }
-    });
+    }));
     Ok(Running {
         addr,
         state,
         shutdown: tx,
         task,
+        background,
     })
 }

@@ -66,6 +66,8 @@ struct Known {
     id: Arc<str>,
     state: store::KeyState,
     last_used: AtomicI64,
+    /// Reloaded after this time: a backstop should an invalidation be lost.
+    fresh_until: i64,
 }
 
 #[derive(Clone)]
@@ -78,6 +80,9 @@ enum Entry {
 const SHARDS: usize = 32;
 /// How long a well-formed unknown key is remembered as unknown.
 const NEGATIVE_TTL: i64 = 30;
+/// How long a known key is trusted without asking storage again. Revocation
+/// does not wait for this: it invalidates at once (and on PostgreSQL, on every node).
+const POSITIVE_TTL: i64 = 300;
 
 /// The key hash is already uniformly random: its first bytes are the hash.
 #[derive(Clone, Copy, Default)]
@@ -146,7 +151,7 @@ impl Verifier {
             .cloned();
         let entry = match cached {
             Some(Entry::Unknown(until)) if until > now => return Ok(Verdict::invalid()),
-            Some(Entry::Known(k)) => k,
+            Some(Entry::Known(k)) if k.fresh_until > now => k,
             _ => match self.load(hash, now).await? {
                 Some(k) => k,
                 None => return Ok(Verdict::invalid()),
@@ -173,6 +178,7 @@ impl Verifier {
                 id: Arc::from(id.as_str()),
                 state: *state,
                 last_used: AtomicI64::new(0),
+                fresh_until: now + POSITIVE_TTL,
             })),
             None => Entry::Unknown(now + NEGATIVE_TTL),
         };
@@ -258,5 +264,45 @@ mod tests {
         };
         assert_eq!(status_at(e, 9), Status::Valid);
         assert_eq!(status_at(e, 10), Status::Expired);
+    }
+}
+
+/// Keeps every node's cache honest on PostgreSQL: a trigger announces each
+/// change of a key's revocation or expiry, and this task drops that key from
+/// the cache. After a lost connection (notifications may have been missed)
+/// the whole cache is dropped, then listening resumes.
+pub async fn listen_for_changes(verifier: Arc<Verifier>, url: String) {
+    use sqlx::postgres::PgListener;
+    loop {
+        let mut listener = match PgListener::connect(&url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for key changes; retrying");
+                verifier.invalidate_all();
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if let Err(e) = listener.listen("commerce_key_changes").await {
+            tracing::warn!(error = %e, "cannot listen for key changes; retrying");
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            continue;
+        }
+        // Anything cached before listening began may have missed a change.
+        verifier.invalidate_all();
+        loop {
+            match listener.try_recv().await {
+                Ok(Some(n)) => {
+                    if let Some(hash) = KeyHash::from_hex(n.payload()) {
+                        verifier.invalidate(&hash);
+                    }
+                }
+                Ok(None) | Err(_) => {
+                    tracing::warn!("lost the key-change feed; dropping the cache and reconnecting");
+                    verifier.invalidate_all();
+                    break;
+                }
+            }
+        }
     }
 }

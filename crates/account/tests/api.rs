@@ -30,7 +30,7 @@ async fn signup_login_logout(db: &TestDb) {
     assert_eq!(health.status, StatusCode::OK);
 
     // Sign-up: 201, the session cookie, the account (email normalised).
-    let email = unique_email("Owner");
+    let email = unique_email("owner");
     let r = app
         .signup_raw(&email.to_uppercase(), PASSWORD, "Acme B.V.")
         .await;
@@ -556,7 +556,7 @@ async fn key_lifecycle(db: &TestDb) {
             db.backend
         );
         assert!(
-            !common::contains_bytes(&stored, key[9..].as_bytes()),
+            !common::contains_bytes(&stored, &key.as_bytes()[9..]),
             "the secret part of a key is stored ({:?})",
             db.backend
         );

@@ -41,6 +41,7 @@ fn literal_keys(source: &str) -> Vec<String> {
             let Some(end) = rest.find('"') else { break };
             let candidate = &rest[..end];
             let key_like = candidate.len() > prefix.len()
+                && !candidate.ends_with(".html")
                 && candidate.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'
                 });

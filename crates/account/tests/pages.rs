@@ -5,7 +5,7 @@
 #[macro_use]
 mod common;
 
-use common::{find_keys, hidden_input, unique_email, App, Browser, TestDb, PASSWORD};
+use common::{find_keys, form_input, hidden_input, unique_email, App, Browser, TestDb, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -56,7 +56,10 @@ async fn signed_out_visitors_are_sent_to_sign_in(db: &TestDb) {
         login.text.contains("Sign in to open the API Portal."),
         "the reason is shown"
     );
-    assert_eq!(hidden_input(&login.text, "next").as_deref(), Some(PORTAL));
+    assert_eq!(
+        form_input(&login.text, "/login", "next").as_deref(),
+        Some(PORTAL)
+    );
     let csrf_line = login
         .set_cookie_line("acct_csrf")
         .expect("the CSRF cookie is set");
@@ -109,7 +112,7 @@ async fn sign_in_ignores_a_foreign_next(db: &TestDb) {
         );
         let csrf = hidden_input(&page.text, "csrf").expect("csrf input");
         assert_eq!(Some(csrf.clone()), browser.cookie("acct_csrf"));
-        let next = hidden_input(&page.text, "next").expect("next input");
+        let next = form_input(&page.text, "/login", "next").expect("next input");
         // Post the foreign `next` anyway, as a tampered form would.
         let r = browser
             .post_form(
@@ -283,8 +286,31 @@ async fn forms_need_the_csrf_token(db: &TestDb) {
     );
     let r = browser.post_form("/lang", &[("lang", "nl")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
-    let r = browser.post_form("/signup", &[("name", "n")]).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        browser.cookie("acct_lang"),
+        None,
+        "the language did not change"
+    );
+    let new_email = unique_email("csrf-signup");
+    let signup = [
+        ("name", "n"),
+        ("company", "c"),
+        ("email", new_email.as_str()),
+        ("password", PASSWORD),
+    ];
+    let r = Browser::new(&app).post_form("/signup", &signup).await;
+    assert_eq!(
+        r.status,
+        StatusCode::FORBIDDEN,
+        "sign-up without token: {}",
+        r.text
+    );
+    let free = app.signup_raw(&new_email, PASSWORD, "c").await;
+    assert_eq!(
+        free.status,
+        StatusCode::CREATED,
+        "the refused form created no account"
+    );
     app.stop().await;
 }
 

@@ -15,10 +15,24 @@ pub enum Backend {
     Postgres,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// The URL it was opened with (may hold a password: never log it).
+    url: String,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    pub fn url(&self) -> &str {
+        &self.url
+    }
 }
 
 /// What went wrong opening a database, in words for one line on stderr.
@@ -88,7 +102,11 @@ pub async fn connect(
         Backend::Postgres => postgres,
     };
     migrator.run(&pool).await.map_err(ConnectError::Migrate)?;
-    Ok(Db { pool, backend })
+    Ok(Db {
+        pool,
+        backend,
+        url,
+    })
 }
 
 /// True when the error is a unique-constraint violation (on either backend).

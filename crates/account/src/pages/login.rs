@@ -62,6 +62,8 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct LoginForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
     csrf: String,
     email: String,
     password: Secret,
@@ -100,6 +102,8 @@ pub async fn submit(
 
 #[derive(Deserialize)]
 pub struct LogoutForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
     csrf: String,
 }
 

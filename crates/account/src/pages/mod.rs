@@ -127,6 +127,8 @@ async fn error_pages(req: Request, next: Next) -> Response {
 
 #[derive(Deserialize)]
 pub struct LangForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
     csrf: String,
     lang: String,
     next: Option<String>,

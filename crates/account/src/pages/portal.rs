@@ -133,6 +133,8 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
     csrf: String,
     name: String,
     environment: Option<String>,
@@ -271,6 +273,8 @@ pub async fn confirm_revoke(
 
 #[derive(Deserialize)]
 pub struct RevokeForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
     csrf: String,
 }
 

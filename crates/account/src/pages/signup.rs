@@ -59,6 +59,8 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct SignupForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
     csrf: String,
     name: String,
     company: String,

@@ -25,7 +25,7 @@ use web::ManualClock;
 pub const PASSWORD: &str = "correct horse battery staple";
 
 /// Where the clock of `App::start_with_clock` starts: 2027-01-15T08:00:00Z.
-pub const CLOCK_START: i64 = 1_799_913_600;
+pub const CLOCK_START: i64 = 1_800_000_000;
 
 /// Runs each named `async fn(&TestDb)` of the calling file on both backends.
 #[macro_export]
@@ -563,6 +563,13 @@ pub fn hidden_input(html: &str, name: &str) -> Option<String> {
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')?;
     Some(html[start..start + end].to_owned())
+}
+
+/// The `value` of the input named `name` inside the form posting to `action`
+/// (the layout's own forms come first on every page).
+pub fn form_input(html: &str, action: &str, name: &str) -> Option<String> {
+    let start = html.find(&format!("action=\"{action}\""))?;
+    hidden_input(&html[start..], name)
 }
 
 /// Every substring of `text` that looks like an API key (`cmk_live_`/`cmk_test_` + 36 base62).

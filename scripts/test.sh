@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one command that runs every check: format, lints, unit and integration
+# tests on SQLite and PostgreSQL, and the browser suite against the release
+# binary. On a fresh machine it installs what is missing first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "services"
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  echo "PostgreSQL is not answering; starting it"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+pg_isready -h 127.0.0.1 -p 5432
+export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
+
+if ! cargo nextest --version >/dev/null 2>&1; then
+  step "installing cargo-nextest"
+  cargo install --locked cargo-nextest
+fi
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (warnings denied)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "unit and integration tests (SQLite and PostgreSQL)"
+cargo nextest run --workspace --locked --no-fail-fast
+
+step "release build"
+cargo build --release --locked
+
+step "browser end-to-end tests"
+bash e2e/run.sh
