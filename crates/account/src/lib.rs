@@ -6,6 +6,7 @@ pub mod auth;
 pub mod domain;
 pub mod i18n;
 pub mod pages;
+pub mod seed;
 pub mod store;
 pub mod verify;
 

@@ -322,3 +322,49 @@ pub async fn record_last_used(db: &Db, uses: &[(String, i64)]) -> Result<(), DbE
     }
     tx.commit().await
 }
+
+/// Inserts many keys in multi-row statements inside one transaction: the bulk
+/// path for seeding benchmarks and imports.
+pub async fn insert_keys_bulk(db: &Db, keys: &[NewKey<'_>]) -> Result<(), DbError> {
+    const COLS: usize = 9;
+    const ROWS_PER_STATEMENT: usize = 500;
+    let mut tx = db.pool.begin().await?;
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let b = i * COLS;
+            sql.push_str(&format!(
+                "(${},${},${},${},${},${},${},${},${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9
+            ));
+        }
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q
+                .bind(k.id)
+                .bind(k.company_id)
+                .bind(k.created_by)
+                .bind(k.name)
+                .bind(k.environment)
+                .bind(k.key_hash)
+                .bind(k.hint)
+                .bind(k.created_at)
+                .bind(k.expires_at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}

@@ -64,6 +64,19 @@ pub enum Command {
         #[command(flatten)]
         db: AdminDb,
     },
+    /// Seed many keys through the bulk path (benchmarks); writes a sample of them to --out.
+    #[command(name = "account:seed-keys", hide = true)]
+    AccountSeedKeys {
+        #[arg(long)]
+        count: usize,
+        #[arg(long, default_value_t = 10_000)]
+        sample: usize,
+        #[arg(long)]
+        out: PathBuf,
+        /// The account service's database (default: sqlite under --data-dir).
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Check the stored Production key as opening the channel does.
     #[command(name = "channel:amazon:verify")]
     ChannelAmazonVerify {

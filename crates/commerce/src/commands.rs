@@ -107,6 +107,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::AccountSeedKeys {
+            count,
+            sample,
+            out,
+            database_url,
+        } => {
+            ensure_dir(&data_dir)?;
+            let url = database_url.unwrap_or_else(|| sqlite_url(&data_dir, "account.db"));
+            let db = account::connect(&url).await?;
+            let keys = account::seed::seed_keys(&db, count, sample, SystemClock.now()).await?;
+            std::fs::write(&out, keys.join("\n") + "\n")
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            println!(
+                "Seeded {count} keys; wrote {} of them to {}.",
+                keys.len(),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::ChannelAmazonVerify { account_url, db } => {
             let (db, crypto) = admin_parts(&data_dir, &db).await?;
             let config = admin::config::ConfigStore {

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""Benchmark harness: verification vs a no-op route of the same server.
+
+Builds nothing itself (run.sh does). Seeds keys through the bulk path, starts
+the server pinned to core 0 and wrk pinned to core 1, and measures, interleaved,
+several runs of: the no-op route (the floor), POST /api/v1/keys/verify and
+GET /gateway/apikeycheck; then the Admin's Amazon Sales Channel page with its
+verification round trip. The figure that compares is the server's CPU time per
+request (utime + stime from /proc/PID/stat), since one wrk core saturates near
+what a minimal server answers.
+"""
+import argparse
+import json
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "commerce")
+LUA = os.path.join(ROOT, "bench", "verify.lua")
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid, field):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def wait_http(url, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1).read()
+            return
+        except Exception:
+            time.sleep(0.1)
+    sys.exit(f"server at {url} did not come up")
+
+
+def parse_latency(text, pct):
+    m = re.search(rf"^\s*{pct}%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if not m:
+        return float("nan")
+    v, unit = float(m.group(1)), m.group(2)
+    return v / 1000 if unit == "us" else v if unit == "ms" else v * 1000
+
+
+def wrk(url, seconds, conns, extra):
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", *extra, url]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    reqs = re.search(r"^\s*(\d+) requests in", out, re.M)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {
+        "requests": int(reqs.group(1)) if reqs else 0,
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+        "p50": parse_latency(out, 50),
+        "p99": parse_latency(out, 99),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+    }
+
+
+def measure(pid, url, seconds, conns, extra):
+    before = cpu_seconds(pid)
+    r = wrk(url, seconds, conns, extra)
+    r["cpu_us"] = (cpu_seconds(pid) - before) * 1e6 / max(r["requests"], 1)
+    return r
+
+
+def start(args, data_dir):
+    proc = subprocess.Popen(
+        ["taskset", "-c", "0", BIN, "--data-dir", data_dir, *args],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "RUST_LOG": "warn"},
+    )
+    return proc
+
+
+def stop(proc):
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def median(rows, key):
+    return statistics.median(r[key] for r in rows)
+
+
+def bench_verify(count, rounds, seconds, conns, sample):
+    data = tempfile.mkdtemp(prefix=f"bench-{count}-")
+    keys_file = os.path.join(data, "keys.txt")
+    t0 = time.time()
+    subprocess.run([BIN, "--data-dir", data, "account:seed-keys", "--count", str(count),
+                    "--sample", str(sample), "--out", keys_file], check=True, stdout=subprocess.DEVNULL)
+    print(f"  seeded {count:,} keys in {time.time() - t0:.1f} s", flush=True)
+    port = free_port()
+    proc = start(["serve", "account", "--account-addr", f"127.0.0.1:{port}"], data)
+    base = f"http://127.0.0.1:{port}"
+    wait_http(base + "/healthz")
+    idle_rss = rss_mb(proc.pid, "VmRSS")
+    targets = {
+        "floor": (base + "/noop", []),
+        "verify": (base, ["-s", LUA, "--", "verify", keys_file]),
+        "gateway": (base, ["-s", LUA, "--", "gateway", keys_file]),
+    }
+    # Warm-up: fill the cache with the sampled keys.
+    measure(proc.pid, targets["verify"][0], 2, conns, targets["verify"][1])
+    results = {name: [] for name in targets}
+    for _ in range(rounds):
+        for name, (url, extra) in targets.items():
+            r = measure(proc.pid, url, seconds, conns, extra)
+            if r["non2xx"]:
+                sys.exit(f"{name}: {r['non2xx']} non-2xx answers: the benchmark is broken")
+            results[name].append(r)
+    peak_rss = rss_mb(proc.pid, "VmHWM")
+    stop(proc)
+    return results, idle_rss, peak_rss
+
+
+def post_json(url, body, cookie=None):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"content-type": "application/json", **({"cookie": cookie} if cookie else {})})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        return json.load(res), res.headers.get("set-cookie", "").split(";")[0]
+
+
+def bench_channel(rounds, seconds):
+    data = tempfile.mkdtemp(prefix="bench-admin-")
+    ap, mp = free_port(), free_port()
+    proc = start(["serve", "--account-addr", f"127.0.0.1:{ap}", "--admin-addr", f"127.0.0.1:{mp}"], data)
+    password = None
+    for line in proc.stdout:
+        if line.startswith("Admin user created:"):
+            password = line.split("/", 1)[1].split("(")[0].strip()
+        if line.startswith("Commerce Admin:"):
+            break
+    account, admin = f"http://127.0.0.1:{ap}", f"http://127.0.0.1:{mp}"
+    wait_http(admin + "/healthz")
+    _, acct = post_json(account + "/api/v1/signup", {"email": "bench@example.com", "password": "benchmark password",
+                                                      "name": "Bench", "company": "Bench"})
+    key, _ = post_json(account + "/api/v1/keys", {"name": "Amazon Sales Channel"}, acct)
+    subprocess.run([BIN, "--data-dir", data, "config:set",
+                    "services_connector/services_connector_integration/production_api_key", key["key"]],
+                   check=True, stdout=subprocess.DEVNULL)
+    _, adm = post_json(admin + "/admin/api/v1/login", {"username": "admin", "password": password})
+    page = urllib.request.urlopen(urllib.request.Request(admin + "/admin/amazon", headers={"cookie": adm})).read()
+    if b"Store Integration" not in page:
+        sys.exit("the channel page did not reach Store Integration: the benchmark is broken")
+    runs = [measure(proc.pid, admin + "/admin/amazon", seconds, 1, ["-H", f"Cookie: {adm}"]) for _ in range(rounds)]
+    peak = rss_mb(proc.pid, "VmHWM")
+    stop(proc)
+    return runs, peak
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=32)
+    ap.add_argument("--sample", type=int, default=10_000)
+    ap.add_argument("--counts", default="1000,1000000")
+    a = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores, {subprocess.run(['uname', '-srm'], capture_output=True, text=True).stdout.strip()}")
+    print(f"runs: {a.rounds} interleaved rounds x {a.seconds} s, {a.connections} connections, server on core 0, wrk on core 1")
+    ratios = {}
+    for count in [int(c) for c in a.counts.split(",")]:
+        print(f"\n{count:,} keys stored")
+        results, idle, peak = bench_verify(count, a.rounds, a.seconds, a.connections, a.sample)
+        print(f"  {'route':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}")
+        for name, rows in results.items():
+            print(f"  {name:<10}{median(rows, 'rps'):>10.0f}{median(rows, 'p50'):>9.3f}{median(rows, 'p99'):>9.3f}{median(rows, 'cpu_us'):>12.2f}")
+        floor = median(results["floor"], "cpu_us")
+        ratios[count] = {
+            "verify": floor / median(results["verify"], "cpu_us"),
+            "gateway": floor / median(results["gateway"], "cpu_us"),
+        }
+        print(f"  floor/verify CPU ratio {ratios[count]['verify']:.2f}, floor/gateway {ratios[count]['gateway']:.2f}")
+        print(f"  RSS idle {idle:.1f} MB, peak under load {peak:.1f} MB")
+    print("\nAmazon Sales Channel page (Admin, verify round trip included, 1 connection)")
+    runs, peak = bench_channel(a.rounds, a.seconds)
+    print(f"  p50 {median(runs, 'p50'):.3f} ms, p99 {median(runs, 'p99'):.3f} ms, {median(runs, 'rps'):.0f} req/s, peak RSS {peak:.1f} MB")
+    counts = sorted(ratios)
+    if len(counts) > 1:
+        lo, hi = ratios[counts[0]]["verify"], ratios[counts[-1]]["verify"]
+        print(f"\n{counts[-1]:,} vs {counts[0]:,} keys: verify ratio {hi:.2f} vs {lo:.2f}")
+    print(f"verify/floor ratio: {ratios[counts[0]]['verify']:.2f}")
+
+
+if __name__ == "__main__":
+    main()
