@@ -70,8 +70,12 @@ def parse_latency(text, pct):
 
 
 def wrk(url, seconds, conns, extra):
-    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", *extra, url]
+    # wrk takes the script's own arguments after the URL and a "--".
+    opts, script_args = (extra[: extra.index("--")], extra[extra.index("--"):]) if "--" in extra else (extra, [])
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{conns}", f"-d{seconds}s", "--latency", *opts, url, *script_args]
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30).stdout
+    if "Requests/sec" not in out:
+        sys.exit(f"wrk failed: {' '.join(cmd)}\n{out}")
     reqs = re.search(r"^\s*(\d+) requests in", out, re.M)
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {

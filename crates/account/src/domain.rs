@@ -159,6 +159,40 @@ pub struct NewKeyInput {
     pub name: String,
     pub environment: Environment,
     pub expires_at: Option<i64>,
+    pub signing: Signing,
+}
+
+/// The signing key pair of a new key (Services Connector 1.3.x signs with it).
+pub enum Signing {
+    None,
+    /// The service generates an RSA 2048 pair and shows the private key once.
+    Generate,
+    /// The user's own public key (PEM): the private key never reaches us.
+    PublicKey(String),
+}
+
+/// Parses and normalises a user's public key.
+pub fn parse_public_key(pem: &str) -> Result<String, Failure> {
+    keys::jwt::PublicKey::from_pem(pem)
+        .map(|k| k.to_pem())
+        .map_err(|e| {
+            Failure::Field(FieldError::new(
+                "public_key",
+                if e == keys::jwt::JwtError::KeyTooSmall {
+                    "error.public_key_small"
+                } else {
+                    "error.public_key"
+                },
+            ))
+        })
+}
+
+/// A key just created: its row, the plaintext (shown once) and, when generated,
+/// the private key PEM (shown once, never stored).
+pub struct Created {
+    pub row: KeyRow,
+    pub key: ApiKey,
+    pub private_key: Option<Secret>,
 }
 
 /// Parses the environment name of the API and forms.
@@ -176,8 +210,23 @@ pub async fn create_key(
     state: &AppState,
     user: &Account,
     input: NewKeyInput,
-) -> Result<(KeyRow, ApiKey), Failure> {
+) -> Result<Created, Failure> {
     let name = text_field(&input.name, "name", 100)?;
+    let (public_key, private_key) = match input.signing {
+        Signing::None => (None, None),
+        Signing::PublicKey(pem) => (Some(parse_public_key(&pem)?), None),
+        Signing::Generate => {
+            // RSA key generation takes tens of milliseconds: off the async runtime.
+            let pair = tokio::task::spawn_blocking(keys::jwt::PrivateKey::generate)
+                .await
+                .map_err(Error::internal)?
+                .map_err(Error::internal)?;
+            (
+                Some(pair.public_key().to_pem()),
+                Some(Secret::new(pair.to_pem())),
+            )
+        }
+    };
     let now = state.clock.now();
     if let Some(exp) = input.expires_at {
         if exp <= now {
@@ -209,6 +258,7 @@ pub async fn create_key(
             hint: &hint,
             created_at: now,
             expires_at: input.expires_at,
+            public_key: public_key.as_deref(),
         },
     )
     .await?;
@@ -223,8 +273,36 @@ pub async fn create_key(
         expires_at: input.expires_at,
         revoked_at: None,
         last_used_at: None,
+        public_key,
     };
-    Ok((row, key))
+    Ok(Created {
+        row,
+        key,
+        private_key,
+    })
+}
+
+/// Replaces (or with `None`, removes) a key's public key.
+pub async fn set_public_key(
+    state: &AppState,
+    user: &Account,
+    id: &str,
+    pem: Option<&str>,
+) -> Result<(), Failure> {
+    let normalized = pem.map(parse_public_key).transpose()?;
+    let hash = store::set_public_key(&state.db, &user.company_id, id, normalized.as_deref())
+        .await?
+        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    if let Some(h) = keys::KeyHash::from_hex(&hash) {
+        state.verifier.invalidate(&h);
+    }
+    Ok(())
+}
+
+/// The fingerprint of a stored public key.
+pub fn fingerprint(pem: Option<&str>) -> Option<String> {
+    pem.and_then(|p| keys::jwt::PublicKey::from_pem(p).ok())
+        .map(|k| k.fingerprint())
 }
 
 /// Revokes a key of the user's company and drops it from the verification cache.

@@ -66,6 +66,7 @@ pub async fn seed_keys(
                 hint,
                 created_at: now,
                 expires_at: None,
+                public_key: None,
             })
             .collect();
         store::insert_keys_bulk(db, &batch).await?;

@@ -35,6 +35,8 @@ pub struct KeyRow {
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
     pub last_used_at: Option<i64>,
+    /// The signing public key (SPKI PEM), when one is registered.
+    pub public_key: Option<String>,
 }
 
 /// What verification needs to know about a key.
@@ -54,6 +56,7 @@ pub struct NewKey<'a> {
     pub hint: &'a str,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    pub public_key: Option<&'a str>,
 }
 
 const ACCOUNT_COLUMNS: &str =
@@ -204,8 +207,8 @@ pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), DbError> {
 
 pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
     .bind(k.id)
     .bind(k.company_id)
@@ -216,6 +219,7 @@ pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
     .bind(k.hint)
     .bind(k.created_at)
     .bind(k.expires_at)
+    .bind(k.public_key)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -223,7 +227,7 @@ pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
 
 const KEY_COLUMNS: &str =
     "k.id, k.company_id, a.email AS created_by_email, k.name, k.environment, k.hint, \
-     k.created_at, k.expires_at, k.revoked_at, k.last_used_at";
+     k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key";
 
 fn key_from(r: &sqlx::any::AnyRow) -> Result<KeyRow, DbError> {
     Ok(KeyRow {
@@ -237,6 +241,7 @@ fn key_from(r: &sqlx::any::AnyRow) -> Result<KeyRow, DbError> {
         expires_at: r.try_get("expires_at")?,
         revoked_at: r.try_get("revoked_at")?,
         last_used_at: r.try_get("last_used_at")?,
+        public_key: r.try_get("public_key")?,
     })
 }
 
@@ -287,22 +292,50 @@ pub async fn revoke_key(
     row.map(|r| r.try_get("key_hash")).transpose()
 }
 
+/// What verification loads for a key: its id, state and public key.
+pub struct StoredKey {
+    pub id: String,
+    pub state: KeyState,
+    pub public_key: Option<String>,
+}
+
 /// The verification lookup: one indexed read by hash.
-pub async fn key_state(db: &Db, key_hash: &str) -> Result<Option<(String, KeyState)>, DbError> {
-    let row = sqlx::query("SELECT id, expires_at, revoked_at FROM api_keys WHERE key_hash = $1")
-        .bind(key_hash)
-        .fetch_optional(&db.pool)
-        .await?;
+pub async fn key_state(db: &Db, key_hash: &str) -> Result<Option<StoredKey>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, expires_at, revoked_at, public_key FROM api_keys WHERE key_hash = $1",
+    )
+    .bind(key_hash)
+    .fetch_optional(&db.pool)
+    .await?;
     row.map(|r| {
-        Ok((
-            r.try_get("id")?,
-            KeyState {
+        Ok(StoredKey {
+            id: r.try_get("id")?,
+            state: KeyState {
                 expires_at: r.try_get("expires_at")?,
                 revoked_at: r.try_get("revoked_at")?,
             },
-        ))
+            public_key: r.try_get("public_key")?,
+        })
     })
     .transpose()
+}
+
+/// Replaces a company's key's public key; returns the key hash, or `None` if not found.
+pub async fn set_public_key(
+    db: &Db,
+    company_id: &str,
+    id: &str,
+    pem: Option<&str>,
+) -> Result<Option<String>, DbError> {
+    let row = sqlx::query(
+        "UPDATE api_keys SET public_key = $1 WHERE company_id = $2 AND id = $3 RETURNING key_hash",
+    )
+    .bind(pem)
+    .bind(company_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| r.try_get("key_hash")).transpose()
 }
 
 /// Writes batched last-use times in one transaction; never moves a time backwards.

@@ -9,6 +9,7 @@ use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use keys::jwt::PublicKey;
 use keys::{ApiKey, Environment, KeyHash};
 use web::db::Db;
 use web::Clock;
@@ -50,6 +51,16 @@ pub struct Verdict {
     pub status: Status,
     pub environment: Option<Environment>,
     pub expires_at: Option<i64>,
+    /// The key's signing public key, for signed pings.
+    pub public_key: Option<Arc<SigningKey>>,
+}
+
+/// A registered public key and a hash of its PEM (which names this very key
+/// in the cache of verified tokens, so replacing the key forgets them).
+#[derive(Debug)]
+pub struct SigningKey {
+    pub key: PublicKey,
+    pub pem_hash: KeyHash,
 }
 
 impl Verdict {
@@ -58,13 +69,30 @@ impl Verdict {
             status: Status::Invalid,
             environment: None,
             expires_at: None,
+            public_key: None,
         }
     }
 }
 
+/// The outcome of a signed ping (Services Connector 1.3.x).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PingOutcome {
+    Ok {
+        expires_at: Option<i64>,
+    },
+    /// The key itself is not valid: 401.
+    Key(Status),
+    /// The signature is missing, malformed, expired or from another key: 403.
+    Signature(&'static str),
+}
+
+/// How far ahead a signed ping's `exp` may be.
+pub const PING_MAX_AHEAD: i64 = 600;
+
 struct Known {
     id: Arc<str>,
     state: store::KeyState,
+    public_key: Option<Arc<SigningKey>>,
     last_used: AtomicI64,
     /// Reloaded after this time: a backstop should an invalidation be lost.
     fresh_until: i64,
@@ -115,7 +143,11 @@ pub struct Verifier {
     per_shard_capacity: usize,
     /// Last-use times not yet written: key id → time.
     dirty: Vec<Mutex<HashMap<Arc<str>, i64>>>,
+    /// Signed pings already verified: SHA-256 of (key hash, token) → the token's `exp`.
+    verified_tokens: Mutex<HashMap<KeyHash, i64, PrefixHasher>>,
 }
+
+const VERIFIED_TOKENS_CAPACITY: usize = 50_000;
 
 impl Verifier {
     /// `capacity` bounds the cache (positive and negative entries together).
@@ -128,6 +160,7 @@ impl Verifier {
                 .collect(),
             per_shard_capacity: (capacity / SHARDS).max(16),
             dirty: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            verified_tokens: Mutex::new(HashMap::default()),
         }
     }
 
@@ -168,15 +201,85 @@ impl Verifier {
             status,
             environment: Some(key.environment()),
             expires_at: entry.state.expires_at,
+            public_key: entry.public_key.clone(),
         })
+    }
+
+    /// A signed ping: the key must be valid, and the token an RS256 JWT that
+    /// verifies with the key's public key. A (key, token) pair is verified once.
+    pub async fn verify_signed(
+        &self,
+        presented: &str,
+        token: Option<&str>,
+    ) -> Result<PingOutcome, sqlx::Error> {
+        let verdict = self.verify(presented).await?;
+        if verdict.status != Status::Valid {
+            return Ok(PingOutcome::Key(verdict.status));
+        }
+        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(PingOutcome::Signature("missing"));
+        };
+        let Some(public) = verdict.public_key else {
+            return Ok(PingOutcome::Signature("no_public_key"));
+        };
+        let now = self.clock.now();
+        let pair = keys::hash_str(&format!(
+            "{}\n{presented}\n{token}",
+            public.pem_hash.to_hex()
+        ));
+        let known_exp = self
+            .verified_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&pair)
+            .copied();
+        let ok = match known_exp {
+            Some(exp) if exp > now => Ok(()),
+            Some(_) => Err(keys::jwt::JwtError::Expired),
+            None => public.key.verify(token, now, PING_MAX_AHEAD),
+        };
+        match ok {
+            Ok(()) => {
+                if known_exp.is_none() {
+                    let mut cache = self
+                        .verified_tokens
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    if cache.len() >= VERIFIED_TOKENS_CAPACITY {
+                        cache.retain(|_, exp| *exp > now);
+                        if cache.len() >= VERIFIED_TOKENS_CAPACITY {
+                            cache.clear();
+                        }
+                    }
+                    cache.insert(pair, token_exp(token).unwrap_or(now));
+                }
+                Ok(PingOutcome::Ok {
+                    expires_at: verdict.expires_at,
+                })
+            }
+            Err(e) => Ok(PingOutcome::Signature(match e {
+                keys::jwt::JwtError::Expired => "expired",
+                keys::jwt::JwtError::TooFarAhead => "too_far_ahead",
+                keys::jwt::JwtError::Algorithm => "algorithm",
+                keys::jwt::JwtError::Signature => "signature",
+                _ => "malformed",
+            })),
+        }
     }
 
     async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {
         let found = store::key_state(&self.db, &hash.to_hex()).await?;
         let entry = match &found {
-            Some((id, state)) => Entry::Known(Arc::new(Known {
-                id: Arc::from(id.as_str()),
-                state: *state,
+            Some(stored) => Entry::Known(Arc::new(Known {
+                id: Arc::from(stored.id.as_str()),
+                state: stored.state,
+                public_key: stored.public_key.as_deref().and_then(|pem| {
+                    let key = PublicKey::from_pem(pem).ok()?;
+                    Some(Arc::new(SigningKey {
+                        key,
+                        pem_hash: keys::hash_str(pem),
+                    }))
+                }),
                 last_used: AtomicI64::new(0),
                 fresh_until: now + POSITIVE_TTL,
             })),
@@ -242,6 +345,19 @@ impl Verifier {
         }
         Ok(batch.len())
     }
+}
+
+/// The `exp` claim of a token already verified.
+fn token_exp(token: &str) -> Option<i64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_i64()
 }
 
 #[cfg(test)]

@@ -5,12 +5,17 @@
 //! A check never touches the stored key, and "could not ask" (`unreachable`)
 //! is never reported as `invalid`.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use keys::jwt::PrivateKey;
 
 use keys::{ApiKey, Environment};
 use serde::Deserialize;
 
-use crate::config::{ConfigStore, ScopeRef, GATEWAY_URL, PRODUCTION_API_KEY};
+use crate::config::{
+    ConfigStore, ScopeRef, GATEWAY_URL, PRODUCTION_API_KEY, PRODUCTION_PRIVATE_KEY,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyStatus {
@@ -46,6 +51,11 @@ pub enum Reason {
     BadAnswer,
     /// The account service could not be reached or timed out.
     Down,
+    /// The configured Production Private key cannot sign (not an RSA PEM, too small).
+    PrivateKey,
+    /// The account service refused the signature: the private key does not
+    /// match the public key registered with the API key (or none is registered).
+    Signature,
 }
 
 impl Reason {
@@ -55,6 +65,8 @@ impl Reason {
             Reason::Malformed => "malformed",
             Reason::BadAnswer => "bad_answer",
             Reason::Down => "down",
+            Reason::PrivateKey => "private_key_unusable",
+            Reason::Signature => "signature_rejected",
         }
     }
 }
@@ -89,6 +101,8 @@ pub struct Gate {
     http: reqwest::Client,
     /// `--account-url`, which wins over the configured gateway URL.
     account_url: Option<String>,
+    /// The last private key parsed, by a hash of its PEM.
+    signer: Arc<Mutex<Option<(keys::KeyHash, Arc<PrivateKey>)>>>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +123,7 @@ impl Gate {
         Gate {
             http,
             account_url: account_url.map(|u| u.trim_end_matches('/').to_owned()),
+            signer: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -158,10 +173,93 @@ impl Gate {
                 ..Check::new(KeyStatus::Invalid)
             };
         }
+        let private = match config.get(PRODUCTION_PRIVATE_KEY, ScopeRef::DEFAULT).await {
+            Ok(p) => p.filter(|p| !p.trim().is_empty()),
+            Err(_) => None,
+        };
         let base = self.base_url(config).await;
-        let mut check = self.ask(&base, &key).await;
+        let mut check = match private {
+            None => self.ask(&base, &key).await,
+            Some(pem) => match self.signer(&pem) {
+                Some(signer) => self.ping(&base, &key, &signer).await,
+                None => Check {
+                    reason: Some(Reason::PrivateKey),
+                    ..Check::new(KeyStatus::Invalid)
+                },
+            },
+        };
         check.hint = hint;
         check
+    }
+
+    /// The parsed private key, kept while the configured PEM stays the same.
+    fn signer(&self, pem: &str) -> Option<Arc<PrivateKey>> {
+        let fingerprint = keys::hash_str(pem);
+        let mut cached = self.signer.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((f, k)) = cached.as_ref() {
+            if *f == fingerprint {
+                return Some(k.clone());
+            }
+        }
+        let key = Arc::new(PrivateKey::from_pem(pem).ok()?);
+        *cached = Some((fingerprint, key.clone()));
+        Some(key)
+    }
+
+    /// Services Connector 1.3.x: a signed ping. Only 200 means valid; the
+    /// error code of a 401 says which case it is.
+    async fn ping(&self, base: &str, key: &ApiKey, signer: &PrivateKey) -> Check {
+        let token = signer.sign(&keys::jwt::connector_claims(web::Clock::now(
+            &web::SystemClock,
+        )));
+        let res = self
+            .http
+            .get(format!("{base}/merchant-registry/v1/ping"))
+            .header("magento-api-key", key.expose())
+            .header("x-api-key", key.expose())
+            .header("x-gw-signature", token)
+            .send()
+            .await;
+        let res = match res {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(error = %e, "the account service could not be asked");
+                return Check {
+                    reason: Some(Reason::Down),
+                    ..Check::new(KeyStatus::Unreachable)
+                };
+            }
+        };
+        let code = res.status();
+        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        match code.as_u16() {
+            200 => Check {
+                expires_at: body["expires_at"]
+                    .as_str()
+                    .and_then(web::clock::parse_rfc3339),
+                ..Check::new(KeyStatus::Valid)
+            },
+            401 => Check::new(match body["error"]["code"].as_str() {
+                Some("expired") => KeyStatus::Expired,
+                Some("revoked") => KeyStatus::Revoked,
+                _ => KeyStatus::Invalid,
+            }),
+            403 => Check {
+                reason: Some(Reason::Signature),
+                ..Check::new(KeyStatus::Invalid)
+            },
+            _ => {
+                tracing::warn!(status = %code, "the account service answered the ping with an error");
+                Check {
+                    reason: Some(if code.is_server_error() {
+                        Reason::Down
+                    } else {
+                        Reason::BadAnswer
+                    }),
+                    ..Check::new(KeyStatus::Unreachable)
+                }
+            }
+        }
     }
 
     async fn ask(&self, base: &str, key: &ApiKey) -> Check {

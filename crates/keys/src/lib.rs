@@ -19,6 +19,8 @@
 
 use std::fmt;
 
+pub mod jwt;
+
 use sha2::{Digest, Sha256};
 
 /// The regex a secret scanner uses to find leaked keys.

@@ -10,7 +10,7 @@ use web::extract::ApiJson;
 use web::Error;
 
 use crate::auth::{CurrentUser, CurrentUserWrite};
-use crate::domain::{self, FieldError, NewKeyInput};
+use crate::domain::{self, FieldError, NewKeyInput, Signing};
 use crate::store::{self, KeyRow};
 use crate::AppState;
 
@@ -26,6 +26,8 @@ pub struct KeyView {
     created_by: String,
     expires_at: Option<String>,
     last_used_at: Option<String>,
+    has_public_key: bool,
+    public_key_fingerprint: Option<String>,
 }
 
 impl KeyView {
@@ -40,6 +42,8 @@ impl KeyView {
             created_by: row.created_by_email,
             expires_at: row.expires_at.map(rfc3339),
             last_used_at: row.last_used_at.map(rfc3339),
+            has_public_key: row.public_key.is_some(),
+            public_key_fingerprint: domain::fingerprint(row.public_key.as_deref()),
         }
     }
 }
@@ -60,6 +64,8 @@ pub struct CreateKeyBody {
     name: String,
     environment: Option<String>,
     expires_at: Option<String>,
+    generate_private_key: Option<bool>,
+    public_key: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -67,6 +73,8 @@ struct CreatedKey {
     #[serde(flatten)]
     view: KeyView,
     key: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    private_key: Option<String>,
 }
 
 pub async fn create_key(
@@ -82,19 +90,32 @@ pub async fn create_key(
                 .ok_or_else(|| FieldError::new("expires_at", "error.expiry_format").to_error())?,
         ),
     };
-    let (row, key) = domain::create_key(
+    let signing = match (body.generate_private_key.unwrap_or(false), body.public_key) {
+        (true, Some(_)) => {
+            return Err(Error::unprocessable(
+                "invalid_field",
+                "public_key: give either generate_private_key or public_key, not both.",
+            ))
+        }
+        (true, None) => Signing::Generate,
+        (false, Some(pem)) => Signing::PublicKey(pem),
+        (false, None) => Signing::None,
+    };
+    let created = domain::create_key(
         &state,
         &user,
         NewKeyInput {
             name: body.name,
             environment,
             expires_at,
+            signing,
         },
     )
     .await?;
     let created = CreatedKey {
-        view: KeyView::new(row, state.clock.now()),
-        key: key.expose().to_owned(),
+        view: KeyView::new(created.row, state.clock.now()),
+        key: created.key.expose().to_owned(),
+        private_key: created.private_key.map(|p| p.expose().to_owned()),
     };
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
@@ -106,4 +127,24 @@ pub async fn revoke_key(
 ) -> Result<Response, Error> {
     domain::revoke_key(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublicKeyBody {
+    public_key: Option<String>,
+}
+
+/// Replaces a key's signing public key (`null` removes it).
+pub async fn set_public_key(
+    State(state): State<AppState>,
+    CurrentUserWrite(user): CurrentUserWrite,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<PublicKeyBody>,
+) -> Result<Response, Error> {
+    domain::set_public_key(&state, &user, &id, body.public_key.as_deref()).await?;
+    let row = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    Ok(Json(KeyView::new(row, state.clock.now())).into_response())
 }

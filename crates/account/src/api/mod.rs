@@ -4,7 +4,7 @@ mod keys;
 mod sessions;
 mod verify;
 
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::Router;
 
 use crate::AppState;
@@ -16,7 +16,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/logout", post(sessions::logout))
         .route("/api/v1/keys", get(keys::list_keys).post(keys::create_key))
         .route("/api/v1/keys/{id}", delete(keys::revoke_key))
+        .route("/api/v1/keys/{id}/public-key", put(keys::set_public_key))
         .route("/api/v1/keys/verify", post(verify::verify_key))
         .route("/gateway/apikeycheck", get(verify::gateway_apikeycheck))
+        .route(
+            "/merchant-registry/v1/ping",
+            get(verify::merchant_registry_ping),
+        )
         .route("/noop", get(verify::noop))
 }

@@ -8,7 +8,7 @@ use axum::Json;
 use serde::Serialize;
 use web::Error;
 
-use crate::verify::Status;
+use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
 #[derive(Serialize)]
@@ -61,6 +61,50 @@ pub async fn gateway_apikeycheck(
     } else {
         Error::unauthorized("invalid_api_key", "The API key is not valid.").into_response()
     })
+}
+
+/// Services Connector 1.3.x: exactly 200 when the key is valid and
+/// `x-gw-signature` is an RS256 JWT signed with the key's private key; 401
+/// when the key is not valid, 403 when the signature is not acceptable.
+pub async fn merchant_registry_ping(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let presented = header(&headers, "x-api-key").or_else(|| header(&headers, "magento-api-key"));
+    let Some(presented) = presented else {
+        return Err(Error::unauthorized(
+            "invalid",
+            "Send the key in the x-api-key header.",
+        ));
+    };
+    let token = header(&headers, "x-gw-signature");
+    match state.verifier.verify_signed(presented, token).await? {
+        PingOutcome::Ok { expires_at } => Ok(Json(serde_json::json!({
+            "valid": true,
+            "status": "valid",
+            "expires_at": expires_at.map(web::clock::rfc3339),
+        }))
+        .into_response()),
+        // The code names the status, so our Admin can say which case it is.
+        PingOutcome::Key(status) => Err(Error::unauthorized(
+            status.as_str(),
+            "The API key is not valid.",
+        )),
+        PingOutcome::Signature(why) => Err(Error::forbidden(
+            "invalid_signature",
+            match why {
+                "missing" => {
+                    "Send an RS256 JWT signed with the key's private key in x-gw-signature."
+                }
+                "no_public_key" => "This API key has no signing public key registered.",
+                "expired" => "The signature has expired.",
+                "too_far_ahead" => "The signature's expiry is more than 10 minutes ahead.",
+                "algorithm" => "Only RS256 signatures are accepted.",
+                "signature" => "The signature does not verify with this key's public key.",
+                _ => "The signature is not a well-formed JWT.",
+            },
+        )),
+    }
 }
 
 /// Does nothing: the floor that benchmarks compare verification with.

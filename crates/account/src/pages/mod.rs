@@ -37,6 +37,10 @@ pub fn router() -> Router<AppState> {
             "/account/api-portal/keys/{id}/revoke",
             get(portal::confirm_revoke).post(portal::revoke),
         )
+        .route(
+            "/account/api-portal/keys/{id}/public-key",
+            get(portal::show_public_key).post(portal::save_public_key),
+        )
         .route("/lang", post(switch_lang))
         .layer(middleware::from_fn(error_pages))
 }

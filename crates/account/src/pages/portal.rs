@@ -12,7 +12,7 @@ use web::{csrf, Error};
 
 use super::{to_login, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{MaybeUser, CSRF_COOKIE};
-use crate::domain::{self, Failure, NewKeyInput};
+use crate::domain::{self, Failure, NewKeyInput, Signing};
 use crate::store::{self, Account};
 use crate::AppState;
 
@@ -32,11 +32,13 @@ pub struct KeyLine {
     expires: String,
     last_used: String,
     expiring_soon: bool,
+    fingerprint: String,
 }
 
 pub struct CreatedKey {
     name: String,
     key: String,
+    private_key: String,
 }
 
 #[derive(Template)]
@@ -52,6 +54,8 @@ struct PortalPage {
     form_env: String,
     form_expiry: String,
     form_date: String,
+    form_signing: String,
+    form_public_key: String,
 }
 
 fn status_label(status: &str) -> &'static str {
@@ -88,6 +92,7 @@ async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Err
                 created_by: r.created_by_email,
                 expires: r.expires_at.map(human).unwrap_or_default(),
                 last_used: r.last_used_at.map(human).unwrap_or_default(),
+                fingerprint: domain::fingerprint(r.public_key.as_deref()).unwrap_or_default(),
                 id: r.id,
                 name: r.name,
                 hint: r.hint,
@@ -113,6 +118,7 @@ pub async fn show(
     let keys = key_lines(&state, &user).await?;
     let notice = match q.notice.as_deref() {
         Some("revoked") => "portal.revoked",
+        Some("public_key") => "portal.public_key_saved",
         _ => "",
     };
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
@@ -127,6 +133,8 @@ pub async fn show(
         form_env: "production".into(),
         form_expiry: "365".into(),
         form_date: String::new(),
+        form_signing: "generate".into(),
+        form_public_key: String::new(),
     };
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
@@ -140,6 +148,8 @@ pub struct CreateForm {
     environment: Option<String>,
     expiry: Option<String>,
     expiry_date: Option<String>,
+    signing: Option<String>,
+    public_key: Option<String>,
 }
 
 /// The expiry choice of the form: days from now, a date (end of that day, UTC), or never.
@@ -190,16 +200,26 @@ pub async fn create(
         (Err(Failure::Other(e)), _) => return Err(e.into()),
         (_, Err(msg)) => errors.add("expires_at", msg),
         (Ok(environment), Ok(expires_at)) => {
+            let signing = match form.signing.as_deref().unwrap_or("generate") {
+                "own" => Signing::PublicKey(form.public_key.clone().unwrap_or_default()),
+                "none" => Signing::None,
+                _ => Signing::Generate,
+            };
             let input = NewKeyInput {
                 name: form.name.clone(),
                 environment,
                 expires_at,
+                signing,
             };
             match domain::create_key(&state, &user, input).await {
-                Ok((row, key)) => {
+                Ok(c) => {
                     created = Some(CreatedKey {
-                        name: row.name,
-                        key: key.expose().to_owned(),
+                        name: c.row.name,
+                        key: c.key.expose().to_owned(),
+                        private_key: c
+                            .private_key
+                            .map(|p| p.expose().to_owned())
+                            .unwrap_or_default(),
                     })
                 }
                 Err(Failure::Field(fe)) => errors.add(fe.field, fe.msg),
@@ -233,6 +253,11 @@ pub async fn create(
             "365".into()
         },
         form_date: form.expiry_date.filter(|_| keep_form).unwrap_or_default(),
+        form_signing: form
+            .signing
+            .filter(|_| keep_form)
+            .unwrap_or_else(|| "generate".into()),
+        form_public_key: form.public_key.filter(|_| keep_form).unwrap_or_default(),
     };
     Ok(Page::render(cookie, status, &page))
 }
@@ -320,4 +345,86 @@ pub async fn account(
         StatusCode::OK,
         &AccountPage { t, c, role_label },
     ))
+}
+
+#[derive(Template)]
+#[template(path = "public_key.html")]
+struct PublicKeyPage {
+    t: T,
+    c: Chrome,
+    id: String,
+    name: String,
+    fingerprint: String,
+    value: String,
+    error: &'static str,
+}
+
+pub async fn show_public_key(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
+    let key = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .ok_or_else(|| Error::not_found("No such key."))?;
+    let path = format!("{PORTAL}/keys/{id}/public-key");
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let page = PublicKeyPage {
+        t,
+        c,
+        fingerprint: domain::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
+        id: key.id,
+        name: key.name,
+        value: String::new(),
+        error: "",
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct PublicKeyForm {
+    csrf: String,
+    public_key: String,
+}
+
+pub async fn save_public_key(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<PublicKeyForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
+    match domain::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
+        Ok(()) => Ok(Redirect::to(&format!("{PORTAL}?notice=public_key")).into_response()),
+        Err(Failure::Field(fe)) => {
+            let key = store::get_key(&state.db, &user.company_id, &id)
+                .await?
+                .ok_or_else(|| Error::not_found("No such key."))?;
+            let path = format!("{PORTAL}/keys/{id}/public-key");
+            let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+            let page = PublicKeyPage {
+                t,
+                c,
+                fingerprint: domain::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
+                id: key.id,
+                name: key.name,
+                value: form.public_key,
+                error: fe.msg,
+            };
+            Ok(Page::render(
+                cookie,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page,
+            ))
+        }
+        Err(Failure::Other(e)) => Err(e.into()),
+    }
 }

@@ -33,6 +33,8 @@ fn explanation(check: &Check) -> &'static str {
         (KeyStatus::Missing, _) => "welcome.missing",
         (KeyStatus::Invalid, Some(Reason::SandboxKey)) => "welcome.sandbox_key",
         (KeyStatus::Invalid, Some(Reason::Malformed)) => "welcome.malformed",
+        (KeyStatus::Invalid, Some(Reason::PrivateKey)) => "welcome.private_key",
+        (KeyStatus::Invalid, Some(Reason::Signature)) => "welcome.signature",
         (KeyStatus::Invalid, _) => "welcome.invalid",
         (KeyStatus::Expired, _) => "welcome.expired",
         (KeyStatus::Revoked, _) => "welcome.revoked",
