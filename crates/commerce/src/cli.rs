@@ -44,6 +44,8 @@ pub enum Command {
     #[command(name = "config:set")]
     ConfigSet {
         path: String,
+        /// May start with a dash (a PEM private key does).
+        #[arg(allow_hyphen_values = true)]
         value: String,
         #[arg(long, value_enum, default_value = "default")]
         scope: ScopeArg,

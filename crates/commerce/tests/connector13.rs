@@ -1,0 +1,105 @@
+//! Services Connector 1.3.x end to end with the real binary: a key pair from
+//! the API Portal, both keys stored with `config:set`, and the signed check.
+
+mod common;
+
+use common::{cli, Server, KEY_PATH};
+use reqwest::header::COOKIE;
+use serde_json::{json, Value};
+
+const PRIVATE_KEY_PATH: &str =
+    "services_connector/services_connector_integration/production_private_key";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn key_pair_from_the_portal_makes_the_signed_check_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        &[
+            "serve",
+            "--account-addr",
+            "127.0.0.1:0",
+            "--admin-addr",
+            "127.0.0.1:0",
+        ],
+        "Commerce Admin:",
+    )
+    .await;
+    let account = server.account_url();
+    let sid = common::signup(&account).await;
+    let created: Value = common::http()
+        .post(format!("{account}/api/v1/keys"))
+        .header(COOKIE, format!("acct_sid={sid}"))
+        .json(&json!({"name": "Amazon Sales Channel", "generate_private_key": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = created["key"].as_str().unwrap();
+    let private_key = created["private_key"].as_str().unwrap();
+    let verify = ["channel:amazon:verify", "--account-url", account.as_str()];
+
+    assert!(cli(dir.path(), &["config:set", KEY_PATH, key]).await.ok());
+    assert!(
+        cli(dir.path(), &["config:set", PRIVATE_KEY_PATH, private_key])
+            .await
+            .ok()
+    );
+    let out = cli(dir.path(), &verify).await;
+    assert_eq!(out.stdout.trim(), "status: valid", "{out:?}");
+    assert!(out.ok());
+    let shown = cli(dir.path(), &["config:show", PRIVATE_KEY_PATH]).await;
+    assert_eq!(shown.stdout.trim(), format!("{PRIVATE_KEY_PATH} = ******"));
+
+    // Another store's private key: the signature is refused, the check is not valid.
+    let other = keys::jwt::PrivateKey::generate().unwrap().to_pem();
+    assert!(cli(dir.path(), &["config:set", PRIVATE_KEY_PATH, &other])
+        .await
+        .ok());
+    let out = cli(dir.path(), &verify).await;
+    assert_eq!(out.stdout.trim(), "status: invalid");
+    assert!(!out.ok());
+
+    // A private key that cannot sign is named as such by the Admin, not as a bad API key.
+    assert!(
+        cli(dir.path(), &["config:set", PRIVATE_KEY_PATH, "not a key"])
+            .await
+            .ok()
+    );
+    let password = server.admin_password().unwrap();
+    let (_, admin_sid) = common::admin_login(&server.admin_base(), "admin", &password).await;
+    let status: Value = common::http()
+        .get(format!(
+            "{}/admin/api/v1/channels/amazon/key-status",
+            server.admin_base()
+        ))
+        .header(COOKIE, format!("adm_sid={}", admin_sid.unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["reason"], "private_key_unusable", "{status}");
+
+    // Cleared again, the plain key check applies.
+    assert!(cli(dir.path(), &["config:set", PRIVATE_KEY_PATH, ""])
+        .await
+        .ok());
+    assert_eq!(
+        cli(dir.path(), &verify).await.stdout.trim(),
+        "status: valid"
+    );
+
+    // The account service keeps no private key anywhere under the data dir.
+    let body_line = private_key.lines().nth(1).unwrap();
+    for (path, bytes) in common::all_files(dir.path()) {
+        assert!(
+            !common::contains_bytes(&bytes, body_line.as_bytes()),
+            "{path:?} holds the private key"
+        );
+    }
+    server.terminate().await;
+}
