@@ -137,8 +137,37 @@ pub async fn signup(
 }
 
 /// Checks an email and password. `None` for an unknown email or a wrong
-/// password alike.
+/// password alike. Failures are counted per email and per client IP; past the
+/// limit the answer is 429 with the seconds to wait, whatever the password.
 pub async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: Secret,
+    ip: std::net::IpAddr,
+) -> Result<Option<Account>, Error> {
+    let now = state.clock.now();
+    let email_key = email.trim().to_lowercase();
+    let ip_key = ip.to_string();
+    let limits = &state.limits;
+    if let Some(wait) = limits
+        .login_by_email
+        .blocked(&email_key, now)
+        .or_else(|| limits.login_by_ip.blocked(&ip_key, now))
+    {
+        return Err(Error::too_many_requests(wait));
+    }
+    let found = check_password(state, email, password).await?;
+    match &found {
+        Some(_) => limits.login_by_email.clear(&email_key),
+        None => {
+            limits.login_by_email.fail(&email_key, now);
+            limits.login_by_ip.fail(&ip_key, now);
+        }
+    }
+    Ok(found)
+}
+
+async fn check_password(
     state: &AppState,
     email: &str,
     password: Secret,

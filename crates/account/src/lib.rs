@@ -17,6 +17,7 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::Router;
 use web::db::Db;
+use web::ratelimit::Limiter;
 use web::{Clock, SystemClock};
 
 pub static MIGRATIONS_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
@@ -48,6 +49,27 @@ pub struct Inner {
     pub clock: Arc<dyn Clock>,
     pub verifier: Arc<verify::Verifier>,
     pub cfg: Config,
+    pub limits: Limits,
+}
+
+/// Throttles against guessing. Only failures count.
+pub struct Limits {
+    /// Failed sign-ins per email: 10 in 15 minutes.
+    pub login_by_email: Limiter,
+    /// Failed sign-ins per client IP: 50 in 15 minutes.
+    pub login_by_ip: Limiter,
+    /// Failed verifications per client IP: 600 a minute. Valid keys are never slowed.
+    pub verify_by_ip: Limiter,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            login_by_email: Limiter::new(10, 900, 100_000),
+            login_by_ip: Limiter::new(50, 900, 100_000),
+            verify_by_ip: Limiter::new(600, 60, 100_000),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -72,6 +94,7 @@ impl AppState {
             clock,
             verifier,
             cfg,
+            limits: Limits::default(),
         }))
     }
 }

@@ -360,29 +360,6 @@ fn token_exp(token: &str) -> Option<i64> {
         .as_i64()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use store::KeyState;
-
-    #[test]
-    fn revocation_wins_over_expiry() {
-        let s = KeyState {
-            expires_at: Some(10),
-            revoked_at: Some(5),
-        };
-        assert_eq!(status_at(s, 4), Status::Valid);
-        assert_eq!(status_at(s, 5), Status::Revoked);
-        assert_eq!(status_at(s, 20), Status::Revoked);
-        let e = KeyState {
-            expires_at: Some(10),
-            revoked_at: None,
-        };
-        assert_eq!(status_at(e, 9), Status::Valid);
-        assert_eq!(status_at(e, 10), Status::Expired);
-    }
-}
-
 /// Keeps every node's cache honest on PostgreSQL: a trigger announces each
 /// change of a key's revocation or expiry, and this task drops that key from
 /// the cache. After a lost connection (notifications may have been missed)
@@ -420,5 +397,28 @@ pub async fn listen_for_changes(verifier: Arc<Verifier>, url: String) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::KeyState;
+
+    #[test]
+    fn revocation_wins_over_expiry() {
+        let s = KeyState {
+            expires_at: Some(10),
+            revoked_at: Some(5),
+        };
+        assert_eq!(status_at(s, 4), Status::Valid);
+        assert_eq!(status_at(s, 5), Status::Revoked);
+        assert_eq!(status_at(s, 20), Status::Revoked);
+        let e = KeyState {
+            expires_at: Some(10),
+            revoked_at: None,
+        };
+        assert_eq!(status_at(e, 9), Status::Valid);
+        assert_eq!(status_at(e, 10), Status::Expired);
     }
 }

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use web::extract::ApiJson;
+use web::extract::{ApiJson, ClientIp};
 use web::{cookies, Error, Secret};
 
 use crate::auth::{self, Admin};
@@ -29,6 +29,7 @@ pub struct LoginBody {
 
 async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
@@ -38,7 +39,7 @@ async fn login(
             "Cross-origin requests are not allowed.",
         ));
     }
-    let Some(user) = auth::authenticate(&state, &body.username, body.password).await? else {
+    let Some(user) = auth::authenticate(&state, &body.username, body.password, ip).await? else {
         return Err(Error::unauthorized(
             "invalid_credentials",
             "The username or password is not correct.",

@@ -70,18 +70,37 @@ pub async fn create_user(
 }
 
 /// Checks a username and password; `None` for an unknown user or a wrong password alike.
+/// Failures count per username and per client IP; past the limit, 429.
 pub async fn authenticate(
     state: &AppState,
     username: &str,
     password: Secret,
+    ip: std::net::IpAddr,
 ) -> Result<Option<AdminUser>, Error> {
+    let now = state.clock.now();
+    let user_key = username.trim().to_lowercase();
+    let ip_key = ip.to_string();
+    if let Some(wait) = state
+        .login_by_user
+        .blocked(&user_key, now)
+        .or_else(|| state.login_by_ip.blocked(&ip_key, now))
+    {
+        return Err(Error::too_many_requests(wait));
+    }
     let found = store::user_with_hash(&state.db, username.trim()).await?;
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
     let ok = web::password::verify(password, hash).await?;
-    Ok(user.filter(|_| ok))
+    let user = user.filter(|_| ok);
+    if user.is_some() {
+        state.login_by_user.clear(&user_key);
+    } else {
+        state.login_by_user.fail(&user_key, now);
+        state.login_by_ip.fail(&ip_key, now);
+    }
+    Ok(user)
 }
 
 pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use web::db::Db;
+use web::ratelimit::Limiter;
 use web::{Clock, Secret, SystemClock};
 
 use crate::config::ConfigStore;
@@ -42,6 +43,9 @@ pub struct Inner {
     pub crypto: Crypto,
     pub gate: Gate,
     pub cfg: Config,
+    /// Failed sign-ins per username (10 in 15 minutes) and per client IP (50).
+    pub login_by_user: Limiter,
+    pub login_by_ip: Limiter,
 }
 
 #[derive(Clone)]
@@ -63,6 +67,8 @@ impl AppState {
             crypto,
             gate,
             cfg,
+            login_by_user: Limiter::new(10, 900, 10_000),
+            login_by_ip: Limiter::new(50, 900, 10_000),
         }))
     }
 

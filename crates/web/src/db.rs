@@ -25,7 +25,9 @@ pub struct Db {
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("backend", &self.backend).finish_non_exhaustive()
+        f.debug_struct("Db")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
     }
 }
 
@@ -102,11 +104,7 @@ pub async fn connect(
         Backend::Postgres => postgres,
     };
     migrator.run(&pool).await.map_err(ConnectError::Migrate)?;
-    Ok(Db {
-        pool,
-        backend,
-        url,
-    })
+    Ok(Db { pool, backend, url })
 }
 
 /// True when the error is a unique-constraint violation (on either backend).

@@ -11,6 +11,7 @@ pub mod headers;
 pub mod i18n;
 pub mod page;
 pub mod password;
+pub mod ratelimit;
 pub mod secret;
 pub mod server;
 

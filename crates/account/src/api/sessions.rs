@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
-use web::extract::ApiJson;
+use web::extract::{ApiJson, ClientIp};
 use web::{Error, Secret};
 
 use crate::auth::{self, check_same_origin};
@@ -69,11 +69,12 @@ pub struct LoginBody {
 
 pub async fn login(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
     check_same_origin(&headers)?;
-    let Some(account) = domain::authenticate(&state, &body.email, body.password).await? else {
+    let Some(account) = domain::authenticate(&state, &body.email, body.password, ip).await? else {
         return Err(Error::unauthorized(
             "invalid_credentials",
             "The email or password is not correct.",

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use web::extract::ClientIp;
 use web::Error;
 
 use crate::verify::{PingOutcome, Status};
@@ -25,8 +26,24 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// Counts a failed verification for the client; past the limit, 429. A valid
+/// key is never counted nor slowed.
+fn throttle_failure(state: &AppState, ip: std::net::IpAddr, valid: bool) -> Result<(), Error> {
+    if valid {
+        return Ok(());
+    }
+    let now = state.clock.now();
+    let key = ip.to_string();
+    if let Some(wait) = state.limits.verify_by_ip.blocked(&key, now) {
+        return Err(Error::too_many_requests(wait));
+    }
+    state.limits.verify_by_ip.fail(&key, now);
+    Ok(())
+}
+
 pub async fn verify_key(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let Some(presented) = header(&headers, "x-api-key") else {
@@ -36,6 +53,7 @@ pub async fn verify_key(
         ));
     };
     let verdict = state.verifier.verify(presented).await?;
+    throttle_failure(&state, ip, verdict.status == Status::Valid)?;
     let known = verdict.status != Status::Invalid;
     Ok(Json(VerifyAnswer {
         valid: verdict.status == Status::Valid,
@@ -49,6 +67,7 @@ pub async fn verify_key(
 /// Magento's Services Connector contract: exactly 200 when valid, 401 otherwise.
 pub async fn gateway_apikeycheck(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let presented = header(&headers, "magento-api-key").or_else(|| header(&headers, "x-api-key"));
@@ -56,6 +75,7 @@ pub async fn gateway_apikeycheck(
         Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
         None => false,
     };
+    throttle_failure(&state, ip, valid)?;
     Ok(if valid {
         (StatusCode::OK, Json(serde_json::json!({"valid": true}))).into_response()
     } else {
@@ -68,17 +88,21 @@ pub async fn gateway_apikeycheck(
 /// when the key is not valid, 403 when the signature is not acceptable.
 pub async fn merchant_registry_ping(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let presented = header(&headers, "x-api-key").or_else(|| header(&headers, "magento-api-key"));
     let Some(presented) = presented else {
+        throttle_failure(&state, ip, false)?;
         return Err(Error::unauthorized(
             "invalid",
             "Send the key in the x-api-key header.",
         ));
     };
     let token = header(&headers, "x-gw-signature");
-    match state.verifier.verify_signed(presented, token).await? {
+    let outcome = state.verifier.verify_signed(presented, token).await?;
+    throttle_failure(&state, ip, matches!(outcome, PingOutcome::Ok { .. }))?;
+    match outcome {
         PingOutcome::Ok { expires_at } => Ok(Json(serde_json::json!({
             "valid": true,
             "status": "valid",

@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use serde::Deserialize;
+use web::extract::ClientIp;
 use web::i18n::T;
 use web::{csrf, Secret};
 
@@ -72,12 +73,13 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = next_or_portal(form.next.as_deref());
-    match domain::authenticate(&state, &form.email, form.password).await? {
+    match domain::authenticate(&state, &form.email, form.password, ip).await? {
         Some(account) => {
             let cookie = auth::start_session(&state, &account.id).await?;
             let mut res = Redirect::to(&next).into_response();

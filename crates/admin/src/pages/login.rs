@@ -6,6 +6,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use axum::Form;
 use serde::Deserialize;
+use web::extract::ClientIp;
 use web::i18n::T;
 use web::{csrf, Secret};
 
@@ -65,12 +66,13 @@ pub struct LoginForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = next_or_default(form.next.as_deref());
-    match auth::authenticate(&state, &form.username, form.password).await? {
+    match auth::authenticate(&state, &form.username, form.password, ip).await? {
         Some(user) => {
             let cookie = auth::start_session(&state, &user.id).await?;
             let mut res = Redirect::to(&next).into_response();

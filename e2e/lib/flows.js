@@ -1,0 +1,267 @@
+// The merchant documentation's steps, as a person does them in the browser:
+// found by role, label and visible text.
+
+import assert from 'node:assert/strict';
+
+import { KEY_RE } from './labels.js';
+
+export const KEY_NAME = 'Amazon Sales Channel';
+
+/**
+ * A new account's details. Every test has its own data dir, so the same
+ * readable email is fine (it shows in screenshots); a second account in the
+ * same process gets a number.
+ */
+let accounts = 0;
+export function newAccount() {
+  accounts += 1;
+  return {
+    name: 'Jane Merchant',
+    company: 'Luma Outdoor BV',
+    email: `jane${accounts > 1 ? accounts : ''}@luma-outdoor.example.com`,
+    password: 'correct-horse-battery-staple',
+  };
+}
+
+const path = (page) => new URL(page.url()).pathname;
+
+/** Admin: open the Admin, get the sign-in page, sign in; lands on the channel. */
+export async function adminSignIn(s, page, server, L, { audit = false } = {}) {
+  await page.goto(server.adminUrl);
+  await page.getByRole('heading', { name: L.adminLoginTitle, level: 1 }).waitFor();
+  if (audit) {
+    await s.shot(page, 'admin-sign-in');
+    await s.audit(page, 'admin-sign-in');
+  }
+  await page.getByLabel(L.username, { exact: true }).fill(server.adminUser);
+  await page.getByLabel(L.password, { exact: true }).fill(server.adminPassword);
+  await page.getByRole('button', { name: L.adminSignIn, exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/amazon');
+}
+
+/** Admin: Marketing > Channels > Amazon Sales Channel in the side menu. */
+export async function openChannel(page, L) {
+  await page
+    .getByRole('navigation', { name: L.adminMenu })
+    .getByRole('link', { name: L.channel, exact: true })
+    .click();
+  await page.waitForURL((u) => u.pathname === '/admin/amazon');
+  await page.getByRole('heading', { name: L.channel, level: 1 }).waitFor();
+}
+
+/** The welcome page with the message that says why (`reason`, a RegExp). */
+export async function expectWelcome(page, L, reason) {
+  await page.getByRole('heading', { name: L.welcome, level: 2 }).waitFor();
+  await page.getByRole('status').filter({ hasText: reason }).waitFor();
+  await page.getByRole('link', { name: L.signIn, exact: true }).waitFor();
+  await page.getByRole('link', { name: L.addKey, exact: true }).waitFor();
+  // "It cannot be dismissed."
+  assert.equal(await page.getByRole('button', { name: /close|dismiss|sluiten/i }).count(), 0);
+  assert.equal(await page.getByRole('heading', { name: L.storeIntegration }).count(), 0);
+}
+
+/** Sign in: a link with target=_blank, so a new tab. */
+export async function openSignInTab(s, page, L) {
+  const link = page.getByRole('link', { name: L.signIn, exact: true });
+  assert.equal(await link.getAttribute('target'), '_blank', 'Sign in opens a new tab');
+  const [tab] = await Promise.all([s.context.waitForEvent('page'), link.click()]);
+  await tab.waitForLoadState('domcontentloaded');
+  return tab;
+}
+
+/** Account site: My Account with the API Portal tab current. */
+export async function expectPortal(tab, L) {
+  assert.equal(path(tab), '/account/api-portal');
+  await tab.getByRole('heading', { name: L.myAccount, level: 1 }).waitFor();
+  const current = tab.getByRole('link', { name: L.apiPortal, exact: true });
+  assert.equal(await current.getAttribute('aria-current'), 'page', 'API Portal is the current tab');
+  await tab.getByRole('button', { name: L.addNew }).waitFor();
+}
+
+/** Account site: the API Portal tab of My Account (not a reload: that could re-send Add New). */
+export async function openPortalTab(tab, L) {
+  await tab.getByRole('navigation', { name: L.accountTabs }).getByRole('link', { name: L.apiPortal, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/account/api-portal');
+  await expectPortal(tab, L);
+}
+
+/** Signed out: the site asks to sign in; choose Create account and register. */
+export async function signUpFromSignIn(s, tab, L, account, { shots = true } = {}) {
+  assert.equal(path(tab), '/login', 'a signed-out user is asked to sign in first');
+  await tab.getByRole('heading', { name: L.accountSignInTitle, level: 1 }).waitFor();
+  await tab.getByRole('status').filter({ hasText: L.toContinue }).waitFor();
+  if (shots) {
+    await s.shot(tab, 'account-sign-in');
+    await s.audit(tab, 'account-sign-in');
+  }
+  // The "Create account" under the form (it keeps where to go next).
+  await tab.getByRole('main').getByRole('link', { name: L.createAccount }).click();
+  await tab.waitForURL((u) => u.pathname === '/signup');
+  await signUpHere(s, tab, L, account, { shots });
+}
+
+/** On the Create account page: fill in and submit; lands on the API Portal. */
+export async function signUpHere(s, tab, L, account, { shots = true } = {}) {
+  await tab.getByRole('heading', { name: L.createAccount, level: 1 }).waitFor();
+  await tab.getByLabel(L.yourName, { exact: true }).fill(account.name);
+  await tab.getByLabel(L.company, { exact: true }).fill(account.company);
+  await tab.getByLabel(L.email, { exact: true }).fill(account.email);
+  await tab.getByLabel(L.accountPassword, { exact: true }).fill(account.password);
+  if (shots) {
+    await s.shot(tab, 'sign-up');
+    await s.audit(tab, 'sign-up', { mobileShot: true });
+  }
+  await tab.getByRole('button', { name: L.createAccount, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/account/api-portal');
+  await expectPortal(tab, L);
+}
+
+/** Account site: sign in on /login with an existing account. */
+export async function accountSignIn(tab, accountUrl, L, account) {
+  await tab.goto(`${accountUrl}/login`);
+  await tab.getByLabel(L.email, { exact: true }).fill(account.email);
+  await tab.getByLabel(L.accountPassword, { exact: true }).fill(account.password);
+  await tab.getByRole('main').getByRole('button', { name: L.accountSignInButton, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/account/api-portal');
+}
+
+/** API Portal: description, Production, Add New; returns the key shown once. */
+export async function createKey(tab, L, name = KEY_NAME) {
+  await tab.getByLabel(L.description, { exact: true }).fill(name);
+  const env = tab.getByLabel(L.environment, { exact: true });
+  await env.selectOption({ label: L.production });
+  await tab.getByRole('button', { name: L.addNew, exact: true }).click();
+  await tab.getByRole('heading', { name: L.newKeyTitle(name) }).waitFor();
+  // "The new key is shown with that name": the read-only field is labelled by it.
+  const field = tab.getByLabel(name, { exact: true });
+  const key = await field.inputValue();
+  assert.match(key, KEY_RE);
+  assert.equal(await field.getAttribute('readonly'), '', 'the key field is read-only');
+  // Listed with the others, as a hint only (never the secret).
+  const table = tab.getByRole('table', { name: L.keysTable });
+  const row = table.getByRole('row').filter({ hasText: name }).filter({ hasText: key.slice(-4) });
+  await row.getByText(L.statusValid, { exact: true }).waitFor();
+  assert.ok(!(await table.innerText()).includes(key), 'the key list never shows the whole key');
+  return key;
+}
+
+/** Copy: the clipboard holds the key and the button says it copied. */
+export async function copyKey(tab, L, key) {
+  await tab.getByRole('button', { name: L.copy, exact: true }).click();
+  // The label changes for 2 s, and a status line says the same.
+  await tab.getByRole('button', { name: L.copied, exact: true }).waitFor({ timeout: 1_800 });
+  await tab.getByRole('status').filter({ hasText: L.copied }).waitFor();
+  const clip = await tab.evaluate(() => navigator.clipboard.readText());
+  assert.match(clip, KEY_RE);
+  assert.equal(clip, key, 'the clipboard holds the key of the field');
+  return clip;
+}
+
+/** Admin: Add the key → Magento Services > API Keys → paste → Save Config. */
+export async function addKeyInAdmin(s, page, L, key, { shots = true } = {}) {
+  await page.bringToFront();
+  await page.getByRole('link', { name: L.addKey, exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/config/edit/section/magento_services' && u.hash === '#api_keys');
+  await page.getByRole('heading', { name: L.configTitle, level: 1 }).waitFor();
+  await page.getByRole('heading', { name: L.magentoServices, level: 2 }).waitFor();
+  const group = page.getByRole('region', { name: L.apiKeys });
+  await group.waitFor();
+  const inView = await group.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight;
+  });
+  assert.ok(inView, 'the link scrolls to the API Keys group');
+  await group.getByLabel(L.productionApiKey, { exact: true }).fill(key);
+  await page.getByRole('button', { name: L.saveConfig, exact: true }).click();
+  await page.getByRole('status').filter({ hasText: L.configSaved }).waitFor();
+  const shown = await page.getByRole('region', { name: L.apiKeys })
+    .getByLabel(L.productionApiKey, { exact: true }).inputValue();
+  assert.ok(shown.length > 0, 'the field shows that a key is stored');
+  assert.notEqual(shown, key, 'the field shows a mask, not the key');
+  assert.ok(!shown.includes(key.slice(9, -4)), `the field shows a mask, not the key: ${shown}`);
+  assert.ok(!(await page.content()).includes(key), 'the saved key is nowhere in the page');
+  if (shots) {
+    await page.getByRole('region', { name: L.apiKeys }).scrollIntoViewIfNeeded();
+    await s.shot(page, 'config-api-keys');
+    await s.audit(page, 'config-api-keys');
+  }
+}
+
+/** Store Integration: the add-store form's validation messages. */
+export async function addStoreValidation(s, page, L) {
+  // The re-shown form answers 422; Chromium logs that as a failed resource.
+  s.allow(/status of 422/);
+  const form = page.getByRole('form', { name: L.addStoreTitle });
+  await form.getByRole('button', { name: L.storeSubmit, exact: true }).click();
+  await page.getByRole('alert').filter({ hasText: L.fixErrors }).waitFor();
+  await page.getByText(L.nameRequired, { exact: true }).waitFor();
+  const name = form.getByLabel(L.storeName, { exact: true });
+  assert.equal(await name.getAttribute('aria-invalid'), 'true');
+  assert.equal(await describedBy(name), L.nameRequired, 'the error is the field’s description');
+
+  await name.fill('Luma US');
+  await form.getByLabel(L.storeEmail, { exact: true }).fill('not-an-email');
+  await form.getByRole('button', { name: L.storeSubmit, exact: true }).click();
+  await page.getByText(L.emailInvalid, { exact: true }).waitFor();
+  assert.equal(await page.getByText(L.nameRequired, { exact: true }).count(), 0);
+  const email = form.getByLabel(L.storeEmail, { exact: true });
+  assert.equal(await email.getAttribute('aria-invalid'), 'true');
+  assert.equal(await describedBy(email), L.emailInvalid);
+  assert.equal(await form.getByLabel(L.storeName, { exact: true }).inputValue(), 'Luma US', 'typed values are kept');
+}
+
+async function describedBy(locator) {
+  return locator.evaluate((el) => (el.getAttribute('aria-describedby') || '')
+    .split(/\s+/).filter(Boolean)
+    .map((id) => document.getElementById(id)?.textContent.trim() ?? '')
+    .join(' '));
+}
+
+/** Store Integration: add a store; it is listed as Authorization pending. */
+export async function addStore(page, L, store) {
+  const form = page.getByRole('form', { name: L.addStoreTitle });
+  await form.getByLabel(L.storeName, { exact: true }).fill(store.name);
+  await form.getByLabel(L.storeEmail, { exact: true }).fill(store.email);
+  await form.getByLabel(L.storeWebsite, { exact: true }).selectOption({ label: L.mainWebsite });
+  await form.getByLabel(L.storeMarketplace, { exact: true }).selectOption({ label: store.marketplace });
+  await form.getByRole('button', { name: L.storeSubmit, exact: true }).click();
+  await page.getByRole('status').filter({ hasText: L.storeSaved }).waitFor();
+  const row = page.getByRole('table', { name: L.storesTable }).getByRole('row').filter({ hasText: store.name });
+  await row.getByText(L.pending, { exact: true }).waitFor();
+  await row.getByText(store.marketplace, { exact: true }).waitFor();
+  await row.getByText(store.email, { exact: true }).waitFor();
+}
+
+/** JSON API of the account service, as a script would call it. */
+export async function apiSignup(accountUrl, account) {
+  const res = await fetch(`${accountUrl}/api/v1/signup`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(account),
+    signal: AbortSignal.timeout(10_000),
+  });
+  assert.equal(res.status, 201, `signup: ${await res.clone().text()}`);
+  const sid = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('acct_sid='));
+  assert.ok(sid, 'signup sets acct_sid');
+  return sid;
+}
+
+export async function apiCreateKey(accountUrl, cookie, body) {
+  const res = await fetch(`${accountUrl}/api/v1/keys`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Cookie: cookie },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 201, `create key: ${JSON.stringify(json)}`);
+  assert.match(json.key, body.environment === 'sandbox' ? /^cmk_test_[0-9A-Za-z]{36}$/ : KEY_RE);
+  return json;
+}
+
+/** The Admin's own view of the key status (JSON API, with the admin session of `page`). */
+export async function keyStatus(page, adminOrigin) {
+  const res = await page.request.get(`${adminOrigin}/admin/api/v1/channels/amazon/key-status`, { timeout: 10_000 });
+  assert.equal(res.status(), 200);
+  return (await res.json()).status;
+}

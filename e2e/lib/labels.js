@@ -1,0 +1,186 @@
+// What a person reads on the pages, per language: the labels of the merchant
+// documentation (SPEC §3 "Labels") and their Dutch versions from the nl catalogs.
+// Tests find elements by these, never by CSS selectors.
+
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const LABELS = {
+  en: {
+    locale: 'en-US',
+    language: 'Language',
+    // Admin
+    adminLoginTitle: 'Welcome, please sign in',
+    username: 'Username',
+    password: 'Password',
+    adminSignIn: 'Sign in',
+    adminMenu: 'Admin menu',
+    channel: 'Amazon Sales Channel',
+    welcome: 'Welcome to Amazon Sales Channel',
+    missing: /No API key is stored yet/,
+    revoked: /was revoked in the API Portal/,
+    expired: /has expired/,
+    unreachable: /could not be checked right now/,
+    keptKey: /Your stored key was kept/,
+    tryAgain: 'Try again',
+    signIn: 'Sign in',
+    addKey: 'Add the key',
+    configTitle: 'Configuration',
+    magentoServices: 'Magento Services',
+    apiKeys: 'API Keys',
+    productionApiKey: 'Production Api key',
+    saveConfig: 'Save Config',
+    configSaved: 'You saved the configuration.',
+    storeIntegration: 'Store Integration',
+    storesTable: 'Amazon stores',
+    addStoreTitle: 'Add store',
+    storeName: 'Store name',
+    storeEmail: 'Contact email',
+    storeWebsite: 'Commerce website',
+    storeMarketplace: 'Marketplace country',
+    storeSubmit: 'Save and continue',
+    storeSaved: /The Amazon store was saved/,
+    fixErrors: 'Please correct the fields marked below.',
+    nameRequired: 'Name is required',
+    emailInvalid: 'Email is invalid',
+    mainWebsite: 'Main Website',
+    marketplaceUS: 'United States',
+    pending: 'Authorization pending',
+    // Account site
+    accountSignInTitle: 'Sign in',
+    toContinue: 'Sign in to open the API Portal.',
+    createAccount: 'Create account',
+    yourName: 'Your name',
+    company: 'Company',
+    email: 'Email',
+    accountPassword: 'Password',
+    accountSignInButton: 'Sign in',
+    myAccount: 'My Account',
+    apiPortal: 'API Portal',
+    accountTabs: 'My Account sections',
+    description: 'Description',
+    environment: 'Environment',
+    production: 'Production',
+    addNew: 'Add New',
+    newKeyTitle: (name) => `Your new key “${name}”`,
+    copy: 'Copy',
+    copied: 'Copied to the clipboard',
+    keysTable: "Your company's API keys",
+    revokeLink: (name) => `Revoke ${name}`,
+    revokeHeading: (name) => `Revoke the key “${name}”?`,
+    revokeConfirm: 'Revoke key',
+    revokedNotice: /The key was revoked/,
+    statusValid: 'Valid',
+    statusRevoked: 'Revoked',
+    statusExpired: 'Expired',
+    loginFailed: 'The email or password is not correct.',
+    expiryWarning: /Your API key expires on/,
+  },
+  nl: {
+    locale: 'nl-NL',
+    language: 'Taal',
+    adminLoginTitle: 'Welkom, meld u aan',
+    username: 'Gebruikersnaam',
+    password: 'Wachtwoord',
+    adminSignIn: 'Aanmelden',
+    adminMenu: 'Adminmenu',
+    channel: 'Amazon Sales Channel',
+    welcome: 'Welkom bij Amazon Sales Channel',
+    missing: /Er is nog geen API-sleutel opgeslagen/,
+    revoked: /is ingetrokken in het API-portaal/,
+    expired: /is verlopen/,
+    unreachable: /kon nu niet worden gecontroleerd/,
+    keptKey: /Uw opgeslagen sleutel is bewaard/,
+    tryAgain: 'Opnieuw proberen',
+    signIn: 'Aanmelden',
+    addKey: 'Sleutel toevoegen',
+    configTitle: 'Configuratie',
+    magentoServices: 'Magento Services',
+    apiKeys: 'API-sleutels',
+    productionApiKey: 'Productie-API-sleutel',
+    saveConfig: 'Configuratie opslaan',
+    configSaved: 'U hebt de configuratie opgeslagen.',
+    storeIntegration: 'Winkelintegratie',
+    storesTable: 'Amazon-winkels',
+    addStoreTitle: 'Winkel toevoegen',
+    storeName: 'Winkelnaam',
+    storeEmail: 'Contact-e-mailadres',
+    storeWebsite: 'Commerce-website',
+    storeMarketplace: 'Land van de marktplaats',
+    storeSubmit: 'Opslaan en doorgaan',
+    storeSaved: /De Amazon-winkel is opgeslagen/,
+    fixErrors: 'Verbeter de velden die hieronder zijn gemarkeerd.',
+    nameRequired: 'Naam is verplicht',
+    emailInvalid: 'E-mailadres is ongeldig',
+    mainWebsite: 'Main Website',
+    marketplaceUS: 'Verenigde Staten',
+    pending: 'Autorisatie in afwachting',
+    accountSignInTitle: 'Aanmelden',
+    toContinue: 'Meld u aan om het API-portaal te openen.',
+    createAccount: 'Account aanmaken',
+    yourName: 'Uw naam',
+    company: 'Bedrijf',
+    email: 'E-mailadres',
+    accountPassword: 'Wachtwoord',
+    accountSignInButton: 'Aanmelden',
+    myAccount: 'Mijn account',
+    apiPortal: 'API-portaal',
+    accountTabs: 'Onderdelen van Mijn account',
+    description: 'Omschrijving',
+    environment: 'Omgeving',
+    production: 'Productie',
+    addNew: 'Nieuwe toevoegen',
+    newKeyTitle: (name) => `Uw nieuwe sleutel “${name}”`,
+    copy: 'Kopiëren',
+    copied: 'Gekopieerd naar het klembord',
+    keysTable: 'De API-sleutels van uw bedrijf',
+    revokeLink: (name) => `${name} intrekken`,
+    revokeHeading: (name) => `De sleutel “${name}” intrekken?`,
+    revokeConfirm: 'Sleutel intrekken',
+    revokedNotice: /De sleutel is ingetrokken/,
+    statusValid: 'Geldig',
+    statusRevoked: 'Ingetrokken',
+    statusExpired: 'Verlopen',
+    loginFailed: 'Het e-mailadres of wachtwoord is onjuist.',
+    expiryWarning: /Uw API-sleutel verloopt op/,
+  },
+};
+
+export const KEY_RE = /^cmk_live_[0-9A-Za-z]{36}$/;
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+function readCatalog(ui, lang) {
+  const text = fs.readFileSync(path.join(ROOT, 'crates', ui, 'locales', `${lang}.txt`), 'utf8');
+  const map = new Map();
+  for (const line of text.split('\n')) {
+    const t = line.trim();
+    if (!t || t.startsWith('#')) continue;
+    const i = t.indexOf(' = ');
+    if (i > 0) map.set(t.slice(0, i), t.slice(i + 3));
+  }
+  return map;
+}
+
+/**
+ * English texts of both UIs' catalogs that the Dutch catalog says differently:
+ * none of them should be on a page shown in Dutch. Short texts and templates
+ * with placeholders are left out (too easy to hit by coincidence).
+ */
+// The brand "Commerce" + "Account" reads like site.name in either language.
+const NOT_CHECKED = new Set(['account:site.name']);
+
+export function englishOnlyTexts() {
+  const out = new Set();
+  for (const ui of ['admin', 'account']) {
+    const en = readCatalog(ui, 'en');
+    const nl = readCatalog(ui, 'nl');
+    for (const [key, value] of en) {
+      if (value.length < 8 || value.includes('{') || NOT_CHECKED.has(`${ui}:${key}`)) continue;
+      if (nl.get(key) === value) continue;
+      out.add(value);
+    }
+  }
+  return [...out];
+}

@@ -1,0 +1,61 @@
+// The merchant documentation, step by step, in one language.
+
+import assert from 'node:assert/strict';
+
+import {
+  addKeyInAdmin, addStore, addStoreValidation, adminSignIn, copyKey, createKey,
+  expectWelcome, keyStatus, newAccount, openChannel, openPortalTab, openSignInTab, signUpFromSignIn,
+} from './flows.js';
+import { withWorld } from './fixture.js';
+
+export async function mainFlow(lang) {
+  await withWorld(`main-${lang}`, { lang }, async ({ server, s, L, origins }) => {
+    const audit = (page, label, opts = {}) => s.audit(page, label, { lang, ...opts });
+
+    // The merchant signs in to the Admin and opens the Amazon Sales Channel.
+    const admin = await s.newPage();
+    await adminSignIn(s, admin, server, L, { audit: true });
+    await openChannel(admin, L);
+
+    // Welcome to Amazon Sales Channel: no key yet.
+    await expectWelcome(admin, L, L.missing);
+    assert.equal(await keyStatus(admin, origins.admin), 'missing');
+    await s.shot(admin, 'welcome');
+    await audit(admin, 'welcome', { mobileShot: true });
+
+    // Sign in opens the account site in a new tab; not signed in, no account yet.
+    const tab = await openSignInTab(s, admin, L);
+    await signUpFromSignIn(s, tab, L, newAccount());
+    await audit(tab, 'api-portal');
+
+    // API Portal: Amazon Sales Channel, Add New, Copy.
+    const key = await createKey(tab, L);
+    const copied = await copyKey(tab, L, key);
+    await s.shot(tab, 'api-portal-new-key');
+    await audit(tab, 'api-portal-new-key', { mobileShot: true });
+
+    // Back in the Admin: Add the key, paste, Save Config.
+    await addKeyInAdmin(s, admin, L, copied);
+
+    // Amazon Sales Channel again: the key is valid, on to Store Integration.
+    await openChannel(admin, L);
+    await admin.getByRole('heading', { name: L.storeIntegration, level: 2 }).waitFor();
+    assert.equal(await admin.getByRole('heading', { name: L.welcome }).count(), 0);
+    assert.equal(await keyStatus(admin, origins.admin), 'valid');
+    await audit(admin, 'store-integration-empty');
+
+    await addStoreValidation(s, admin, L);
+    await s.shot(admin, 'store-validation');
+    await audit(admin, 'store-validation');
+
+    await addStore(admin, L, { name: 'Luma US', email: 'seller@example.com', marketplace: L.marketplaceUS });
+    await s.shot(admin, 'store-integration');
+    await audit(admin, 'store-integration', { mobileShot: true });
+
+    // The key was used: the portal's list shows it valid still.
+    await tab.bringToFront();
+    await openPortalTab(tab, L);
+    const rows = tab.getByRole('table', { name: L.keysTable }).getByRole('row').filter({ hasText: key.slice(-4) });
+    await rows.getByText(L.statusValid, { exact: true }).waitFor();
+  });
+}
