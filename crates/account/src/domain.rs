@@ -189,6 +189,8 @@ pub struct NewKeyInput {
     pub environment: Environment,
     pub expires_at: Option<i64>,
     pub signing: Signing,
+    /// A form's one-time nonce: a second submission with it creates nothing.
+    pub nonce: Option<String>,
 }
 
 /// The signing key pair of a new key (Services Connector 1.3.x signs with it).
@@ -288,9 +290,17 @@ pub async fn create_key(
             created_at: now,
             expires_at: input.expires_at,
             public_key: public_key.as_deref(),
+            create_nonce: input.nonce.as_deref(),
         },
     )
-    .await?;
+    .await
+    .map_err(|e| {
+        if web::db::is_unique_violation(&e) {
+            Failure::Field(FieldError::new("nonce", "portal.already_created"))
+        } else {
+            e.into()
+        }
+    })?;
     let row = KeyRow {
         id,
         company_id: user.company_id.clone(),

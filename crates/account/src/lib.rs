@@ -109,6 +109,11 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .merge(web::assets::router())
+        .fallback(pages::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            pages::error_pages,
+        ))
         .with_state(state);
     web::headers::harden(app)
 }

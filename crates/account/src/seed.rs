@@ -67,6 +67,7 @@ pub async fn seed_keys(
                 created_at: now,
                 expires_at: None,
                 public_key: None,
+                create_nonce: None,
             })
             .collect();
         store::insert_keys_bulk(db, &batch).await?;

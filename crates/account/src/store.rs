@@ -57,6 +57,8 @@ pub struct NewKey<'a> {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub public_key: Option<&'a str>,
+    /// The API Portal form's one-time nonce (unique per company).
+    pub create_nonce: Option<&'a str>,
 }
 
 const ACCOUNT_COLUMNS: &str =
@@ -207,8 +209,8 @@ pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), DbError> {
 
 pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(k.id)
     .bind(k.company_id)
@@ -220,6 +222,7 @@ pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
     .bind(k.created_at)
     .bind(k.expires_at)
     .bind(k.public_key)
+    .bind(k.create_nonce)
     .execute(&db.pool)
     .await?;
     Ok(())

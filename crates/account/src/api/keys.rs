@@ -109,6 +109,7 @@ pub async fn create_key(
             environment,
             expires_at,
             signing,
+            nonce: None,
         },
     )
     .await?;

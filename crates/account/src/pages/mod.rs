@@ -8,7 +8,7 @@ mod signup;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -42,7 +42,16 @@ pub fn router() -> Router<AppState> {
             get(portal::show_public_key).post(portal::save_public_key),
         )
         .route("/lang", post(switch_lang))
-        .layer(middleware::from_fn(error_pages))
+}
+
+/// Unknown paths: a JSON 404 under `/api/`, the not-found page elsewhere.
+pub async fn fallback(uri: axum::http::Uri) -> Response {
+    let err = web::Error::not_found("There is nothing at this address.");
+    if uri.path().starts_with("/api/") || uri.path().starts_with("/admin/api/") {
+        err.into_response()
+    } else {
+        PageErr(err).into_response()
+    }
 }
 
 /// What every page's layout needs: the messages, the CSRF token, who is signed in.
@@ -105,7 +114,7 @@ struct ErrorPage {
 }
 
 /// Turns JSON errors of page routes into error pages in the right language.
-async fn error_pages(req: Request, next: Next) -> Response {
+pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
     let res = next.run(req).await;
     let status = res.status();
@@ -113,13 +122,18 @@ async fn error_pages(req: Request, next: Next) -> Response {
         return res;
     };
     let (title, message) = web::page::error_page_keys(code);
-    let t = crate::i18n::for_request(&headers, None);
+    // The header shows who is signed in, as on every other page.
+    let user = crate::auth::current_account(&state, &headers)
+        .await
+        .ok()
+        .flatten();
+    let t = crate::i18n::for_request(&headers, user.as_ref());
     let (token, _) = csrf::ensure(&headers, CSRF_COOKIE, false);
     let page = ErrorPage {
         t,
         c: Chrome {
             csrf: token,
-            user: None,
+            user,
             path: "/".into(),
             langs: Lang::ALL,
         },

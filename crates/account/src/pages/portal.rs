@@ -56,6 +56,8 @@ struct PortalPage {
     form_date: String,
     form_signing: String,
     form_public_key: String,
+    /// A fresh one-time nonce for the create form.
+    nonce: String,
 }
 
 fn status_label(status: &str) -> &'static str {
@@ -119,6 +121,7 @@ pub async fn show(
     let notice = match q.notice.as_deref() {
         Some("revoked") => "portal.revoked",
         Some("public_key") => "portal.public_key_saved",
+        Some("already_created") => "portal.already_created",
         _ => "",
     };
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
@@ -135,6 +138,7 @@ pub async fn show(
         form_date: String::new(),
         form_signing: "generate".into(),
         form_public_key: String::new(),
+        nonce: web::cookies::new_token(),
     };
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
@@ -150,6 +154,7 @@ pub struct CreateForm {
     expiry_date: Option<String>,
     signing: Option<String>,
     public_key: Option<String>,
+    nonce: Option<String>,
 }
 
 /// The expiry choice of the form: days from now, a date (end of that day, UTC), or never.
@@ -210,6 +215,10 @@ pub async fn create(
                 environment,
                 expires_at,
                 signing,
+                nonce: form
+                    .nonce
+                    .clone()
+                    .filter(|n| !n.is_empty() && n.len() <= 64),
             };
             match domain::create_key(&state, &user, input).await {
                 Ok(c) => {
@@ -221,6 +230,12 @@ pub async fn create(
                             .map(|p| p.expose().to_owned())
                             .unwrap_or_default(),
                     })
+                }
+                Err(Failure::Field(fe)) if fe.field == "nonce" => {
+                    // A repeated submission: the key exists and was shown once already.
+                    return Ok(
+                        Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response()
+                    );
                 }
                 Err(Failure::Field(fe)) => errors.add(fe.field, fe.msg),
                 Err(Failure::Other(e)) => return Err(e.into()),
@@ -258,6 +273,7 @@ pub async fn create(
             .filter(|_| keep_form)
             .unwrap_or_else(|| "generate".into()),
         form_public_key: form.public_key.filter(|_| keep_form).unwrap_or_default(),
+        nonce: web::cookies::new_token(),
     };
     Ok(Page::render(cookie, status, &page))
 }

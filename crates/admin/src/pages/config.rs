@@ -58,6 +58,9 @@ struct ConfigPage {
     saved: bool,
     has_errors: bool,
     form_action: String,
+    /// `--account-url`, when it overrides the configured gateway URL.
+    gateway_override: String,
+    at_default: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -221,6 +224,8 @@ async fn respond(
         scope_options: scope_options(&websites, &stores),
         saved,
         has_errors,
+        gateway_override: state.cfg.account_url.clone().unwrap_or_default(),
+        at_default: at.scope == Scope::Default,
     };
     let status = if has_errors {
         StatusCode::UNPROCESSABLE_ENTITY

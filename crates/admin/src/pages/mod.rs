@@ -7,7 +7,7 @@ mod login;
 use askama::Template;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::{self, Next};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -41,7 +41,16 @@ pub fn router() -> Router<AppState> {
             "/admin/config/edit/section/{section}",
             get(config::show).post(config::save),
         )
-        .layer(middleware::from_fn(error_pages))
+}
+
+/// Unknown paths: a JSON 404 under `/api/`, the not-found page elsewhere.
+pub async fn fallback(uri: axum::http::Uri) -> Response {
+    let err = web::Error::not_found("There is nothing at this address.");
+    if uri.path().starts_with("/api/") || uri.path().starts_with("/admin/api/") {
+        err.into_response()
+    } else {
+        PageErr(err).into_response()
+    }
 }
 
 /// What the Admin layout needs.
@@ -111,7 +120,7 @@ struct ErrorPage {
 }
 
 /// Renders error responses of page routes as pages in the admin's language.
-async fn error_pages(req: Request, next: Next) -> Response {
+pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let headers = req.headers().clone();
     let res = next.run(req).await;
     let Some(ErrorCode(code)) = res.extensions().get::<ErrorCode>().copied() else {
@@ -119,13 +128,18 @@ async fn error_pages(req: Request, next: Next) -> Response {
     };
     let status = res.status();
     let (title, message) = web::page::error_page_keys(code);
-    let t = crate::i18n::for_request(&headers, None);
+    // The header shows who is signed in, as on every other page.
+    let user = crate::auth::current_user(&state, &headers)
+        .await
+        .ok()
+        .flatten();
+    let t = crate::i18n::for_request(&headers, user.as_ref());
     let (token, _) = csrf::ensure(&headers, CSRF_COOKIE, false);
     let page = ErrorPage {
         t,
         c: Chrome {
             csrf: token,
-            user: None,
+            user,
             path: "/admin".into(),
             langs: Lang::ALL,
             active: "",
