@@ -30,8 +30,14 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --locked --no-fail-fast
 
+step "fault test that restarts PostgreSQL (alone: it would disturb the others)"
+cargo nextest run -p commerce --test faults --locked --run-ignored only
+
 step "release build"
 cargo build --release --locked
+
+step "schemathesis against the OpenAPI document"
+bash scripts/schemathesis.sh
 
 step "browser end-to-end tests"
 bash e2e/run.sh

@@ -1,6 +1,7 @@
 //! The JSON API: `/api/v1/...` and the Magento gateway routes at the host root.
 
 mod keys;
+pub mod openapi;
 mod sessions;
 mod verify;
 
@@ -24,4 +25,5 @@ pub fn router() -> Router<AppState> {
             get(verify::merchant_registry_ping),
         )
         .route("/noop", get(verify::noop))
+        .route("/api/openapi.json", get(openapi::openapi_json))
 }

@@ -1,0 +1,68 @@
+//! The OpenAPI document served at /api/openapi.json matches the routes: the
+//! set of documented operations is the snapshot below, and every one of them
+//! is routed (answers something other than the fallback's 404 or a 405).
+
+mod common;
+
+use common::{App, TestDb};
+
+/// The operations the JSON API has. A route added or removed without the
+/// document changing (or the other way round) fails here.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("POST", "/api/v1/signup"),
+    ("POST", "/api/v1/login"),
+    ("POST", "/api/v1/logout"),
+    ("GET", "/api/v1/keys"),
+    ("POST", "/api/v1/keys"),
+    ("DELETE", "/api/v1/keys/{id}"),
+    ("PUT", "/api/v1/keys/{id}/public-key"),
+    ("POST", "/api/v1/keys/verify"),
+    ("GET", "/gateway/apikeycheck"),
+    ("GET", "/merchant-registry/v1/ping"),
+    ("GET", "/noop"),
+];
+
+async fn document_matches_routes(db: &TestDb) {
+    let app = App::start(db).await;
+    let res = app.get("/api/openapi.json", None).await;
+    assert_eq!(res.status, 200);
+    let doc = res.json();
+    assert_eq!(doc["openapi"], "3.0.3");
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            documented.push((method.to_uppercase(), path.clone()));
+        }
+    }
+    documented.sort();
+    let mut expected: Vec<(String, String)> = OPERATIONS
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect();
+    expected.sort();
+    assert_eq!(documented, expected, "openapi.json and the routes differ");
+
+    for (method, path) in OPERATIONS {
+        let url = app.url(&path.replace("{id}", "key_doesnotexist000"));
+        let res = app
+            .http
+            .request(method.parse().unwrap(), url)
+            .header("content-type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        let body = res.text().await.unwrap();
+        assert_ne!(status, 405, "{method} {path} is not routed");
+        assert!(
+            !(status == 404 && body.contains("There is nothing at this address")),
+            "{method} {path} fell through to the fallback"
+        );
+        assert!(status < 500, "{method} {path}: {status}");
+    }
+    app.stop().await;
+}
+
+both_backends!(document_matches_routes);
