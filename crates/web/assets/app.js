@@ -58,6 +58,19 @@
     if (btn) btn.hidden = true;
   });
 
+  // Fields shown only for one choice of a radio group (e.g. "Use my own public key").
+  document.querySelectorAll("[data-show-for-radio]").forEach(function (el) {
+    var form = el.closest("form");
+    if (!form) return;
+    var radios = form.querySelectorAll('input[type=radio][name="' + el.getAttribute("data-show-for-radio") + '"]');
+    var sync = function () {
+      var chosen = form.querySelector('input[type=radio][name="' + el.getAttribute("data-show-for-radio") + '"]:checked');
+      el.hidden = !chosen || chosen.value !== el.getAttribute("data-show-value");
+    };
+    radios.forEach(function (r) { r.addEventListener("change", sync); });
+    sync();
+  });
+
   // Expiry choice: show the custom date only when "custom" is chosen.
   document.querySelectorAll("[data-toggle-custom]").forEach(function (sel) {
     var target = document.getElementById(sel.getAttribute("data-toggle-custom"));
