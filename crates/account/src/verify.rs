@@ -140,6 +140,9 @@ pub struct Verifier {
     db: Db,
     clock: Arc<dyn Clock>,
     shards: Vec<Shard>,
+    /// Bumped by every invalidation of a shard: a load that began before an
+    /// invalidation must not put its (possibly stale) answer into the cache.
+    epochs: Vec<std::sync::atomic::AtomicU64>,
     per_shard_capacity: usize,
     /// Last-use times not yet written: key id → time.
     dirty: Vec<Mutex<HashMap<Arc<str>, i64>>>,
@@ -157,6 +160,9 @@ impl Verifier {
             clock,
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
+            epochs: (0..SHARDS)
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
                 .collect(),
             per_shard_capacity: (capacity / SHARDS).max(16),
             dirty: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
@@ -268,6 +274,8 @@ impl Verifier {
     }
 
     async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {
+        let shard_index = Self::shard_of(&hash);
+        let epoch = self.epochs[shard_index].load(Ordering::SeqCst);
         let found = store::key_state(&self.db, &hash.to_hex()).await?;
         let entry = match &found {
             Some(stored) => Entry::Known(Arc::new(Known {
@@ -285,35 +293,41 @@ impl Verifier {
             })),
             None => Entry::Unknown(now + NEGATIVE_TTL),
         };
-        let mut shard = self.shards[Self::shard_of(&hash)]
+        let result = match &entry {
+            Entry::Known(k) => Some(k.clone()),
+            Entry::Unknown(_) => None,
+        };
+        let mut shard = self.shards[shard_index]
             .write()
             .unwrap_or_else(|e| e.into_inner());
+        if self.epochs[shard_index].load(Ordering::SeqCst) != epoch {
+            // Invalidated while we read storage: answer, but do not cache.
+            return Ok(result);
+        }
         if shard.len() >= self.per_shard_capacity {
             // Bounded memory: drop an arbitrary entry; it is reloaded when needed.
             if let Some(victim) = shard.keys().next().copied() {
                 shard.remove(&victim);
             }
         }
-        let result = match &entry {
-            Entry::Known(k) => Some(k.clone()),
-            Entry::Unknown(_) => None,
-        };
         shard.insert(hash, entry);
         Ok(result)
     }
 
     /// Forgets a key so the next verification reads storage (after revocation).
     pub fn invalidate(&self, hash: &KeyHash) {
-        self.shards[Self::shard_of(hash)]
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(hash);
+        let i = Self::shard_of(hash);
+        let mut shard = self.shards[i].write().unwrap_or_else(|e| e.into_inner());
+        self.epochs[i].fetch_add(1, Ordering::SeqCst);
+        shard.remove(hash);
     }
 
     /// Forgets every key (after a lost invalidation feed).
     pub fn invalidate_all(&self) {
-        for shard in &self.shards {
-            shard.write().unwrap_or_else(|e| e.into_inner()).clear();
+        for (shard, epoch) in self.shards.iter().zip(&self.epochs) {
+            let mut shard = shard.write().unwrap_or_else(|e| e.into_inner());
+            epoch.fetch_add(1, Ordering::SeqCst);
+            shard.clear();
         }
     }
 

@@ -30,10 +30,26 @@ fn files_under(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// String literals that look like catalog keys with one of the prefixes.
+/// The prefixes to look for: the fixed ones above, and every namespace the
+/// English catalog has (`publickey.`, `revoke.`...), so a literal with a
+/// typo in its key is caught too.
+fn prefixes() -> Vec<String> {
+    let mut out: Vec<String> = LITERAL_PREFIXES.iter().map(|p| (*p).to_owned()).collect();
+    for key in CATALOG.keys(Lang::En) {
+        if let Some((ns, _)) = key.split_once('.') {
+            out.push(format!("{ns}."));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// String literals that look like catalog keys with one of the prefixes
+/// (template file names like `"error.html"` aside).
 fn literal_keys(source: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for prefix in LITERAL_PREFIXES {
+    for prefix in prefixes() {
         let marker = format!("\"{prefix}");
         let mut rest = source;
         while let Some(i) = rest.find(&marker) {
@@ -42,6 +58,7 @@ fn literal_keys(source: &str) -> Vec<String> {
             let candidate = &rest[..end];
             let key_like = candidate.len() > prefix.len()
                 && !candidate.ends_with(".html")
+                && !candidate.ends_with(".txt")
                 && candidate.bytes().all(|b| {
                     b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'.'
                 });

@@ -142,6 +142,7 @@ fn getrandom_fill(buf: &mut [u8]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -190,6 +191,28 @@ mod tests {
         let rotated = Crypto::from_lines(&format!("{k1}\n{}\n", B64.encode(new_key()))).unwrap();
         assert_eq!(rotated.decrypt("p", &stored).unwrap(), "v1");
         assert!(rotated.encrypt("p", "v2").starts_with("2:3:"));
+    }
+
+    proptest::proptest! {
+        /// Whatever is stored (altered, truncated, garbage), decrypting fails
+        /// cleanly or returns exactly what was encrypted; it never panics.
+        #[test]
+        fn decrypt_never_panics(stored in "\\PC{0,120}", cut in 0usize..200, flip in 0usize..200) {
+            let c = crypto();
+            let _ = c.decrypt("p", &stored);
+            let good = c.encrypt("p", "value");
+            let truncated: String = good.chars().take(cut).collect();
+            let r = c.decrypt("p", &truncated);
+            proptest::prop_assert!(r.as_deref().map_or(true, |v| v == "value"));
+            let mut bytes = good.clone().into_bytes();
+            if flip < bytes.len() {
+                bytes[flip] = if bytes[flip] == b'A' { b'B' } else { b'A' };
+            }
+            if let Ok(altered) = String::from_utf8(bytes) {
+                let r = c.decrypt("p", &altered);
+                proptest::prop_assert!(r.is_err() || altered == good);
+            }
+        }
     }
 
     #[test]
