@@ -2,6 +2,8 @@
 //! set of documented operations is the snapshot below, and every one of them
 //! is routed (answers something other than the fallback's 404 or a 405).
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use common::{App, TestDb};

@@ -1,6 +1,8 @@
 //! Services Connector 1.3.x: key pairs and the signed ping
 //! `GET /merchant-registry/v1/ping`, on both backends.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -2,6 +2,8 @@
 //! Retry-After), and failed verifications throttled per IP while valid keys
 //! are never slowed. The clock is passed in; nothing sleeps.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use common::{App, TestDb, CLOCK_START, PASSWORD};

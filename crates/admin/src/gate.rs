@@ -96,13 +96,16 @@ impl Check {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// A parsed private key and the hash of the PEM it came from.
+type ParsedSigner = (keys::KeyHash, Arc<PrivateKey>);
+
 #[derive(Clone)]
 pub struct Gate {
     http: reqwest::Client,
     /// `--account-url`, which wins over the configured gateway URL.
     account_url: Option<String>,
     /// The last private key parsed, by a hash of its PEM.
-    signer: Arc<Mutex<Option<(keys::KeyHash, Arc<PrivateKey>)>>>,
+    signer: Arc<Mutex<Option<ParsedSigner>>>,
 }
 
 #[derive(Deserialize)]

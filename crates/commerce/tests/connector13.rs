@@ -1,6 +1,8 @@
 //! Services Connector 1.3.x end to end with the real binary: a key pair from
 //! the API Portal, both keys stored with `config:set`, and the signed check.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 mod common;
 
 use common::{cli, Server, KEY_PATH};

@@ -1,6 +1,8 @@
 //! Two account-service nodes on one PostgreSQL database: a revocation on one
 //! takes effect on the other within a second, through its cache.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -18,7 +20,14 @@ async fn start_node(database_url: &str) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_commerce"))
         .arg("--data-dir")
         .arg(dir.path())
-        .args(["serve", "account", "--account-addr", "127.0.0.1:0", "--database-url", database_url])
+        .args([
+            "serve",
+            "account",
+            "--account-addr",
+            "127.0.0.1:0",
+            "--database-url",
+            database_url,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -35,7 +44,11 @@ async fn start_node(database_url: &str) -> Node {
     })
     .await
     .expect("the node did not start in time");
-    Node { child, url, _dir: dir }
+    Node {
+        child,
+        url,
+        _dir: dir,
+    }
 }
 
 async fn verify(http: &reqwest::Client, node: &Node, key: &str) -> String {
@@ -70,7 +83,13 @@ async fn revocation_on_one_node_reaches_the_other_within_a_second() {
         .await
         .unwrap();
     assert_eq!(signup.status(), 201);
-    let cookie = signup.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = signup.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
     let created: serde_json::Value = http
         .post(format!("{}/api/v1/keys", a.url))
         .header("cookie", &cookie)
@@ -103,7 +122,11 @@ async fn revocation_on_one_node_reaches_the_other_within_a_second() {
             break;
         }
         assert_eq!(status, "valid");
-        assert!(at.elapsed() < Duration::from_secs(1), "node B still said valid after {:?}", at.elapsed());
+        assert!(
+            at.elapsed() < Duration::from_secs(1),
+            "node B still said valid after {:?}",
+            at.elapsed()
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(at.elapsed() < Duration::from_secs(1));
