@@ -452,6 +452,7 @@ impl ConfigStore<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::Router;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
