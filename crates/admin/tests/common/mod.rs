@@ -1,0 +1,543 @@
+//! What the Admin's integration tests share: fresh databases on either
+//! backend, the real account service and the real Admin started in-process on
+//! port 0, and HTTP helpers that carry cookies by hand (the workspace's
+//! reqwest has no cookie store).
+//!
+//! Every scenario that touches storage runs on SQLite and on PostgreSQL:
+//! `both_backends!(a, b)` turns each `async fn a(env: &Env)` of the calling
+//! file into a module with a `sqlite` and a `postgres` test.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
+use tempfile::TempDir;
+use web::{Clock, ManualClock, SystemClock};
+
+/// The password of every test account of the account service.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// Runs each named `async fn(&Env)` of the calling file on both backends.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    let env = $crate::common::Env::sqlite();
+                    super::$name(&env).await;
+                    env.cleanup().await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    let env = $crate::common::Env::postgres().await;
+                    super::$name(&env).await;
+                    env.cleanup().await;
+                }
+            }
+        )*
+    };
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Fresh databases for one test (the Admin's and, when asked for, the
+/// account service's, on the same backend) and a temp dir for SQLite files
+/// and the key file.
+pub struct Env {
+    pub backend: Backend,
+    pub admin_url: String,
+    pub dir: TempDir,
+    /// The PostgreSQL database to drop at the end.
+    pg_name: Option<String>,
+}
+
+fn pg_server_url() -> String {
+    std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+async fn fresh_pg() -> (String, String) {
+    let url = web::db::fresh_postgres_url()
+        .await
+        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)");
+    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
+    (url, name)
+}
+
+impl Env {
+    pub fn sqlite() -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Env {
+            backend: Backend::Sqlite,
+            admin_url: format!("sqlite://{}/admin.db", dir.path().display()),
+            dir,
+            pg_name: None,
+        }
+    }
+
+    pub async fn postgres() -> Env {
+        let (admin_url, name) = fresh_pg().await;
+        Env {
+            backend: Backend::Postgres,
+            admin_url,
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg_name: Some(name),
+        }
+    }
+
+    pub fn key_file(&self) -> std::path::PathBuf {
+        self.dir.path().join("crypt.key")
+    }
+
+    pub fn crypto(&self) -> admin::crypto::Crypto {
+        admin::crypto::Crypto::open_or_create(&self.key_file()).expect("open the key file")
+    }
+
+    pub async fn admin_db(&self) -> web::db::Db {
+        admin::connect(&self.admin_url)
+            .await
+            .expect("connect and migrate the Admin database")
+    }
+
+    /// The account service's database: on SQLite a file beside the Admin's;
+    /// on PostgreSQL a fresh schema of its own in this test's fresh database
+    /// (creating a second database per test costs more than the test).
+    pub async fn account_db(&self) -> web::db::Db {
+        let url = match self.backend {
+            Backend::Sqlite => format!("sqlite://{}/account.db", self.dir.path().display()),
+            Backend::Postgres => {
+                let schema = format!("acct_{}", keys::random_base62(8).to_lowercase());
+                let mut conn = sqlx::AnyConnection::connect(&self.admin_url)
+                    .await
+                    .expect("connect to the test database");
+                conn.execute(format!("CREATE SCHEMA {schema}").as_str())
+                    .await
+                    .expect("create the account schema");
+                format!("{}?options[search_path]={schema}", self.admin_url)
+            }
+        };
+        account::connect(&url)
+            .await
+            .expect("connect and migrate the account database")
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Drops the PostgreSQL databases (the temp dir removes itself).
+    pub async fn cleanup(self) {
+        if let Some(name) = &self.pg_name {
+            if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_server_url()).await {
+                let _ = conn
+                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+                    .await;
+            }
+        }
+    }
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// A response read in full.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub text: String,
+}
+
+impl Resp {
+    pub async fn read(res: reqwest::Response) -> Resp {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("response body");
+        Resp {
+            status,
+            headers,
+            text,
+        }
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
+    }
+
+    /// The value of cookie `name` set by this response, if any.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|line| line.split(';').next())
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim().to_owned())
+    }
+
+    pub fn location(&self) -> Option<&str> {
+        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn is_redirect(&self) -> bool {
+        self.status.is_redirection()
+    }
+
+    /// Asserts the JSON error format with this status; returns the error code.
+    pub fn assert_api_error(&self, status: StatusCode, what: &str) -> String {
+        assert_eq!(self.status, status, "{what}: {}", self.text);
+        let ct = self
+            .headers
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        assert!(
+            ct.starts_with("application/json"),
+            "{what}: JSON content type, got {ct:?}"
+        );
+        let v = self.json();
+        let code = v["error"]["code"].as_str().unwrap_or_default().to_owned();
+        assert!(!code.is_empty(), "{what}: error.code in {v}");
+        code
+    }
+}
+
+/// The account service, started in-process on a free port.
+pub struct Account {
+    pub running: account::Running,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub clock: ManualClock,
+}
+
+impl Account {
+    /// Starts on a manual clock set to the real time now (so the Admin, on
+    /// the system clock, agrees about "now" until the test moves it).
+    pub async fn start(env: &Env) -> Account {
+        let clock = ManualClock::new(SystemClock.now());
+        let running = account::start_with_clock(
+            env.account_db().await,
+            "127.0.0.1:0",
+            account::Config::default(),
+            Arc::new(clock.clone()),
+        )
+        .await
+        .expect("start the account service");
+        assert_ne!(running.addr.port(), 0);
+        Account {
+            base: running.url(),
+            running,
+            http: http_client(),
+            clock,
+        }
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await.expect("stop the account service");
+    }
+
+    async fn post_json(&self, path: &str, sid: Option<&str>, body: &Value) -> Resp {
+        let mut req = self.http.post(format!("{}{path}", self.base)).json(body);
+        if let Some(s) = sid {
+            req = req.header(COOKIE, format!("acct_sid={s}"));
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    /// Signs up a new company owner; returns the session id.
+    pub async fn signup(&self) -> String {
+        let email = format!(
+            "owner-{}@example.com",
+            keys::random_base62(8).to_lowercase()
+        );
+        let r = self
+            .post_json(
+                "/api/v1/signup",
+                None,
+                &json!({"email": email, "password": PASSWORD, "name": "Owner", "company": "Shop B.V."}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "signup: {}", r.text);
+        r.cookie("acct_sid").expect("signup sets acct_sid")
+    }
+
+    /// Creates a key; returns `(id, key)`.
+    pub async fn create_key(&self, sid: &str, body: Value) -> (String, String) {
+        let r = self.post_json("/api/v1/keys", Some(sid), &body).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create key: {}", r.text);
+        let v = r.json();
+        (
+            v["id"].as_str().expect("id").to_owned(),
+            v["key"].as_str().expect("key").to_owned(),
+        )
+    }
+
+    pub async fn revoke_key(&self, sid: &str, id: &str) {
+        let r = self
+            .http
+            .delete(format!("{}/api/v1/keys/{id}", self.base))
+            .header(COOKIE, format!("acct_sid={sid}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), StatusCode::NO_CONTENT, "revoke");
+    }
+}
+
+/// The Admin, started in-process on a free port, with its first admin's password.
+pub struct Admin {
+    pub running: admin::Running,
+    pub base: String,
+    pub http: reqwest::Client,
+    pub password: String,
+}
+
+impl Admin {
+    /// Installs (first admin user) and starts the Admin pointed at `account_url`.
+    pub async fn start(env: &Env, account_url: Option<String>) -> Admin {
+        let db = env.admin_db().await;
+        let password = admin::install(&db, SystemClock.now())
+            .await
+            .expect("install")
+            .map(|(user, p)| {
+                assert_eq!(user, "admin");
+                p.expose().to_owned()
+            })
+            .unwrap_or_default();
+        let running = admin::start(
+            db,
+            env.crypto(),
+            "127.0.0.1:0",
+            admin::Config {
+                secure_cookies: false,
+                account_url,
+            },
+        )
+        .await
+        .expect("start the Admin");
+        assert_ne!(running.addr.port(), 0);
+        Admin {
+            base: running.url(),
+            running,
+            http: http_client(),
+            password,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn config(&self) -> admin::config::ConfigStore<'_> {
+        self.running.state.config()
+    }
+
+    /// The stored Production key, decrypted.
+    pub async fn stored_key(&self) -> Option<String> {
+        self.config()
+            .get(
+                admin::config::PRODUCTION_API_KEY,
+                admin::config::ScopeRef::DEFAULT,
+            )
+            .await
+            .expect("read the stored key")
+    }
+
+    pub async fn store_key(&self, value: &str) {
+        self.config()
+            .set(
+                admin::config::PRODUCTION_API_KEY,
+                value,
+                admin::config::ScopeRef::DEFAULT,
+                SystemClock.now(),
+            )
+            .await
+            .expect("store the key");
+    }
+
+    /// `POST /admin/api/v1/login`; the raw response.
+    pub async fn api_login_raw(&self, username: &str, password: &str) -> Resp {
+        let req = self
+            .http
+            .post(self.url("/admin/api/v1/login"))
+            .json(&json!({"username": username, "password": password}));
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    /// Signs in as `admin` through the JSON API; returns the session id.
+    pub async fn api_login(&self) -> String {
+        let r = self.api_login_raw("admin", &self.password).await;
+        assert_eq!(r.status, StatusCode::OK, "admin login: {}", r.text);
+        r.cookie("adm_sid").expect("login sets adm_sid")
+    }
+
+    /// `GET` with the given `Cookie` header (may be empty).
+    pub async fn get(&self, path: &str, cookie: &str) -> Resp {
+        let mut req = self.http.get(self.url(path));
+        if !cookie.is_empty() {
+            req = req.header(COOKIE, cookie);
+        }
+        Resp::read(req.send().await.expect("request")).await
+    }
+
+    /// `GET /admin/api/v1/channels/amazon/key-status` as a signed-in admin.
+    pub async fn key_status(&self, sid: &str) -> Value {
+        let r = self
+            .get(
+                "/admin/api/v1/channels/amazon/key-status",
+                &format!("adm_sid={sid}"),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "key status: {}", r.text);
+        r.json()
+    }
+
+    pub async fn stop(self) {
+        self.running.stop().await.expect("stop the Admin");
+    }
+}
+
+/// True when `needle` occurs in `haystack`.
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// A browser on the Admin's pages: keeps cookies, sends `Origin` on posts
+/// as browsers do, and optionally an `Accept-Language`.
+pub struct Browser<'a> {
+    pub admin: &'a Admin,
+    pub jar: std::collections::BTreeMap<String, String>,
+    pub accept_language: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    pub fn new(admin: &'a Admin) -> Browser<'a> {
+        Browser {
+            admin,
+            jar: Default::default(),
+            accept_language: None,
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.jar.get(name).map(String::as_str)
+    }
+
+    fn absorb(&mut self, r: &Resp) {
+        for line in r.headers.get_all(SET_COOKIE).iter() {
+            let line = line.to_str().expect("ASCII Set-Cookie");
+            let Some((k, v)) = line.split(';').next().and_then(|p| p.split_once('=')) else {
+                continue;
+            };
+            if v.is_empty() || line.contains("Max-Age=0") {
+                self.jar.remove(k.trim());
+            } else {
+                self.jar.insert(k.trim().to_owned(), v.trim().to_owned());
+            }
+        }
+    }
+
+    fn with_headers(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if !self.jar.is_empty() {
+            req = req.header(COOKIE, self.cookie_header());
+        }
+        if let Some(l) = &self.accept_language {
+            req = req.header(reqwest::header::ACCEPT_LANGUAGE, l);
+        }
+        req
+    }
+
+    pub async fn get(&mut self, path: &str) -> Resp {
+        let req = self.with_headers(self.admin.http.get(self.admin.url(path)));
+        let r = Resp::read(req.send().await.expect("request")).await;
+        self.absorb(&r);
+        r
+    }
+
+    /// Posts a form from this site (same `Origin`).
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
+        let origin = self.admin.base.clone();
+        self.post_form_from(path, form, Some(&origin)).await
+    }
+
+    /// Posts a form with the given `Origin` (or none).
+    pub async fn post_form_from(
+        &mut self,
+        path: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Resp {
+        let mut req = self
+            .with_headers(self.admin.http.post(self.admin.url(path)))
+            .form(form);
+        if let Some(o) = origin {
+            req = req.header(reqwest::header::ORIGIN, o);
+        }
+        let r = Resp::read(req.send().await.expect("request")).await;
+        self.absorb(&r);
+        r
+    }
+
+    /// The CSRF token the pages put in their forms (the `adm_csrf` cookie).
+    pub fn csrf(&self) -> String {
+        self.cookie("adm_csrf")
+            .expect("an adm_csrf cookie: open a page first")
+            .to_owned()
+    }
+
+    /// Signs in through the login form as `admin`.
+    pub async fn sign_in(&mut self) {
+        let page = self.get("/admin/login?next=/admin/amazon").await;
+        assert_eq!(page.status, StatusCode::OK);
+        let csrf = self.csrf();
+        assert_eq!(hidden_csrf(&page.text).as_deref(), Some(csrf.as_str()));
+        let password = self.admin.password.clone();
+        let r = self
+            .post_form(
+                "/admin/login",
+                &[
+                    ("csrf", &csrf),
+                    ("username", "admin"),
+                    ("password", &password),
+                    ("next", "/admin/amazon"),
+                ],
+            )
+            .await;
+        assert!(r.is_redirect(), "login: {} {}", r.status, r.text);
+        assert!(self.cookie("adm_sid").is_some(), "signed in");
+    }
+}
+
+/// The value of the first hidden `csrf` field of a page.
+pub fn hidden_csrf(html: &str) -> Option<String> {
+    let marker = "name=\"csrf\" value=\"";
+    let i = html.find(marker)? + marker.len();
+    let end = html[i..].find('"')?;
+    Some(html[i..i + end].to_owned())
+}

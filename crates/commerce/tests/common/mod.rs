@@ -1,0 +1,338 @@
+//! Black-box helpers: run the real `commerce` binary, read what it prints,
+//! talk HTTP to what it serves, and stop it with SIGTERM.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::header::COOKIE;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_commerce");
+pub const KEY_PATH: &str = "services_connector/services_connector_integration/production_api_key";
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The binary with a clean environment for its own settings.
+pub fn command(data_dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir")
+        .arg(data_dir)
+        .env_remove("RUST_LOG")
+        .env_remove("COMMERCE_DATA_DIR")
+        .env_remove("COMMERCE_DATABASE_URL")
+        .env_remove("COMMERCE_ADMIN_DATABASE_URL")
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    c
+}
+
+/// What a finished command printed.
+#[derive(Debug)]
+pub struct Out {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub took: Duration,
+}
+
+impl Out {
+    pub fn ok(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Asserts a clean failure: non-zero exit, one line on stderr, no panic.
+    pub fn assert_clean_error(&self, what: &str) {
+        assert!(
+            self.code.is_some_and(|c| c != 0),
+            "{what}: a non-zero exit, got {self:?}"
+        );
+        assert!(!self.stderr.contains("panicked"), "{what}: {self:?}");
+        assert_eq!(
+            self.stderr.trim_end().lines().count(),
+            1,
+            "{what}: one line on stderr: {:?}",
+            self.stderr
+        );
+        assert!(
+            !self.stderr.trim().is_empty(),
+            "{what}: an explanation on stderr"
+        );
+    }
+}
+
+/// Runs `commerce --data-dir DIR ARGS...` to completion (at most 30 s).
+pub async fn cli(data_dir: &Path, args: &[&str]) -> Out {
+    let started = Instant::now();
+    let child = command(data_dir)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn commerce");
+    let output = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("commerce {args:?} did not finish in 30 s"))
+        .expect("run commerce");
+    Out {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        took: started.elapsed(),
+    }
+}
+
+/// A running `commerce serve ...`.
+pub struct Server {
+    child: Child,
+    /// Every stdout line so far.
+    pub stdout: Arc<Mutex<Vec<String>>>,
+    /// Everything on stderr so far (the log).
+    pub stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts the binary and waits until it has printed a line starting with `ready`.
+    pub async fn start(data_dir: &Path, args: &[&str], ready: &str) -> Server {
+        let mut child = command(data_dir)
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn commerce serve");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().expect("stderr");
+        let err_buf = stderr.clone();
+        tokio::spawn(async move {
+            let mut buf = vec![0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                err_buf
+                    .lock()
+                    .expect("lock")
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let stdout = Arc::new(Mutex::new(Vec::new()));
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = tokio::time::timeout(left, lines.next_line())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "commerce {args:?} printed no {ready:?} in 30 s; stderr: {}",
+                        stderr.lock().expect("lock")
+                    )
+                })
+                .expect("read stdout");
+            let Some(line) = line else {
+                panic!(
+                    "commerce {args:?} ended before {ready:?}: stdout {:?}, stderr {}",
+                    stdout.lock().expect("lock"),
+                    stderr.lock().expect("lock")
+                );
+            };
+            let done = line.starts_with(ready);
+            stdout.lock().expect("lock").push(line);
+            if done {
+                break;
+            }
+        }
+        let out_buf = stdout.clone();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                out_buf.lock().expect("lock").push(line);
+            }
+        });
+        Server {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn lines(&self) -> Vec<String> {
+        self.stdout.lock().expect("lock").clone()
+    }
+
+    /// The rest of the stdout line that starts with `prefix`.
+    pub fn value(&self, prefix: &str) -> Option<String> {
+        self.lines()
+            .iter()
+            .find_map(|l| l.strip_prefix(prefix).map(str::to_owned))
+    }
+
+    /// The URL of the account service it printed.
+    pub fn account_url(&self) -> String {
+        self.value("Account service: ")
+            .expect("an 'Account service: URL' line")
+    }
+
+    /// The Admin's base URL (without `/admin`) it printed.
+    pub fn admin_base(&self) -> String {
+        let url = self
+            .value("Commerce Admin: ")
+            .expect("a 'Commerce Admin: URL/admin' line");
+        url.strip_suffix("/admin")
+            .unwrap_or_else(|| panic!("the Admin URL ends in /admin: {url}"))
+            .to_owned()
+    }
+
+    /// The generated password of `Admin user created: admin / PASSWORD (...)`.
+    pub fn admin_password(&self) -> Option<String> {
+        let rest = self.value("Admin user created: admin / ")?;
+        let (password, note) = rest.split_once(' ')?;
+        assert!(note.starts_with('('), "a note after the password: {rest}");
+        Some(password.to_owned())
+    }
+
+    pub fn stderr(&self) -> String {
+        self.stderr.lock().expect("lock").clone()
+    }
+
+    /// Sends SIGTERM and waits (at most 15 s) for the exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        let pid = self.child.id().expect("still running");
+        let status = std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid}");
+        let status = tokio::time::timeout(Duration::from_secs(15), self.child.wait())
+            .await
+            .expect("exits within 15 s of SIGTERM")
+            .expect("wait");
+        status.code()
+    }
+}
+
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .expect("http client")
+}
+
+fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|l| l.split(';').next())
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// Signs up on the account service's JSON API; returns the session id.
+pub async fn signup(account_url: &str) -> String {
+    let email = format!(
+        "owner-{}@example.com",
+        keys::random_base62(8).to_lowercase()
+    );
+    let res = http()
+        .post(format!("{account_url}/api/v1/signup"))
+        .json(&json!({"email": email, "password": PASSWORD, "name": "Owner", "company": "Shop"}))
+        .send()
+        .await
+        .expect("signup");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    set_cookie(&res, "acct_sid").expect("acct_sid")
+}
+
+/// Creates a key; returns `(id, key)`.
+pub async fn create_key(account_url: &str, sid: &str, body: Value) -> (String, String) {
+    let res = http()
+        .post(format!("{account_url}/api/v1/keys"))
+        .header(COOKIE, format!("acct_sid={sid}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("create key");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let v: Value = res.json().await.expect("JSON");
+    (
+        v["id"].as_str().expect("id").to_owned(),
+        v["key"].as_str().expect("key").to_owned(),
+    )
+}
+
+pub async fn revoke_key(account_url: &str, sid: &str, id: &str) {
+    let res = http()
+        .delete(format!("{account_url}/api/v1/keys/{id}"))
+        .header(COOKIE, format!("acct_sid={sid}"))
+        .send()
+        .await
+        .expect("revoke");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+/// `POST /admin/api/v1/login`: the status and the session id when signed in.
+pub async fn admin_login(
+    admin_base: &str,
+    username: &str,
+    password: &str,
+) -> (StatusCode, Option<String>) {
+    let res = http()
+        .post(format!("{admin_base}/admin/api/v1/login"))
+        .json(&json!({"username": username, "password": password}))
+        .send()
+        .await
+        .expect("admin login");
+    (res.status(), set_cookie(&res, "adm_sid"))
+}
+
+/// The Admin's key status as the channel page sees it.
+pub async fn admin_key_status(admin_base: &str, sid: &str) -> String {
+    let res = http()
+        .get(format!(
+            "{admin_base}/admin/api/v1/channels/amazon/key-status"
+        ))
+        .header(COOKIE, format!("adm_sid={sid}"))
+        .send()
+        .await
+        .expect("key status");
+    assert_eq!(res.status(), StatusCode::OK);
+    let v: Value = res.json().await.expect("JSON");
+    v["status"].as_str().expect("status").to_owned()
+}
+
+/// A fresh PostgreSQL database URL.
+pub async fn fresh_pg() -> String {
+    web::db::fresh_postgres_url()
+        .await
+        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)")
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+pub fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read dir") {
+            let path = entry.expect("dir entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("read file");
+                out.push((path, bytes));
+            }
+        }
+    }
+    out
+}
+
+pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
