@@ -181,16 +181,31 @@ impl Gate {
             Err(_) => None,
         };
         let base = self.base_url(config).await;
-        let mut check = match private {
-            None => self.ask(&base, &key).await,
-            Some(pem) => match self.signer(&pem) {
-                Some(signer) => self.ping(&base, &key, &signer).await,
-                None => Check {
-                    reason: Some(Reason::PrivateKey),
-                    ..Check::new(KeyStatus::Invalid)
+        let asked = async {
+            match private {
+                None => self.ask(&base, &key).await,
+                Some(pem) => match self.signer(&pem) {
+                    Some(signer) => self.ping(&base, &key, &signer).await,
+                    None => Check {
+                        reason: Some(Reason::PrivateKey),
+                        ..Check::new(KeyStatus::Invalid)
+                    },
                 },
-            },
+            }
         };
+        // A bound of our own around the whole exchange (connect, answer, body), so
+        // no client setting can let a hung account service block the Admin.
+        let mut check =
+            match tokio::time::timeout(TOTAL_TIMEOUT + Duration::from_millis(250), asked).await {
+                Ok(c) => c,
+                Err(_) => {
+                    tracing::warn!("the account service did not answer in time");
+                    Check {
+                        reason: Some(Reason::Down),
+                        ..Check::new(KeyStatus::Unreachable)
+                    }
+                }
+            };
         check.hint = hint;
         check
     }

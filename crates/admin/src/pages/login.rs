@@ -20,6 +20,7 @@ struct LoginPage {
     t: T,
     c: Chrome,
     next: String,
+    next_encoded: String,
     username: String,
     error: &'static str,
 }
@@ -49,6 +50,7 @@ pub async fn show(
     let page = LoginPage {
         t,
         c,
+        next_encoded: super::encode(&next),
         next,
         username: String::new(),
         error: "",
@@ -84,6 +86,7 @@ pub async fn submit(
             let page = LoginPage {
                 t,
                 c,
+                next_encoded: super::encode(&next),
                 next,
                 username: form.username,
                 error: "login.failed",
