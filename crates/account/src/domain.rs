@@ -2,8 +2,10 @@
 //! key, and the actions themselves. Input is parsed into checked values here.
 
 use keys::{ApiKey, Environment};
+use serde_json::Value;
 use web::{Error, Secret};
 
+use crate::audit::{self, action};
 use crate::auth;
 use crate::store::{self, Account, KeyRow, KeyState};
 use crate::verify::status_at;
@@ -125,7 +127,7 @@ pub async fn signup(
         }
         Err(e) => return Err(e.into()),
     }
-    Ok(Account {
+    let account = Account {
         id: account_id,
         company_id,
         company_name: company,
@@ -133,7 +135,20 @@ pub async fn signup(
         name,
         role: "owner".into(),
         locale: Some(locale.to_owned()),
-    })
+    };
+    let detail = serde_json::json!({"company": account.company_name}).to_string();
+    audit::record(
+        state,
+        &audit::by_user(
+            &account,
+            action::COMPANY_CREATED,
+            Some(&account.company_id),
+            Some(&detail),
+            state.clock.now(),
+        ),
+    )
+    .await;
+    Ok(account)
 }
 
 /// Checks an email and password. `None` for an unknown email or a wrong
@@ -156,22 +171,34 @@ pub async fn authenticate(
     {
         return Err(Error::too_many_requests(wait));
     }
-    let found = check_password(state, email, password).await?;
-    match &found {
-        Some(_) => limits.login_by_email.clear(&email_key),
-        None => {
-            limits.login_by_email.fail(&email_key, now);
-            limits.login_by_ip.fail(&ip_key, now);
-        }
+    let (account, ok) = check_password(state, email, password).await?;
+    if ok {
+        limits.login_by_email.clear(&email_key);
+    } else {
+        limits.login_by_email.fail(&email_key, now);
+        limits.login_by_ip.fail(&ip_key, now);
     }
-    Ok(found)
+    // Failures are recorded for the company of a known email only: an unknown
+    // email belongs to no one, and guessing must not grow the table.
+    if let Some(a) = &account {
+        let what = if ok {
+            action::SIGNED_IN
+        } else {
+            action::SIGN_IN_FAILED
+        };
+        let mut event = audit::by_user(a, what, Some(&a.id), None, now);
+        event.ip = Some(&ip_key);
+        audit::record(state, &event).await;
+    }
+    Ok(account.filter(|_| ok))
 }
 
+/// The account of the email (if any) and whether the password is its password.
 async fn check_password(
     state: &AppState,
     email: &str,
     password: Secret,
-) -> Result<Option<Account>, Error> {
+) -> Result<(Option<Account>, bool), Error> {
     let creds = match web::normalize_email(email) {
         Some(e) => store::credentials_by_email(&state.db, &e).await?,
         None => None,
@@ -181,7 +208,7 @@ async fn check_password(
         None => (None, None),
     };
     let ok = auth::verify_password(password, hash).await?;
-    Ok(account.filter(|_| ok))
+    Ok((account, ok))
 }
 
 pub struct NewKeyInput {
@@ -277,6 +304,12 @@ pub async fn create_key(
     let id = keys::random_id("key");
     let hint = key.hint();
     let hash = key.hash().to_hex();
+    let detail = audit::key_detail(
+        &name,
+        input.environment.as_str(),
+        &hint,
+        serde_json::json!({"expires_at": input.expires_at.map(web::clock::rfc3339)}),
+    );
     store::insert_key(
         &state.db,
         &store::NewKey {
@@ -292,6 +325,7 @@ pub async fn create_key(
             public_key: public_key.as_deref(),
             create_nonce: input.nonce.as_deref(),
         },
+        &audit::by_user(user, action::KEY_CREATED, Some(&id), Some(&detail), now),
     )
     .await
     .map_err(|e| {
@@ -313,6 +347,7 @@ pub async fn create_key(
         revoked_at: None,
         last_used_at: None,
         public_key,
+        replaced_by: None,
     };
     Ok(Created {
         row,
@@ -347,13 +382,122 @@ pub fn fingerprint(pem: Option<&str>) -> Option<String> {
 /// Revokes a key of the user's company and drops it from the verification cache.
 /// Another company's key is not found.
 pub async fn revoke_key(state: &AppState, user: &Account, id: &str) -> Result<(), Error> {
-    let hash = store::revoke_key(&state.db, &user.company_id, id, state.clock.now())
+    let now = state.clock.now();
+    let key = store::get_key(&state.db, &user.company_id, id)
+        .await?
+        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    let detail = audit::key_detail(&key.name, &key.environment, &key.hint, Value::Null);
+    let event = audit::by_user(user, action::KEY_REVOKED, Some(id), Some(&detail), now);
+    let (hash, _) = store::revoke_key_audited(&state.db, &user.company_id, id, now, &event)
         .await?
         .ok_or_else(|| Error::not_found("No key with this id."))?;
     if let Some(h) = keys::KeyHash::from_hex(&hash) {
         state.verifier.invalidate(&h);
     }
     Ok(())
+}
+
+/// The longest grace period of a roll: a week.
+pub const MAX_GRACE_SECS: i64 = 7 * 86400;
+
+/// Rolls a key: a new key with the same name, environment, company and
+/// signing public key, shown once. The old key stays valid for `grace_secs`
+/// (0 ends it now), then verifies as expired. Only a valid key that has not
+/// been rolled yet can be rolled.
+pub async fn roll_key(
+    state: &AppState,
+    user: &Account,
+    id: &str,
+    grace_secs: i64,
+    nonce: Option<String>,
+) -> Result<Created, Failure> {
+    if !(0..=MAX_GRACE_SECS).contains(&grace_secs) {
+        return Err(Failure::Field(FieldError::new(
+            "grace_seconds",
+            "error.grace",
+        )));
+    }
+    let now = state.clock.now();
+    let old = store::get_key(&state.db, &user.company_id, id)
+        .await?
+        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    if key_status(&old, now) != "valid" || old.replaced_by.is_some() {
+        return Err(not_rollable().into());
+    }
+    let environment = Environment::from_name(&old.environment).ok_or_else(not_rollable)?;
+    // The new key lives as long as the old one was meant to.
+    let expires_at = old
+        .expires_at
+        .map(|e| now + (e - old.created_at).clamp(86400, 10 * 365 * 86400));
+    let key = ApiKey::generate(environment);
+    let new_id = keys::random_id("key");
+    let hint = key.hint();
+    let hash = key.hash().to_hex();
+    let old_ends = now + grace_secs;
+    let detail = audit::key_detail(
+        &old.name,
+        &old.environment,
+        &old.hint,
+        serde_json::json!({
+            "new_key_id": new_id,
+            "new_hint": hint,
+            "grace_seconds": grace_secs,
+            "old_key_expires_at": web::clock::rfc3339(old.expires_at.map_or(old_ends, |e| e.min(old_ends))),
+        }),
+    );
+    let event = audit::by_user(user, action::KEY_ROLLED, Some(id), Some(&detail), now);
+    let new = store::NewKey {
+        id: &new_id,
+        company_id: &user.company_id,
+        created_by: &user.id,
+        name: &old.name,
+        environment: environment.as_str(),
+        key_hash: &hash,
+        hint: &hint,
+        created_at: now,
+        expires_at,
+        public_key: old.public_key.as_deref(),
+        create_nonce: nonce.as_deref(),
+    };
+    let rolled = store::roll_key(&state.db, &user.company_id, id, &new, old_ends, now, &event)
+        .await
+        .map_err(|e| {
+            if web::db::is_unique_violation(&e) {
+                Failure::Field(FieldError::new("nonce", "portal.already_created"))
+            } else {
+                e.into()
+            }
+        })?;
+    let old_hash = rolled.ok_or_else(not_rollable)?;
+    if let Some(h) = keys::KeyHash::from_hex(&old_hash) {
+        state.verifier.invalidate(&h);
+    }
+    let row = KeyRow {
+        id: new_id,
+        company_id: user.company_id.clone(),
+        created_by_email: user.email.clone(),
+        name: old.name,
+        environment: old.environment,
+        hint,
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+        last_used_at: None,
+        public_key: old.public_key,
+        replaced_by: None,
+    };
+    Ok(Created {
+        row,
+        key,
+        private_key: None,
+    })
+}
+
+fn not_rollable() -> Error {
+    Error::conflict(
+        "key_not_rollable",
+        "Only a valid key that has not been rolled already can be rolled.",
+    )
 }
 
 /// A key's status now.

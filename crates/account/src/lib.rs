@@ -2,10 +2,13 @@
 //! API), and the key verification that every Commerce store calls.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod domain;
 pub mod i18n;
+pub mod outbox;
 pub mod pages;
+pub mod secret_scanning;
 pub mod seed;
 pub mod store;
 pub mod verify;
@@ -32,6 +35,14 @@ pub struct Config {
     pub last_used_flush: Duration,
     /// Most keys the verification cache holds.
     pub cache_capacity: usize,
+    /// Where the outbox's messages are sent; `None` keeps them in the outbox.
+    pub smtp: Option<outbox::SmtpConfig>,
+    /// How often the outbox worker runs; `None` runs it only when asked
+    /// (`outbox::run_once`).
+    pub outbox_every: Option<Duration>,
+    /// The public keys whose signatures secret-scanning reports must carry
+    /// (GitHub's); empty turns the endpoint off.
+    pub secret_scanning_keys: Vec<p256::ecdsa::VerifyingKey>,
 }
 
 impl Default for Config {
@@ -40,6 +51,9 @@ impl Default for Config {
             secure_cookies: false,
             last_used_flush: Duration::from_secs(60),
             cache_capacity: 200_000,
+            smtp: None,
+            outbox_every: Some(Duration::from_secs(60)),
+            secret_scanning_keys: Vec::new(),
         }
     }
 }
@@ -191,6 +205,9 @@ pub async fn start_with_clock(
             }
         }
     }));
+    if let Some(every) = state.cfg.outbox_every {
+        background.push(tokio::spawn(outbox::worker(state.clone(), every)));
+    }
     Ok(Running {
         addr,
         state,

@@ -37,6 +37,8 @@ pub struct KeyRow {
     pub last_used_at: Option<i64>,
     /// The signing public key (SPKI PEM), when one is registered.
     pub public_key: Option<String>,
+    /// The key that replaced this one when it was rolled.
+    pub replaced_by: Option<String>,
 }
 
 /// What verification needs to know about a key.
@@ -207,7 +209,15 @@ pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), DbError> {
     Ok(())
 }
 
-pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
+/// Inserts a key and its audit event in one transaction.
+pub async fn insert_key(db: &Db, k: &NewKey<'_>, event: &NewEvent<'_>) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    insert_key_in(&mut tx, k).await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await
+}
+
+async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
@@ -223,14 +233,53 @@ pub async fn insert_key(db: &Db, k: &NewKey<'_>) -> Result<(), DbError> {
     .bind(k.expires_at)
     .bind(k.public_key)
     .bind(k.create_nonce)
-    .execute(&db.pool)
+    .execute(conn)
     .await?;
     Ok(())
 }
 
+/// Rolls a key: inserts its successor, ends the old key's life at
+/// `old_expires_at` (never later than it already was) and names the successor
+/// on it, with the audit event, in one transaction. Returns the old key's hash,
+/// or `None` when the company has no such key that is live and not already
+/// rolled (then nothing is written).
+pub async fn roll_key(
+    db: &Db,
+    company_id: &str,
+    old_id: &str,
+    new: &NewKey<'_>,
+    old_expires_at: i64,
+    now: i64,
+    event: &NewEvent<'_>,
+) -> Result<Option<String>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    insert_key_in(&mut tx, new).await?;
+    let row = sqlx::query(
+        "UPDATE api_keys SET replaced_by = $1, \
+         expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < $2 THEN expires_at ELSE $2 END \
+         WHERE company_id = $3 AND id = $4 AND replaced_by IS NULL AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $5) RETURNING key_hash",
+    )
+    .bind(new.id)
+    .bind(old_expires_at)
+    .bind(company_id)
+    .bind(old_id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let hash: String = row.try_get("key_hash")?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(Some(hash))
+}
+
 const KEY_COLUMNS: &str =
     "k.id, k.company_id, a.email AS created_by_email, k.name, k.environment, k.hint, \
-     k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key";
+     k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key, k.replaced_by";
 
 fn key_from(r: &sqlx::any::AnyRow) -> Result<KeyRow, DbError> {
     Ok(KeyRow {
@@ -245,6 +294,7 @@ fn key_from(r: &sqlx::any::AnyRow) -> Result<KeyRow, DbError> {
         revoked_at: r.try_get("revoked_at")?,
         last_used_at: r.try_get("last_used_at")?,
         public_key: r.try_get("public_key")?,
+        replaced_by: r.try_get("replaced_by")?,
     })
 }
 
@@ -283,16 +333,55 @@ pub async fn revoke_key(
     id: &str,
     now: i64,
 ) -> Result<Option<String>, DbError> {
+    let mut conn = db.pool.acquire().await?;
+    revoke_key_in(&mut conn, company_id, id, now)
+        .await
+        .map(|r| r.map(|(hash, _)| hash))
+}
+
+/// Revokes a company's key and records the event (when this call revoked it)
+/// in one transaction. Returns the key's hash and whether it was live until now.
+pub async fn revoke_key_audited(
+    db: &Db,
+    company_id: &str,
+    id: &str,
+    now: i64,
+    event: &NewEvent<'_>,
+) -> Result<Option<(String, bool)>, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let found = revoke_key_in(&mut tx, company_id, id, now).await?;
+    if let Some((_, true)) = &found {
+        insert_event(&mut tx, event).await?;
+    }
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// The hash of the key, and whether this call revoked it (it was not revoked before).
+async fn revoke_key_in(
+    conn: &mut sqlx::AnyConnection,
+    company_id: &str,
+    id: &str,
+    now: i64,
+) -> Result<Option<(String, bool)>, DbError> {
     let row = sqlx::query(
-        "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $1) \
-         WHERE company_id = $2 AND id = $3 RETURNING key_hash",
+        "UPDATE api_keys SET revoked_at = $1 \
+         WHERE company_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING key_hash",
     )
     .bind(now)
     .bind(company_id)
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *conn)
     .await?;
-    row.map(|r| r.try_get("key_hash")).transpose()
+    if let Some(r) = row {
+        return Ok(Some((r.try_get("key_hash")?, true)));
+    }
+    let row = sqlx::query("SELECT key_hash FROM api_keys WHERE company_id = $1 AND id = $2")
+        .bind(company_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(|r| Ok((r.try_get("key_hash")?, false))).transpose()
 }
 
 /// What verification loads for a key: its id, state and public key.
@@ -403,4 +492,285 @@ pub async fn insert_keys_bulk(db: &Db, keys: &[NewKey<'_>]) -> Result<(), DbErro
         q.execute(&mut *tx).await?;
     }
     tx.commit().await
+}
+
+/// An audit event to record. `actor` is the acting user's email (copied, so
+/// the trail outlives the account) or a name such as `secret-scanning`.
+pub struct NewEvent<'a> {
+    pub company_id: Option<&'a str>,
+    pub actor_id: Option<&'a str>,
+    pub actor: Option<&'a str>,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    /// A JSON object of non-secret facts (a key's name and hint, a grace period...).
+    pub detail: Option<&'a str>,
+    pub ip: Option<&'a str>,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventRow {
+    pub id: i64,
+    pub actor: Option<String>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
+    pub ip: Option<String>,
+    pub created_at: i64,
+}
+
+async fn insert_event(conn: &mut sqlx::AnyConnection, e: &NewEvent<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO audit_events (company_id, actor_id, actor, action, target, detail, ip, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.company_id)
+    .bind(e.actor_id)
+    .bind(e.actor)
+    .bind(e.action)
+    .bind(e.target)
+    .bind(e.detail)
+    .bind(e.ip)
+    .bind(e.at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Records one audit event on its own.
+pub async fn record_event(db: &Db, e: &NewEvent<'_>) -> Result<(), DbError> {
+    let mut conn = db.pool.acquire().await?;
+    insert_event(&mut conn, e).await
+}
+
+/// A company's audit events, newest first: at most `limit`, older than event
+/// `before` when given (the next page of a listing).
+pub async fn list_events(
+    db: &Db,
+    company_id: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<EventRow>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, actor, action, target, detail, ip, created_at FROM audit_events \
+         WHERE company_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+    )
+    .bind(company_id)
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EventRow {
+                id: r.try_get("id")?,
+                actor: r.try_get("actor")?,
+                action: r.try_get("action")?,
+                target: r.try_get("target")?,
+                detail: r.try_get("detail")?,
+                ip: r.try_get("ip")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}
+
+/// The company's owner, who receives its messages: email and language.
+pub async fn company_owner(
+    db: &Db,
+    company_id: &str,
+) -> Result<Option<(String, Option<String>)>, DbError> {
+    let row = sqlx::query(
+        "SELECT email, locale FROM accounts WHERE company_id = $1 AND role = 'owner' \
+         ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(company_id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.map(|r| Ok((r.try_get("email")?, r.try_get("locale")?)))
+        .transpose()
+}
+
+/// Any stored key by the hash of its secret, whatever its company or state.
+pub async fn key_by_hash(db: &Db, key_hash: &str) -> Result<Option<KeyRow>, DbError> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.key_hash = $1"
+    );
+    let row = sqlx::query(&sql)
+        .bind(key_hash)
+        .fetch_optional(&db.pool)
+        .await?;
+    row.as_ref().map(key_from).transpose()
+}
+
+/// A message for the outbox.
+pub struct NewMessage<'a> {
+    pub company_id: Option<&'a str>,
+    pub recipient: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// A message with the same dedupe key is never queued twice.
+    pub dedupe_key: Option<&'a str>,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageRow {
+    pub id: i64,
+    pub recipient: String,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, recipient, kind, subject, body, created_at, sent_at, attempts, last_error";
+
+fn message_from(r: &sqlx::any::AnyRow) -> Result<MessageRow, DbError> {
+    Ok(MessageRow {
+        id: r.try_get("id")?,
+        recipient: r.try_get("recipient")?,
+        kind: r.try_get("kind")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        created_at: r.try_get("created_at")?,
+        sent_at: r.try_get("sent_at")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+    })
+}
+
+/// Queues a message, and with it an audit event, in one transaction. False
+/// (and nothing written) when a message with its dedupe key exists already.
+pub async fn enqueue_message(
+    db: &Db,
+    m: &NewMessage<'_>,
+    event: Option<&NewEvent<'_>>,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(m.company_id)
+    .bind(m.recipient)
+    .bind(m.kind)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(m.dedupe_key)
+    .bind(m.at)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    if let Some(e) = event {
+        insert_event(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Live keys (not revoked, not rolled) that expire in `(from, to]` and have
+/// no message with dedupe key `prefix || id` yet: at most `limit` of them.
+pub async fn keys_to_notify(
+    db: &Db,
+    from: i64,
+    to: i64,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<KeyRow>, DbError> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.expires_at > $1 AND k.expires_at <= $2 AND k.revoked_at IS NULL \
+         AND k.replaced_by IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedupe_key = $3 || k.id) \
+         ORDER BY k.expires_at LIMIT $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(key_from).collect()
+}
+
+/// Unsent messages that no worker holds, oldest first.
+pub async fn unsent_messages(
+    db: &Db,
+    now: i64,
+    max_attempts: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE sent_at IS NULL AND attempts < $1 \
+         AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(max_attempts)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(message_from).collect()
+}
+
+/// Takes a message for sending until `until`: false when another worker (or
+/// node) has it, or it was sent meanwhile.
+pub async fn claim_message(db: &Db, id: i64, now: i64, until: i64) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
+         WHERE id = $2 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)",
+    )
+    .bind(until)
+    .bind(id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Records why sending failed; the message is tried again once its claim ends.
+pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET last_error = $1 WHERE id = $2")
+        .bind(error)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// A company's messages, newest first.
+pub async fn list_messages(
+    db: &Db,
+    company_id: &str,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE company_id = $1 ORDER BY id DESC LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(company_id)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(message_from).collect()
 }

@@ -2,6 +2,8 @@
 //! expires; the clock is moved, never slept on) and last use, within 60 s of
 //! a verification. On both backends.
 
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
 #[macro_use]
 mod common;
 
@@ -50,7 +52,8 @@ async fn roll(app: &App, sid: &str, id: &str, grace: i64) -> common::Resp {
 async fn old_key_is_valid_through_the_grace_period_then_expired(db: &TestDb) {
     let clock = ManualClock::new(CLOCK_START);
     let app = App::start_with_clock(db, clock.clone()).await;
-    let sid = app.signup(&unique_email("roll"), "Roll Co").await;
+    let email = unique_email("roll");
+    let sid = app.signup(&email, "Roll Co").await;
     let old = app
         .create_key(
             &sid,
@@ -64,6 +67,12 @@ async fn old_key_is_valid_through_the_grace_period_then_expired(db: &TestDb) {
     assert_eq!(app.verify_status(&old_key).await, "valid");
 
     clock.advance(10 * 86400);
+    // Sessions end after 12 idle hours: sign in again.
+    let sid = app
+        .login_raw(&email, PASSWORD)
+        .await
+        .cookie("acct_sid")
+        .expect("signed in");
     let r = roll(&app, &sid, &old_id, 3600).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let rolled = r.json();
@@ -133,7 +142,8 @@ async fn old_key_is_valid_through_the_grace_period_then_expired(db: &TestDb) {
 async fn only_live_unrolled_keys_of_the_company_roll(db: &TestDb) {
     let clock = ManualClock::new(CLOCK_START);
     let app = App::start_with_clock(db, clock.clone()).await;
-    let sid = app.signup(&unique_email("roll-a"), "A Co").await;
+    let email = unique_email("roll-a");
+    let sid = app.signup(&email, "A Co").await;
     let other = app.signup(&unique_email("roll-b"), "B Co").await;
     let k = app.create_key(&sid, json!({"name": "Store"})).await;
     let id = k["id"].as_str().unwrap().to_owned();
@@ -189,6 +199,11 @@ async fn only_live_unrolled_keys_of_the_company_roll(db: &TestDb) {
     assert_eq!(app.verify_status(&key).await, "expired");
 
     // A revoked key cannot be rolled.
+    let sid = app
+        .login_raw(&email, PASSWORD)
+        .await
+        .cookie("acct_sid")
+        .expect("signed in");
     let new_id = new["id"].as_str().unwrap();
     let r = app
         .delete(&format!("/api/v1/keys/{new_id}"), Some(&sid))

@@ -402,6 +402,26 @@ impl ConfigStore<'_> {
         }
     }
 
+    /// `set`, recorded in the configuration audit log as done by `actor` when
+    /// the stored value really changed: who, when, path and scope, never the value.
+    pub async fn set_by(
+        &self,
+        actor: &str,
+        path: &str,
+        value: &str,
+        at: ScopeRef,
+        now: i64,
+    ) -> Result<bool, SetError> {
+        let before = self.get_at(path, at).await?;
+        let changed = self.set(path, value, at, now).await?;
+        let after = self.get_at(path, at).await?;
+        if before != after {
+            let change = if after.is_some() { "set" } else { "cleared" };
+            store::insert_config_change(self.db, actor, path, at, change, now).await?;
+        }
+        Ok(changed)
+    }
+
     /// The value set exactly at this scope (no fallback), decrypted.
     pub async fn get_at(&self, path: &str, at: ScopeRef) -> Result<Option<String>, sqlx::Error> {
         let raw = store::config_value(self.db, at, path).await?;

@@ -335,3 +335,68 @@ pub async fn amazon_stores(db: &Db) -> Result<Vec<AmazonStore>, sqlx::Error> {
         })
         .collect()
 }
+
+/// One configuration change: who, when, where; never the value.
+#[derive(Clone, Debug)]
+pub struct ConfigChange {
+    pub id: i64,
+    pub actor: String,
+    pub path: String,
+    pub scope: String,
+    pub scope_id: i64,
+    /// `set` or `cleared`.
+    pub change: String,
+    pub created_at: i64,
+}
+
+pub async fn insert_config_change(
+    db: &Db,
+    actor: &str,
+    path: &str,
+    at: ScopeRef,
+    change: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO config_audit (actor, path, scope, scope_id, change, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(actor)
+    .bind(path)
+    .bind(at.scope.as_str())
+    .bind(at.id)
+    .bind(change)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
+/// Configuration changes, newest first: at most `limit`, older than `before`.
+pub async fn config_changes(
+    db: &Db,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<ConfigChange>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT id, actor, path, scope, scope_id, change, created_at FROM config_audit \
+         WHERE id < $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(before.unwrap_or(i64::MAX))
+    .bind(limit)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(ConfigChange {
+                id: r.try_get("id")?,
+                actor: r.try_get("actor")?,
+                path: r.try_get("path")?,
+                scope: r.try_get("scope")?,
+                scope_id: r.try_get("scope_id")?,
+                change: r.try_get("change")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

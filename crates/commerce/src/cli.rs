@@ -130,6 +130,19 @@ pub struct ServeArgs {
     /// Seconds between writes of batched last-use times.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub last_used_flush_secs: u64,
+    /// Send the outbox (key expiry notices, leak alerts) through this SMTP
+    /// relay, `smtp://HOST:PORT`, without TLS: loopback or a trusted network
+    /// only. Without it messages wait in the outbox shown on the account site.
+    #[arg(long, requires = "mail_from")]
+    pub smtp_url: Option<String>,
+    /// The sender address of the outbox's messages (with --smtp-url).
+    #[arg(long, requires = "smtp_url")]
+    pub mail_from: Option<String>,
+    /// Trust secret-scanning reports signed with these ECDSA P-256 public keys
+    /// (a PEM file, or the JSON GitHub publishes); enables
+    /// POST /api/v1/secret-scanning/verify.
+    #[arg(long, value_name = "FILE")]
+    pub secret_scanning_public_key: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -59,8 +59,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let at = admin::config::resolve_scope(&db, scope_of(scope), scope_code.as_deref())
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
+            // The command line is the actor the configuration audit log names.
             config
-                .set(&path, &value, at, SystemClock.now())
+                .set_by("cli", &path, &value, at, SystemClock.now())
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             if value.trim().is_empty() {
@@ -190,10 +191,32 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
             .database_url
             .clone()
             .unwrap_or_else(|| sqlite_url(data_dir, "account.db"));
+        let smtp = match (&args.smtp_url, &args.mail_from) {
+            (Some(url), Some(from)) => Some(
+                account::outbox::SmtpConfig::parse(url, from)
+                    .map_err(|e| anyhow!("--smtp-url/--mail-from: {e}"))?,
+            ),
+            _ => None,
+        };
+        let secret_scanning_keys = match &args.secret_scanning_public_key {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!(
+                        "--secret-scanning-public-key: cannot read {}",
+                        path.display()
+                    )
+                })?;
+                account::secret_scanning::parse_public_keys(&text)
+                    .map_err(|e| anyhow!("--secret-scanning-public-key {}: {e}", path.display()))?
+            }
+            None => Vec::new(),
+        };
         let db = account::connect(&url).await?;
         let cfg = account::Config {
             secure_cookies: args.secure_cookies,
             last_used_flush: Duration::from_secs(args.last_used_flush_secs),
+            smtp,
+            secret_scanning_keys,
             ..account::Config::default()
         };
         let running = account::start(db, &args.account_addr, cfg)

@@ -103,14 +103,29 @@ impl Error {
 
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        match e {
-            // The database is down or saturated: a retryable 503, not a 500.
-            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                tracing::warn!(cause = %e, "database unavailable");
-                Error::unavailable()
-            }
-            other => Error::internal(other),
+        // The database is down, restarting or saturated: a retryable 503, not a 500.
+        if is_unavailable(&e) {
+            tracing::warn!(cause = %e, "database unavailable");
+            Error::unavailable()
+        } else {
+            Error::internal(e)
         }
+    }
+}
+
+fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::Io(_)
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed => true,
+        // PostgreSQL going away under a connection: connection exceptions
+        // (class 08), shutdown or startup (57P01 admin_shutdown, 57P02
+        // crash_shutdown, 57P03 cannot_connect_now), too many connections.
+        sqlx::Error::Database(db) => db.code().is_some_and(|c| {
+            c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03" | "53300")
+        }),
+        _ => false,
     }
 }
 

@@ -1,4 +1,4 @@
-//! The company's keys: list, create, revoke.
+//! The company's keys: list, create, roll, revoke.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -28,6 +28,8 @@ pub struct KeyView {
     last_used_at: Option<String>,
     has_public_key: bool,
     public_key_fingerprint: Option<String>,
+    /// The key that replaced this one when it was rolled.
+    replaced_by: Option<String>,
 }
 
 impl KeyView {
@@ -44,6 +46,7 @@ impl KeyView {
             last_used_at: row.last_used_at.map(rfc3339),
             has_public_key: row.public_key.is_some(),
             public_key_fingerprint: domain::fingerprint(row.public_key.as_deref()),
+            replaced_by: row.replaced_by,
         }
     }
 }
@@ -148,4 +151,42 @@ pub async fn set_public_key(
         .await?
         .ok_or_else(|| Error::not_found("No key with this id."))?;
     Ok(Json(KeyView::new(row, state.clock.now())).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollBody {
+    /// How long the old key keeps verifying as valid: 0 (now) to 604800 (7 days).
+    grace_seconds: i64,
+}
+
+#[derive(Serialize)]
+struct RolledKey {
+    #[serde(flatten)]
+    created: CreatedKey,
+    /// The old key as it is now: valid until `expires_at`, then expired.
+    replaces: KeyView,
+}
+
+/// Rolls a key: 201 with the new key (shown this once) and the old key's new state.
+pub async fn roll_key(
+    State(state): State<AppState>,
+    CurrentUserWrite(user): CurrentUserWrite,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RollBody>,
+) -> Result<Response, Error> {
+    let created = domain::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
+    let now = state.clock.now();
+    let old = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    let rolled = RolledKey {
+        created: CreatedKey {
+            view: KeyView::new(created.row, now),
+            key: created.key.expose().to_owned(),
+            private_key: None,
+        },
+        replaces: KeyView::new(old, now),
+    };
+    Ok((StatusCode::CREATED, Json(rolled)).into_response())
 }

@@ -1,7 +1,9 @@
 //! The JSON API: `/api/v1/...` and the Magento gateway routes at the host root.
 
+mod audit;
 mod keys;
 pub mod openapi;
+mod secret_scanning;
 mod sessions;
 mod verify;
 
@@ -18,7 +20,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys", get(keys::list_keys).post(keys::create_key))
         .route("/api/v1/keys/{id}", delete(keys::revoke_key))
         .route("/api/v1/keys/{id}/public-key", put(keys::set_public_key))
+        .route("/api/v1/keys/{id}/roll", post(keys::roll_key))
         .route("/api/v1/keys/verify", post(verify::verify_key))
+        .route("/api/v1/audit", get(audit::list_events))
+        .route(
+            "/api/v1/secret-scanning/verify",
+            post(secret_scanning::verify_report),
+        )
         .route("/gateway/apikeycheck", get(verify::gateway_apikeycheck))
         .route(
             "/merchant-registry/v1/ping",

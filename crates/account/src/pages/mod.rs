@@ -1,8 +1,11 @@
 //! The account site's HTML pages: sign in, create account, My Account and its
 //! API Portal tab.
 
+mod audit;
 mod login;
+mod outbox;
 mod portal;
+mod roll;
 mod signup;
 
 use askama::Template;
@@ -29,6 +32,8 @@ pub fn router() -> Router<AppState> {
         .route("/logout", post(login::logout))
         .route("/signup", get(signup::show).post(signup::submit))
         .route("/account", get(portal::account))
+        .route("/account/audit", get(audit::show))
+        .route("/account/outbox", get(outbox::show))
         .route(
             "/account/api-portal",
             get(portal::show).post(portal::create),
@@ -36,6 +41,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/account/api-portal/keys/{id}/revoke",
             get(portal::confirm_revoke).post(portal::revoke),
+        )
+        .route(
+            "/account/api-portal/keys/{id}/roll",
+            get(roll::confirm).post(roll::submit),
         )
         .route(
             "/account/api-portal/keys/{id}/public-key",

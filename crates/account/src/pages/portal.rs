@@ -16,7 +16,7 @@ use crate::domain::{self, Failure, NewKeyInput, Signing};
 use crate::store::{self, Account};
 use crate::AppState;
 
-const PORTAL: &str = "/account/api-portal";
+pub const PORTAL: &str = "/account/api-portal";
 /// Keys expiring within this many seconds are highlighted.
 pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
 
@@ -33,17 +33,21 @@ pub struct KeyLine {
     last_used: String,
     expiring_soon: bool,
     fingerprint: String,
+    /// Rolled: replaced by a new key, valid until its grace period ends.
+    rolled: bool,
 }
 
 pub struct CreatedKey {
-    name: String,
-    key: String,
-    private_key: String,
+    pub name: String,
+    pub key: String,
+    pub private_key: String,
+    /// For a rolled key: when the key it replaces stops working.
+    pub replaces_until: String,
 }
 
 #[derive(Template)]
 #[template(path = "portal.html")]
-struct PortalPage {
+pub struct PortalPage {
     t: T,
     c: Chrome,
     keys: Vec<KeyLine>,
@@ -58,6 +62,33 @@ struct PortalPage {
     form_public_key: String,
     /// A fresh one-time nonce for the create form.
     nonce: String,
+}
+
+impl PortalPage {
+    /// The API Portal with an empty create form.
+    pub fn new(
+        t: T,
+        c: Chrome,
+        keys: Vec<KeyLine>,
+        created: Option<CreatedKey>,
+        notice: &'static str,
+    ) -> Self {
+        PortalPage {
+            t,
+            c,
+            keys,
+            created,
+            notice,
+            errors: FormErrors::default(),
+            form_name: String::new(),
+            form_env: "production".into(),
+            form_expiry: "365".into(),
+            form_date: String::new(),
+            form_signing: "generate".into(),
+            form_public_key: String::new(),
+            nonce: web::cookies::new_token(),
+        }
+    }
 }
 
 fn status_label(status: &str) -> &'static str {
@@ -77,7 +108,7 @@ fn env_label(env: &str) -> &'static str {
     }
 }
 
-async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Error> {
+pub async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Error> {
     let now = state.clock.now();
     let rows = store::list_keys(&state.db, &user.company_id).await?;
     Ok(rows
@@ -95,6 +126,7 @@ async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Err
                 expires: r.expires_at.map(human).unwrap_or_default(),
                 last_used: r.last_used_at.map(human).unwrap_or_default(),
                 fingerprint: domain::fingerprint(r.public_key.as_deref()).unwrap_or_default(),
+                rolled: r.replaced_by.is_some(),
                 id: r.id,
                 name: r.name,
                 hint: r.hint,
@@ -125,21 +157,7 @@ pub async fn show(
         _ => "",
     };
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
-    let page = PortalPage {
-        t,
-        c,
-        keys,
-        created: None,
-        notice,
-        errors: FormErrors::default(),
-        form_name: String::new(),
-        form_env: "production".into(),
-        form_expiry: "365".into(),
-        form_date: String::new(),
-        form_signing: "generate".into(),
-        form_public_key: String::new(),
-        nonce: web::cookies::new_token(),
-    };
+    let page = PortalPage::new(t, c, keys, None, notice);
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
 
@@ -229,6 +247,7 @@ pub async fn create(
                             .private_key
                             .map(|p| p.expose().to_owned())
                             .unwrap_or_default(),
+                        replaces_until: String::new(),
                     })
                 }
                 Err(Failure::Field(fe)) if fe.field == "nonce" => {

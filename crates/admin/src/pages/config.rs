@@ -312,7 +312,7 @@ pub async fn save(
         if f.is_secret() && v == MASK {
             continue; // the mask sent back unchanged keeps the stored value
         }
-        match cfg.set(f.path, v, at, now).await {
+        match cfg.set_by(&user.username, f.path, v, at, now).await {
             Ok(_) => {}
             Err(SetError::Invalid(e)) => {
                 return Err(Error::unprocessable("invalid_field", e.to_string()).into())

@@ -1,5 +1,6 @@
 //! The Admin's pages: sign-in, the Amazon Sales Channel, Configuration.
 
+mod audit;
 pub mod channel;
 mod config;
 mod login;
@@ -33,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/lang", post(switch_lang))
         .route(CHANNEL_PATH, get(channel::show))
         .route("/admin/amazon/stores", post(channel::add_store))
+        .route(audit::AUDIT_PATH, get(audit::show))
         .route(
             "/admin/config",
             get(|| async { Redirect::to("/admin/config/edit/section/general") }),
@@ -59,7 +61,7 @@ pub struct Chrome {
     pub user: Option<AdminUser>,
     pub path: String,
     pub langs: [Lang; 2],
-    /// Which sidebar entry is current: "amazon" or "config".
+    /// Which sidebar entry is current: "amazon", "config" or "audit".
     pub active: &'static str,
 }
 

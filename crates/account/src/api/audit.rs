@@ -1,0 +1,83 @@
+//! The company's audit trail: `GET /api/v1/audit`, newest first, a page at a time.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use web::clock::rfc3339;
+use web::Error;
+
+use crate::auth::CurrentUser;
+use crate::store::EventRow;
+use crate::AppState;
+
+pub const DEFAULT_PAGE: i64 = 50;
+pub const MAX_PAGE: i64 = 200;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Events per page: 1 to 200 (default 50).
+    limit: Option<i64>,
+    /// Only events older than this event id: the `next_before` of the previous page.
+    before: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct EventView {
+    id: i64,
+    action: String,
+    actor: Option<String>,
+    target: Option<String>,
+    detail: serde_json::Value,
+    ip: Option<String>,
+    created_at: String,
+}
+
+impl From<EventRow> for EventView {
+    fn from(e: EventRow) -> Self {
+        EventView {
+            id: e.id,
+            action: e.action,
+            actor: e.actor,
+            target: e.target,
+            detail: e
+                .detail
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or_else(|| serde_json::json!({})),
+            ip: e.ip,
+            created_at: rfc3339(e.created_at),
+        }
+    }
+}
+
+pub async fn list_events(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    query: Result<Query<AuditQuery>, QueryRejection>,
+) -> Result<Response, Error> {
+    let Query(q) = query.map_err(|_| {
+        Error::bad_request(
+            "invalid_query",
+            "Use limit (1 to 200) and before (an event id), both integers.",
+        )
+    })?;
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::unprocessable(
+            "invalid_field",
+            "limit: between 1 and 200.",
+        ));
+    }
+    if q.before.is_some_and(|b| b < 1) {
+        return Err(Error::unprocessable(
+            "invalid_field",
+            "before: an event id (a positive integer).",
+        ));
+    }
+    let (rows, next) = crate::audit::events_page(&state, &user, q.before, limit).await?;
+    let events: Vec<EventView> = rows.into_iter().map(EventView::from).collect();
+    Ok(Json(serde_json::json!({ "events": events, "next_before": next })).into_response())
+}

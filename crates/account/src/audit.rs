@@ -1,0 +1,118 @@
+//! The audit trail: what happened to a company's keys, sessions and members,
+//! who did it and when. Events never hold a secret: a key is named by its id,
+//! name and hint.
+
+use serde_json::Value;
+
+use crate::store::{self, Account, NewEvent};
+use crate::AppState;
+
+/// The actions recorded. They are stable names: the API returns them as they are.
+pub mod action {
+    pub const COMPANY_CREATED: &str = "company.created";
+    pub const SIGNED_IN: &str = "session.signed_in";
+    pub const SIGN_IN_FAILED: &str = "session.sign_in_failed";
+    pub const KEY_CREATED: &str = "key.created";
+    pub const KEY_ROLLED: &str = "key.rolled";
+    pub const KEY_REVOKED: &str = "key.revoked";
+    /// Revoked because a secret scanner found it published.
+    pub const KEY_LEAKED: &str = "key.leaked";
+    pub const KEY_EXPIRY_NOTIFIED: &str = "key.expiry_notified";
+    pub const MEMBER_INVITED: &str = "member.invited";
+    pub const MEMBER_JOINED: &str = "member.joined";
+    pub const MEMBER_REMOVED: &str = "member.removed";
+
+    pub const ALL: [&str; 11] = [
+        COMPANY_CREATED,
+        SIGNED_IN,
+        SIGN_IN_FAILED,
+        KEY_CREATED,
+        KEY_ROLLED,
+        KEY_REVOKED,
+        KEY_LEAKED,
+        KEY_EXPIRY_NOTIFIED,
+        MEMBER_INVITED,
+        MEMBER_JOINED,
+        MEMBER_REMOVED,
+    ];
+}
+
+/// The catalog key that names an action on the audit page.
+pub fn label(action: &str) -> &'static str {
+    match action {
+        action::COMPANY_CREATED => "event.company_created",
+        action::SIGNED_IN => "event.signed_in",
+        action::SIGN_IN_FAILED => "event.sign_in_failed",
+        action::KEY_CREATED => "event.key_created",
+        action::KEY_ROLLED => "event.key_rolled",
+        action::KEY_REVOKED => "event.key_revoked",
+        action::KEY_LEAKED => "event.key_leaked",
+        action::KEY_EXPIRY_NOTIFIED => "event.key_expiry_notified",
+        action::MEMBER_INVITED => "event.member_invited",
+        action::MEMBER_JOINED => "event.member_joined",
+        action::MEMBER_REMOVED => "event.member_removed",
+        _ => "event.other",
+    }
+}
+
+/// An event done by a signed-in user, in their company.
+pub fn by_user<'a>(
+    user: &'a Account,
+    action: &'a str,
+    target: Option<&'a str>,
+    detail: Option<&'a str>,
+    at: i64,
+) -> NewEvent<'a> {
+    NewEvent {
+        company_id: Some(&user.company_id),
+        actor_id: Some(&user.id),
+        actor: Some(&user.email),
+        action,
+        target,
+        detail,
+        ip: None,
+        at,
+    }
+}
+
+/// The detail of a key event: its name, environment and hint (never the secret).
+pub fn key_detail(name: &str, environment: &str, hint: &str, extra: Value) -> String {
+    let mut v = serde_json::json!({"name": name, "environment": environment, "hint": hint});
+    if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    v.to_string()
+}
+
+/// Records an event that is not part of a larger write. A failure is logged
+/// and does not undo what already happened.
+pub async fn record(state: &AppState, event: &NewEvent<'_>) {
+    if let Err(e) = store::record_event(&state.db, event).await {
+        tracing::error!(error = %e, action = event.action, "could not record an audit event");
+    }
+}
+
+/// One page of a company's events, newest first, and the cursor of the next
+/// page (`None` on the last). Only the company's owner reads the trail.
+pub async fn events_page(
+    state: &AppState,
+    user: &store::Account,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<(Vec<store::EventRow>, Option<i64>), web::Error> {
+    if user.role != "owner" {
+        return Err(web::Error::forbidden(
+            "owner_only",
+            "Only the company's owner can read the audit log.",
+        ));
+    }
+    let mut rows = store::list_events(&state.db, &user.company_id, before, limit + 1).await?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    let next = if more {
+        rows.last().map(|e| e.id)
+    } else {
+        None
+    };
+    Ok((rows, next))
+}

@@ -1,0 +1,68 @@
+//! My Account > Outbox: the messages sent to the company (expiry notices, leak
+//! alerts), and whether they went out. Without SMTP they wait here.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use web::clock::human;
+use web::i18n::T;
+use web::Error;
+
+use super::{to_login, Chrome, Page, PageResult};
+use crate::auth::MaybeUser;
+use crate::store;
+use crate::AppState;
+
+const OUTBOX: &str = "/account/outbox";
+
+pub struct MessageLine {
+    created: String,
+    recipient: String,
+    subject: String,
+    /// The body's paragraphs.
+    body: Vec<String>,
+    sent: String,
+}
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxPage {
+    t: T,
+    c: Chrome,
+    messages: Vec<MessageLine>,
+    smtp: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> PageResult {
+    let Some(user) = user else {
+        return Ok(to_login(OUTBOX));
+    };
+    if user.role != "owner" {
+        return Err(
+            Error::forbidden("owner_only", "Only the company's owner reads its messages.").into(),
+        );
+    }
+    let messages = store::list_messages(&state.db, &user.company_id, 100)
+        .await?
+        .into_iter()
+        .map(|m| MessageLine {
+            created: human(m.created_at),
+            recipient: m.recipient,
+            subject: m.subject,
+            body: m.body.split("\n\n").map(str::to_owned).collect(),
+            sent: m.sent_at.map(human).unwrap_or_default(),
+        })
+        .collect();
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), OUTBOX).parts();
+    let page = OutboxPage {
+        t,
+        c,
+        messages,
+        smtp: state.cfg.smtp.is_some(),
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}

@@ -1,0 +1,161 @@
+//! Rolling a key from the API Portal: pick the grace period, get the new key once.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+use web::clock::human;
+use web::i18n::T;
+use web::{csrf, Error};
+
+use super::portal::{key_lines, CreatedKey, PortalPage, PORTAL};
+use super::{to_login, Chrome, Page, PageResult};
+use crate::auth::{MaybeUser, CSRF_COOKIE};
+use crate::domain::{self, Failure};
+use crate::store;
+use crate::AppState;
+
+/// The grace periods offered: now, 1 hour, 24 hours, 7 days (seconds, catalog key).
+pub const GRACE_CHOICES: [(i64, &str); 4] = [
+    (0, "roll.grace_now"),
+    (3600, "roll.grace_hour"),
+    (86400, "roll.grace_day"),
+    (7 * 86400, "roll.grace_week"),
+];
+
+pub struct GraceChoice {
+    seconds: i64,
+    label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "roll.html")]
+struct RollPage {
+    t: T,
+    c: Chrome,
+    id: String,
+    name: String,
+    hint: String,
+    choices: Vec<GraceChoice>,
+    selected: i64,
+    nonce: String,
+    error: &'static str,
+}
+
+fn choices() -> Vec<GraceChoice> {
+    GRACE_CHOICES
+        .iter()
+        .map(|&(seconds, label)| GraceChoice { seconds, label })
+        .collect()
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
+    let key = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .ok_or_else(|| Error::not_found("No such key."))?;
+    let path = format!("{PORTAL}/keys/{id}/roll");
+    let rollable =
+        domain::key_status(&key, state.clock.now()) == "valid" && key.replaced_by.is_none();
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let page = RollPage {
+        t,
+        c,
+        id: key.id,
+        name: key.name,
+        hint: key.hint,
+        choices: choices(),
+        selected: 86400,
+        nonce: web::cookies::new_token(),
+        error: if rollable { "" } else { "roll.not_rollable" },
+    };
+    let status = if rollable {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    Ok(Page::render(cookie, status, &page))
+}
+
+#[derive(Deserialize)]
+pub struct RollForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    grace: String,
+    nonce: Option<String>,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<RollForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else {
+        return Ok(to_login(PORTAL));
+    };
+    // Only the offered periods: anything else is the form's default.
+    let grace = form
+        .grace
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|g| GRACE_CHOICES.iter().any(|(s, _)| s == g))
+        .unwrap_or(86400);
+    let nonce = form.nonce.filter(|n| !n.is_empty() && n.len() <= 64);
+    let created = match domain::roll_key(&state, &user, &id, grace, nonce).await {
+        Ok(c) => c,
+        Err(Failure::Field(fe)) if fe.field == "nonce" => {
+            return Ok(Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response());
+        }
+        Err(Failure::Field(fe)) => return Err(fe.to_error().into()),
+        Err(Failure::Other(e)) if e.status() == StatusCode::CONFLICT => {
+            let key = store::get_key(&state.db, &user.company_id, &id)
+                .await?
+                .ok_or_else(|| Error::not_found("No such key."))?;
+            let path = format!("{PORTAL}/keys/{id}/roll");
+            let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+            let page = RollPage {
+                t,
+                c,
+                id: key.id,
+                name: key.name,
+                hint: key.hint,
+                choices: choices(),
+                selected: grace,
+                nonce: web::cookies::new_token(),
+                error: "roll.not_rollable",
+            };
+            return Ok(Page::render(cookie, StatusCode::CONFLICT, &page));
+        }
+        Err(Failure::Other(e)) => return Err(e.into()),
+    };
+    let old_until = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .and_then(|k| k.expires_at)
+        .map(human)
+        .unwrap_or_default();
+    let keys = key_lines(&state, &user).await?;
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
+    let shown = CreatedKey {
+        name: created.row.name,
+        key: created.key.expose().to_owned(),
+        private_key: String::new(),
+        replaces_until: old_until,
+    };
+    let page = PortalPage::new(t, c, keys, Some(shown), "");
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}

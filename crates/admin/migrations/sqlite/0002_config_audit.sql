@@ -1,0 +1,11 @@
+-- Every configuration change: who, when, which path at which scope, and
+-- whether it was set or cleared. Never the value (secrets included).
+CREATE TABLE config_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    actor TEXT NOT NULL,
+    path TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    scope_id BIGINT NOT NULL,
+    change TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
