@@ -33,7 +33,7 @@ test('Admin language switcher: English → Nederlands → English, remembered ac
     await page.getByRole('button', { name: NL.adminSignIn, exact: true }).click();
     await page.waitForURL((u) => u.pathname === '/admin/amazon');
     await expectWelcome(page, NL, NL.missing);
-    await page.getByRole('navigation', { name: NL.adminMenu }).getByRole('link', { name: NL.configTitle }).click();
+    await page.getByRole('navigation', { name: NL.adminMenu }).getByRole('link', { name: NL.configTitle, exact: true }).click();
     await page.getByRole('heading', { name: NL.configTitle, level: 1 }).waitFor();
     const selected = await page.getByLabel(NL.language, { exact: true }).evaluate((el) => el.selectedOptions[0].textContent);
     assert.equal(selected, 'Nederlands', 'the switcher shows the current language');
