@@ -177,10 +177,9 @@ impl Verifier {
     /// Verifies a presented key. Errors only when storage cannot be asked.
     pub async fn verify(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
         // A malformed key or bad checksum never reaches the cache or storage.
-        let Ok(key) = ApiKey::parse(presented) else {
+        let Ok((environment, hash)) = ApiKey::check(presented) else {
             return Ok(Verdict::invalid());
         };
-        let hash = key.hash();
         let now = self.clock.now();
         let shard = Self::shard_of(&hash);
         let cached = self.shards[shard]
@@ -205,7 +204,7 @@ impl Verifier {
         }
         Ok(Verdict {
             status,
-            environment: Some(key.environment()),
+            environment: Some(environment),
             expires_at: entry.state.expires_at,
             public_key: entry.public_key.clone(),
         })

@@ -166,28 +166,19 @@ impl ApiKey {
     /// Parses a key, checking length, prefix, alphabet and checksum. No I/O.
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let s = s.trim();
-        if s.len() != KEY_LEN {
-            return Err(ParseError::Length);
-        }
-        let environment = if s.starts_with("cmk_live_") {
-            Environment::Production
-        } else if s.starts_with("cmk_test_") {
-            Environment::Sandbox
-        } else {
-            return Err(ParseError::Prefix);
-        };
-        let bytes = s.as_bytes();
-        if !bytes[PREFIX_LEN..].iter().all(u8::is_ascii_alphanumeric) {
-            return Err(ParseError::Alphabet);
-        }
-        let (head, sum) = bytes.split_at(KEY_LEN - CHECKSUM_LEN);
-        if checksum(head).as_bytes() != sum {
-            return Err(ParseError::Checksum);
-        }
+        let environment = check_format(s)?;
         Ok(ApiKey {
             text: s.to_owned(),
             environment,
         })
+    }
+
+    /// What verification needs of a presented key, without copying it: the
+    /// environment and the hash, after the same checks as [`ApiKey::parse`].
+    pub fn check(s: &str) -> Result<(Environment, KeyHash), ParseError> {
+        let s = s.trim();
+        let environment = check_format(s)?;
+        Ok((environment, hash_str(s)))
     }
 
     pub fn environment(&self) -> Environment {
@@ -213,6 +204,29 @@ impl ApiKey {
     }
 }
 
+/// Length, prefix, alphabet and checksum of a trimmed key.
+fn check_format(s: &str) -> Result<Environment, ParseError> {
+    if s.len() != KEY_LEN {
+        return Err(ParseError::Length);
+    }
+    let environment = if s.starts_with("cmk_live_") {
+        Environment::Production
+    } else if s.starts_with("cmk_test_") {
+        Environment::Sandbox
+    } else {
+        return Err(ParseError::Prefix);
+    };
+    let bytes = s.as_bytes();
+    if !bytes[PREFIX_LEN..].iter().all(u8::is_ascii_alphanumeric) {
+        return Err(ParseError::Alphabet);
+    }
+    let (head, sum) = bytes.split_at(KEY_LEN - CHECKSUM_LEN);
+    if checksum_bytes(head) != sum {
+        return Err(ParseError::Checksum);
+    }
+    Ok(environment)
+}
+
 /// SHA-256 of any string, as stored for keys.
 pub fn hash_str(s: &str) -> KeyHash {
     KeyHash(Sha256::digest(s.as_bytes()).into())
@@ -231,14 +245,21 @@ impl fmt::Display for ApiKey {
 }
 
 /// CRC32 of `data` as 6 base62 digits (62^6 > 2^32).
-fn checksum(data: &[u8]) -> String {
+fn checksum_bytes(data: &[u8]) -> [u8; CHECKSUM_LEN] {
     let mut n = u64::from(crc32fast::hash(data));
     let mut out = [b'0'; CHECKSUM_LEN];
     for slot in out.iter_mut().rev() {
         *slot = BASE62[(n % 62) as usize];
         n /= 62;
     }
-    out.iter().map(|&b| char::from(b)).collect()
+    out
+}
+
+fn checksum(data: &[u8]) -> String {
+    checksum_bytes(data)
+        .iter()
+        .map(|&b| char::from(b))
+        .collect()
 }
 
 /// `len` uniformly distributed base62 characters from the OS CSPRNG.
@@ -324,6 +345,16 @@ mod tests {
         let mut bad_char = key.expose().to_owned();
         bad_char.replace_range(20..21, "-");
         assert_eq!(ApiKey::parse(&bad_char), Err(ParseError::Alphabet));
+    }
+
+    #[test]
+    fn check_agrees_with_parse() {
+        let key = ApiKey::generate(Environment::Sandbox);
+        assert_eq!(
+            ApiKey::check(key.expose()),
+            Ok((Environment::Sandbox, key.hash()))
+        );
+        assert_eq!(ApiKey::check("cmk_live_short"), Err(ParseError::Length));
     }
 
     #[test]
