@@ -81,7 +81,8 @@ pub async fn connect(
     let options = AnyConnectOptions::from_str(&url).map_err(ConnectError::Open)?;
     let pool = AnyPoolOptions::new()
         .max_connections(max_connections)
-        .acquire_timeout(Duration::from_secs(5))
+        // While the database is away, answer 503 after 3 s rather than hold requests longer.
+        .acquire_timeout(Duration::from_secs(3))
         .after_connect(move |conn, _meta| {
             Box::pin(async move {
                 if backend == Backend::Sqlite {
