@@ -38,7 +38,14 @@ pub async fn start_session(
 ) -> Result<axum::http::HeaderValue, Error> {
     let sid = cookies::new_token();
     let hash = keys::hash_str(&sid).to_hex();
-    store::create_session(&state.db, &hash, account_id, state.clock.now()).await?;
+    web::sessions::create(
+        &state.db,
+        &store::SESSIONS,
+        &hash,
+        account_id,
+        state.clock.now(),
+    )
+    .await?;
     Ok(cookies::set(
         SESSION_COOKIE,
         &sid,
@@ -52,7 +59,7 @@ pub async fn end_session(
     headers: &HeaderMap,
 ) -> Result<axum::http::HeaderValue, Error> {
     if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
-        store::delete_session(&state.db, &keys::hash_str(sid).to_hex()).await?;
+        web::sessions::delete(&state.db, &store::SESSIONS, &keys::hash_str(sid).to_hex()).await?;
     }
     Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
 }

@@ -152,22 +152,11 @@ pub async fn set_locale(db: &Db, account_id: &str, locale: &str) -> Result<(), D
     Ok(())
 }
 
-pub async fn create_session(
-    db: &Db,
-    id_hash: &str,
-    account_id: &str,
-    now: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO account_sessions (id_hash, account_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)",
-    )
-    .bind(id_hash)
-    .bind(account_id)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
+/// The session table (see `web::sessions`).
+pub const SESSIONS: web::sessions::SessionTable = web::sessions::SessionTable {
+    table: "account_sessions",
+    user_column: "account_id",
+};
 
 /// The account of a live session: seen within `idle` seconds and created
 /// within `absolute` seconds. Refreshes `last_seen_at` at most once a minute.
@@ -191,22 +180,8 @@ pub async fn session_account(
         .await?;
     let Some(row) = row else { return Ok(None) };
     let last_seen: i64 = row.try_get("last_seen_at")?;
-    if now - last_seen >= 60 {
-        sqlx::query("UPDATE account_sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(id_hash)
-            .execute(&db.pool)
-            .await?;
-    }
+    web::sessions::touch(db, &SESSIONS, id_hash, last_seen, now).await?;
     account_from(&row).map(Some)
-}
-
-pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM account_sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
 }
 
 /// Inserts a key and its audit event in one transaction.

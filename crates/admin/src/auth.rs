@@ -105,8 +105,9 @@ pub async fn authenticate(
 
 pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {
     let sid = cookies::new_token();
-    store::create_session(
+    web::sessions::create(
         &state.db,
+        &store::SESSIONS,
         &keys::hash_str(&sid).to_hex(),
         user_id,
         state.clock.now(),
@@ -122,7 +123,7 @@ pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValu
 
 pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, Error> {
     if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
-        store::delete_session(&state.db, &keys::hash_str(sid).to_hex()).await?;
+        web::sessions::delete(&state.db, &store::SESSIONS, &keys::hash_str(sid).to_hex()).await?;
     }
     Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
 }

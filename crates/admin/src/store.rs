@@ -74,20 +74,11 @@ pub async fn set_user_locale(db: &Db, id: &str, locale: &str) -> Result<(), sqlx
     Ok(())
 }
 
-pub async fn create_session(
-    db: &Db,
-    id_hash: &str,
-    user_id: &str,
-    now: i64,
-) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO admin_sessions (id_hash, user_id, created_at, last_seen_at) VALUES ($1, $2, $3, $3)")
-        .bind(id_hash)
-        .bind(user_id)
-        .bind(now)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
-}
+/// The session table (see `web::sessions`).
+pub const SESSIONS: web::sessions::SessionTable = web::sessions::SessionTable {
+    table: "admin_sessions",
+    user_column: "user_id",
+};
 
 pub async fn session_user(
     db: &Db,
@@ -108,22 +99,8 @@ pub async fn session_user(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let last_seen: i64 = row.try_get("last_seen_at")?;
-    if now - last_seen >= 60 {
-        sqlx::query("UPDATE admin_sessions SET last_seen_at = $1 WHERE id_hash = $2")
-            .bind(now)
-            .bind(id_hash)
-            .execute(&db.pool)
-            .await?;
-    }
+    web::sessions::touch(db, &SESSIONS, id_hash, last_seen, now).await?;
     user_from(&row).map(Some)
-}
-
-pub async fn delete_session(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM admin_sessions WHERE id_hash = $1")
-        .bind(id_hash)
-        .execute(&db.pool)
-        .await?;
-    Ok(())
 }
 
 #[derive(Clone, Debug)]

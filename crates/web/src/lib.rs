@@ -14,6 +14,7 @@ pub mod password;
 pub mod ratelimit;
 pub mod secret;
 pub mod server;
+pub mod sessions;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;
