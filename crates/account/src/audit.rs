@@ -21,8 +21,9 @@ pub mod action {
     pub const MEMBER_INVITED: &str = "member.invited";
     pub const MEMBER_JOINED: &str = "member.joined";
     pub const MEMBER_REMOVED: &str = "member.removed";
+    pub const MEMBER_INVITATION_REVOKED: &str = "member.invitation_revoked";
 
-    pub const ALL: [&str; 11] = [
+    pub const ALL: [&str; 12] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -34,6 +35,7 @@ pub mod action {
         MEMBER_INVITED,
         MEMBER_JOINED,
         MEMBER_REMOVED,
+        MEMBER_INVITATION_REVOKED,
     ];
 }
 
@@ -51,6 +53,7 @@ pub fn label(action: &str) -> &'static str {
         action::MEMBER_INVITED => "event.member_invited",
         action::MEMBER_JOINED => "event.member_joined",
         action::MEMBER_REMOVED => "event.member_removed",
+        action::MEMBER_INVITATION_REVOKED => "event.member_invitation_revoked",
         _ => "event.other",
     }
 }

@@ -29,6 +29,12 @@ impl FieldError {
         let message = format!("{}: {}", self.field, text);
         if self.msg == "error.email_taken" {
             Error::conflict("email_taken", message)
+        } else if self.msg == "error.already_member" {
+            Error::conflict("already_member", message)
+        } else if self.msg == "error.invite_email_taken" {
+            Error::conflict("email_taken", message)
+        } else if self.msg == "error.invite_email_mismatch" {
+            Error::forbidden("wrong_account", message)
         } else {
             Error::unprocessable("invalid_field", message)
         }
@@ -68,7 +74,7 @@ pub struct SignupInput {
     pub company: String,
 }
 
-fn text_field(value: &str, field: &'static str, max: usize) -> Result<String, Failure> {
+pub(crate) fn text_field(value: &str, field: &'static str, max: usize) -> Result<String, Failure> {
     let v = value.trim();
     if v.is_empty() {
         return Err(Failure::Field(FieldError::new(field, "error.required")));
@@ -79,17 +85,9 @@ fn text_field(value: &str, field: &'static str, max: usize) -> Result<String, Fa
     Ok(v.to_owned())
 }
 
-/// Creates a company with the user as its owner. Returns the new account.
-pub async fn signup(
-    state: &AppState,
-    input: SignupInput,
-    locale: &str,
-) -> Result<Account, Failure> {
-    let email = web::normalize_email(&input.email).ok_or(Failure::Field(FieldError::new(
-        "email",
-        "error.email_invalid",
-    )))?;
-    let pw_len = input.password.expose().chars().count();
+/// A new password's length rules.
+pub(crate) fn check_password_rules(password: &Secret) -> Result<(), Failure> {
+    let pw_len = password.expose().chars().count();
     if pw_len < auth::MIN_PASSWORD {
         return Err(Failure::Field(FieldError::new(
             "password",
@@ -102,6 +100,20 @@ pub async fn signup(
             "error.too_long",
         )));
     }
+    Ok(())
+}
+
+/// Creates a company with the user as its owner. Returns the new account.
+pub async fn signup(
+    state: &AppState,
+    input: SignupInput,
+    locale: &str,
+) -> Result<Account, Failure> {
+    let email = web::normalize_email(&input.email).ok_or(Failure::Field(FieldError::new(
+        "email",
+        "error.email_invalid",
+    )))?;
+    check_password_rules(&input.password)?;
     let name = text_field(&input.name, "name", 100)?;
     let company = text_field(&input.company, "company", 100)?;
     let hash = auth::hash_password(input.password).await?;

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod auth;
 pub mod domain;
 pub mod i18n;
+pub mod members;
 pub mod outbox;
 pub mod pages;
 pub mod secret_scanning;
@@ -43,6 +44,11 @@ pub struct Config {
     /// The public keys whose signatures secret-scanning reports must carry
     /// (GitHub's); empty turns the endpoint off.
     pub secret_scanning_keys: Vec<p256::ecdsa::VerifyingKey>,
+    /// Signs invitation links; nodes sharing a database share it.
+    pub link_key: members::LinkKey,
+    /// The site's address for links in messages (`https://accounts.example`);
+    /// `None` uses the address the inviting request came to.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -54,6 +60,8 @@ impl Default for Config {
             smtp: None,
             outbox_every: Some(Duration::from_secs(60)),
             secret_scanning_keys: Vec::new(),
+            link_key: members::LinkKey::random(),
+            public_url: None,
         }
     }
 }

@@ -62,6 +62,7 @@ impl SmtpConfig {
 pub mod kind {
     pub const EXPIRY_NOTICE: &str = "key_expiry";
     pub const KEY_LEAKED: &str = "key_leaked";
+    pub const MEMBER_INVITE: &str = crate::members::KIND;
 }
 
 /// Expiry notices go out this many days before a key expires.
@@ -226,7 +227,7 @@ pub async fn send_pending(state: &AppState, smtp: &SmtpConfig) -> Result<Pass, s
                     .to(to)
                     .subject(m.subject.as_str())
                     .header(ContentType::TEXT_PLAIN)
-                    .body(m.body.clone())
+                    .body(crate::members::message_body(state, &m))
                     .map_err(|e| e.to_string())
             });
         let sent = match email {

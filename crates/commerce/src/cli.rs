@@ -143,6 +143,16 @@ pub struct ServeArgs {
     /// POST /api/v1/secret-scanning/verify.
     #[arg(long, value_name = "FILE")]
     pub secret_scanning_public_key: Option<PathBuf>,
+    /// The key that signs invitation links (made if missing; default
+    /// `account-link.key` under --data-dir). Nodes that share a database
+    /// must share this file.
+    #[arg(long, value_name = "FILE")]
+    pub link_key_file: Option<PathBuf>,
+    /// The account site's public address for links in emails, e.g.
+    /// `https://accounts.example.com` (default: the address the inviting
+    /// request came to).
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -153,6 +153,25 @@ fn scope_of(s: ScopeArg) -> admin::config::Scope {
     }
 }
 
+/// `http(s)://host[:port][/path]`, without a query, fragment or trailing slash.
+fn check_public_url(url: &str) -> anyhow::Result<String> {
+    let u = url.trim().trim_end_matches('/');
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"))
+        .ok_or_else(|| anyhow!("--public-url must start with http:// or https://"))?;
+    if rest.is_empty()
+        || rest.starts_with('/')
+        || rest.contains(['?', '#', '@', ' '])
+        || rest.chars().any(char::is_control)
+    {
+        return Err(anyhow!(
+            "--public-url must look like https://accounts.example.com"
+        ));
+    }
+    Ok(u.to_owned())
+}
+
 fn ensure_dir(data_dir: &Path) -> anyhow::Result<()> {
     std::fs::create_dir_all(data_dir)
         .with_context(|| format!("cannot create the data dir {}", data_dir.display()))
@@ -211,8 +230,20 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
             }
             None => Vec::new(),
         };
+        let link_key_path = args
+            .link_key_file
+            .clone()
+            .unwrap_or_else(|| data_dir.join("account-link.key"));
+        let link_key = account::members::LinkKey::open_or_create(&link_key_path)
+            .map_err(|e| anyhow!("--link-key-file: {e}"))?;
+        let public_url = match &args.public_url {
+            Some(u) => Some(check_public_url(u)?),
+            None => None,
+        };
         let db = account::connect(&url).await?;
         let cfg = account::Config {
+            link_key,
+            public_url,
             secure_cookies: args.secure_cookies,
             last_used_flush: Duration::from_secs(args.last_used_flush_secs),
             smtp,

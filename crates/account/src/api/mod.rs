@@ -2,6 +2,7 @@
 
 mod audit;
 mod keys;
+mod members;
 pub mod openapi;
 mod secret_scanning;
 mod sessions;
@@ -23,6 +24,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys/{id}/roll", post(keys::roll_key))
         .route("/api/v1/keys/verify", post(verify::verify_key))
         .route("/api/v1/audit", get(audit::list_events))
+        .route("/api/v1/members", get(members::list_members))
+        .route("/api/v1/members/{id}", delete(members::remove_member))
+        .route(
+            "/api/v1/invitations",
+            get(members::list_invitations).post(members::invite),
+        )
+        .route("/api/v1/invitations/accept", post(members::accept))
+        .route("/api/v1/invitations/{id}", delete(members::revoke_invitation))
         .route(
             "/api/v1/secret-scanning/verify",
             post(secret_scanning::verify_report),

@@ -11,6 +11,7 @@ use web::{Error, Secret};
 
 use crate::auth::{self, check_same_origin};
 use crate::domain::{self, SignupInput};
+use crate::members;
 use crate::store::Account;
 use crate::AppState;
 
@@ -20,10 +21,13 @@ pub struct SignupBody {
     email: String,
     password: Secret,
     name: String,
-    company: String,
+    /// The new company's name; left out when joining by `invitation`.
+    company: Option<String>,
+    /// An invitation link's token: join its company instead of making one.
+    invitation: Option<String>,
 }
 
-fn account_json(a: &Account) -> serde_json::Value {
+pub(crate) fn account_json(a: &Account) -> serde_json::Value {
     json!({
         "id": a.id,
         "email": a.email,
@@ -40,17 +44,32 @@ pub async fn signup(
 ) -> Result<Response, Error> {
     check_same_origin(&headers)?;
     let lang = crate::i18n::for_request(&headers, None).lang;
-    let account = domain::signup(
-        &state,
-        SignupInput {
-            email: body.email,
-            password: body.password,
-            name: body.name,
-            company: body.company,
-        },
-        lang.code(),
-    )
-    .await?;
+    let account = match body.invitation {
+        Some(token) => {
+            members::accept_new_account(
+                &state,
+                &token,
+                Some(&body.email),
+                &body.name,
+                body.password,
+                lang.code(),
+            )
+            .await?
+        }
+        None => {
+            domain::signup(
+                &state,
+                SignupInput {
+                    email: body.email,
+                    password: body.password,
+                    name: body.name,
+                    company: body.company.unwrap_or_default(),
+                },
+                lang.code(),
+            )
+            .await?
+        }
+    };
     let cookie = auth::start_session(&state, &account.id).await?;
     Ok((
         StatusCode::CREATED,

@@ -3,6 +3,7 @@
 
 mod audit;
 mod login;
+mod members;
 mod outbox;
 mod portal;
 mod roll;
@@ -34,6 +35,19 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(portal::account))
         .route("/account/audit", get(audit::show))
         .route("/account/outbox", get(outbox::show))
+        .route("/account/members", get(members::show).post(members::invite))
+        .route(
+            "/account/members/invitations/{id}/withdraw",
+            post(members::withdraw),
+        )
+        .route(
+            "/account/members/{id}/remove",
+            get(members::confirm_remove).post(members::remove),
+        )
+        .route(
+            "/join/{token}",
+            get(members::show_join).post(members::submit_join),
+        )
         .route(
             "/account/api-portal",
             get(portal::show).post(portal::create),

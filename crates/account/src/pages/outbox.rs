@@ -50,10 +50,13 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|m| MessageLine {
+            body: crate::members::message_body(&state, &m)
+                .split("\n\n")
+                .map(str::to_owned)
+                .collect(),
             created: human(m.created_at),
             recipient: m.recipient,
             subject: m.subject,
-            body: m.body.split("\n\n").map(str::to_owned).collect(),
             sent: m.sent_at.map(human).unwrap_or_default(),
         })
         .collect();

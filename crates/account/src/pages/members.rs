@@ -1,0 +1,459 @@
+//! My Account > Members: who is in the company, invitations (owner), removal
+//! (owner), and the page an invitation link opens.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use axum::Form;
+use serde::Deserialize;
+use web::clock::human;
+use web::i18n::T;
+use web::{csrf, Error, Secret};
+
+use super::{encode, to_login, Chrome, FormErrors, Page, PageResult};
+use crate::auth::{self, MaybeUser, CSRF_COOKIE};
+use crate::domain::Failure;
+use crate::members::{self, OWNER};
+use crate::store::{self, Account};
+use crate::AppState;
+
+pub const MEMBERS: &str = "/account/members";
+
+pub struct MemberLine {
+    id: String,
+    name: String,
+    email: String,
+    role_label: &'static str,
+    joined: String,
+    is_you: bool,
+}
+
+pub struct InvitationLine {
+    id: String,
+    email: String,
+    role_label: &'static str,
+    invited_by: String,
+    expires: String,
+}
+
+/// The invitation just made, with its link (shown to the owner once, on this page).
+pub struct NewInvitation {
+    email: String,
+    url: String,
+}
+
+fn role_label(role: &str) -> &'static str {
+    if role == OWNER {
+        "role.owner"
+    } else {
+        "role.member"
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    t: T,
+    c: Chrome,
+    is_owner: bool,
+    members: Vec<MemberLine>,
+    invitations: Vec<InvitationLine>,
+    created: Option<NewInvitation>,
+    smtp: bool,
+    notice: &'static str,
+    errors: FormErrors,
+    form_email: String,
+    form_role: String,
+}
+
+async fn members_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: Account,
+    created: Option<NewInvitation>,
+    notice: &'static str,
+    errors: FormErrors,
+    form: (String, String),
+) -> Result<(MembersPage, Option<axum::http::HeaderValue>), Error> {
+    let now = state.clock.now();
+    let is_owner = user.role == OWNER;
+    let members = store::list_members(&state.db, &user.company_id)
+        .await?
+        .into_iter()
+        .map(|m| MemberLine {
+            is_you: m.id == user.id,
+            role_label: role_label(&m.role),
+            joined: human(m.joined_at),
+            id: m.id,
+            name: m.name,
+            email: m.email,
+        })
+        .collect();
+    let invitations = if is_owner {
+        store::pending_invitations(&state.db, &user.company_id, now)
+            .await?
+            .into_iter()
+            .map(|i| InvitationLine {
+                role_label: role_label(&i.role),
+                expires: human(i.expires_at),
+                id: i.id,
+                email: i.email,
+                invited_by: i.invited_by,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let (t, c, cookie) = Page::new(state, headers, Some(user), MEMBERS).parts();
+    let page = MembersPage {
+        t,
+        c,
+        is_owner,
+        members,
+        invitations,
+        created,
+        smtp: state.cfg.smtp.is_some(),
+        notice,
+        errors,
+        form_email: form.0,
+        form_role: form.1,
+    };
+    Ok((page, cookie))
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let Some(user) = user else {
+        return Ok(to_login(MEMBERS));
+    };
+    let notice = match q.notice.as_deref() {
+        Some("removed") => "members.removed",
+        Some("withdrawn") => "members.withdrawn",
+        Some("joined") => "members.joined",
+        _ => "",
+    };
+    let (page, cookie) = members_page(
+        &state,
+        &headers,
+        user,
+        None,
+        notice,
+        FormErrors::default(),
+        (String::new(), members::MEMBER.into()),
+    )
+    .await?;
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    role: Option<String>,
+}
+
+pub async fn invite(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Form(form): Form<InviteForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else {
+        return Ok(to_login(MEMBERS));
+    };
+    members::require_owner(&user)?;
+    let base = members::link_base(&state, &headers)?;
+    let mut errors = FormErrors::default();
+    let mut created = None;
+    match members::invite(&state, &user, &form.email, form.role.as_deref(), &base).await {
+        Ok(inv) => {
+            created = Some(NewInvitation {
+                email: inv.invitation.email,
+                url: inv.url,
+            })
+        }
+        Err(Failure::Field(fe)) => errors.add(fe.field, fe.msg),
+        Err(Failure::Other(e)) => return Err(e.into()),
+    }
+    let status = if created.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let form_values = if created.is_some() {
+        (String::new(), members::MEMBER.to_owned())
+    } else {
+        (form.email, form.role.unwrap_or_default())
+    };
+    let (page, cookie) =
+        members_page(&state, &headers, user, created, "", errors, form_values).await?;
+    Ok(Page::render(cookie, status, &page))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else {
+        return Ok(to_login(MEMBERS));
+    };
+    members::revoke_invitation(&state, &user, &id).await?;
+    Ok(Redirect::to(&format!("{MEMBERS}?notice=withdrawn")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "remove_member.html")]
+struct RemovePage {
+    t: T,
+    c: Chrome,
+    id: String,
+    name: String,
+    email: String,
+}
+
+pub async fn confirm_remove(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> PageResult {
+    let Some(user) = user else {
+        return Ok(to_login(MEMBERS));
+    };
+    members::require_owner(&user)?;
+    let member = store::list_members(&state.db, &user.company_id)
+        .await?
+        .into_iter()
+        .find(|m| m.id == id && m.id != user.id)
+        .ok_or_else(|| Error::not_found("Your company has no such member."))?;
+    let path = format!("{MEMBERS}/{id}/remove");
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let page = RemovePage {
+        t,
+        c,
+        id: member.id,
+        name: member.name,
+        email: member.email,
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else {
+        return Ok(to_login(MEMBERS));
+    };
+    members::remove(&state, &user, &id).await?;
+    Ok(Redirect::to(&format!("{MEMBERS}?notice=removed")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "join.html")]
+struct JoinPage {
+    t: T,
+    c: Chrome,
+    token: String,
+    /// Why the link cannot be used (a catalog key), or empty.
+    problem: &'static str,
+    company: String,
+    email: String,
+    invited_by: String,
+    role_label: &'static str,
+    expires: String,
+    /// Why the signed-in account cannot join (a catalog key), or empty.
+    blocked: &'static str,
+    login_next: String,
+    errors: FormErrors,
+    form_name: String,
+}
+
+/// The catalog key of an error that stops a visitor from using a link.
+fn problem_key(e: &Error) -> Option<&'static str> {
+    Some(match e.code() {
+        "not_found" => "join.invalid",
+        "invitation_used" => "join.used",
+        "invitation_revoked" => "join.revoked",
+        "invitation_expired" => "join.expired",
+        "wrong_account" => "join.wrong_account",
+        "already_member" => "join.already_member",
+        "owner_has_members" => "join.owner_has_members",
+        "owner_has_keys" => "join.owner_has_keys",
+        _ => return None,
+    })
+}
+
+async fn join_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: Option<Account>,
+    token: &str,
+    errors: FormErrors,
+    form_name: String,
+) -> Result<(StatusCode, JoinPage, Option<axum::http::HeaderValue>), Error> {
+    let path = format!("/join/{token}");
+    let opened = members::open(state, token).await;
+    let blocked = match (&opened, &user) {
+        (Ok(inv), Some(u)) => members::cannot_accept(state, u, inv).await?,
+        _ => None,
+    };
+    let (t, c, cookie) = Page::new(state, headers, user, &path).parts();
+    let mut page = JoinPage {
+        t,
+        c,
+        token: token.to_owned(),
+        problem: "",
+        company: String::new(),
+        email: String::new(),
+        invited_by: String::new(),
+        role_label: "role.member",
+        expires: String::new(),
+        blocked: "",
+        login_next: encode(&path),
+        errors,
+        form_name,
+    };
+    let status = match opened {
+        Ok(inv) => {
+            page.company = inv.company_name;
+            page.email = inv.email;
+            page.invited_by = inv.invited_by;
+            page.role_label = role_label(&inv.role);
+            page.expires = human(inv.expires_at);
+            match blocked {
+                Some(e) => {
+                    page.blocked = problem_key(&e).unwrap_or("join.invalid");
+                    e.status()
+                }
+                None => StatusCode::OK,
+            }
+        }
+        Err(e) => {
+            let Some(key) = problem_key(&e) else {
+                return Err(e);
+            };
+            page.problem = key;
+            e.status()
+        }
+    };
+    Ok((status, page, cookie))
+}
+
+pub async fn show_join(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> PageResult {
+    let (status, page, cookie) =
+        join_page(&state, &headers, user, &token, FormErrors::default(), String::new()).await?;
+    // A blocked visitor still sees the page: it says why and what to do.
+    let status = if status.is_client_error() && page.problem.is_empty() {
+        StatusCode::OK
+    } else {
+        status
+    };
+    let mut res = Page::render(cookie, status, &page);
+    // The token is in the path: keep it out of other sites' Referer.
+    res.headers_mut().insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
+    Ok(res)
+}
+
+#[derive(Deserialize)]
+pub struct JoinForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
+    csrf: String,
+    /// Present for a new account; absent when a signed-in account joins.
+    name: Option<String>,
+    password: Option<Secret>,
+}
+
+pub async fn submit_join(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+    Form(form): Form<JoinForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let done = |cookie: Option<axum::http::HeaderValue>| {
+        let mut res = Redirect::to(&format!("{MEMBERS}?notice=joined")).into_response();
+        if let Some(c) = cookie {
+            res.headers_mut().append(header::SET_COOKIE, c);
+        }
+        Ok(res)
+    };
+    if let Some(user) = user {
+        return match members::accept_signed_in(&state, &user, &token).await {
+            Ok(_) => done(None),
+            Err(e) if problem_key(&e).is_some() => {
+                let (status, page, cookie) = join_page(
+                    &state,
+                    &headers,
+                    Some(user),
+                    &token,
+                    FormErrors::default(),
+                    String::new(),
+                )
+                .await?;
+                Ok(Page::render(cookie, status.max(e.status()), &page))
+            }
+            Err(e) => Err(e.into()),
+        };
+    }
+    let name = form.name.unwrap_or_default();
+    let password = form.password.unwrap_or_else(|| Secret::new(""));
+    let lang = crate::i18n::for_request(&headers, None).lang;
+    match members::accept_new_account(&state, &token, None, &name, password, lang.code()).await {
+        Ok(account) => {
+            let cookie = auth::start_session(&state, &account.id).await?;
+            done(Some(cookie))
+        }
+        Err(Failure::Field(fe)) => {
+            let mut errors = FormErrors::default();
+            errors.add(fe.field, fe.msg);
+            let (_, page, cookie) = join_page(&state, &headers, None, &token, errors, name).await?;
+            Ok(Page::render(cookie, StatusCode::UNPROCESSABLE_ENTITY, &page))
+        }
+        Err(Failure::Other(e)) if problem_key(&e).is_some() => {
+            let (status, page, cookie) =
+                join_page(&state, &headers, None, &token, FormErrors::default(), name).await?;
+            Ok(Page::render(cookie, status, &page))
+        }
+        Err(Failure::Other(e)) => Err(e.into()),
+    }
+}
