@@ -232,6 +232,44 @@ export async function addStore(page, L, store) {
   await row.getByText(store.email, { exact: true }).waitFor();
 }
 
+/** Account site: the Members tab of My Account (the list; the owner also sees the invite form). */
+export async function openMembersTab(tab, L) {
+  await tab.getByRole('navigation', { name: L.accountTabs }).getByRole('link', { name: L.members, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/account/members');
+  await expectMembers(tab, L);
+}
+
+/** Account site: My Account with the Members tab current and the members table. */
+export async function expectMembers(tab, L) {
+  assert.equal(path(tab), '/account/members');
+  await tab.getByRole('heading', { name: L.myAccount, level: 1 }).waitFor();
+  const current = tab.getByRole('navigation', { name: L.accountTabs }).getByRole('link', { name: L.members, exact: true });
+  assert.equal(await current.getAttribute('aria-current'), 'page', 'Members is the current tab');
+  await tab.getByRole('table', { name: L.membersTable, exact: true }).waitFor();
+}
+
+/**
+ * Members (owner): invite `email` with the given role; returns the link shown
+ * once in the "Invitation for …" card (no SMTP in the tests, so the page says
+ * the invitation was not sent).
+ */
+export async function inviteMember(tab, L, email, { role = L.roleMember } = {}) {
+  const form = tab.getByRole('region', { name: L.inviteTitle, exact: true });
+  await form.getByLabel(L.email, { exact: true }).fill(email);
+  await form.getByLabel(L.role, { exact: true }).selectOption({ label: role });
+  await form.getByRole('button', { name: L.sendInvitation, exact: true }).click();
+  const card = tab.getByRole('region', { name: L.invitedTitle(email), exact: true });
+  await card.getByRole('heading', { name: L.invitedTitle(email), level: 2 }).waitFor();
+  await card.getByRole('status').filter({ hasText: L.inviteNoSmtp }).waitFor();
+  const field = card.getByLabel(L.invitationLink, { exact: true });
+  assert.equal(await field.getAttribute('readonly'), '', 'the link field is read-only');
+  const link = await field.inputValue();
+  assert.match(link, /^https?:\/\/[^/]+\/join\/[A-Za-z0-9._~-]{20,}$/, `the invitation link: ${link}`);
+  assert.equal(new URL(link).origin, new URL(tab.url()).origin, 'the link points at this site');
+  assert.equal(await form.getByLabel(L.email, { exact: true }).inputValue(), '', 'the form is emptied for the next one');
+  return link;
+}
+
 /** JSON API of the account service, as a script would call it. */
 export async function apiSignup(accountUrl, account) {
   const res = await fetch(`${accountUrl}/api/v1/signup`, {

@@ -26,7 +26,7 @@ use web::i18n::T;
 use web::{Error, Secret};
 
 use crate::audit::action;
-use crate::domain::{FieldError, Failure};
+use crate::domain::{Failure, FieldError};
 use crate::store::{self, AcceptError, Account, InvitationRow, MessageRow, NewEvent};
 use crate::{auth, AppState};
 
@@ -104,7 +104,10 @@ impl LinkKey {
     /// The invitation id of a token made by this key (checked in constant time).
     pub fn check<'a>(&self, token: &'a str) -> Option<&'a str> {
         let (id, tag) = token.split_once('.')?;
-        if id.is_empty() || id.len() > 64 || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        if id.is_empty()
+            || id.len() > 64
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
             return None;
         }
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
@@ -190,7 +193,10 @@ pub fn parse_role(role: Option<&str>) -> Result<&'static str, Failure> {
     match role.map(str::trim) {
         None | Some("") | Some(MEMBER) => Ok(MEMBER),
         Some(OWNER) => Ok(OWNER),
-        Some(_) => Err(Failure::Field(FieldError::new("role", "error.role_invalid"))),
+        Some(_) => Err(Failure::Field(FieldError::new(
+            "role",
+            "error.role_invalid",
+        ))),
     }
 }
 
@@ -444,8 +450,9 @@ pub async fn accept_signed_in(
     }
     let now = state.clock.now();
     let joined = serde_json::json!({"email": user.email, "role": inv.role}).to_string();
-    let left = serde_json::json!({"email": user.email, "role": user.role, "joined_another_company": true})
-        .to_string();
+    let left =
+        serde_json::json!({"email": user.email, "role": user.role, "joined_another_company": true})
+            .to_string();
     let mut events = vec![NewEvent {
         company_id: Some(&inv.company_id),
         actor_id: Some(&user.id),
@@ -552,4 +559,50 @@ pub async fn accept_new_account(
         role: inv.role,
         locale: Some(locale.to_owned()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_check_only_under_their_key() {
+        let key = LinkKey::random();
+        let token = key.token("inv_abc");
+        assert_eq!(key.check(&token), Some("inv_abc"));
+        assert_eq!(LinkKey::random().check(&token), None, "another key");
+        let (id, tag) = token.split_once('.').unwrap();
+        assert_eq!(key.check(&format!("inv_abd.{tag}")), None, "another id");
+        assert_eq!(key.check(&format!("{id}.{}", &tag[1..])), None, "cut tag");
+        for bad in ["", ".", "inv_abc", "inv_abc.", "inv abc.x", "../x.y"] {
+            assert_eq!(key.check(bad), None, "{bad:?}");
+        }
+        assert!(
+            !format!("{key:?}").contains(&tag[..8]),
+            "Debug hides the key"
+        );
+        assert_eq!(format!("{key:?}"), "LinkKey([redacted])");
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_private_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("account-link.key");
+        let made = LinkKey::open_or_create(&path).unwrap();
+        let again = LinkKey::open_or_create(&path).unwrap();
+        assert_eq!(
+            again.token("inv_x"),
+            made.token("inv_x"),
+            "same key on restart"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "short\n").unwrap();
+        let err = LinkKey::open_or_create(&path).unwrap_err();
+        assert!(err.contains("not a link key"), "{err}");
+    }
 }

@@ -1030,13 +1030,12 @@ pub async fn company_holdings(
     account_id: &str,
     now: i64,
 ) -> Result<(i64, i64), DbError> {
-    let others: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM accounts WHERE company_id = $1 AND id <> $2",
-    )
-    .bind(company_id)
-    .bind(account_id)
-    .fetch_one(&db.pool)
-    .await?;
+    let others: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE company_id = $1 AND id <> $2")
+            .bind(company_id)
+            .bind(account_id)
+            .fetch_one(&db.pool)
+            .await?;
     let live_keys: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM api_keys WHERE company_id = $1 AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)",

@@ -35,8 +35,15 @@ async fn invite(app: &App, sid: &str, email: &str, role: &str) -> (String, Strin
     assert_eq!(r.status, StatusCode::CREATED, "invite: {}", r.text);
     let v = r.json();
     let url = v["url"].as_str().unwrap().to_owned();
-    let token = url.split("/join/").nth(1).expect("a /join/ link").to_owned();
-    assert!(url.starts_with(&app.base), "the link points at this site: {url}");
+    let token = url
+        .split("/join/")
+        .nth(1)
+        .expect("a /join/ link")
+        .to_owned();
+    assert!(
+        url.starts_with(&app.base),
+        "the link points at this site: {url}"
+    );
     assert_eq!(v["invitation"]["email"], email.to_lowercase());
     assert_eq!(v["invitation"]["role"], role);
     (
@@ -57,8 +64,12 @@ async fn join_new(app: &App, email: &str, token: &str) -> common::Resp {
 }
 
 async fn accept(app: &App, sid: &str, token: &str) -> common::Resp {
-    app.post_json("/api/v1/invitations/accept", Some(sid), &json!({ "token": token }))
-        .await
+    app.post_json(
+        "/api/v1/invitations/accept",
+        Some(sid),
+        &json!({ "token": token }),
+    )
+    .await
 }
 
 fn actions(audit: &Value) -> Vec<String> {
@@ -133,7 +144,10 @@ async fn invite_join_remove_through_the_api(db: &TestDb) {
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0]["id"], key["id"]);
     let made = app
-        .create_key(&member, json!({"name": "Second store", "environment": "sandbox"}))
+        .create_key(
+            &member,
+            json!({"name": "Second store", "environment": "sandbox"}),
+        )
         .await;
     let made_secret = made["key"].as_str().unwrap().to_owned();
     let members = app.get("/api/v1/members", Some(&member)).await.json();
@@ -220,7 +234,10 @@ async fn invite_join_remove_through_the_api(db: &TestDb) {
     assert_eq!(find("member.removed")["actor"], owner_email);
     assert_eq!(find("member.removed")["target"], member_id.as_str());
     assert_eq!(find("member.removed")["detail"]["email"], member_lc);
-    assert!(!audit.to_string().contains(mac), "no token in the audit log");
+    assert!(
+        !audit.to_string().contains(mac),
+        "no token in the audit log"
+    );
     app.stop().await;
 }
 
@@ -240,7 +257,11 @@ async fn links_are_single_use_expire_and_can_be_withdrawn(db: &TestDb) {
     clock.advance(1);
     let page = app.get(&format!("/join/{token}"), None).await;
     assert_eq!(page.status, StatusCode::GONE);
-    assert!(page.text.contains("This invitation has expired"), "{}", page.text);
+    assert!(
+        page.text.contains("This invitation has expired"),
+        "{}",
+        page.text
+    );
     let r = join_new(&app, &late, &token).await;
     assert_eq!(r.status, StatusCode::GONE);
     assert_eq!(r.assert_api_error("expired"), "invitation_expired");
@@ -297,7 +318,10 @@ async fn links_are_single_use_expire_and_can_be_withdrawn(db: &TestDb) {
     // Bad input is a clear 4xx.
     for (body, code) in [
         (json!({"email": "not an email"}), "invalid_field"),
-        (json!({"email": "a@b.example", "role": "admin"}), "invalid_field"),
+        (
+            json!({"email": "a@b.example", "role": "admin"}),
+            "invalid_field",
+        ),
     ] {
         let r = app
             .post_json("/api/v1/invitations", Some(&owner), &body)
@@ -348,25 +372,38 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
 
     // The owner's outbox shows the message with the working link.
     let outbox = owner.get("/account/outbox").await;
-    assert!(outbox.text.contains(&format!("/join/{token}")), "{}", outbox.text);
+    assert!(
+        outbox.text.contains(&format!("/join/{token}")),
+        "{}",
+        outbox.text
+    );
     assert!(outbox.text.contains("You are invited to join Pages Co"));
 
     // The guest has an account of their own (and a key in it): they must
     // revoke it before they can leave that company.
     let guest_sid = app.signup(&guest_email, "Guest Ltd").await;
-    let key = app.create_key(&guest_sid, json!({"name": "Old store"})).await;
+    let key = app
+        .create_key(&guest_sid, json!({"name": "Old store"}))
+        .await;
     let guest = Browser::new(&app);
     guest.login(&guest_email, PASSWORD).await;
     let page = guest.get(&format!("/join/{token}")).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.text.contains("still has keys that work"), "{}", page.text);
+    assert!(
+        page.text.contains("still has keys that work"),
+        "{}",
+        page.text
+    );
     let csrf = form_input(&page.text, "/logout", "csrf").unwrap();
     let r = guest
         .post_form(&format!("/join/{token}"), &[("csrf", &csrf)])
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
     let r = app
-        .delete(&format!("/api/v1/keys/{}", key["id"].as_str().unwrap()), Some(&guest_sid))
+        .delete(
+            &format!("/api/v1/keys/{}", key["id"].as_str().unwrap()),
+            Some(&guest_sid),
+        )
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT);
 
@@ -382,7 +419,10 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
     let page = guest.get("/account/members?notice=joined").await;
     assert!(page.text.contains("You are now a member"));
     assert!(page.text.contains(&owner_email));
-    assert!(!page.text.contains("Invite a member"), "members do not invite");
+    assert!(
+        !page.text.contains("Invite a member"),
+        "members do not invite"
+    );
     let r = guest
         .post_form(&format!("/join/{token}"), &[("csrf", &csrf)])
         .await;
@@ -462,8 +502,12 @@ async fn only_the_owner_manages_members(db: &TestDb) {
     // Without a session: 401.
     for r in [
         app.get("/api/v1/members", None).await,
-        app.post_json("/api/v1/invitations", None, &json!({"email": "a@b.example"}))
-            .await,
+        app.post_json(
+            "/api/v1/invitations",
+            None,
+            &json!({"email": "a@b.example"}),
+        )
+        .await,
         accept(&app, "0123456789abcdef0123456789abcdef", &token).await,
     ] {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
@@ -500,7 +544,9 @@ async fn only_the_owner_manages_members(db: &TestDb) {
     let page = browser.get("/account/members").await;
     assert!(page.text.contains(&co_owner_email));
     assert!(!page.text.contains("/remove\""));
-    let r = browser.get(&format!("/account/members/{owner_id}/remove")).await;
+    let r = browser
+        .get(&format!("/account/members/{owner_id}/remove"))
+        .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     app.stop().await;
 }

@@ -21,6 +21,7 @@ use web::ManualClock;
 both_backends!(
     each_notice_is_sent_exactly_once,
     without_smtp_the_outbox_is_shown,
+    invitations_are_mailed_once_with_a_working_link,
 );
 
 const DAY: i64 = 86400;
@@ -316,6 +317,94 @@ async fn without_smtp_the_outbox_is_shown(db: &TestDb) {
     assert_eq!((pass.queued, pass.sent), (0, 1));
     account::outbox::run_once(&state).await.unwrap();
     assert_eq!(subjects(&inbox), [subject("Store Q")]);
+    app.stop().await;
+}
+
+/// The text of a received message's body (quoted-printable or base64 undone).
+fn body_text(m: &Received) -> String {
+    let body = m.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    let cte = m
+        .header("Content-Transfer-Encoding")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if cte == "base64" {
+        use base64::Engine;
+        let raw: String = body.split_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(raw)
+            .unwrap();
+        return String::from_utf8(bytes).unwrap();
+    }
+    if cte != "quoted-printable" {
+        return body.to_owned();
+    }
+    let joined = body.replace("=\r\n", "");
+    let mut out = Vec::new();
+    let bytes = joined.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' {
+            if let Some(Ok(b)) = joined.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+async fn invitations_are_mailed_once_with_a_working_link(db: &TestDb) {
+    let (port, inbox) = smtp_sink().await;
+    let smtp = account::outbox::SmtpConfig::parse(
+        &format!("smtp://127.0.0.1:{port}"),
+        "keys@commerce.example",
+    )
+    .unwrap();
+    let clock = ManualClock::new(CLOCK_START);
+    let app = start(db, &clock, Some(smtp)).await;
+    let owner = app.signup(&unique_email("inviter"), "Mail Co").await;
+    let guest = unique_email("guest");
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            Some(&owner),
+            &json!({"email": guest}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let url = r.json()["url"].as_str().unwrap().to_owned();
+
+    let state = app.running.state.clone();
+    let pass = account::outbox::run_once(&state).await.unwrap();
+    assert_eq!((pass.sent, pass.failed), (1, 0), "{pass:?}");
+    account::outbox::run_once(&state).await.unwrap();
+    let got = inbox.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "sent exactly once");
+    assert_eq!(got[0].to, [format!("<{guest}>")]);
+    assert_eq!(
+        got[0].header("Subject").as_deref(),
+        Some("You are invited to join Mail Co")
+    );
+    let text = body_text(&got[0]);
+    assert!(
+        text.contains(&url),
+        "the mail carries the link {url}: {text}"
+    );
+
+    // The mailed link works: the guest joins with it.
+    let token = url.split("/join/").nth(1).unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/signup",
+            None,
+            &json!({"email": guest, "password": PASSWORD, "name": "Guest", "invitation": token}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["account"]["company"]["name"], "Mail Co");
     app.stop().await;
 }
 

@@ -31,7 +31,10 @@ pub fn router() -> Router<AppState> {
             get(members::list_invitations).post(members::invite),
         )
         .route("/api/v1/invitations/accept", post(members::accept))
-        .route("/api/v1/invitations/{id}", delete(members::revoke_invitation))
+        .route(
+            "/api/v1/invitations/{id}",
+            delete(members::revoke_invitation),
+        )
         .route(
             "/api/v1/secret-scanning/verify",
             post(secret_scanning::verify_report),

@@ -375,8 +375,15 @@ pub async fn show_join(
     headers: HeaderMap,
     Path(token): Path<String>,
 ) -> PageResult {
-    let (status, page, cookie) =
-        join_page(&state, &headers, user, &token, FormErrors::default(), String::new()).await?;
+    let (status, page, cookie) = join_page(
+        &state,
+        &headers,
+        user,
+        &token,
+        FormErrors::default(),
+        String::new(),
+    )
+    .await?;
     // A blocked visitor still sees the page: it says why and what to do.
     let status = if status.is_client_error() && page.problem.is_empty() {
         StatusCode::OK
@@ -447,7 +454,11 @@ pub async fn submit_join(
             let mut errors = FormErrors::default();
             errors.add(fe.field, fe.msg);
             let (_, page, cookie) = join_page(&state, &headers, None, &token, errors, name).await?;
-            Ok(Page::render(cookie, StatusCode::UNPROCESSABLE_ENTITY, &page))
+            Ok(Page::render(
+                cookie,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &page,
+            ))
         }
         Err(Failure::Other(e)) if problem_key(&e).is_some() => {
             let (status, page, cookie) =
