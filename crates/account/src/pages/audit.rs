@@ -46,7 +46,7 @@ fn summary(e: &EventRow) -> String {
         .and_then(|d| serde_json::from_str(d).ok())
         .unwrap_or_default();
     let mut parts: Vec<String> = Vec::new();
-    for field in ["name", "hint", "email", "company", "url"] {
+    for field in ["name", "hint", "email", "role", "company", "url"] {
         if let Some(v) = detail.get(field).and_then(|v| v.as_str()) {
             parts.push(v.to_owned());
         }
