@@ -106,6 +106,8 @@ export const LABELS = {
     joined: 'Welcome! You are now a member of this company.',
     invitationTitle: 'Invitation',
     invitationUsed: 'This invitation has been used already. Sign in to continue.',
+    invitationWithdrawn: "This invitation was withdrawn. Ask the company's owner for a new one.",
+    withdrawnNotice: /The invitation was withdrawn\. Its link no longer works/,
     passwordShort: 'The password must be at least 12 characters long.',
   },
   nl: {
@@ -204,6 +206,8 @@ export const LABELS = {
     joined: 'Welkom! U bent nu lid van dit bedrijf.',
     invitationTitle: 'Uitnodiging',
     invitationUsed: 'Deze uitnodiging is al gebruikt. Meld u aan om verder te gaan.',
+    invitationWithdrawn: 'Deze uitnodiging is ingetrokken. Vraag de eigenaar van het bedrijf om een nieuwe.',
+    withdrawnNotice: /De uitnodiging is ingetrokken\. De link werkt niet meer/,
     passwordShort: 'Het wachtwoord moet minstens 12 tekens lang zijn.',
   },
 };

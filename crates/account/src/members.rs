@@ -244,18 +244,20 @@ pub async fn invite(
             .and_then(web::i18n::Lang::from_code)
             .unwrap_or_default(),
     };
-    let role_name = t.get(if role == OWNER {
-        "role.owner"
-    } else {
-        "role.member"
-    });
+    let role_name = t
+        .get(if role == OWNER {
+            "role.owner"
+        } else {
+            "role.member"
+        })
+        .to_lowercase();
     let link = format!("{base}/join/{TOKEN_PLACEHOLDER}");
     let subject = t.fmt("mail.invite_subject", "company", &user.company_name);
     let body = [
         t.get("mail.invite_body")
             .replace("{inviter}", &format!("{} ({})", user.name, user.email))
             .replace("{company}", &user.company_name)
-            .replace("{role}", role_name),
+            .replace("{role}", &role_name),
         t.get("mail.invite_action").replace("{link}", &link),
         t.get("mail.invite_expires")
             .replace("{date}", &web::clock::human(expires_at)),

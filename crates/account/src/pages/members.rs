@@ -390,13 +390,9 @@ pub async fn show_join(
     } else {
         status
     };
-    let mut res = Page::render(cookie, status, &page);
-    // The token is in the path: keep it out of other sites' Referer.
-    res.headers_mut().insert(
-        header::REFERRER_POLICY,
-        axum::http::HeaderValue::from_static("no-referrer"),
-    );
-    Ok(res)
+    // The token is in the path; `Referrer-Policy: same-origin` (every page)
+    // keeps it out of other sites' Referer.
+    Ok(Page::render(cookie, status, &page))
 }
 
 #[derive(Deserialize)]
