@@ -12,7 +12,8 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    bad_input(Some(fresh_pg().await)).await;
+    let pg = fresh_pg().await;
+    bad_input(Some(pg.url.clone())).await;
 }
 
 async fn bad_input(db: Option<String>) {

@@ -366,7 +366,8 @@ fn answers_since(seen: &Mutex<Vec<Seen>>, what: &str, since: Instant) -> Vec<Opt
 #[ignore = "restarts PostgreSQL; run alone: see scripts/test.sh"]
 async fn postgres_restarted_under_load_503_then_recovers() {
     assert!(pg_ready(), "PostgreSQL runs before the test");
-    let url = fresh_pg().await;
+    let pg = fresh_pg().await;
+    let url = pg.url.clone();
     let dir = tempfile::tempdir().expect("test setup");
     let mut server = start_account(dir.path(), &["--database-url", &url]).await;
     let base = server.account_url();

@@ -26,9 +26,8 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    let account_db = fresh_pg().await;
-    let admin_db = fresh_pg().await;
-    sequence(Some((account_db, admin_db))).await;
+    let (account_db, admin_db) = (fresh_pg().await, fresh_pg().await);
+    sequence(Some((account_db.url.clone(), admin_db.url.clone()))).await;
 }
 
 struct Cli<'a> {

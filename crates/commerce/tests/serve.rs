@@ -32,7 +32,8 @@ async fn first_and_second_start_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn first_and_second_start_postgres() {
-    first_and_second_start(Some((fresh_pg().await, fresh_pg().await))).await;
+    let (account_db, admin_db) = (fresh_pg().await, fresh_pg().await);
+    first_and_second_start(Some((account_db.url.clone(), admin_db.url.clone()))).await;
 }
 
 async fn first_and_second_start(pg: Option<(String, String)>) {
@@ -147,7 +148,8 @@ async fn a_taken_port_is_one_clear_error_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_taken_port_is_one_clear_error_postgres() {
-    a_taken_port_is_one_clear_error(Some(fresh_pg().await)).await;
+    let pg = fresh_pg().await;
+    a_taken_port_is_one_clear_error(Some(pg.url.clone())).await;
 }
 
 async fn a_taken_port_is_one_clear_error(db: Option<String>) {

@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+mod common;
+
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -66,7 +68,8 @@ async fn verify(http: &reqwest::Client, node: &Node, key: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocation_on_one_node_reaches_the_other_within_a_second() {
-    let db = web::db::fresh_postgres_url().await.unwrap();
+    let pg = common::fresh_pg().await;
+    let db = pg.url.clone();
     // Migrate once before two nodes race to do it.
     drop(account::connect(&db).await.unwrap());
     let mut a = start_node(&db).await;

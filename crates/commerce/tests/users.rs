@@ -13,7 +13,8 @@ async fn sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres() {
-    create_user(Some(fresh_pg().await)).await;
+    let pg = fresh_pg().await;
+    create_user(Some(pg.url.clone())).await;
 }
 
 async fn create_user(db: Option<String>) {

@@ -133,3 +133,20 @@ pub async fn fresh_postgres_url() -> Result<String, sqlx::Error> {
         .unwrap_or(admin_url);
     Ok(format!("{base}/{name}"))
 }
+
+/// Drops a database made by `fresh_postgres_url`, closing its connections.
+/// Only `t_…` names are dropped.
+pub async fn drop_postgres_db(url: &str) -> Result<(), sqlx::Error> {
+    sqlx::any::install_default_drivers();
+    let Some(name) = url.rsplit('/').next().filter(|n| {
+        n.starts_with("t_") && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    }) else {
+        return Ok(());
+    };
+    let admin_url = std::env::var("TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await?;
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await?;
+    Ok(())
+}

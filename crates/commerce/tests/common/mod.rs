@@ -308,11 +308,34 @@ pub async fn admin_key_status(admin_base: &str, sid: &str) -> String {
     v["status"].as_str().expect("status").to_owned()
 }
 
-/// A fresh PostgreSQL database URL.
-pub async fn fresh_pg() -> String {
-    web::db::fresh_postgres_url()
+/// A fresh PostgreSQL database, dropped when this value goes (at the end
+/// of the test that made it).
+pub struct PgDb {
+    pub url: String,
+}
+
+impl Drop for PgDb {
+    fn drop(&mut self) {
+        let url = self.url.clone();
+        // Drop cannot await: a thread with its own small runtime does it.
+        let _ = std::thread::spawn(move || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                let _ = rt.block_on(web::db::drop_postgres_db(&url));
+            }
+        })
+        .join();
+    }
+}
+
+/// A fresh PostgreSQL database.
+pub async fn fresh_pg() -> PgDb {
+    let url = web::db::fresh_postgres_url()
         .await
-        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)")
+        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)");
+    PgDb { url }
 }
 
 /// Every file under `dir`, recursively, with its bytes.
