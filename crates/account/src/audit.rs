@@ -22,8 +22,9 @@ pub mod action {
     pub const MEMBER_JOINED: &str = "member.joined";
     pub const MEMBER_REMOVED: &str = "member.removed";
     pub const MEMBER_INVITATION_REVOKED: &str = "member.invitation_revoked";
+    pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
 
-    pub const ALL: [&str; 12] = [
+    pub const ALL: [&str; 13] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -36,6 +37,7 @@ pub mod action {
         MEMBER_JOINED,
         MEMBER_REMOVED,
         MEMBER_INVITATION_REVOKED,
+        MEMBER_ROLE_CHANGED,
     ];
 }
 
@@ -54,6 +56,7 @@ pub fn label(action: &str) -> &'static str {
         action::MEMBER_JOINED => "event.member_joined",
         action::MEMBER_REMOVED => "event.member_removed",
         action::MEMBER_INVITATION_REVOKED => "event.member_invitation_revoked",
+        action::MEMBER_ROLE_CHANGED => "event.member_role_changed",
         _ => "event.other",
     }
 }

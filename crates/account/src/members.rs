@@ -364,6 +364,66 @@ pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result
     .ok_or_else(|| Error::not_found("Your company has no member with this id."))
 }
 
+/// The owner makes another member an owner, or an owner a member. Owners
+/// cannot change their own role, so a company always keeps an owner.
+pub async fn change_role(
+    state: &AppState,
+    user: &Account,
+    member_id: &str,
+    role: Option<&str>,
+) -> Result<store::MemberRow, Failure> {
+    require_owner(user)?;
+    if role.is_none_or(|r| r.trim().is_empty()) {
+        return Err(Failure::Field(FieldError::new(
+            "role",
+            "error.role_invalid",
+        )));
+    }
+    let role = parse_role(role)?;
+    if member_id == user.id {
+        return Err(Failure::Other(Error::conflict(
+            "cannot_change_own_role",
+            "You cannot change your own role: the company needs its owner.",
+        )));
+    }
+    let members = store::list_members(&state.db, &user.company_id).await?;
+    let Some(mut member) = members.into_iter().find(|m| m.id == member_id) else {
+        return Err(Failure::Other(Error::not_found(
+            "Your company has no member with this id.",
+        )));
+    };
+    if member.role == role {
+        return Ok(member);
+    }
+    let detail =
+        serde_json::json!({"email": member.email, "role": role, "previous_role": member.role})
+            .to_string();
+    let event = crate::audit::by_user(
+        user,
+        action::MEMBER_ROLE_CHANGED,
+        Some(member_id),
+        Some(&detail),
+        state.clock.now(),
+    );
+    if !store::set_member_role(
+        &state.db,
+        &user.company_id,
+        member_id,
+        &member.role,
+        role,
+        &event,
+    )
+    .await?
+    {
+        return Err(Failure::Other(Error::conflict(
+            "changed_meanwhile",
+            "The member changed or left meanwhile. Reload and try again.",
+        )));
+    }
+    member.role = role.to_owned();
+    Ok(member)
+}
+
 /// What a link opens: the invitation, if it can still be accepted.
 pub async fn open(state: &AppState, token: &str) -> Result<InvitationRow, Error> {
     let unknown = || Error::not_found("This invitation link is not valid.");

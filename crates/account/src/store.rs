@@ -1141,3 +1141,33 @@ pub async fn count_pending_invitations(
     .fetch_one(&db.pool)
     .await
 }
+
+/// Changes a member's role from `from` to `to`, with the audit event, in one
+/// transaction. False (nothing written) when the company has no such member
+/// with role `from` any more.
+pub async fn set_member_role(
+    db: &Db,
+    company_id: &str,
+    member_id: &str,
+    from: &str,
+    to: &str,
+    event: &NewEvent<'_>,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "UPDATE accounts SET role = $1 WHERE company_id = $2 AND id = $3 AND role = $4",
+    )
+    .bind(to)
+    .bind(company_id)
+    .bind(member_id)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}

@@ -19,6 +19,7 @@ both_backends!(
     links_are_single_use_expire_and_can_be_withdrawn,
     existing_accounts_join_through_the_pages,
     only_the_owner_manages_members,
+    owners_change_roles,
 );
 
 const DAY: i64 = 86400;
@@ -436,7 +437,10 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
             .text
             .match_indices(marker)
             .map(|(i, _)| &page.text[i + marker.len()..])
-            .filter_map(|rest| rest.split_once("/remove").map(|(id, _)| id.to_owned()));
+            .filter_map(|rest| {
+                let (id, after) = rest.split_once('/')?;
+                after.starts_with("remove\"").then(|| id.to_owned())
+            });
         ids.next().expect("a Remove link")
     };
     let confirm = owner
@@ -548,5 +552,104 @@ async fn only_the_owner_manages_members(db: &TestDb) {
         .get(&format!("/account/members/{owner_id}/remove"))
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
+    app.stop().await;
+}
+
+async fn owners_change_roles(db: &TestDb) {
+    let app = App::start(db).await;
+    let owner = app.signup(&unique_email("owner"), "Roles Co").await;
+    let member_email = unique_email("member");
+    let (_, token, _) = invite(&app, &owner, &member_email, "member").await;
+    let member = join_new(&app, &member_email, &token)
+        .await
+        .cookie("acct_sid")
+        .unwrap();
+    let list = app.get("/api/v1/members", Some(&owner)).await.json();
+    let owner_id = list["members"][0]["id"].as_str().unwrap().to_owned();
+    let member_id = list["members"][1]["id"].as_str().unwrap().to_owned();
+    let set = |sid: String, id: String, role: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .http
+                .patch(app.url(&format!("/api/v1/members/{id}")))
+                .header("cookie", common::sid_cookie(&sid))
+                .json(&json!({ "role": role }))
+                .send()
+                .await
+                .unwrap();
+            common::Resp::read(r).await
+        }
+    };
+
+    // A member cannot change roles, not even their own.
+    let r = set(member.clone(), member_id.clone(), "owner").await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    // The owner promotes: the member's very next request has owner rights.
+    let r = set(owner.clone(), member_id.clone(), "owner").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json()["member"]["role"], "owner");
+    let r = app.get("/api/v1/invitations", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "promoted: {}", r.text);
+    // …and demotes again.
+    let r = set(owner.clone(), member_id.clone(), "member").await;
+    assert_eq!(r.json()["member"]["role"], "member");
+    let r = app.get("/api/v1/invitations", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "demoted: {}", r.text);
+    // Setting the role it has changes nothing and records nothing.
+    let r = set(owner.clone(), member_id.clone(), "member").await;
+    assert_eq!(r.status, StatusCode::OK);
+
+    // Owners cannot change their own role; bad roles and ids are 4xx.
+    let r = set(owner.clone(), owner_id.clone(), "member").await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.assert_api_error("own role"), "cannot_change_own_role");
+    let r = set(owner.clone(), member_id.clone(), "admin").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = set(owner.clone(), "acct_nosuchmember000".into(), "owner").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // Through the page: Make owner, as the owner.
+    let browser = Browser::new(&app);
+    let owner_email = app.get("/api/v1/members", Some(&owner)).await.json()["members"][0]["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    browser.login(&owner_email, PASSWORD).await;
+    let page = browser.get("/account/members").await;
+    let action = format!("/account/members/{member_id}/role");
+    let csrf = form_input(&page.text, &action, "csrf").unwrap();
+    assert!(page.text.contains("Make owner"));
+    let r = browser
+        .post_form(&action, &[("csrf", &csrf), ("role", "owner")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let page = browser.get("/account/members?notice=role").await;
+    assert!(page.text.contains("The role was changed"));
+    assert!(page.text.contains("Make member"));
+
+    // Each change is in the audit log with the roles before and after.
+    let audit = app.get("/api/v1/audit", Some(&owner)).await.json();
+    let changes: Vec<(String, String)> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "member.role_changed")
+        .map(|e| {
+            (
+                e["detail"]["previous_role"].as_str().unwrap().to_owned(),
+                e["detail"]["role"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let pairs = |a: &str, b: &str| (a.to_owned(), b.to_owned());
+    assert_eq!(
+        changes,
+        [
+            pairs("member", "owner"),
+            pairs("owner", "member"),
+            pairs("member", "owner")
+        ]
+    );
     app.stop().await;
 }

@@ -23,6 +23,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/members"),
     ("DELETE", "/api/v1/members/{id}"),
+    ("PATCH", "/api/v1/members/{id}"),
     ("GET", "/api/v1/invitations"),
     ("POST", "/api/v1/invitations"),
     ("DELETE", "/api/v1/invitations/{id}"),

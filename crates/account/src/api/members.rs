@@ -80,6 +80,23 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleBody {
+    role: String,
+}
+
+/// The owner changes another member's role.
+pub async fn change_role(
+    State(state): State<AppState>,
+    CurrentUserWrite(user): CurrentUserWrite,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<RoleBody>,
+) -> Result<Response, Error> {
+    let member = members::change_role(&state, &user, &id, Some(&body.role)).await?;
+    Ok(Json(json!({ "member": MemberView::from(member) })).into_response())
+}
+
 /// The company's invitations that can still be accepted (owner only).
 pub async fn list_invitations(
     State(state): State<AppState>,

@@ -25,7 +25,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/keys/verify", post(verify::verify_key))
         .route("/api/v1/audit", get(audit::list_events))
         .route("/api/v1/members", get(members::list_members))
-        .route("/api/v1/members/{id}", delete(members::remove_member))
+        .route(
+            "/api/v1/members/{id}",
+            delete(members::remove_member).patch(members::change_role),
+        )
         .route(
             "/api/v1/invitations",
             get(members::list_invitations).post(members::invite),

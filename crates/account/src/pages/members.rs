@@ -22,6 +22,7 @@ pub const MEMBERS: &str = "/account/members";
 
 pub struct MemberLine {
     id: String,
+    is_owner: bool,
     name: String,
     email: String,
     role_label: &'static str,
@@ -83,6 +84,7 @@ async fn members_page(
         .into_iter()
         .map(|m| MemberLine {
             is_you: m.id == user.id,
+            is_owner: m.role == OWNER,
             role_label: role_label(&m.role),
             joined: human(m.joined_at),
             id: m.id,
@@ -140,6 +142,7 @@ pub async fn show(
         Some("removed") => "members.removed",
         Some("withdrawn") => "members.withdrawn",
         Some("joined") => "members.joined",
+        Some("role") => "members.role_changed",
         _ => "",
     };
     let (page, cookie) = members_page(
@@ -224,6 +227,31 @@ pub async fn withdraw(
     };
     members::revoke_invitation(&state, &user, &id).await?;
     Ok(Redirect::to(&format!("{MEMBERS}?notice=withdrawn")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    // Missing is refused by the CSRF check (403), not by the form parser.
+    #[serde(default)]
+    csrf: String,
+    role: Option<String>,
+}
+
+pub async fn change_role(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(form): Form<RoleForm>,
+) -> PageResult {
+    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    let Some(user) = user else {
+        return Ok(to_login(MEMBERS));
+    };
+    members::change_role(&state, &user, &id, form.role.as_deref())
+        .await
+        .map_err(Error::from)?;
+    Ok(Redirect::to(&format!("{MEMBERS}?notice=role")).into_response())
 }
 
 #[derive(Template)]

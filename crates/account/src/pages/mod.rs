@@ -40,6 +40,7 @@ pub fn router() -> Router<AppState> {
             "/account/members/invitations/{id}/withdraw",
             post(members::withdraw),
         )
+        .route("/account/members/{id}/role", post(members::change_role))
         .route(
             "/account/members/{id}/remove",
             get(members::confirm_remove).post(members::remove),
