@@ -19,6 +19,7 @@ both_backends!(
     revoke_through_the_pages,
     sign_up_and_sign_out_through_the_pages,
     dutch_labels,
+    unreadable_forms_get_the_error_page,
 );
 
 fn assert_login_redirect(location: Option<&str>, what: &str) {
@@ -655,5 +656,33 @@ async fn dutch_labels(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert!(r.text.contains("Probeer het opnieuw"), "a Dutch error page");
+    app.stop().await;
+}
+
+async fn unreadable_forms_get_the_error_page(db: &TestDb) {
+    let app = App::start(db).await;
+    let browser = Browser::with_language(&app, "nl");
+    let page = browser.get("/signup").await;
+    let csrf = common::form_input(&page.text, "/signup", "csrf").unwrap();
+    // A field missing (a hand-made or truncated post): the site's error page
+    // in the visitor's language, 422, never a plain-text line.
+    let r = browser
+        .post_form("/signup", &[("csrf", &csrf), ("email", "a@b.example")])
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("<html lang=\"nl\""), "{}", r.text);
+    assert!(r.text.contains("Dit formulier kon niet worden gelezen"));
+    assert!(!r.text.contains("a@b.example"), "no submitted value echoed");
+    // Not a form at all.
+    let r = browser
+        .send_raw(
+            reqwest::Method::POST,
+            "/login",
+            "application/json",
+            b"{}".to_vec(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
+    assert!(r.text.contains("Dit formulier kon niet worden gelezen"));
     app.stop().await;
 }

@@ -82,10 +82,39 @@ impl IntoResponse for PageErr {
 
 pub type PageResult = Result<Response, PageErr>;
 
+/// A submitted HTML form. Unlike `axum::Form`, a form that cannot be read
+/// (a field missing or of the wrong kind, another content type) is answered
+/// with the site's error page, not a plain-text line.
+pub struct PageForm<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for PageForm<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = PageErr;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageErr> {
+        match axum::Form::<T>::from_request(req, state).await {
+            Ok(axum::Form(v)) => Ok(PageForm(v)),
+            Err(rejection) => {
+                // The reason names fields only, never values.
+                tracing::debug!(status = %rejection.status(), "unreadable form");
+                Err(PageErr(Error::new(
+                    rejection.status(),
+                    "invalid_form",
+                    "The form could not be read. Reload the page and try again.",
+                )))
+            }
+        }
+    }
+}
+
 /// The catalog keys (title, message) of an error page for an error code.
 pub fn error_page_keys(code: &str) -> (&'static str, &'static str) {
     match code {
         "csrf" => ("errorpage.csrf_title", "errorpage.csrf"),
+        "invalid_form" => ("errorpage.csrf_title", "errorpage.invalid_form"),
         "not_found" => ("errorpage.not_found_title", "errorpage.not_found"),
         "too_many_requests" => ("errorpage.busy_title", "errorpage.too_many"),
         "unavailable" => ("errorpage.busy_title", "errorpage.unavailable"),

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
@@ -13,6 +12,7 @@ use web::{csrf, Secret};
 use super::{encode, Chrome, Page, PageResult};
 use crate::auth::{self, MaybeUser, CSRF_COOKIE};
 use crate::{domain, AppState};
+use web::page::PageForm;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -75,7 +75,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = next_or_portal(form.next.as_deref());
@@ -112,7 +112,7 @@ pub struct LogoutForm {
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
+    PageForm(form): PageForm<LogoutForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;

@@ -5,7 +5,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::clock::human;
 use web::i18n::T;
@@ -17,6 +16,7 @@ use crate::domain::Failure;
 use crate::members::{self, OWNER};
 use crate::store::{self, Account};
 use crate::AppState;
+use web::page::PageForm;
 
 pub const MEMBERS: &str = "/account/members";
 
@@ -172,7 +172,7 @@ pub async fn invite(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Form(form): Form<InviteForm>,
+    PageForm(form): PageForm<InviteForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {
@@ -219,7 +219,7 @@ pub async fn withdraw(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {
@@ -242,7 +242,7 @@ pub async fn change_role(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<RoleForm>,
+    PageForm(form): PageForm<RoleForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {
@@ -296,7 +296,7 @@ pub async fn remove(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<CsrfForm>,
+    PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {
@@ -438,7 +438,7 @@ pub async fn submit_join(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(token): Path<String>,
-    Form(form): Form<JoinForm>,
+    PageForm(form): PageForm<JoinForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let done = |cookie: Option<axum::http::HeaderValue>| {

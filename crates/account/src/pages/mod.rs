@@ -15,7 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 use web::i18n::{Lang, T};
 use web::page::ErrorCode;
@@ -25,6 +25,7 @@ use web::{cookies, csrf};
 use crate::auth::{self, MaybeUser, CSRF_COOKIE, LANG_COOKIE};
 use crate::store::{self, Account};
 use crate::AppState;
+use web::page::PageForm;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -181,7 +182,7 @@ async fn switch_lang(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Form(form): Form<LangForm>,
+    PageForm(form): PageForm<LangForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let lang = Lang::from_code(&form.lang).unwrap_or_default();

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::clock::human;
 use web::i18n::T;
@@ -15,6 +14,7 @@ use crate::auth::{MaybeUser, CSRF_COOKIE};
 use crate::domain::{self, Failure, NewKeyInput, Signing};
 use crate::store::{self, Account};
 use crate::AppState;
+use web::page::PageForm;
 
 pub const PORTAL: &str = "/account/api-portal";
 /// Keys expiring within this many seconds are highlighted.
@@ -206,7 +206,7 @@ pub async fn create(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Form(form): Form<CreateForm>,
+    PageForm(form): PageForm<CreateForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {
@@ -343,7 +343,7 @@ pub async fn revoke(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<RevokeForm>,
+    PageForm(form): PageForm<RevokeForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {
@@ -431,7 +431,7 @@ pub async fn save_public_key(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<PublicKeyForm>,
+    PageForm(form): PageForm<PublicKeyForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {

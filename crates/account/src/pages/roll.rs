@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::clock::human;
 use web::i18n::T;
@@ -16,6 +15,7 @@ use crate::auth::{MaybeUser, CSRF_COOKIE};
 use crate::domain::{self, Failure};
 use crate::store;
 use crate::AppState;
+use web::page::PageForm;
 
 /// The grace periods offered: now, 1 hour, 24 hours, 7 days (seconds, catalog key).
 pub const GRACE_CHOICES: [(i64, &str); 4] = [
@@ -101,7 +101,7 @@ pub async fn submit(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Path(id): Path<String>,
-    Form(form): Form<RollForm>,
+    PageForm(form): PageForm<RollForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {

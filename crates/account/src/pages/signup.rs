@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::i18n::T;
 use web::{csrf, Secret};
@@ -13,6 +12,7 @@ use super::{encode, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{self, CSRF_COOKIE};
 use crate::domain::{self, Failure, SignupInput};
 use crate::AppState;
+use web::page::PageForm;
 
 #[derive(Template)]
 #[template(path = "signup.html")]
@@ -72,7 +72,7 @@ pub struct SignupForm {
 pub async fn submit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<SignupForm>,
+    PageForm(form): PageForm<SignupForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = form

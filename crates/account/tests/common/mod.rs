@@ -528,6 +528,23 @@ impl Browser {
             .await
     }
 
+    /// Sends any body with any content type.
+    pub async fn send_raw(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Resp {
+        self.send(
+            self.http
+                .request(method, format!("{}{}", self.base, path))
+                .header(CONTENT_TYPE, content_type)
+                .body(body),
+        )
+        .await
+    }
+
     /// Posts a form with an extra request header (e.g. a foreign `Origin`).
     pub async fn post_form_with(
         &self,

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::csrf;
 use web::i18n::T;
@@ -16,6 +15,7 @@ use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
 use crate::gate::{Check, KeyStatus, Reason};
 use crate::store::{self, AmazonStore, Website};
 use crate::AppState;
+use web::page::PageForm;
 
 /// A valid key expiring within this many seconds is named on the page.
 pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
@@ -207,7 +207,7 @@ pub async fn add_store(
     State(state): State<AppState>,
     MaybeAdmin(user): MaybeAdmin,
     headers: HeaderMap,
-    Form(form): Form<StoreForm>,
+    PageForm(form): PageForm<StoreForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let Some(user) = user else {

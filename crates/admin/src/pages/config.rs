@@ -7,7 +7,6 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::i18n::T;
 use web::{csrf, Error};
@@ -17,6 +16,7 @@ use crate::auth::{MaybeAdmin, CSRF_COOKIE};
 use crate::config::{self, Input, Scope, ScopeRef, SetError, MASK, REGISTRY};
 use crate::store::{self, StoreView, Website};
 use crate::AppState;
+use web::page::PageForm;
 
 struct TabView {
     label: &'static str,
@@ -269,7 +269,7 @@ pub async fn save(
     headers: HeaderMap,
     Path(section_id): Path<String>,
     Query(q): Query<ScopeQuery>,
-    Form(form): Form<HashMap<String, String>>,
+    PageForm(form): PageForm<HashMap<String, String>>,
 ) -> PageResult {
     csrf::check(
         &headers,

@@ -4,7 +4,6 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use axum::Form;
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
@@ -13,6 +12,7 @@ use web::{csrf, Secret};
 use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
 use crate::auth::{self, MaybeAdmin, CSRF_COOKIE};
 use crate::AppState;
+use web::page::PageForm;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -70,7 +70,7 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let next = next_or_default(form.next.as_deref());
@@ -104,7 +104,7 @@ pub struct LogoutForm {
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<LogoutForm>,
+    PageForm(form): PageForm<LogoutForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;

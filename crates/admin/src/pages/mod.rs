@@ -11,7 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use axum::{Form, Router};
+use axum::Router;
 use serde::Deserialize;
 use web::i18n::{Lang, T};
 use web::page::ErrorCode;
@@ -21,6 +21,7 @@ use web::{cookies, csrf};
 use crate::auth::{MaybeAdmin, CSRF_COOKIE, LANG_COOKIE};
 use crate::store::{self, AdminUser};
 use crate::AppState;
+use web::page::PageForm;
 
 pub const CHANNEL_PATH: &str = "/admin/amazon";
 pub const CONFIG_PATH: &str = "/admin/config/edit/section";
@@ -163,7 +164,7 @@ async fn switch_lang(
     State(state): State<AppState>,
     MaybeAdmin(user): MaybeAdmin,
     headers: HeaderMap,
-    Form(form): Form<LangForm>,
+    PageForm(form): PageForm<LangForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let lang = Lang::from_code(&form.lang).unwrap_or_default();
