@@ -103,6 +103,36 @@ pub(crate) fn check_password_rules(password: &Secret) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Every field error of a sign-up at once (pages show them all; `signup`
+/// itself stops at the first). `company: None` checks a sign-up by invitation.
+pub fn signup_field_errors(
+    email: Option<&str>,
+    password: &Secret,
+    name: &str,
+    company: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut keep = |r: Result<(), Failure>| {
+        if let Err(Failure::Field(fe)) = r {
+            errors.push(fe);
+        }
+    };
+    keep(text_field(name, "name", 100).map(drop));
+    if let Some(c) = company {
+        keep(text_field(c, "company", 100).map(drop));
+    }
+    if let Some(e) = email {
+        if web::normalize_email(e).is_none() {
+            keep(Err(Failure::Field(FieldError::new(
+                "email",
+                "error.email_invalid",
+            ))));
+        }
+    }
+    keep(check_password_rules(password));
+    errors
+}
+
 /// Creates a company with the user as its owner. Returns the new account.
 pub async fn signup(
     state: &AppState,

@@ -20,6 +20,7 @@ both_backends!(
     existing_accounts_join_through_the_pages,
     only_the_owner_manages_members,
     owners_change_roles,
+    join_forms_show_every_error_and_the_wrong_account_signs_out_back_to_the_link,
 );
 
 const DAY: i64 = 86400;
@@ -651,5 +652,84 @@ async fn owners_change_roles(db: &TestDb) {
             pairs("member", "owner")
         ]
     );
+    app.stop().await;
+}
+
+async fn join_forms_show_every_error_and_the_wrong_account_signs_out_back_to_the_link(db: &TestDb) {
+    let app = App::start(db).await;
+    let owner = app.signup(&unique_email("owner"), "Forms Co").await;
+    let invited = unique_email("invited");
+    let (_, token, _) = invite(&app, &owner, &invited, "member").await;
+    let path = format!("/join/{token}");
+
+    // A new account with no name and a short password: both errors at once.
+    let visitor = Browser::new(&app);
+    let page = visitor.get(&path).await;
+    let csrf = form_input(&page.text, &path, "csrf").unwrap();
+    let r = visitor
+        .post_form(
+            &path,
+            &[("csrf", &csrf), ("name", " "), ("password", "short")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("id=\"name-error\""), "{}", r.text);
+    assert!(r.text.contains("id=\"password-error\""));
+    assert!(r.text.contains("at least 12 characters"));
+
+    // Signed in as someone else: the page says so, and signing out comes
+    // back to the link.
+    let other = unique_email("other");
+    app.signup(&other, "Other Co").await;
+    let browser = Browser::new(&app);
+    browser.login(&other, PASSWORD).await;
+    let page = browser.get(&path).await;
+    assert!(page
+        .text
+        .contains("This invitation is for another email address"));
+    assert!(!page.text.contains("Join Forms Co</button>"));
+    let csrf = form_input(&page.text, "/logout", "csrf").unwrap();
+    let next = form_input(&page.text, "/logout", "next");
+    assert_eq!(next.as_deref(), Some(path.as_str()));
+    let r = browser
+        .post_form("/logout", &[("csrf", &csrf), ("next", &path)])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(r.location(), Some(path.as_str()));
+    let page = browser.get(&path).await;
+    assert!(page.text.contains("Create your account"));
+    // A foreign next is ignored.
+    browser.login(&other, PASSWORD).await;
+    let page = browser.get("/account/members").await;
+    let csrf = form_input(&page.text, "/logout", "csrf").unwrap();
+    let r = browser
+        .post_form("/logout", &[("csrf", &csrf), ("next", "//evil.example/")])
+        .await;
+    assert_eq!(r.location(), Some("/login"));
+
+    // The sign-up page shows every invalid field at once too.
+    let page = visitor.get("/signup").await;
+    let csrf = form_input(&page.text, "/signup", "csrf").unwrap();
+    let r = visitor
+        .post_form(
+            "/signup",
+            &[
+                ("csrf", &csrf),
+                ("name", ""),
+                ("company", ""),
+                ("email", "nope"),
+                ("password", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for id in [
+        "name-error",
+        "company-error",
+        "email-error",
+        "password-error",
+    ] {
+        assert!(r.text.contains(&format!("id=\"{id}\"")), "{id}: {}", r.text);
+    }
     app.stop().await;
 }

@@ -663,7 +663,7 @@ async fn unreadable_forms_get_the_error_page(db: &TestDb) {
     let app = App::start(db).await;
     let browser = Browser::with_language(&app, "nl");
     let page = browser.get("/signup").await;
-    let csrf = common::form_input(&page.text, "/signup", "csrf").unwrap();
+    let csrf = common::form_input(&page.text, "/signup", "csrf").expect("csrf on the sign-up page");
     // A field missing (a hand-made or truncated post): the site's error page
     // in the visitor's language, 422, never a plain-text line.
     let r = browser

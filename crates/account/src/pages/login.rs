@@ -107,6 +107,9 @@ pub struct LogoutForm {
     // Missing is refused by the CSRF check (403), not by the form parser.
     #[serde(default)]
     csrf: String,
+    /// Where to go after signing out (a local path), e.g. back to an
+    /// invitation to accept it with another account.
+    next: Option<String>,
 }
 
 pub async fn logout(
@@ -116,7 +119,12 @@ pub async fn logout(
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;
-    let mut res = Redirect::to("/login").into_response();
+    let next = form
+        .next
+        .as_deref()
+        .and_then(web::safe_local_path)
+        .unwrap_or("/login");
+    let mut res = Redirect::to(next).into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(res)
 }

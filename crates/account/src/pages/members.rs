@@ -469,6 +469,22 @@ pub async fn submit_join(
     let name = form.name.unwrap_or_default();
     let password = form.password.unwrap_or_else(|| Secret::new(""));
     let lang = crate::i18n::for_request(&headers, None).lang;
+    let all = crate::domain::signup_field_errors(None, &password, &name, None);
+    if !all.is_empty() {
+        let mut errors = FormErrors::default();
+        for fe in all {
+            errors.add(fe.field, fe.msg);
+        }
+        let (status, page, cookie) =
+            join_page(&state, &headers, None, &token, errors, name).await?;
+        // A link that no longer works says so first.
+        let status = if status.is_client_error() {
+            status
+        } else {
+            StatusCode::UNPROCESSABLE_ENTITY
+        };
+        return Ok(Page::render(cookie, status, &page));
+    }
     match members::accept_new_account(&state, &token, None, &name, password, lang.code()).await {
         Ok(account) => {
             let cookie = auth::start_session(&state, &account.id).await?;

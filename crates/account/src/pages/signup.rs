@@ -82,6 +82,34 @@ pub async fn submit(
         .unwrap_or("/account/api-portal")
         .to_owned();
     let lang = crate::i18n::for_request(&headers, None).lang;
+    let all = domain::signup_field_errors(
+        Some(&form.email),
+        &form.password,
+        &form.name,
+        Some(&form.company),
+    );
+    if !all.is_empty() {
+        let mut errors = FormErrors::default();
+        for fe in all {
+            errors.add(fe.field, fe.msg);
+        }
+        let (t, c, cookie) = Page::new(&state, &headers, None, "/signup").parts();
+        let page = SignupPage {
+            t,
+            c,
+            next_encoded: encode(&next),
+            next,
+            name: form.name,
+            company: form.company,
+            email: form.email,
+            errors,
+        };
+        return Ok(Page::render(
+            cookie,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &page,
+        ));
+    }
     let input = SignupInput {
         email: form.email.clone(),
         password: form.password,
