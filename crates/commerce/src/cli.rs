@@ -44,9 +44,18 @@ pub enum Command {
     #[command(name = "config:set")]
     ConfigSet {
         path: String,
-        /// May start with a dash (a PEM private key does).
-        #[arg(allow_hyphen_values = true)]
-        value: String,
+        /// May start with a dash (a PEM private key does). Leave it out and
+        /// use --value-file to keep a secret out of `ps` and shell history.
+        #[arg(
+            allow_hyphen_values = true,
+            required_unless_present = "value_file",
+            conflicts_with = "value_file"
+        )]
+        value: Option<String>,
+        /// Read the value from FILE, or from standard input with `-` (one
+        /// trailing newline is dropped).
+        #[arg(long, value_name = "FILE")]
+        value_file: Option<PathBuf>,
         #[arg(long, value_enum, default_value = "default")]
         scope: ScopeArg,
         /// The website or store view code, for --scope websites or stores.

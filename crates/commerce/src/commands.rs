@@ -47,10 +47,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ConfigSet {
             path,
             value,
+            value_file,
             scope,
             scope_code,
             db,
         } => {
+            let value = match (value, value_file) {
+                (Some(v), _) => v,
+                (None, Some(file)) => read_value(&file)?,
+                (None, None) => return Err(anyhow!("give VALUE or --value-file FILE")),
+            };
             let (db, crypto) = admin_parts(&data_dir, &db).await?;
             let config = admin::config::ConfigStore {
                 db: &db,
@@ -151,6 +157,33 @@ fn scope_of(s: ScopeArg) -> admin::config::Scope {
         ScopeArg::Websites => admin::config::Scope::Websites,
         ScopeArg::Stores => admin::config::Scope::Stores,
     }
+}
+
+/// A configuration value from a file or (`-`) standard input, without one
+/// trailing newline. Errors never quote the content.
+fn read_value(file: &Path) -> anyhow::Result<String> {
+    use std::io::Read;
+    const MAX: u64 = 1 << 20;
+    let mut text = String::new();
+    let read = if file == Path::new("-") {
+        std::io::stdin().take(MAX + 1).read_to_string(&mut text)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(MAX + 1).read_to_string(&mut text))
+    };
+    let name = if file == Path::new("-") {
+        "standard input".to_owned()
+    } else {
+        file.display().to_string()
+    };
+    read.map_err(|e| anyhow!("--value-file: cannot read {name}: {e}"))?;
+    if text.len() as u64 > MAX {
+        return Err(anyhow!("--value-file: {name} is larger than 1 MiB"));
+    }
+    if let Some(t) = text.strip_suffix('\n') {
+        let t = t.strip_suffix('\r').unwrap_or(t);
+        text = t.to_owned();
+    }
+    Ok(text)
 }
 
 /// `http(s)://host[:port][/path]`, without a query, fragment or trailing slash.
