@@ -126,6 +126,20 @@ for (const lang of ['en', 'nl']) {
         await site.getByText(L.noPending, { exact: true }).waitFor();
         assert.equal(await site.getByRole('table', { name: L.pendingTable }).count(), 0);
 
+        // Make owner: the member's next page has the owner's tools; then back.
+        await memberRow.getByRole('button', { name: L.makeOwnerButton(colleague.email), exact: true }).click();
+        await site.getByRole('status').filter({ hasText: L.roleChanged }).waitFor();
+        await memberRow.getByText(L.roleOwner, { exact: true }).waitFor();
+        await them.reload();
+        await them.getByRole('button', { name: L.sendInvitation }).waitFor();
+        await them.getByRole('navigation', { name: L.accountTabs }).getByRole('link', { name: L.auditTab }).waitFor();
+        await memberRow.getByRole('button', { name: L.makeMemberButton(colleague.email), exact: true }).click();
+        await site.getByRole('status').filter({ hasText: L.roleChanged }).waitFor();
+        await memberRow.getByText(L.roleMember, { exact: true }).waitFor();
+        await them.reload();
+        await them.getByRole('table', { name: L.membersTable, exact: true }).waitFor();
+        assert.equal(await them.getByRole('button', { name: L.sendInvitation }).count(), 0, 'a member again');
+
         // Remove → a confirmation page → Remove member.
         await memberRow.getByRole('link', { name: L.removeMemberLink(colleague.email), exact: true }).click();
         await site.getByRole('heading', { name: L.removeMemberHeading(colleague.name), level: 1 }).waitFor();
