@@ -130,7 +130,7 @@ for (const lang of ['en', 'nl']) {
         await memberRow.getByRole('button', { name: L.makeOwnerButton(colleague.email), exact: true }).click();
         await site.getByRole('status').filter({ hasText: L.roleChanged }).waitFor();
         await memberRow.getByText(L.roleOwner, { exact: true }).waitFor();
-        await them.reload();
+        await them.goto(`${server.accountUrl}/account/members`);
         await them.getByRole('button', { name: L.sendInvitation }).waitFor();
         await them.getByRole('navigation', { name: L.accountTabs }).getByRole('link', { name: L.auditTab }).waitFor();
         await memberRow.getByRole('button', { name: L.makeMemberButton(colleague.email), exact: true }).click();
