@@ -330,20 +330,31 @@ pub async fn revoke_invitation(state: &AppState, user: &Account, id: &str) -> Re
 
 /// The owner removes a member: the member's sessions end at once and the
 /// account leaves for a new empty company of its own; the keys stay.
+///
+/// A member (not an owner) may remove themself: they leave the company the
+/// same way. Owners cannot leave, so a company always keeps an owner.
 pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result<String, Error> {
-    require_owner(user)?;
-    if member_id == user.id {
+    let leaving = member_id == user.id;
+    if leaving && user.role == OWNER {
         return Err(Error::conflict(
             "cannot_remove_self",
-            "You cannot remove yourself: the company needs its owner.",
+            "Owners cannot remove themselves: the company needs its owner. Make another member an owner and ask them to make you a member first.",
         ));
+    }
+    if !leaving {
+        require_owner(user)?;
     }
     let now = state.clock.now();
     let members = store::list_members(&state.db, &user.company_id).await?;
     let Some(member) = members.iter().find(|m| m.id == member_id) else {
         return Err(Error::not_found("Your company has no member with this id."));
     };
-    let detail = serde_json::json!({"email": member.email, "role": member.role}).to_string();
+    let detail = if leaving {
+        serde_json::json!({"email": member.email, "role": member.role, "left": true})
+    } else {
+        serde_json::json!({"email": member.email, "role": member.role})
+    }
+    .to_string();
     let event = crate::audit::by_user(
         user,
         action::MEMBER_REMOVED,

@@ -21,6 +21,7 @@ both_backends!(
     only_the_owner_manages_members,
     owners_change_roles,
     join_forms_show_every_error_and_the_wrong_account_signs_out_back_to_the_link,
+    members_can_leave,
 );
 
 const DAY: i64 = 86400;
@@ -543,12 +544,16 @@ async fn only_the_owner_manages_members(db: &TestDb) {
     // Same session, new company: the co-owner lists invitations now.
     let r = app.get("/api/v1/invitations", Some(&co_owner)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    // A member page visitor sees no Remove buttons; the owner does.
+    // A member sees no Remove links for others (only Leave company).
     let browser = Browser::new(&app);
     browser.login(&member_email, PASSWORD).await;
     let page = browser.get("/account/members").await;
     assert!(page.text.contains(&co_owner_email));
-    assert!(!page.text.contains("/remove\""));
+    assert_eq!(page.text.matches("/remove\"").count(), 1, "{}", page.text);
+    assert!(!page
+        .text
+        .contains(&format!("/account/members/{owner_id}/remove")));
+    assert!(page.text.contains("Leave company"));
     let r = browser
         .get(&format!("/account/members/{owner_id}/remove"))
         .await;
@@ -731,5 +736,105 @@ async fn join_forms_show_every_error_and_the_wrong_account_signs_out_back_to_the
     ] {
         assert!(r.text.contains(&format!("id=\"{id}\"")), "{id}: {}", r.text);
     }
+    app.stop().await;
+}
+
+async fn members_can_leave(db: &TestDb) {
+    let app = App::start(db).await;
+    let owner_email = unique_email("owner");
+    let owner = app.signup(&owner_email, "Leave Co").await;
+    let mut joined = Vec::new();
+    for tag in ["api-leaver", "page-leaver"] {
+        let email = unique_email(tag);
+        let (_, token, _) = invite(&app, &owner, &email, "member").await;
+        let r = join_new(&app, &email, &token).await;
+        let id = r.json()["account"]["id"].as_str().unwrap().to_owned();
+        joined.push((email, id, r.cookie("acct_sid").unwrap()));
+    }
+    let key = app
+        .create_key(&joined[0].2, json!({"name": "Made by a leaver"}))
+        .await;
+
+    // Through the API: a member removes themself; their session ends.
+    let (email, id, sid) = &joined[0];
+    let r = app
+        .delete(&format!("/api/v1/members/{id}"), Some(sid))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(
+        app.get("/api/v1/keys", Some(sid)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.verify_status(key["key"].as_str().unwrap()).await,
+        "valid"
+    );
+    // A member cannot remove anyone else.
+    let (_, other_id, other_sid) = &joined[1];
+    let owner_id = app.get("/api/v1/members", Some(&owner)).await.json()["members"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = app
+        .delete(&format!("/api/v1/members/{owner_id}"), Some(other_sid))
+        .await;
+    assert_eq!(r.assert_api_error("remove another"), "owner_only");
+
+    // Through the pages: Leave company → confirmation → signed out.
+    let page_email = &joined[1].0;
+    let browser = Browser::new(&app);
+    browser.login(page_email, PASSWORD).await;
+    let page = browser.get("/account/members").await;
+    let confirm_path = format!("/account/members/{other_id}/remove");
+    assert!(
+        page.text.contains(&format!("href=\"{confirm_path}\"")),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Leave company"));
+    let confirm = browser.get(&confirm_path).await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.text);
+    assert!(confirm.text.contains("Leave Leave Co?"), "{}", confirm.text);
+    let csrf = form_input(&confirm.text, &confirm_path, "csrf").unwrap();
+    let r = browser.post_form(&confirm_path, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.location(), Some("/login"));
+    assert!(
+        browser.cookie("acct_sid").is_none(),
+        "the cookie is cleared"
+    );
+    assert_eq!(
+        app.get("/api/v1/keys", Some(other_sid)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // The owner is alone again; the trail says who left.
+    let members = app.get("/api/v1/members", Some(&owner)).await.json();
+    assert_eq!(members["members"].as_array().unwrap().len(), 1);
+    let audit = app.get("/api/v1/audit", Some(&owner)).await.json();
+    let left: Vec<(String, bool)> = audit["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "member.removed")
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap().to_owned(),
+                e["detail"]["left"] == json!(true),
+            )
+        })
+        .collect();
+    assert_eq!(
+        left,
+        [(page_email.clone(), true), (email.clone(), true)],
+        "newest first"
+    );
+    // Owners cannot leave (the company needs its owner), on the page either.
+    let owner_browser = Browser::new(&app);
+    owner_browser.login(&owner_email, PASSWORD).await;
+    let r = owner_browser
+        .get(&format!("/account/members/{owner_id}/remove"))
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
     app.stop().await;
 }

@@ -262,6 +262,9 @@ struct RemovePage {
     id: String,
     name: String,
     email: String,
+    /// The member removes themself.
+    leaving: bool,
+    company: String,
 }
 
 pub async fn confirm_remove(
@@ -273,13 +276,25 @@ pub async fn confirm_remove(
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
-    members::require_owner(&user)?;
+    // Owners remove others; a member may remove themself (leave).
+    let leaving = id == user.id;
+    if leaving && user.role == OWNER {
+        return Err(Error::conflict(
+            "cannot_remove_self",
+            "Owners cannot remove themselves: the company needs its owner.",
+        )
+        .into());
+    }
+    if !leaving {
+        members::require_owner(&user)?;
+    }
     let member = store::list_members(&state.db, &user.company_id)
         .await?
         .into_iter()
-        .find(|m| m.id == id && m.id != user.id)
+        .find(|m| m.id == id)
         .ok_or_else(|| Error::not_found("Your company has no such member."))?;
     let path = format!("{MEMBERS}/{id}/remove");
+    let company = user.company_name.clone();
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
     let page = RemovePage {
         t,
@@ -287,6 +302,8 @@ pub async fn confirm_remove(
         id: member.id,
         name: member.name,
         email: member.email,
+        leaving,
+        company,
     };
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
@@ -303,6 +320,15 @@ pub async fn remove(
         return Ok(to_login(MEMBERS));
     };
     members::remove(&state, &user, &id).await?;
+    if id == user.id {
+        // Left: every session of the account has ended, this one too.
+        let mut res = Redirect::to("/login").into_response();
+        res.headers_mut().append(
+            header::SET_COOKIE,
+            web::cookies::clear(auth::SESSION_COOKIE, state.cfg.secure_cookies),
+        );
+        return Ok(res);
+    }
     Ok(Redirect::to(&format!("{MEMBERS}?notice=removed")).into_response())
 }
 
