@@ -467,6 +467,17 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out: {}", r.text);
     assert!(r.location().unwrap().starts_with("/login"));
 
+    // The owner's audit page names the member events, roles in words.
+    let audit = owner.get("/account/audit").await;
+    assert!(audit.text.contains("Member invited"), "{}", audit.text);
+    assert!(audit.text.contains("Member joined"));
+    assert!(audit.text.contains("Member removed"));
+    assert!(
+        audit.text.contains(&format!("{guest_email} · Member")),
+        "{}",
+        audit.text
+    );
+
     // The used link says so.
     let page = app.get(&format!("/join/{token}"), None).await;
     assert_eq!(page.status, StatusCode::GONE);

@@ -39,7 +39,7 @@ pub struct AuditQuery {
 
 /// The non-secret facts of an event in one line: the key's name and hint, where
 /// a leak was found, the sign-in's address.
-fn summary(e: &EventRow) -> String {
+fn summary(e: &EventRow, t: T) -> String {
     let detail: serde_json::Value = e
         .detail
         .as_deref()
@@ -48,7 +48,11 @@ fn summary(e: &EventRow) -> String {
     let mut parts: Vec<String> = Vec::new();
     for field in ["name", "hint", "email", "role", "company", "url"] {
         if let Some(v) = detail.get(field).and_then(|v| v.as_str()) {
-            parts.push(v.to_owned());
+            parts.push(match (field, v) {
+                ("role", "owner") => t.get("role.owner").to_owned(),
+                ("role", "member") => t.get("role.member").to_owned(),
+                _ => v.to_owned(),
+            });
         }
     }
     if let Some(h) = detail.get("new_hint").and_then(|v| v.as_str()) {
@@ -75,16 +79,16 @@ pub async fn show(
         .and_then(|b| b.parse::<i64>().ok())
         .filter(|b| *b > 0);
     let (rows, next_before) = audit::events_page(&state, &user, before, PAGE_SIZE).await?;
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), AUDIT).parts();
     let events = rows
         .iter()
         .map(|e| EventLine {
             when: human(e.created_at),
             actor: e.actor.clone().unwrap_or_default(),
             label: audit::label(&e.action),
-            summary: summary(e),
+            summary: summary(e, t),
         })
         .collect();
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), AUDIT).parts();
     let page = AuditPage {
         t,
         c,
