@@ -328,12 +328,14 @@ pub async fn revoke_invitation(state: &AppState, user: &Account, id: &str) -> Re
     }
 }
 
-/// The owner removes a member: the member's sessions end at once and the
-/// account leaves for a new empty company of its own; the keys stay.
-///
-/// A member (not an owner) may remove themself: they leave the company the
-/// same way. Owners cannot leave, so a company always keeps an owner.
-pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result<String, Error> {
+/// The member `user` may remove (the confirmation page asks first), and
+/// whether that is `user` leaving: owners remove others, a member may remove
+/// themself, an owner never themself.
+pub async fn removable(
+    state: &AppState,
+    user: &Account,
+    member_id: &str,
+) -> Result<(store::MemberRow, bool), Error> {
     let leaving = member_id == user.id;
     if leaving && user.role == OWNER {
         return Err(Error::conflict(
@@ -344,11 +346,20 @@ pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result
     if !leaving {
         require_owner(user)?;
     }
+    let member = store::get_member(&state.db, &user.company_id, member_id)
+        .await?
+        .ok_or_else(|| Error::not_found("Your company has no member with this id."))?;
+    Ok((member, leaving))
+}
+
+/// The owner removes a member: the member's sessions end at once and the
+/// account leaves for a new empty company of its own; the keys stay.
+///
+/// A member (not an owner) may remove themself: they leave the company the
+/// same way. Owners cannot leave, so a company always keeps an owner.
+pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result<String, Error> {
+    let (member, leaving) = removable(state, user, member_id).await?;
     let now = state.clock.now();
-    let members = store::list_members(&state.db, &user.company_id).await?;
-    let Some(member) = members.iter().find(|m| m.id == member_id) else {
-        return Err(Error::not_found("Your company has no member with this id."));
-    };
     let detail = if leaving {
         serde_json::json!({"email": member.email, "role": member.role, "left": true})
     } else {
@@ -397,8 +408,7 @@ pub async fn change_role(
             "You cannot change your own role: the company needs its owner.",
         )));
     }
-    let members = store::list_members(&state.db, &user.company_id).await?;
-    let Some(mut member) = members.into_iter().find(|m| m.id == member_id) else {
+    let Some(mut member) = store::get_member(&state.db, &user.company_id, member_id).await? else {
         return Err(Failure::Other(Error::not_found(
             "Your company has no member with this id.",
         )));

@@ -774,17 +774,30 @@ pub async fn list_members(db: &Db, company_id: &str) -> Result<Vec<MemberRow>, D
     .bind(company_id)
     .fetch_all(&db.pool)
     .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(MemberRow {
-                id: r.try_get("id")?,
-                email: r.try_get("email")?,
-                name: r.try_get("name")?,
-                role: r.try_get("role")?,
-                joined_at: r.try_get("joined")?,
-            })
-        })
-        .collect()
+    rows.iter().map(member_from).collect()
+}
+
+/// One member of a company; another company's account is `None`.
+pub async fn get_member(db: &Db, company_id: &str, id: &str) -> Result<Option<MemberRow>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
+         WHERE company_id = $1 AND id = $2",
+    )
+    .bind(company_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(member_from).transpose()
+}
+
+fn member_from(r: &sqlx::any::AnyRow) -> Result<MemberRow, DbError> {
+    Ok(MemberRow {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        role: r.try_get("role")?,
+        joined_at: r.try_get("joined")?,
+    })
 }
 
 #[derive(Clone, Debug)]

@@ -178,7 +178,6 @@ pub async fn invite(
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
-    members::require_owner(&user)?;
     let base = members::link_base(&state, &headers)?;
     let mut errors = FormErrors::default();
     let mut created = None;
@@ -276,23 +275,7 @@ pub async fn confirm_remove(
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
-    // Owners remove others; a member may remove themself (leave).
-    let leaving = id == user.id;
-    if leaving && user.role == OWNER {
-        return Err(Error::conflict(
-            "cannot_remove_self",
-            "Owners cannot remove themselves: the company needs its owner.",
-        )
-        .into());
-    }
-    if !leaving {
-        members::require_owner(&user)?;
-    }
-    let member = store::list_members(&state.db, &user.company_id)
-        .await?
-        .into_iter()
-        .find(|m| m.id == id)
-        .ok_or_else(|| Error::not_found("Your company has no such member."))?;
+    let (member, leaving) = members::removable(&state, &user, &id).await?;
     let path = format!("{MEMBERS}/{id}/remove");
     let company = user.company_name.clone();
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
@@ -404,13 +387,11 @@ async fn join_page(
             page.invited_by = inv.invited_by;
             page.role_label = role_label(&inv.role);
             page.expires = human(inv.expires_at);
-            match blocked {
-                Some(e) => {
-                    page.blocked = problem_key(&e).unwrap_or("join.invalid");
-                    e.status()
-                }
-                None => StatusCode::OK,
+            // A blocked visitor still sees the page: it says why and what to do.
+            if let Some(e) = blocked {
+                page.blocked = problem_key(&e).unwrap_or("join.invalid");
             }
+            StatusCode::OK
         }
         Err(e) => {
             let Some(key) = problem_key(&e) else {
@@ -438,12 +419,6 @@ pub async fn show_join(
         String::new(),
     )
     .await?;
-    // A blocked visitor still sees the page: it says why and what to do.
-    let status = if status.is_client_error() && page.problem.is_empty() {
-        StatusCode::OK
-    } else {
-        status
-    };
     // The token is in the path; `Referrer-Policy: same-origin` (every page)
     // keeps it out of other sites' Referer.
     Ok(Page::render(cookie, status, &page))
@@ -478,7 +453,8 @@ pub async fn submit_join(
         return match members::accept_signed_in(&state, &user, &token).await {
             Ok(_) => done(None),
             Err(e) if problem_key(&e).is_some() => {
-                let (status, page, cookie) = join_page(
+                // The page says why; the status is the refusal's.
+                let (_, page, cookie) = join_page(
                     &state,
                     &headers,
                     Some(user),
@@ -487,7 +463,7 @@ pub async fn submit_join(
                     String::new(),
                 )
                 .await?;
-                Ok(Page::render(cookie, status.max(e.status()), &page))
+                Ok(Page::render(cookie, e.status(), &page))
             }
             Err(e) => Err(e.into()),
         };
@@ -497,10 +473,7 @@ pub async fn submit_join(
     let lang = crate::i18n::for_request(&headers, None).lang;
     let all = crate::domain::signup_field_errors(None, &password, &name, None);
     if !all.is_empty() {
-        let mut errors = FormErrors::default();
-        for fe in all {
-            errors.add(fe.field, fe.msg);
-        }
+        let errors = super::field_errors(all);
         let (status, page, cookie) =
             join_page(&state, &headers, None, &token, errors, name).await?;
         // A link that no longer works says so first.

@@ -207,6 +207,15 @@ async fn switch_lang(
     Ok(res)
 }
 
+/// Field errors of the domain as a form's errors (the first per field).
+pub fn field_errors(all: Vec<crate::domain::FieldError>) -> FormErrors {
+    let mut errors = FormErrors::default();
+    for fe in all {
+        errors.add(fe.field, fe.msg);
+    }
+    errors
+}
+
 /// Where to go when a signed-out visitor opens a page that needs an account.
 pub fn to_login(path: &str) -> Response {
     Redirect::to(&format!("/login?next={}", encode(path))).into_response()

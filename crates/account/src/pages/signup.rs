@@ -89,10 +89,7 @@ pub async fn submit(
         Some(&form.company),
     );
     if !all.is_empty() {
-        let mut errors = FormErrors::default();
-        for fe in all {
-            errors.add(fe.field, fe.msg);
-        }
+        let errors = super::field_errors(all);
         let (t, c, cookie) = Page::new(&state, &headers, None, "/signup").parts();
         let page = SignupPage {
             t,
