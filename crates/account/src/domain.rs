@@ -68,6 +68,8 @@ impl From<Failure> for Error {
 }
 
 pub struct SignupInput {
+    /// The client's address: sign-ups per address are limited.
+    pub ip: std::net::IpAddr,
     pub email: String,
     pub password: Secret,
     pub name: String,
@@ -79,7 +81,10 @@ pub(crate) fn text_field(value: &str, field: &'static str, max: usize) -> Result
     if v.is_empty() {
         return Err(Failure::Field(FieldError::new(field, "error.required")));
     }
-    if v.chars().count() > max || v.chars().any(char::is_control) {
+    if web::text::has_hidden(v) {
+        return Err(Failure::Field(FieldError::new(field, "error.hidden_chars")));
+    }
+    if v.chars().count() > max {
         return Err(Failure::Field(FieldError::new(field, "error.too_long")));
     }
     Ok(v.to_owned())
@@ -146,6 +151,7 @@ pub async fn signup(
     check_password_rules(&input.password)?;
     let name = text_field(&input.name, "name", 100)?;
     let company = text_field(&input.company, "company", 100)?;
+    take_signup(state, input.ip)?;
     let hash = auth::hash_password(input.password).await?;
     let company_id = keys::random_id("co");
     let account_id = keys::random_id("acct");
@@ -193,9 +199,22 @@ pub async fn signup(
     Ok(account)
 }
 
+/// Takes one sign-up from the client address's hourly allowance (429 when
+/// used up), before the password is hashed.
+pub fn take_signup(state: &AppState, ip: std::net::IpAddr) -> Result<(), Error> {
+    state
+        .limits
+        .signup_by_ip
+        .reserve(&ip.to_string(), state.clock.now())
+        .map_err(Error::too_many_requests)
+}
+
 /// Checks an email and password. `None` for an unknown email or a wrong
-/// password alike. Failures are counted per email and per client IP; past the
-/// limit the answer is 429 with the seconds to wait, whatever the password.
+/// password alike. An attempt is taken from each throttle *before* the
+/// password is hashed (per client IP, per email from that IP, and per email
+/// from anywhere, looser), so parallel requests never check more passwords
+/// than the limits allow; past a limit the answer is 429 with the seconds to
+/// wait, whatever the password. A right password gives its attempts back.
 pub async fn authenticate(
     state: &AppState,
     email: &str,
@@ -205,20 +224,12 @@ pub async fn authenticate(
     let now = state.clock.now();
     let email_key = email.trim().to_lowercase();
     let ip_key = ip.to_string();
+    let pair_key = format!("{ip_key} {email_key}");
     let limits = &state.limits;
-    if let Some(wait) = limits
-        .login_by_email
-        .blocked(&email_key, now)
-        .or_else(|| limits.login_by_ip.blocked(&ip_key, now))
-    {
-        return Err(Error::too_many_requests(wait));
-    }
+    let taken = limits.login_attempts(&ip_key, &pair_key, &email_key, now)?;
     let (account, ok) = check_password(state, email, password).await?;
     if ok {
-        limits.login_by_email.clear(&email_key);
-    } else {
-        limits.login_by_email.fail(&email_key, now);
-        limits.login_by_ip.fail(&ip_key, now);
+        taken.refund();
     }
     // Failures are recorded for the company of a known email only: an unknown
     // email belongs to no one, and guessing must not grow the table.
@@ -354,6 +365,7 @@ pub async fn create_key(
     );
     store::insert_key(
         &state.db,
+        &store::Actor::of(user),
         &store::NewKey {
             id: &id,
             company_id: &user.company_id,
@@ -371,10 +383,10 @@ pub async fn create_key(
     )
     .await
     .map_err(|e| {
-        if web::db::is_unique_violation(&e) {
+        if e.is_unique_violation() {
             Failure::Field(FieldError::new("nonce", "portal.already_created"))
         } else {
-            e.into()
+            Failure::Other(e.into())
         }
     })?;
     let row = KeyRow {
@@ -406,9 +418,15 @@ pub async fn set_public_key(
     pem: Option<&str>,
 ) -> Result<(), Failure> {
     let normalized = pem.map(parse_public_key).transpose()?;
-    let hash = store::set_public_key(&state.db, &user.company_id, id, normalized.as_deref())
-        .await?
-        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    let hash = store::set_public_key(
+        &state.db,
+        &store::Actor::of(user),
+        id,
+        normalized.as_deref(),
+    )
+    .await
+    .map_err(Error::from)?
+    .ok_or_else(|| Error::not_found("No key with this id."))?;
     if let Some(h) = keys::KeyHash::from_hex(&hash) {
         state.verifier.invalidate(&h);
     }
@@ -430,9 +448,16 @@ pub async fn revoke_key(state: &AppState, user: &Account, id: &str) -> Result<()
         .ok_or_else(|| Error::not_found("No key with this id."))?;
     let detail = audit::key_detail(&key.name, &key.environment, &key.hint, Value::Null);
     let event = audit::by_user(user, action::KEY_REVOKED, Some(id), Some(&detail), now);
-    let (hash, _) = store::revoke_key_audited(&state.db, &user.company_id, id, now, &event)
-        .await?
-        .ok_or_else(|| Error::not_found("No key with this id."))?;
+    let (hash, _) = store::revoke_key_audited(
+        &state.db,
+        &user.company_id,
+        Some(&store::Actor::of(user)),
+        id,
+        now,
+        &event,
+    )
+    .await?
+    .ok_or_else(|| Error::not_found("No key with this id."))?;
     if let Some(h) = keys::KeyHash::from_hex(&hash) {
         state.verifier.invalidate(&h);
     }
@@ -501,15 +526,23 @@ pub async fn roll_key(
         public_key: old.public_key.as_deref(),
         create_nonce: nonce.as_deref(),
     };
-    let rolled = store::roll_key(&state.db, &user.company_id, id, &new, old_ends, now, &event)
-        .await
-        .map_err(|e| {
-            if web::db::is_unique_violation(&e) {
-                Failure::Field(FieldError::new("nonce", "portal.already_created"))
-            } else {
-                e.into()
-            }
-        })?;
+    let rolled = store::roll_key(
+        &state.db,
+        &store::Actor::of(user),
+        id,
+        &new,
+        old_ends,
+        now,
+        &event,
+    )
+    .await
+    .map_err(|e| {
+        if e.is_unique_violation() {
+            Failure::Field(FieldError::new("nonce", "portal.already_created"))
+        } else {
+            Failure::Other(e.into())
+        }
+    })?;
     let old_hash = rolled.ok_or_else(not_rollable)?;
     if let Some(h) = keys::KeyHash::from_hex(&old_hash) {
         state.verifier.invalidate(&h);

@@ -49,6 +49,10 @@ pub struct Config {
     /// The site's address for links in messages (`https://accounts.example`);
     /// `None` uses the address the inviting request came to.
     pub public_url: Option<String>,
+    /// Invitations one company may send in an hour (mail cannot be abused).
+    pub invitations_per_hour: i64,
+    /// Sign-ups one client IP may make in an hour.
+    pub signups_per_ip_hour: u32,
 }
 
 impl Default for Config {
@@ -62,6 +66,8 @@ impl Default for Config {
             secret_scanning_keys: Vec::new(),
             link_key: members::LinkKey::random(),
             public_url: None,
+            invitations_per_hour: 30,
+            signups_per_ip_hour: 20,
         }
     }
 }
@@ -74,23 +80,52 @@ pub struct Inner {
     pub limits: Limits,
 }
 
-/// Throttles against guessing. Only failures count.
+/// Throttles against guessing and abuse. Sign-in attempts are taken before
+/// the password is checked and given back when it was right.
 pub struct Limits {
-    /// Failed sign-ins per email: 10 in 15 minutes.
-    pub login_by_email: Limiter,
-    /// Failed sign-ins per client IP: 50 in 15 minutes.
+    /// Sign-ins per client IP: 50 in 15 minutes.
     pub login_by_ip: Limiter,
-    /// Failed verifications per client IP: 600 a minute. Valid keys are never slowed.
+    /// Sign-ins per email from one client IP: 10 in 15 minutes (a stranger
+    /// elsewhere cannot lock the account out).
+    pub login_by_email_ip: Limiter,
+    /// Sign-ins per email from anywhere: 100 in 15 minutes (guessing spread
+    /// over many addresses).
+    pub login_by_email: Limiter,
+    /// Sign-ups (new accounts, also by invitation) per client IP, an hour.
+    pub signup_by_ip: Limiter,
+    /// Failed verifications per client IP: 600 a minute. Once blocked, the
+    /// IP's verifications are all answered 429 before any lookup.
     pub verify_by_ip: Limiter,
 }
 
-impl Default for Limits {
-    fn default() -> Self {
+impl Limits {
+    pub fn new(cfg: &Config) -> Self {
         Limits {
-            login_by_email: Limiter::new(10, 900, 100_000),
             login_by_ip: Limiter::new(50, 900, 100_000),
+            login_by_email_ip: Limiter::new(10, 900, 100_000),
+            login_by_email: Limiter::new(100, 900, 100_000),
+            signup_by_ip: Limiter::new(cfg.signups_per_ip_hour, 3600, 100_000),
             verify_by_ip: Limiter::new(600, 60, 100_000),
         }
+    }
+
+    /// Takes one sign-in attempt from each throttle, or none (429).
+    pub fn login_attempts<'a>(
+        &'a self,
+        ip: &'a str,
+        pair: &'a str,
+        email: &'a str,
+        now: i64,
+    ) -> Result<web::ratelimit::Reserved<'a>, web::Error> {
+        Limiter::reserve_all(
+            &[
+                (&self.login_by_ip, ip),
+                (&self.login_by_email_ip, pair),
+                (&self.login_by_email, email),
+            ],
+            now,
+        )
+        .map_err(web::Error::too_many_requests)
     }
 }
 
@@ -106,6 +141,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Self {
+        let limits = Limits::new(&cfg);
         let verifier = Arc::new(verify::Verifier::new(
             db.clone(),
             clock.clone(),
@@ -116,7 +152,7 @@ impl AppState {
             clock,
             verifier,
             cfg,
-            limits: Limits::default(),
+            limits,
         }))
     }
 }
@@ -131,13 +167,15 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .merge(web::assets::router())
-        .fallback(pages::fallback)
+        .fallback(pages::fallback);
+    let hsts = state.cfg.secure_cookies;
+    let app = web::headers::limit(app)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            pages::error_pages,
+            web::error_pages::layer::<AppState>,
         ))
         .with_state(state);
-    web::headers::harden(app)
+    web::headers::secure(app, hsts)
 }
 
 async fn healthz() -> &'static str {

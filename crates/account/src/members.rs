@@ -228,12 +228,6 @@ pub async fn invite(
         )));
     }
     let now = state.clock.now();
-    if store::count_pending_invitations(&state.db, &user.company_id, now).await? >= MAX_PENDING {
-        return Err(Failure::Other(Error::conflict(
-            "too_many_invitations",
-            format!("At most {MAX_PENDING} invitations can wait at a time; revoke some first."),
-        )));
-    }
     let id = keys::random_id("inv");
     let expires_at = now + INVITATION_SECS;
     let t = T {
@@ -269,6 +263,12 @@ pub async fn invite(
     let dedupe = format!("invite:{id}");
     store::create_invitation(
         &state.db,
+        &store::Actor::of(user),
+        &store::InvitationLimits {
+            max_pending: MAX_PENDING,
+            per_window: state.cfg.invitations_per_hour,
+            window_secs: 3600,
+        },
         &store::NewInvitation {
             id: &id,
             company_id: &user.company_id,
@@ -289,7 +289,8 @@ pub async fn invite(
         },
         &event,
     )
-    .await?;
+    .await
+    .map_err(Error::from)?;
     let url = format!("{base}{}", join_path(state, &id));
     Ok(Invited {
         invitation: InvitationRow {
@@ -319,7 +320,7 @@ pub async fn revoke_invitation(state: &AppState, user: &Account, id: &str) -> Re
         Some(&detail),
         now,
     );
-    if store::revoke_invitation(&state.db, &user.company_id, id, now, &event).await? {
+    if store::revoke_invitation(&state.db, &store::Actor::of(user), id, now, &event).await? {
         Ok(())
     } else {
         Err(Error::not_found(
@@ -374,9 +375,15 @@ pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result
         now,
     );
     let new_company = keys::random_id("co");
+    let need = if leaving {
+        store::Need::Member
+    } else {
+        store::Need::Owner
+    };
     store::remove_member(
         &state.db,
-        &user.company_id,
+        &store::Actor::of(user),
+        need,
         member_id,
         &new_company,
         now,
@@ -428,13 +435,14 @@ pub async fn change_role(
     );
     if !store::set_member_role(
         &state.db,
-        &user.company_id,
+        &store::Actor::of(user),
         member_id,
         &member.role,
         role,
         &event,
     )
-    .await?
+    .await
+    .map_err(Error::from)?
     {
         return Err(Failure::Other(Error::conflict(
             "changed_meanwhile",
@@ -580,6 +588,7 @@ pub async fn accept_signed_in(
 /// The invitee makes an account (with the invited email) and joins.
 pub async fn accept_new_account(
     state: &AppState,
+    ip: std::net::IpAddr,
     token: &str,
     email: Option<&str>,
     name: &str,
@@ -597,6 +606,7 @@ pub async fn accept_new_account(
     }
     let name = crate::domain::text_field(name, "name", 100)?;
     crate::domain::check_password_rules(&password)?;
+    crate::domain::take_signup(state, ip)?;
     let hash = auth::hash_password(password).await?;
     let account_id = keys::random_id("acct");
     let now = state.clock.now();

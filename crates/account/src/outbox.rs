@@ -256,6 +256,19 @@ pub async fn send_pending(state: &AppState, smtp: &SmtpConfig) -> Result<Pass, s
 /// One pass of the worker: queue the notices due, then send what waits.
 pub async fn run_once(state: &AppState) -> Result<Pass, sqlx::Error> {
     let queued = queue_expiry_notices(state).await?;
+    let purged = store::purge(
+        &state.db,
+        state.clock.now(),
+        crate::auth::SESSION_IDLE_SECS,
+        crate::auth::SESSION_ABSOLUTE_SECS,
+    )
+    .await?;
+    if purged != store::Purged::default() {
+        tracing::info!(
+            ?purged,
+            "purged ended sessions, invitations and sent messages"
+        );
+    }
     let mut pass = match &state.cfg.smtp {
         Some(smtp) => send_pending(state, smtp).await?,
         None => Pass::default(),

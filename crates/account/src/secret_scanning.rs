@@ -182,8 +182,9 @@ async fn report_one(state: &AppState, r: &Report) -> Result<bool, Error> {
         ip: None,
         at: now,
     };
-    let revoked =
-        store::revoke_key_audited(&state.db, &row.company_id, &row.id, now, &event).await?;
+    let revoked = store::revoke_key_audited(&state.db, &row.company_id, None, &row.id, now, &event)
+        .await
+        .map_err(web::Error::from)?;
     state.verifier.invalidate(&hash);
     if let Some((_, true)) = revoked {
         let compose = |t: web::i18n::T| {

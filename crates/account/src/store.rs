@@ -4,6 +4,12 @@
 use sqlx::Row;
 use web::db::Db;
 
+mod actor;
+mod purge;
+
+use actor::{authorize, keeps_an_owner};
+pub use actor::{Actor, Need, WriteError};
+pub use purge::{purge, Purged, KEEP_SECS};
 pub use sqlx::Error as DbError;
 
 #[derive(Clone, Debug)]
@@ -184,12 +190,20 @@ pub async fn session_account(
     account_from(&row).map(Some)
 }
 
-/// Inserts a key and its audit event in one transaction.
-pub async fn insert_key(db: &Db, k: &NewKey<'_>, event: &NewEvent<'_>) -> Result<(), DbError> {
+/// Inserts a key of the actor's company and its audit event in one
+/// transaction, while the actor is a member.
+pub async fn insert_key(
+    db: &Db,
+    actor: &Actor<'_>,
+    k: &NewKey<'_>,
+    event: &NewEvent<'_>,
+) -> Result<(), WriteError> {
     let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Member).await?;
     insert_key_in(&mut tx, k).await?;
     insert_event(&mut tx, event).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result<(), DbError> {
@@ -220,14 +234,16 @@ async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result
 /// rolled (then nothing is written).
 pub async fn roll_key(
     db: &Db,
-    company_id: &str,
+    actor: &Actor<'_>,
     old_id: &str,
     new: &NewKey<'_>,
     old_expires_at: i64,
     now: i64,
     event: &NewEvent<'_>,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<String>, WriteError> {
+    let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Member).await?;
     insert_key_in(&mut tx, new).await?;
     let row = sqlx::query(
         "UPDATE api_keys SET replaced_by = $1, \
@@ -316,14 +332,20 @@ pub async fn revoke_key(
 
 /// Revokes a company's key and records the event (when this call revoked it)
 /// in one transaction. Returns the key's hash and whether it was live until now.
+/// `by` is the member revoking it (checked in the transaction); `None` when
+/// the service itself revokes (a leaked key).
 pub async fn revoke_key_audited(
     db: &Db,
     company_id: &str,
+    by: Option<&Actor<'_>>,
     id: &str,
     now: i64,
     event: &NewEvent<'_>,
-) -> Result<Option<(String, bool)>, DbError> {
+) -> Result<Option<(String, bool)>, WriteError> {
     let mut tx = db.pool.begin().await?;
+    if let Some(actor) = by {
+        authorize(&mut tx, actor, Need::Member).await?;
+    }
     let found = revoke_key_in(&mut tx, company_id, id, now).await?;
     if let Some((_, true)) = &found {
         insert_event(&mut tx, event).await?;
@@ -390,19 +412,23 @@ pub async fn key_state(db: &Db, key_hash: &str) -> Result<Option<StoredKey>, DbE
 /// Replaces a company's key's public key; returns the key hash, or `None` if not found.
 pub async fn set_public_key(
     db: &Db,
-    company_id: &str,
+    actor: &Actor<'_>,
     id: &str,
     pem: Option<&str>,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<String>, WriteError> {
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Member).await?;
     let row = sqlx::query(
         "UPDATE api_keys SET public_key = $1 WHERE company_id = $2 AND id = $3 RETURNING key_hash",
     )
     .bind(pem)
-    .bind(company_id)
+    .bind(actor.company_id)
     .bind(id)
-    .fetch_optional(&db.pool)
+    .fetch_optional(&mut *tx)
     .await?;
-    row.map(|r| r.try_get("key_hash")).transpose()
+    let hash = row.map(|r| r.try_get("key_hash")).transpose()?;
+    tx.commit().await?;
+    Ok(hash)
 }
 
 /// Writes batched last-use times in one transaction; never moves a time backwards.
@@ -682,7 +708,13 @@ pub async fn keys_to_notify(
     rows.iter().map(key_from).collect()
 }
 
-/// Unsent messages that no worker holds, oldest first.
+/// An invitation's message may be sent only while the invitation can still
+/// be used (not withdrawn, used or expired at `$now`).
+const SENDABLE: &str = "(invitation_id IS NULL OR EXISTS (SELECT 1 FROM invitations i \
+     WHERE i.id = outbox.invitation_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL \
+     AND i.expires_at > $2))";
+
+/// Unsent messages that no worker holds and that may still be sent, oldest first.
 pub async fn unsent_messages(
     db: &Db,
     now: i64,
@@ -691,7 +723,7 @@ pub async fn unsent_messages(
 ) -> Result<Vec<MessageRow>, DbError> {
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE sent_at IS NULL AND attempts < $1 \
-         AND (claimed_until IS NULL OR claimed_until <= $2) ORDER BY id LIMIT $3"
+         AND (claimed_until IS NULL OR claimed_until <= $2) AND {SENDABLE} ORDER BY id LIMIT $3"
     );
     let rows = sqlx::query(&sql)
         .bind(max_attempts)
@@ -703,17 +735,20 @@ pub async fn unsent_messages(
 }
 
 /// Takes a message for sending until `until`: false when another worker (or
-/// node) has it, or it was sent meanwhile.
+/// node) has it, it was sent meanwhile, or its invitation was withdrawn,
+/// used or has expired (such a message is never sent).
 pub async fn claim_message(db: &Db, id: i64, now: i64, until: i64) -> Result<bool, DbError> {
-    let done = sqlx::query(
+    let sql = format!(
         "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
-         WHERE id = $2 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $3)",
-    )
-    .bind(until)
-    .bind(id)
-    .bind(now)
-    .execute(&db.pool)
-    .await?;
+         WHERE id = $3 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2) \
+         AND {SENDABLE}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(until)
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -885,11 +920,43 @@ pub struct NewInvitation<'a> {
 /// company are revoked: only the newest link works.
 pub async fn create_invitation(
     db: &Db,
+    actor: &Actor<'_>,
+    limits: &InvitationLimits,
     inv: &NewInvitation<'_>,
     message: &NewMessage<'_>,
     event: &NewEvent<'_>,
-) -> Result<(), DbError> {
+) -> Result<(), WriteError> {
     let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Owner).await?;
+    // Counted under the company's lock, so parallel requests cannot pass them.
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitations WHERE company_id = $1 AND accepted_at IS NULL \
+         AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(inv.company_id)
+    .bind(inv.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    if pending >= limits.max_pending {
+        return Err(WriteError::TooManyPending(limits.max_pending));
+    }
+    let since = inv.at - limits.window_secs;
+    let recent: Vec<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM invitations WHERE company_id = $1 AND created_at > $2 \
+         ORDER BY created_at LIMIT $3",
+    )
+    .bind(inv.company_id)
+    .bind(since)
+    .bind(limits.per_window)
+    .fetch_all(&mut *tx)
+    .await?;
+    if recent.len() as i64 >= limits.per_window {
+        // Room again when the oldest of the window's invitations leaves it.
+        let oldest = recent.first().copied().unwrap_or(inv.at);
+        return Err(WriteError::RateLimited(
+            (oldest + limits.window_secs - inv.at).max(1) as u64,
+        ));
+    }
     sqlx::query(
         "UPDATE invitations SET revoked_at = $1 WHERE company_id = $2 AND email = $3 \
          AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -927,18 +994,29 @@ pub async fn create_invitation(
     .execute(&mut *tx)
     .await?;
     insert_event(&mut tx, event).await?;
-    tx.commit().await
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many invitations a company may have waiting, and send per window.
+#[derive(Clone, Copy, Debug)]
+pub struct InvitationLimits {
+    pub max_pending: i64,
+    pub per_window: i64,
+    pub window_secs: i64,
 }
 
 /// Revokes a company's pending invitation; false when there is none.
 pub async fn revoke_invitation(
     db: &Db,
-    company_id: &str,
+    actor: &Actor<'_>,
     id: &str,
     now: i64,
     event: &NewEvent<'_>,
-) -> Result<bool, DbError> {
+) -> Result<bool, WriteError> {
+    let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Owner).await?;
     let done = sqlx::query(
         "UPDATE invitations SET revoked_at = $1 WHERE company_id = $2 AND id = $3 \
          AND accepted_at IS NULL AND revoked_at IS NULL",
@@ -1098,13 +1176,16 @@ pub async fn accept_as_existing_account(
 /// such member.
 pub async fn remove_member(
     db: &Db,
-    company_id: &str,
+    actor: &Actor<'_>,
+    need: Need,
     member_id: &str,
     new_company_id: &str,
     now: i64,
     event: &NewEvent<'_>,
-) -> Result<Option<String>, DbError> {
+) -> Result<Option<String>, WriteError> {
+    let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, need).await?;
     let row = sqlx::query("SELECT email, name FROM accounts WHERE company_id = $1 AND id = $2")
         .bind(company_id)
         .bind(member_id)
@@ -1134,6 +1215,7 @@ pub async fn remove_member(
         .bind(member_id)
         .execute(&mut *tx)
         .await?;
+    keeps_an_owner(&mut tx, company_id).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
     Ok(Some(email))
@@ -1160,13 +1242,15 @@ pub async fn count_pending_invitations(
 /// with role `from` any more.
 pub async fn set_member_role(
     db: &Db,
-    company_id: &str,
+    actor: &Actor<'_>,
     member_id: &str,
     from: &str,
     to: &str,
     event: &NewEvent<'_>,
-) -> Result<bool, DbError> {
+) -> Result<bool, WriteError> {
+    let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Owner).await?;
     let done = sqlx::query(
         "UPDATE accounts SET role = $1 WHERE company_id = $2 AND id = $3 AND role = $4",
     )
@@ -1180,6 +1264,7 @@ pub async fn set_member_role(
         tx.rollback().await?;
         return Ok(false);
     }
+    keeps_an_owner(&mut tx, company_id).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
     Ok(true)

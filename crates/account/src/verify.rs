@@ -98,13 +98,6 @@ struct Known {
     fresh_until: i64,
 }
 
-#[derive(Clone)]
-enum Entry {
-    Known(Arc<Known>),
-    /// A well-formed key that is not stored, remembered until the given time.
-    Unknown(i64),
-}
-
 const SHARDS: usize = 32;
 /// How long a well-formed unknown key is remembered as unknown.
 const NEGATIVE_TTL: i64 = 30;
@@ -134,12 +127,18 @@ impl BuildHasher for PrefixHasher {
     }
 }
 
-type Shard = RwLock<HashMap<KeyHash, Entry, PrefixHasher>>;
+/// Stored keys.
+type Shard = RwLock<HashMap<KeyHash, Arc<Known>, PrefixHasher>>;
+/// Well-formed keys that are not stored, each remembered until a time: a
+/// cache of its own, so a flood of forged keys evicts only forged keys.
+type UnknownShard = RwLock<HashMap<KeyHash, i64, PrefixHasher>>;
 
 pub struct Verifier {
     db: Db,
     clock: Arc<dyn Clock>,
     shards: Vec<Shard>,
+    unknown: Vec<UnknownShard>,
+    per_shard_unknown: usize,
     /// Bumped by every invalidation of a shard: a load that began before an
     /// invalidation must not put its (possibly stale) answer into the cache.
     epochs: Vec<std::sync::atomic::AtomicU64>,
@@ -153,7 +152,8 @@ pub struct Verifier {
 const VERIFIED_TOKENS_CAPACITY: usize = 50_000;
 
 impl Verifier {
-    /// `capacity` bounds the cache (positive and negative entries together).
+    /// `capacity` bounds the cache of stored keys; unknown keys have a
+    /// cache of their own, a quarter of that size.
     pub fn new(db: Db, clock: Arc<dyn Clock>, capacity: usize) -> Self {
         Verifier {
             db,
@@ -161,6 +161,10 @@ impl Verifier {
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(HashMap::default()))
                 .collect(),
+            unknown: (0..SHARDS)
+                .map(|_| RwLock::new(HashMap::default()))
+                .collect(),
+            per_shard_unknown: (capacity / 4 / SHARDS).max(16),
             epochs: (0..SHARDS)
                 .map(|_| std::sync::atomic::AtomicU64::new(0))
                 .collect(),
@@ -188,12 +192,21 @@ impl Verifier {
             .get(&hash)
             .cloned();
         let entry = match cached {
-            Some(Entry::Unknown(until)) if until > now => return Ok(Verdict::invalid()),
-            Some(Entry::Known(k)) if k.fresh_until > now => k,
-            _ => match self.load(hash, now).await? {
-                Some(k) => k,
-                None => return Ok(Verdict::invalid()),
-            },
+            Some(k) if k.fresh_until > now => k,
+            _ => {
+                let unknown_until = self.unknown[shard]
+                    .read()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(&hash)
+                    .copied();
+                if unknown_until.is_some_and(|until| until > now) {
+                    return Ok(Verdict::invalid());
+                }
+                match self.load(hash, now).await? {
+                    Some(k) => k,
+                    None => return Ok(Verdict::invalid()),
+                }
+            }
         };
         let status = status_at(entry.state, now);
         if status == Status::Valid && entry.last_used.swap(now, Ordering::Relaxed) != now {
@@ -265,6 +278,8 @@ impl Verifier {
             Err(e) => Ok(PingOutcome::Signature(match e {
                 keys::jwt::JwtError::Expired => "expired",
                 keys::jwt::JwtError::TooFarAhead => "too_far_ahead",
+                keys::jwt::JwtError::NotYetValid => "not_yet_valid",
+                keys::jwt::JwtError::Critical => "critical",
                 keys::jwt::JwtError::Algorithm => "algorithm",
                 keys::jwt::JwtError::Signature => "signature",
                 _ => "malformed",
@@ -276,8 +291,25 @@ impl Verifier {
         let shard_index = Self::shard_of(&hash);
         let epoch = self.epochs[shard_index].load(Ordering::SeqCst);
         let found = store::key_state(&self.db, &hash.to_hex()).await?;
-        let entry = match &found {
-            Some(stored) => Entry::Known(Arc::new(Known {
+        let Some(stored) = &found else {
+            let mut unknown = self.unknown[shard_index]
+                .write()
+                .unwrap_or_else(|e| e.into_inner());
+            if self.epochs[shard_index].load(Ordering::SeqCst) == epoch {
+                if unknown.len() >= self.per_shard_unknown {
+                    unknown.retain(|_, until| *until > now);
+                    if unknown.len() >= self.per_shard_unknown {
+                        if let Some(victim) = unknown.keys().next().copied() {
+                            unknown.remove(&victim);
+                        }
+                    }
+                }
+                unknown.insert(hash, now + NEGATIVE_TTL);
+            }
+            return Ok(None);
+        };
+        let entry = {
+            Arc::new(Known {
                 id: Arc::from(stored.id.as_str()),
                 state: stored.state,
                 public_key: stored.public_key.as_deref().and_then(|pem| {
@@ -289,13 +321,9 @@ impl Verifier {
                 }),
                 last_used: AtomicI64::new(0),
                 fresh_until: now + POSITIVE_TTL,
-            })),
-            None => Entry::Unknown(now + NEGATIVE_TTL),
+            })
         };
-        let result = match &entry {
-            Entry::Known(k) => Some(k.clone()),
-            Entry::Unknown(_) => None,
-        };
+        let result = Some(entry.clone());
         let mut shard = self.shards[shard_index]
             .write()
             .unwrap_or_else(|e| e.into_inner());
@@ -319,6 +347,10 @@ impl Verifier {
         let mut shard = self.shards[i].write().unwrap_or_else(|e| e.into_inner());
         self.epochs[i].fetch_add(1, Ordering::SeqCst);
         shard.remove(hash);
+        self.unknown[i]
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(hash);
     }
 
     /// Forgets every key (after a lost invalidation feed).
@@ -328,6 +360,17 @@ impl Verifier {
             epoch.fetch_add(1, Ordering::SeqCst);
             shard.clear();
         }
+        for unknown in &self.unknown {
+            unknown.write().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+    }
+
+    /// Unknown keys remembered (the negative cache).
+    pub fn cached_unknown(&self) -> usize {
+        self.unknown
+            .iter()
+            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
+            .sum()
     }
 
     pub fn cached_entries(&self) -> usize {

@@ -95,7 +95,7 @@ fn used() -> Vec<String> {
         keys.extend(literal_keys(&text));
     }
     // The error page's title and message keys may come from the shared web crate.
-    let shared = root.join("../web/src/page.rs");
+    let shared = root.join("../web/src/error_pages.rs");
     if let Ok(text) = std::fs::read_to_string(shared) {
         keys.extend(
             literal_keys(&text)

@@ -70,7 +70,9 @@ pub async fn create_user(
 }
 
 /// Checks a username and password; `None` for an unknown user or a wrong password alike.
-/// Failures count per username and per client IP; past the limit, 429.
+/// An attempt is taken per client IP and per (IP, username) before the
+/// password is hashed, so parallel requests check no more than the limits;
+/// past a limit, 429. A right password gives its attempts back.
 pub async fn authenticate(
     state: &AppState,
     username: &str,
@@ -78,16 +80,23 @@ pub async fn authenticate(
     ip: std::net::IpAddr,
 ) -> Result<Option<AdminUser>, Error> {
     let now = state.clock.now();
-    let user_key = username.trim().to_lowercase();
     let ip_key = ip.to_string();
-    if let Some(wait) = state
-        .login_by_user
-        .blocked(&user_key, now)
-        .or_else(|| state.login_by_ip.blocked(&ip_key, now))
-    {
-        return Err(Error::too_many_requests(wait));
-    }
-    let found = store::user_with_hash(&state.db, username.trim()).await?;
+    let pair_key = format!("{ip_key} {}", username.trim().to_lowercase());
+    let taken = web::ratelimit::Limiter::reserve_all(
+        &[
+            (&state.login_by_ip, &ip_key),
+            (&state.login_by_user, &pair_key),
+        ],
+        now,
+    )
+    .map_err(Error::too_many_requests)?;
+    // A username with a NUL or another hidden character names no one (and
+    // PostgreSQL could not even compare it): the dummy hash still runs.
+    let found = if web::text::has_hidden(username) || username.len() > 256 {
+        None
+    } else {
+        store::user_with_hash(&state.db, username.trim()).await?
+    };
     let (user, hash) = match found {
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
@@ -95,10 +104,7 @@ pub async fn authenticate(
     let ok = web::password::verify(password, hash).await?;
     let user = user.filter(|_| ok);
     if user.is_some() {
-        state.login_by_user.clear(&user_key);
-    } else {
-        state.login_by_user.fail(&user_key, now);
-        state.login_by_ip.fail(&ip_key, now);
+        taken.refund();
     }
     Ok(user)
 }

@@ -29,7 +29,9 @@ pub async fn add_store(
     let name = input.name.trim();
     if name.is_empty() {
         errors.push(("name", "store.error.name_required"));
-    } else if name.chars().count() > 100 || name.chars().any(char::is_control) {
+    } else if web::text::has_hidden(name) {
+        errors.push(("name", "store.error.name_hidden"));
+    } else if name.chars().count() > 100 {
         errors.push(("name", "store.error.name_long"));
     }
     let email = web::normalize_email(&input.email);

@@ -299,7 +299,8 @@ pub fn validate(f: &Field, value: &str) -> Result<Option<String>, ConfigError> {
     if v.len() > max {
         return Err(invalid(f.path, "config.error.too_long"));
     }
-    if !matches!(f.input, Input::SecretArea) && v.chars().any(char::is_control) {
+    // No NUL anywhere; one-line values hold no hidden characters either.
+    if v.contains('\0') || (!matches!(f.input, Input::SecretArea) && web::text::has_hidden(&v)) {
         return Err(invalid(f.path, "config.error.control"));
     }
     match f.input {

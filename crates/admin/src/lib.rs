@@ -108,13 +108,15 @@ pub fn router(state: AppState) -> Router {
         .merge(api::router())
         .merge(pages::router())
         .merge(web::assets::router())
-        .fallback(pages::fallback)
+        .fallback(pages::fallback);
+    let hsts = state.cfg.secure_cookies;
+    let app = web::headers::limit(app)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            pages::error_pages,
+            web::error_pages::layer::<AppState>,
         ))
         .with_state(state);
-    web::headers::harden(app)
+    web::headers::secure(app, hsts)
 }
 
 pub struct Running {

@@ -111,13 +111,7 @@ fn used_keys() -> BTreeSet<String> {
         used.extend(key_literals(&text));
     }
     // The error pages' keys come from the shared crate.
-    for code in [
-        "csrf",
-        "not_found",
-        "too_many_requests",
-        "unavailable",
-        "internal",
-    ] {
+    for code in web::page::ERROR_PAGE_CODES {
         let (title, message) = web::page::error_page_keys(code);
         used.insert(title.to_owned());
         used.insert(message.to_owned());

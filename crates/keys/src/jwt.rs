@@ -21,6 +21,9 @@ use sha2::{Digest, Sha256};
 
 pub const MIN_BITS: usize = 2048;
 
+/// Seconds of clock skew allowed for `nbf`.
+pub const NBF_LEEWAY: i64 = 60;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JwtError {
     /// Not `header.payload.signature` in base64url JSON.
@@ -31,6 +34,10 @@ pub enum JwtError {
     Expired,
     /// `exp` further ahead than allowed.
     TooFarAhead,
+    /// `nbf` still ahead (beyond the leeway for clock skew).
+    NotYetValid,
+    /// A `crit` header: extensions this verifier does not understand (RFC 7515 §4.1.11).
+    Critical,
     /// The PEM is not an RSA key.
     BadKey,
     /// An RSA key of fewer than 2048 bits.
@@ -45,6 +52,8 @@ impl fmt::Display for JwtError {
             JwtError::Signature => "the signature does not verify with the key's public key",
             JwtError::Expired => "the signature has expired",
             JwtError::TooFarAhead => "the signature's expiry is too far in the future",
+            JwtError::NotYetValid => "the signature is not valid yet (nbf)",
+            JwtError::Critical => "the signature names critical extensions that are not supported",
             JwtError::BadKey => "not an RSA key in PEM format",
             JwtError::KeyTooSmall => "the RSA key must have at least 2048 bits",
         })
@@ -118,6 +127,10 @@ impl PublicKey {
         if header.get("alg").and_then(|a| a.as_str()) != Some("RS256") {
             return Err(JwtError::Algorithm);
         }
+        // No extension is understood here, so any `crit` must be refused.
+        if header.get("crit").is_some() {
+            return Err(JwtError::Critical);
+        }
         let sig_bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| JwtError::Malformed)?;
         let sig = Signature::try_from(sig_bytes.as_slice()).map_err(|_| JwtError::Signature)?;
         let signed = &token.trim()[..h.len() + 1 + p.len()];
@@ -134,6 +147,15 @@ impl PublicKey {
         }
         if exp > now + max_ahead {
             return Err(JwtError::TooFarAhead);
+        }
+        match claims.get("nbf") {
+            None => {}
+            Some(nbf) => {
+                let nbf = nbf.as_i64().ok_or(JwtError::Malformed)?;
+                if nbf > now + NBF_LEEWAY {
+                    return Err(JwtError::NotYetValid);
+                }
+            }
         }
         Ok(())
     }
@@ -208,7 +230,16 @@ impl PrivateKey {
 
     /// Signs `claims` as an RS256 JWT.
     pub fn sign(&self, claims: &serde_json::Value) -> String {
-        let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256","typ":"JWT"}"#);
+        self.sign_with_header(&serde_json::json!({"alg": "RS256", "typ": "JWT"}), claims)
+    }
+
+    /// Signs `claims` under the given JOSE header (tests of header rules).
+    pub fn sign_with_header(
+        &self,
+        header: &serde_json::Value,
+        claims: &serde_json::Value,
+    ) -> String {
+        let header = URL_SAFE_NO_PAD.encode(header.to_string());
         let payload = URL_SAFE_NO_PAD.encode(claims.to_string());
         let signed = format!("{header}.{payload}");
         let sig = self.key.sign(signed.as_bytes());
@@ -262,6 +293,15 @@ mod tests {
         assert_eq!(public.verify(&expired, NOW, 600), Err(JwtError::Expired));
         let ahead = PAIR.sign(&serde_json::json!({"exp": NOW + 5 * 3600}));
         assert_eq!(public.verify(&ahead, NOW, 600), Err(JwtError::TooFarAhead));
+        let early = PAIR.sign(&serde_json::json!({"exp": NOW + 300, "nbf": NOW + NBF_LEEWAY + 1}));
+        assert_eq!(public.verify(&early, NOW, 600), Err(JwtError::NotYetValid));
+        let skewed = PAIR.sign(&serde_json::json!({"exp": NOW + 300, "nbf": NOW + 30}));
+        assert_eq!(public.verify(&skewed, NOW, 600), Ok(()));
+        let crit = PAIR.sign_with_header(
+            &serde_json::json!({"alg": "RS256", "crit": ["exp"], "exp": NOW + 300}),
+            &connector_claims(NOW),
+        );
+        assert_eq!(public.verify(&crit, NOW, 600), Err(JwtError::Critical));
         let no_exp = PAIR.sign(&serde_json::json!({"iss": "x"}));
         assert_eq!(public.verify(&no_exp, NOW, 600), Err(JwtError::Malformed));
         assert_eq!(public.verify("garbage", NOW, 600), Err(JwtError::Malformed));

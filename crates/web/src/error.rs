@@ -74,6 +74,26 @@ impl Error {
         )
     }
 
+    /// Too much work at once (password hashing): retry after a moment.
+    pub fn busy(retry_after: u64) -> Self {
+        Error {
+            retry_after: Some(retry_after.max(1)),
+            ..Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "The service is busy. Wait a moment and try again.",
+            )
+        }
+    }
+
+    /// Text that cannot be stored or read (a NUL byte, invalid UTF-8).
+    pub fn invalid_text() -> Self {
+        Self::bad_request(
+            "invalid_text",
+            "The request contains characters that are not allowed (NUL, invalid UTF-8 or invisible formatting).",
+        )
+    }
+
     /// An unexpected failure: the cause is logged here, the client sees a generic message.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -107,10 +127,22 @@ impl From<sqlx::Error> for Error {
         if is_unavailable(&e) {
             tracing::warn!(cause = %e, "database unavailable");
             Error::unavailable()
+        } else if is_invalid_text(&e) {
+            // Input validation should have caught it; the database refusing a
+            // NUL byte or an unencodable character is the client's fault.
+            tracing::debug!("database refused the text of a request");
+            Error::invalid_text()
         } else {
             Error::internal(e)
         }
     }
+}
+
+/// PostgreSQL's "invalid byte sequence" (22021, a NUL byte in text) and
+/// "untranslatable character" (22P05).
+fn is_invalid_text(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db)
+        if db.code().is_some_and(|c| matches!(c.as_ref(), "22021" | "22P05")))
 }
 
 fn is_unavailable(e: &sqlx::Error) -> bool {
@@ -133,6 +165,9 @@ impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let body = json!({"error": {"code": self.code, "message": self.message}});
         let mut res = (self.status, axum::Json(body)).into_response();
+        // Marks the answer as ours, so the error middleware knows its code.
+        res.extensions_mut()
+            .insert(crate::page::ErrorCode(self.code));
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);

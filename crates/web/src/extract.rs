@@ -52,6 +52,11 @@ where
                 "The request body is empty; send a JSON object.",
             ));
         }
+        // `\u0000` is valid JSON but no text field may hold a NUL byte
+        // (PostgreSQL cannot store one): refused here, for every route.
+        if bytes.windows(6).any(|w| w == b"\\u0000") {
+            return Err(Error::invalid_text());
+        }
         let de = &mut serde_json::Deserializer::from_slice(&bytes);
         serde_path_to_error(de).map(ApiJson)
     }
@@ -79,6 +84,16 @@ fn serde_path_to_error<T: DeserializeOwned>(
 }
 
 fn redact_quoted(msg: &str) -> String {
+    // serde names an unknown field in backticks: the name may be a key sent
+    // as a field name, so it is dropped too (the expected names stay).
+    let msg = match msg.strip_prefix("unknown field `") {
+        Some(rest) => match rest.split_once('`') {
+            Some((_, after)) => format!("unknown field{after}"),
+            None => "unknown field".to_owned(),
+        },
+        None => msg.to_owned(),
+    };
+    let msg = msg.as_str();
     let mut out = String::with_capacity(msg.len());
     let mut inside = false;
     for c in msg.chars() {
@@ -101,6 +116,11 @@ mod tests {
         let m = super::redact_quoted(r#"invalid type: string "cmk_live_secret", expected u64"#);
         assert!(!m.contains("secret"));
         assert!(m.contains("expected u64"));
+        let m = super::redact_quoted(
+            "unknown field `cmk_live_secret`, expected `email` or `password` at line 1 column 20",
+        );
+        assert!(!m.contains("secret"), "{m}");
+        assert!(m.starts_with("unknown field, expected `email`"), "{m}");
     }
 }
 
@@ -124,5 +144,52 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientIp {
                 .map(|c| c.0.ip())
                 .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
         ))
+    }
+}
+
+/// An id in the path (`/api/v1/keys/{id}`): ids are short ASCII words
+/// (`key_…`, `acct_…`, `inv_…`, tokens `id.mac`), so anything else (a NUL
+/// byte, invalid UTF-8, a megabyte) is simply not found, before any lookup.
+pub struct Id(pub String);
+
+/// The longest id or link token a path may carry.
+pub const MAX_ID: usize = 128;
+
+pub fn is_id(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_ID
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = Error;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let not_found = || Error::not_found("There is nothing with this id.");
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| not_found())?;
+        if is_id(&id) {
+            Ok(Id(id))
+        } else {
+            Err(not_found())
+        }
+    }
+}
+
+#[cfg(test)]
+mod id_tests {
+    #[test]
+    fn ids() {
+        assert!(super::is_id("key_3kPq9"));
+        assert!(super::is_id("inv_abc.DEF-1"));
+        for bad in ["", "a\0b", "a/b", "ü", "a b", &"x".repeat(129)] {
+            assert!(!super::is_id(bad), "{bad:?}");
+        }
     }
 }

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod db;
 pub mod error;
+pub mod error_pages;
 pub mod extract;
 pub mod headers;
 pub mod i18n;
@@ -15,6 +16,7 @@ pub mod ratelimit;
 pub mod secret;
 pub mod server;
 pub mod sessions;
+pub mod text;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;

@@ -4,6 +4,7 @@ use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 
+pub use crate::error_pages::{error_page_keys, ERROR_PAGE_CODES};
 use crate::Error;
 
 /// Renders a template with `Cache-Control: no-store` (pages may show secrets once)
@@ -95,6 +96,29 @@ where
     type Rejection = PageErr;
 
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageErr> {
+        let (parts, body) = req.into_parts();
+        let bytes = axum::body::Bytes::from_request(
+            axum::extract::Request::from_parts(parts.clone(), body),
+            state,
+        )
+        .await
+        .map_err(|r| {
+            PageErr(Error::new(
+                r.status(),
+                "invalid_form",
+                "The form could not be read.",
+            ))
+        })?;
+        // A form parser turns invalid UTF-8 into U+FFFD and keeps NUL bytes:
+        // refuse both rather than store them.
+        if !crate::text::form_is_text(&bytes) {
+            return Err(PageErr(Error::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_text",
+                "The form holds characters that are not allowed.",
+            )));
+        }
+        let req = axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes));
         match axum::Form::<T>::from_request(req, state).await {
             Ok(axum::Form(v)) => Ok(PageForm(v)),
             Err(rejection) => {
@@ -107,18 +131,6 @@ where
                 )))
             }
         }
-    }
-}
-
-/// The catalog keys (title, message) of an error page for an error code.
-pub fn error_page_keys(code: &str) -> (&'static str, &'static str) {
-    match code {
-        "csrf" => ("errorpage.csrf_title", "errorpage.csrf"),
-        "invalid_form" => ("errorpage.csrf_title", "errorpage.invalid_form"),
-        "not_found" => ("errorpage.not_found_title", "errorpage.not_found"),
-        "too_many_requests" => ("errorpage.busy_title", "errorpage.too_many"),
-        "unavailable" => ("errorpage.busy_title", "errorpage.unavailable"),
-        _ => ("errorpage.internal_title", "errorpage.internal"),
     }
 }
 

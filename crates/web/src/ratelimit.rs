@@ -49,6 +49,26 @@ impl Limiter {
 
     /// Counts a failure for `key`.
     pub fn fail(&self, key: &str, now: i64) {
+        let _ = self.count(key, now, false);
+    }
+
+    /// Takes one attempt for `key` before the work it guards is done, in one
+    /// step under the lock: `Err(seconds to wait)` when its attempts are used
+    /// up, so parallel requests can never run more than the limit. The
+    /// attempt counts as a failure until `refund` gives it back.
+    pub fn reserve(&self, key: &str, now: i64) -> Result<(), u64> {
+        self.count(key, now, true)
+    }
+
+    /// Gives back an attempt taken by `reserve` (it succeeded).
+    pub fn refund(&self, key: &str) {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = shard.get_mut(key) {
+            w.failures = w.failures.saturating_sub(1);
+        }
+    }
+
+    fn count(&self, key: &str, now: i64, check: bool) -> Result<(), u64> {
         let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         if let Some(w) = shard.get_mut(key) {
             if w.start + self.window_secs <= now {
@@ -57,8 +77,14 @@ impl Limiter {
                     failures: 0,
                 };
             }
+            if check && w.failures >= self.max_failures {
+                return Err((w.start + self.window_secs - now).max(1) as u64);
+            }
             w.failures = w.failures.saturating_add(1);
-            return;
+            return Ok(());
+        }
+        if check && self.max_failures == 0 {
+            return Err(self.window_secs.max(1) as u64);
         }
         if shard.len() >= self.per_shard {
             let window = self.window_secs;
@@ -81,6 +107,7 @@ impl Limiter {
                 failures: 1,
             },
         );
+        Ok(())
     }
 
     /// Forgets `key` (after a successful sign-in).
@@ -89,6 +116,25 @@ impl Limiter {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
+    }
+
+    /// Takes one attempt from each `(limiter, key)` in turn, or from none:
+    /// `Err(seconds to wait)` of the first that is used up.
+    pub fn reserve_all<'a>(
+        steps: &[(&'a Limiter, &'a str)],
+        now: i64,
+    ) -> Result<Reserved<'a>, u64> {
+        for (i, (limiter, key)) in steps.iter().enumerate() {
+            if let Err(wait) = limiter.reserve(key, now) {
+                for (l, k) in &steps[..i] {
+                    l.refund(k);
+                }
+                return Err(wait);
+            }
+        }
+        Ok(Reserved {
+            steps: steps.to_vec(),
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -100,6 +146,20 @@ impl Limiter {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Attempts taken by `Limiter::reserve_all`; `refund` gives them back (the
+/// attempt succeeded), dropping keeps them counted.
+pub struct Reserved<'a> {
+    steps: Vec<(&'a Limiter, &'a str)>,
+}
+
+impl Reserved<'_> {
+    pub fn refund(self) {
+        for (l, k) in self.steps {
+            l.refund(k);
+        }
     }
 }
 
@@ -122,6 +182,32 @@ mod tests {
         assert_eq!(l.blocked("a", 1060), None, "a new window starts");
         l.clear("a");
         assert_eq!(l.len(), 0);
+    }
+
+    #[test]
+    fn reserve_takes_attempts_up_to_the_limit_and_refund_gives_one_back() {
+        let l = Limiter::new(3, 60, 100);
+        assert!(l.reserve("a", 1000).is_ok());
+        assert!(l.reserve("a", 1000).is_ok());
+        assert!(l.reserve("a", 1000).is_ok());
+        assert_eq!(l.reserve("a", 1010), Err(50));
+        l.refund("a");
+        assert!(l.reserve("a", 1010).is_ok());
+        assert_eq!(l.reserve("a", 1010), Err(50));
+        assert!(l.reserve("a", 1060).is_ok(), "a new window starts");
+    }
+
+    #[test]
+    fn parallel_reservations_never_pass_the_limit() {
+        let l = std::sync::Arc::new(Limiter::new(10, 900, 100));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let l = l.clone();
+                std::thread::spawn(move || (0..50).filter(|_| l.reserve("k", 5).is_ok()).count())
+            })
+            .collect();
+        let passed: usize = threads.into_iter().map(|t| t.join().unwrap()).sum();
+        assert_eq!(passed, 10);
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! The company's keys: list, create, roll, revoke.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use web::clock::{parse_rfc3339, rfc3339};
 use web::extract::ApiJson;
+use web::extract::Id;
 use web::Error;
 
 use crate::auth::{CurrentUser, CurrentUserWrite};
@@ -15,6 +16,12 @@ use crate::store::{self, KeyRow};
 use crate::AppState;
 
 /// A key as the API shows it: never the secret or its hash.
+/// Answers that carry a key or a private key must not be kept by any cache.
+const NO_STORE: [(axum::http::HeaderName, axum::http::HeaderValue); 1] = [(
+    axum::http::header::CACHE_CONTROL,
+    axum::http::HeaderValue::from_static("no-store"),
+)];
+
 #[derive(Serialize)]
 pub struct KeyView {
     id: String,
@@ -121,13 +128,13 @@ pub async fn create_key(
         key: created.key.expose().to_owned(),
         private_key: created.private_key.map(|p| p.expose().to_owned()),
     };
-    Ok((StatusCode::CREATED, Json(created)).into_response())
+    Ok((StatusCode::CREATED, NO_STORE, Json(created)).into_response())
 }
 
 pub async fn revoke_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, Error> {
     domain::revoke_key(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -143,7 +150,7 @@ pub struct PublicKeyBody {
 pub async fn set_public_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
-    Path(id): Path<String>,
+    Id(id): Id,
     ApiJson(body): ApiJson<PublicKeyBody>,
 ) -> Result<Response, Error> {
     domain::set_public_key(&state, &user, &id, body.public_key.as_deref()).await?;
@@ -172,7 +179,7 @@ struct RolledKey {
 pub async fn roll_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
-    Path(id): Path<String>,
+    Id(id): Id,
     ApiJson(body): ApiJson<RollBody>,
 ) -> Result<Response, Error> {
     let created = domain::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
@@ -188,5 +195,5 @@ pub async fn roll_key(
         },
         replaces: KeyView::new(old, now),
     };
-    Ok((StatusCode::CREATED, Json(rolled)).into_response())
+    Ok((StatusCode::CREATED, NO_STORE, Json(rolled)).into_response())
 }

@@ -1,6 +1,6 @@
 //! Company members and invitations: list, invite, withdraw, accept, remove.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use web::clock::rfc3339;
 use web::extract::ApiJson;
+use web::extract::Id;
 use web::Error;
 
 use super::sessions::account_json;
@@ -74,7 +75,7 @@ pub async fn list_members(
 pub async fn remove_member(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, Error> {
     members::remove(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
@@ -90,7 +91,7 @@ pub struct RoleBody {
 pub async fn change_role(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
-    Path(id): Path<String>,
+    Id(id): Id,
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Response, Error> {
     let member = members::change_role(&state, &user, &id, Some(&body.role)).await?;
@@ -139,7 +140,7 @@ pub async fn invite(
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> Result<Response, Error> {
     members::revoke_invitation(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())

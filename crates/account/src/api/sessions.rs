@@ -39,6 +39,7 @@ pub(crate) fn account_json(a: &Account) -> serde_json::Value {
 
 pub async fn signup(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<Response, Error> {
@@ -48,6 +49,7 @@ pub async fn signup(
         Some(token) => {
             members::accept_new_account(
                 &state,
+                ip,
                 &token,
                 Some(&body.email),
                 &body.name,
@@ -60,6 +62,7 @@ pub async fn signup(
             domain::signup(
                 &state,
                 SignupInput {
+                    ip,
                     email: body.email,
                     password: body.password,
                     name: body.name,

@@ -53,19 +53,31 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyHeaders {
     }
 }
 
-/// Counts a failed verification for the client; past the limit, 429. A valid
-/// key is never counted nor slowed.
-fn throttle_failure(state: &AppState, ip: std::net::IpAddr, valid: bool) -> Result<(), Error> {
-    if valid {
-        return Ok(());
+/// The failed-verification throttle of one client. A blocked client is
+/// answered 429 before any lookup, whatever the key (so the throttle is no
+/// yes/no oracle and spares storage); a valid key is never counted.
+struct Throttle {
+    key: String,
+    now: i64,
+}
+
+impl Throttle {
+    fn check(state: &AppState, ip: std::net::IpAddr) -> Result<Throttle, Error> {
+        let t = Throttle {
+            key: ip.to_string(),
+            now: state.clock.now(),
+        };
+        match state.limits.verify_by_ip.blocked(&t.key, t.now) {
+            Some(wait) => Err(Error::too_many_requests(wait)),
+            None => Ok(t),
+        }
     }
-    let now = state.clock.now();
-    let key = ip.to_string();
-    if let Some(wait) = state.limits.verify_by_ip.blocked(&key, now) {
-        return Err(Error::too_many_requests(wait));
+
+    fn count(&self, state: &AppState, valid: bool) {
+        if !valid {
+            state.limits.verify_by_ip.fail(&self.key, self.now);
+        }
     }
-    state.limits.verify_by_ip.fail(&key, now);
-    Ok(())
 }
 
 pub async fn verify_key(
@@ -79,8 +91,9 @@ pub async fn verify_key(
             "Send the key in the X-Api-Key header.",
         ));
     };
+    let throttle = Throttle::check(&state, ip)?;
     let verdict = state.verifier.verify(presented).await?;
-    throttle_failure(&state, ip, verdict.status == Status::Valid)?;
+    throttle.count(&state, verdict.status == Status::Valid);
     let known = verdict.status != Status::Invalid;
     let answer = VerifyAnswer {
         valid: verdict.status == Status::Valid,
@@ -131,12 +144,13 @@ pub async fn gateway_apikeycheck(
     ClientIp(ip): ClientIp,
     headers: KeyHeaders,
 ) -> Result<Response, Error> {
+    let throttle = Throttle::check(&state, ip)?;
     let presented = header(&headers, "magento-api-key").or_else(|| header(&headers, "x-api-key"));
     let valid = match presented {
         Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
         None => false,
     };
-    throttle_failure(&state, ip, valid)?;
+    throttle.count(&state, valid);
     Ok(if valid {
         (
             [(
@@ -159,9 +173,10 @@ pub async fn merchant_registry_ping(
     ClientIp(ip): ClientIp,
     headers: KeyHeaders,
 ) -> Result<Response, Error> {
+    let throttle = Throttle::check(&state, ip)?;
     let presented = header(&headers, "x-api-key").or_else(|| header(&headers, "magento-api-key"));
     let Some(presented) = presented else {
-        throttle_failure(&state, ip, false)?;
+        throttle.count(&state, false);
         return Err(Error::unauthorized(
             "invalid",
             "Send the key in the x-api-key header.",
@@ -169,7 +184,7 @@ pub async fn merchant_registry_ping(
     };
     let token = header(&headers, "x-gw-signature");
     let outcome = state.verifier.verify_signed(presented, token).await?;
-    throttle_failure(&state, ip, matches!(outcome, PingOutcome::Ok { .. }))?;
+    throttle.count(&state, matches!(outcome, PingOutcome::Ok { .. }));
     match outcome {
         PingOutcome::Ok { expires_at } => Ok(Json(serde_json::json!({
             "valid": true,
@@ -191,6 +206,10 @@ pub async fn merchant_registry_ping(
                 "no_public_key" => "This API key has no signing public key registered.",
                 "expired" => "The signature has expired.",
                 "too_far_ahead" => "The signature's expiry is more than 10 minutes ahead.",
+                "not_yet_valid" => "The signature is not valid yet (its nbf is ahead).",
+                "critical" => {
+                    "The signature names critical header extensions that are not supported."
+                }
                 "algorithm" => "Only RS256 signatures are accepted.",
                 "signature" => "The signature does not verify with this key's public key.",
                 _ => "The signature is not a well-formed JWT.",

@@ -2,11 +2,12 @@
 //! (owner), and the page an invitation link opens.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::clock::human;
+use web::extract::{ClientIp, Id};
 use web::i18n::T;
 use web::{csrf, Error, Secret};
 
@@ -217,7 +218,7 @@ pub async fn withdraw(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
@@ -240,7 +241,7 @@ pub async fn change_role(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     PageForm(form): PageForm<RoleForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
@@ -270,7 +271,7 @@ pub async fn confirm_remove(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> PageResult {
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
@@ -295,7 +296,7 @@ pub async fn remove(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
@@ -408,7 +409,7 @@ pub async fn show_join(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(token): Path<String>,
+    Id(token): Id,
 ) -> PageResult {
     let (status, page, cookie) = join_page(
         &state,
@@ -436,9 +437,10 @@ pub struct JoinForm {
 
 pub async fn submit_join(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(token): Path<String>,
+    Id(token): Id,
     PageForm(form): PageForm<JoinForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
@@ -484,7 +486,8 @@ pub async fn submit_join(
         };
         return Ok(Page::render(cookie, status, &page));
     }
-    match members::accept_new_account(&state, &token, None, &name, password, lang.code()).await {
+    match members::accept_new_account(&state, ip, &token, None, &name, password, lang.code()).await
+    {
         Ok(account) => {
             let cookie = auth::start_session(&state, &account.id).await?;
             done(Some(cookie))

@@ -10,15 +10,13 @@ mod roll;
 mod signup;
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use web::i18n::{Lang, T};
-use web::page::ErrorCode;
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 use web::{cookies, csrf};
 
@@ -138,34 +136,36 @@ struct ErrorPage {
     message: &'static str,
 }
 
-/// Turns JSON errors of page routes into error pages in the right language.
-pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let headers = req.headers().clone();
-    let res = next.run(req).await;
-    let status = res.status();
-    let Some(ErrorCode(code)) = res.extensions().get::<ErrorCode>().copied() else {
-        return res;
-    };
-    let (title, message) = web::page::error_page_keys(code);
-    // The header shows who is signed in, as on every other page.
-    let user = crate::auth::current_account(&state, &headers)
-        .await
-        .ok()
-        .flatten();
-    let t = crate::i18n::for_request(&headers, user.as_ref());
-    let (token, _) = csrf::ensure(&headers, CSRF_COOKIE, false);
-    let page = ErrorPage {
-        t,
-        c: Chrome {
-            csrf: token,
-            user,
-            path: "/".into(),
-            langs: Lang::ALL,
-        },
-        title,
-        message,
-    };
-    Page::render(None, status, &page)
+/// The account site's error page, in the visitor's language.
+impl web::error_pages::ErrorPages for AppState {
+    async fn error_page(
+        &self,
+        headers: HeaderMap,
+        code: &'static str,
+        status: StatusCode,
+    ) -> Response {
+        let (title, message) = web::page::error_page_keys(code);
+        // The header shows who is signed in, as on every other page.
+        let user = crate::auth::current_account(self, &headers)
+            .await
+            .ok()
+            .flatten();
+        let t = crate::i18n::for_request(&headers, user.as_ref());
+        // The page's language form needs the CSRF cookie.
+        let (token, set_cookie) = csrf::ensure(&headers, CSRF_COOKIE, self.cfg.secure_cookies);
+        let page = ErrorPage {
+            t,
+            c: Chrome {
+                csrf: token,
+                user,
+                path: "/".into(),
+                langs: Lang::ALL,
+            },
+            title,
+            message,
+        };
+        Page::render(set_cookie, status, &page)
+    }
 }
 
 #[derive(Deserialize)]

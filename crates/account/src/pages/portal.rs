@@ -1,11 +1,12 @@
 //! My Account and its API Portal tab: the company's keys, Add New, revoke.
 
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::clock::human;
+use web::extract::Id;
 use web::i18n::T;
 use web::{csrf, Error};
 
@@ -311,7 +312,7 @@ pub async fn confirm_revoke(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> PageResult {
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
@@ -342,7 +343,7 @@ pub async fn revoke(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     PageForm(form): PageForm<RevokeForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
@@ -398,7 +399,7 @@ pub async fn show_public_key(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> PageResult {
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
@@ -430,7 +431,7 @@ pub async fn save_public_key(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     PageForm(form): PageForm<PublicKeyForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;

@@ -1,11 +1,12 @@
 //! Rolling a key from the API Portal: pick the grace period, get the new key once.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::clock::human;
+use web::extract::Id;
 use web::i18n::T;
 use web::{csrf, Error};
 
@@ -55,7 +56,7 @@ pub async fn confirm(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
 ) -> PageResult {
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
@@ -100,7 +101,7 @@ pub async fn submit(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    Id(id): Id,
     PageForm(form): PageForm<RollForm>,
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;

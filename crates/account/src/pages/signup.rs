@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
+use web::extract::ClientIp;
 use web::i18n::T;
 use web::{csrf, Secret};
 
@@ -71,6 +72,7 @@ pub struct SignupForm {
 
 pub async fn submit(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     PageForm(form): PageForm<SignupForm>,
 ) -> PageResult {
@@ -108,6 +110,7 @@ pub async fn submit(
         ));
     }
     let input = SignupInput {
+        ip,
         email: form.email.clone(),
         password: form.password,
         name: form.name.clone(),

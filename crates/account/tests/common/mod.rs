@@ -305,6 +305,11 @@ impl App {
         App::wrap(running, Some(clock))
     }
 
+    /// Wraps a service started with a configuration of the test's own.
+    pub fn wrap_running(running: account::Running) -> App {
+        App::wrap(running, None)
+    }
+
     fn wrap(running: account::Running, clock: Option<ManualClock>) -> App {
         let base = running.url();
         assert_ne!(running.addr.port(), 0, "bound a real port");

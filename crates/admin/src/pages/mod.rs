@@ -6,15 +6,13 @@ mod config;
 mod login;
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use web::i18n::{Lang, T};
-use web::page::ErrorCode;
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 use web::{cookies, csrf};
 
@@ -122,35 +120,37 @@ struct ErrorPage {
     message: &'static str,
 }
 
-/// Renders error responses of page routes as pages in the admin's language.
-pub async fn error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let headers = req.headers().clone();
-    let res = next.run(req).await;
-    let Some(ErrorCode(code)) = res.extensions().get::<ErrorCode>().copied() else {
-        return res;
-    };
-    let status = res.status();
-    let (title, message) = web::page::error_page_keys(code);
-    // The header shows who is signed in, as on every other page.
-    let user = crate::auth::current_user(&state, &headers)
-        .await
-        .ok()
-        .flatten();
-    let t = crate::i18n::for_request(&headers, user.as_ref());
-    let (token, _) = csrf::ensure(&headers, CSRF_COOKIE, false);
-    let page = ErrorPage {
-        t,
-        c: Chrome {
-            csrf: token,
-            user,
-            path: "/admin".into(),
-            langs: Lang::ALL,
-            active: "",
-        },
-        title,
-        message,
-    };
-    render(None, status, &page)
+/// The Admin's error page, in the admin's language.
+impl web::error_pages::ErrorPages for AppState {
+    async fn error_page(
+        &self,
+        headers: HeaderMap,
+        code: &'static str,
+        status: StatusCode,
+    ) -> Response {
+        let (title, message) = web::page::error_page_keys(code);
+        // The header shows who is signed in, as on every other page.
+        let user = crate::auth::current_user(self, &headers)
+            .await
+            .ok()
+            .flatten();
+        let t = crate::i18n::for_request(&headers, user.as_ref());
+        // The page's language form needs the CSRF cookie.
+        let (token, set_cookie) = csrf::ensure(&headers, CSRF_COOKIE, self.cfg.secure_cookies);
+        let page = ErrorPage {
+            t,
+            c: Chrome {
+                csrf: token,
+                user,
+                path: "/admin".into(),
+                langs: Lang::ALL,
+                active: "",
+            },
+            title,
+            message,
+        };
+        render(set_cookie, status, &page)
+    }
 }
 
 #[derive(Deserialize)]

@@ -504,6 +504,22 @@ impl<'a> Browser<'a> {
         r
     }
 
+    /// Posts a raw form body (bytes as given) from this site.
+    pub async fn post_raw(&mut self, path: &str, body: Vec<u8>) -> Resp {
+        let origin = self.admin.base.clone();
+        let req = self
+            .with_headers(self.admin.http.post(self.admin.url(path)))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .header(reqwest::header::ORIGIN, origin)
+            .body(body);
+        let r = Resp::read(req.send().await.expect("request")).await;
+        self.absorb(&r);
+        r
+    }
+
     /// The CSRF token the pages put in their forms (the `adm_csrf` cookie).
     pub fn csrf(&self) -> String {
         self.cookie("adm_csrf")

@@ -1,0 +1,64 @@
+//! What is kept no longer than needed: ended sessions, invitations that can
+//! no longer be used, and messages already sent. Run on a schedule by the
+//! outbox worker (and on every node: each delete is idempotent).
+
+use web::db::Db;
+
+use super::DbError;
+
+/// How long used, withdrawn or expired invitations and sent messages stay
+/// (they show on the members and messages pages for a while).
+pub const KEEP_SECS: i64 = 30 * 86400;
+
+/// What one purge removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Purged {
+    pub sessions: u64,
+    pub invitations: u64,
+    pub messages: u64,
+}
+
+/// Deletes sessions past their idle or absolute lifetime, invitations that
+/// ended more than `KEEP_SECS` ago (with their unsent messages), and messages
+/// sent more than `KEEP_SECS` ago.
+pub async fn purge(
+    db: &Db,
+    now: i64,
+    idle_secs: i64,
+    absolute_secs: i64,
+) -> Result<Purged, DbError> {
+    let sessions =
+        sqlx::query("DELETE FROM account_sessions WHERE last_seen_at <= $1 OR created_at <= $2")
+            .bind(now - idle_secs)
+            .bind(now - absolute_secs)
+            .execute(&db.pool)
+            .await?
+            .rows_affected();
+    let before = now - KEEP_SECS;
+    let mut tx = db.pool.begin().await?;
+    let ended =
+        "SELECT id FROM invitations WHERE COALESCE(accepted_at, revoked_at, expires_at) <= $1 \
+                 OR expires_at <= $1";
+    sqlx::query(&format!(
+        "DELETE FROM outbox WHERE sent_at IS NULL AND invitation_id IN ({ended})"
+    ))
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    let invitations = sqlx::query(&format!("DELETE FROM invitations WHERE id IN ({ended})"))
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    tx.commit().await?;
+    let messages = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1")
+        .bind(before)
+        .execute(&db.pool)
+        .await?
+        .rows_affected();
+    Ok(Purged {
+        sessions,
+        invitations,
+        messages,
+    })
+}

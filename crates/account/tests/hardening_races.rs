@@ -1,0 +1,587 @@
+//! Hardening, round 2 (issue 12): limits and authorization under real
+//! parallel requests, on SQLite and PostgreSQL. Each scenario fires its
+//! requests at once at the real server and checks what got through.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+#[macro_use]
+mod common;
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use common::{sid_cookie, unique_email, App, Resp, TestDb, PASSWORD};
+use reqwest::header::{CONTENT_TYPE, COOKIE, RETRY_AFTER};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+both_backends!(
+    parallel_logins_evaluate_at_most_the_limit,
+    a_stranger_cannot_lock_an_account_out_from_elsewhere,
+    parallel_signups_from_one_address_are_throttled,
+    a_member_removed_mid_request_creates_no_key,
+    owners_demoting_each_other_keep_an_owner,
+    invitations_are_rate_limited_and_withdrawn_ones_never_mailed,
+    a_blocked_address_gets_429_for_every_key,
+    forged_keys_cannot_evict_real_ones,
+);
+
+/// A client whose connections come from `ip` (any 127.x.y.z reaches the server).
+fn client_from(ip: IpAddr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(ip)
+        .build()
+        .unwrap()
+}
+
+fn loopback(n: u32) -> IpAddr {
+    IpAddr::V4(Ipv4Addr::from(0x7f00_0000 + n))
+}
+
+async fn login_from(app: &App, client: &reqwest::Client, email: &str, password: &str) -> Resp {
+    let r = client
+        .post(app.url("/api/v1/login"))
+        .json(&json!({"email": email, "password": password}))
+        .send()
+        .await
+        .unwrap();
+    Resp::read(r).await
+}
+
+async fn parallel_logins_evaluate_at_most_the_limit(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("burst");
+    app.signup(&email, "Burst Co").await;
+    let client = client_from(loopback(11));
+    // 39 wrong passwords and the right one, all at once.
+    let attempts = (0..40).map(|i| {
+        let (app, client, email) = (&app, &client, email.clone());
+        async move {
+            let pw = if i == 20 {
+                PASSWORD
+            } else {
+                "wrong password guess"
+            };
+            login_from(app, client, &email, pw).await
+        }
+    });
+    let answers = futures_join_all(attempts).await;
+    let evaluated = answers
+        .iter()
+        .filter(|r| matches!(r.status, StatusCode::OK | StatusCode::UNAUTHORIZED))
+        .count();
+    let throttled: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert!(
+        evaluated <= 10,
+        "at most the limit (10) of passwords were checked, got {evaluated}"
+    );
+    assert_eq!(
+        evaluated + throttled.len(),
+        40,
+        "only 200/401/429: {answers:?}"
+    );
+    assert!(throttled
+        .iter()
+        .all(|r| r.headers.get(RETRY_AFTER).is_some()));
+    // The audit trail agrees: at most 10 sign-in outcomes were recorded.
+    let pool = db.connect().await;
+    let outcomes: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM audit_events WHERE action IN ('session.signed_in', 'session.sign_in_failed')",
+    )
+    .fetch_one(&pool.pool)
+    .await
+    .unwrap();
+    assert!(outcomes <= 10, "audited outcomes: {outcomes}");
+    app.stop().await;
+}
+
+async fn a_stranger_cannot_lock_an_account_out_from_elsewhere(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("victim");
+    app.signup(&email, "Victim Co").await;
+    let stranger = client_from(loopback(21));
+    for _ in 0..12 {
+        login_from(&app, &stranger, &email, "not the password!").await;
+    }
+    let r = login_from(&app, &stranger, &email, PASSWORD).await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the stranger is stopped"
+    );
+    let owner = client_from(loopback(22));
+    let r = login_from(&app, &owner, &email, PASSWORD).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the owner elsewhere signs in: {}",
+        r.text
+    );
+    app.stop().await;
+}
+
+async fn parallel_signups_from_one_address_are_throttled(db: &TestDb) {
+    let app = App::start(db).await;
+    let client = client_from(loopback(31));
+    let signups = (0..60).map(|i| {
+        let client = &client;
+        let app = &app;
+        async move {
+            let r = client
+                .post(app.url("/api/v1/signup"))
+                .json(&json!({
+                    "email": unique_email(&format!("many{i}")),
+                    "password": PASSWORD,
+                    "name": "Someone",
+                    "company": "Many Co",
+                }))
+                .send()
+                .await
+                .unwrap();
+            Resp::read(r).await
+        }
+    });
+    let answers = futures_join_all(signups).await;
+    let created = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    let default_limit = account::Config::default().signups_per_ip_hour as usize;
+    assert!(
+        created <= default_limit,
+        "{created} sign-ups from one address"
+    );
+    assert!(created >= 1, "some sign-ups went through");
+    for r in &answers {
+        assert!(
+            matches!(
+                r.status,
+                StatusCode::CREATED
+                    | StatusCode::TOO_MANY_REQUESTS
+                    | StatusCode::SERVICE_UNAVAILABLE
+            ),
+            "{} {}",
+            r.status,
+            r.text
+        );
+        if r.status != StatusCode::CREATED {
+            assert!(
+                r.headers.get(RETRY_AFTER).is_some(),
+                "Retry-After on {}",
+                r.status
+            );
+            r.assert_api_error("throttled sign-up");
+        }
+    }
+    // Another address may still sign up.
+    let other = client_from(loopback(32));
+    let r = other
+        .post(app.url("/api/v1/signup"))
+        .json(&json!({"email": unique_email("other"), "password": PASSWORD, "name": "O", "company": "O"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.stop().await;
+}
+
+/// Invites `email` and joins with a new account; returns the member's session.
+async fn add_member(app: &App, owner_sid: &str, email: &str) -> String {
+    let r = app
+        .post_json(
+            "/api/v1/invitations",
+            Some(owner_sid),
+            &json!({"email": email, "role": "member"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "invite: {}", r.text);
+    let url = r.json()["url"].as_str().unwrap().to_owned();
+    let token = url.split("/join/").nth(1).unwrap().to_owned();
+    let r = app
+        .post_json(
+            "/api/v1/signup",
+            None,
+            &json!({"email": email, "password": PASSWORD, "name": "Member", "invitation": token}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "join: {}", r.text);
+    r.cookie("acct_sid").unwrap()
+}
+
+async fn members(app: &App, sid: &str) -> Vec<Value> {
+    let r = app.get("/api/v1/members", Some(sid)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json()["members"].as_array().unwrap().clone()
+}
+
+async fn member_id(app: &App, sid: &str, email: &str) -> String {
+    members(app, sid)
+        .await
+        .iter()
+        .find(|m| m["email"] == email.to_lowercase())
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .unwrap_or_else(|| panic!("{email} is a member"))
+}
+
+async fn send(
+    app: &App,
+    method: reqwest::Method,
+    path: &str,
+    sid: &str,
+    body: Option<Value>,
+) -> Resp {
+    let mut req = app
+        .http
+        .request(method, app.url(path))
+        .header(COOKIE, sid_cookie(sid));
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    Resp::read(req.send().await.unwrap()).await
+}
+
+async fn a_member_removed_mid_request_creates_no_key(db: &TestDb) {
+    let app = App::start(db).await;
+    let owner = app.signup(&unique_email("owner"), "Race Co").await;
+    for round in 0..4 {
+        let email = unique_email(&format!("member{round}"));
+        let member = add_member(&app, &owner, &email).await;
+        let id = member_id(&app, &owner, &email).await;
+        let creates = (0..12).map(|i| {
+            let (app, member) = (&app, member.clone());
+            async move {
+                send(
+                    app,
+                    reqwest::Method::POST,
+                    "/api/v1/keys",
+                    &member,
+                    Some(json!({"name": format!("race {i}")})),
+                )
+                .await
+            }
+        });
+        let removal_path = format!("/api/v1/members/{id}");
+        let removal = send(&app, reqwest::Method::DELETE, &removal_path, &owner, None);
+        let (created, removed) = tokio::join!(futures_join_all(creates), removal);
+        assert!(removed.status.is_success(), "removal: {}", removed.text);
+        for r in &created {
+            assert!(
+                matches!(
+                    r.status,
+                    StatusCode::CREATED | StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+                ),
+                "{} {}",
+                r.status,
+                r.text
+            );
+        }
+        // In the audit trail, no key of the member comes after the removal.
+        let pool = db.connect().await;
+        let rows = sqlx::query("SELECT action, actor_id, target FROM audit_events ORDER BY id")
+            .fetch_all(&pool.pool)
+            .await
+            .unwrap();
+        let removed_at = rows
+            .iter()
+            .position(|r| {
+                r.get::<String, _>("action") == "member.removed"
+                    && r.get::<Option<String>, _>("target").as_deref() == Some(id.as_str())
+            })
+            .expect("the removal is audited");
+        let late: Vec<_> = rows[removed_at..]
+            .iter()
+            .filter(|r| {
+                r.get::<String, _>("action") == "key.created"
+                    && r.get::<Option<String>, _>("actor_id").as_deref() == Some(id.as_str())
+            })
+            .collect();
+        assert!(
+            late.is_empty(),
+            "round {round}: {} keys created after the removal",
+            late.len()
+        );
+        // Every 201 is a key of the company, made before the removal.
+        let keys_made = created
+            .iter()
+            .filter(|r| r.status == StatusCode::CREATED)
+            .count();
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE created_by = $1")
+            .bind(&id)
+            .fetch_one(&pool.pool)
+            .await
+            .unwrap();
+        assert_eq!(keys_made as i64, stored, "round {round}");
+    }
+    app.stop().await;
+}
+
+async fn owners_demoting_each_other_keep_an_owner(db: &TestDb) {
+    let app = App::start(db).await;
+    let a_email = unique_email("owner-a");
+    let a = app.signup(&a_email, "Two Owners Co").await;
+    let b_email = unique_email("owner-b");
+    let b = add_member(&app, &a, &b_email).await;
+    let a_id = member_id(&app, &a, &a_email).await;
+    let b_id = member_id(&app, &a, &b_email).await;
+    let appr = &app;
+    let role = |sid: String, target: String, role: &'static str| async move {
+        send(
+            appr,
+            reqwest::Method::PATCH,
+            &format!("/api/v1/members/{target}"),
+            &sid,
+            Some(json!({"role": role})),
+        )
+        .await
+    };
+    for round in 0..6 {
+        // Whoever is the member now becomes an owner again.
+        let list = members(&app, &a).await;
+        let a_is_owner = list
+            .iter()
+            .any(|m| m["id"] == a_id.as_str() && m["role"] == "owner");
+        let (owner, member_target) = if a_is_owner { (&a, &b_id) } else { (&b, &a_id) };
+        let r = role(owner.clone(), member_target.clone(), "owner").await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "round {round}: promote: {}",
+            r.text
+        );
+        let (x, y) = tokio::join!(
+            role(a.clone(), b_id.clone(), "member"),
+            role(b.clone(), a_id.clone(), "member")
+        );
+        let ok = [&x, &y]
+            .iter()
+            .filter(|r| r.status == StatusCode::OK)
+            .count();
+        assert_eq!(
+            ok, 1,
+            "round {round}: exactly one demotion wins: {x:?} {y:?}"
+        );
+        for r in [&x, &y] {
+            if r.status != StatusCode::OK {
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+                assert_eq!(r.assert_api_error("losing demotion"), "owner_only");
+            }
+        }
+        let owners = members(&app, &a)
+            .await
+            .iter()
+            .filter(|m| m["role"] == "owner")
+            .count();
+        assert_eq!(owners, 1, "round {round}: the company keeps one owner");
+    }
+    app.stop().await;
+}
+
+async fn invitations_are_rate_limited_and_withdrawn_ones_never_mailed(db: &TestDb) {
+    let app = App::start(db).await;
+    let owner = app.signup(&unique_email("inviter"), "Mail Co").await;
+    let per_hour = account::Config::default().invitations_per_hour as usize;
+    let invites = (0..per_hour + 15).map(|i| {
+        let (app, owner) = (&app, owner.clone());
+        async move {
+            app.post_json(
+                "/api/v1/invitations",
+                Some(&owner),
+                &json!({"email": unique_email(&format!("guest{i}")), "role": "member"}),
+            )
+            .await
+        }
+    });
+    let answers = futures_join_all(invites).await;
+    let created: Vec<_> = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .collect();
+    assert_eq!(
+        created.len(),
+        per_hour,
+        "the hourly limit holds under parallel requests"
+    );
+    for r in answers.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+        assert!(r.headers.get(RETRY_AFTER).is_some());
+    }
+    // Withdraw them all: none of their messages may be sent any more.
+    for r in &created {
+        let id = r.json()["invitation"]["id"].as_str().unwrap().to_owned();
+        let w = send(
+            &app,
+            reqwest::Method::DELETE,
+            &format!("/api/v1/invitations/{id}"),
+            &owner,
+            None,
+        )
+        .await;
+        assert!(w.status.is_success(), "withdraw: {}", w.text);
+    }
+    let state = &app.running.state;
+    let now = state.clock.now();
+    let sendable = account::store::unsent_messages(&state.db, now, 100, 1000)
+        .await
+        .unwrap();
+    assert!(
+        sendable.iter().all(|m| m.invitation_id.is_none()),
+        "withdrawn invitations are not sendable: {}",
+        sendable.len()
+    );
+    let pool = db.connect().await;
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM outbox WHERE invitation_id IS NOT NULL")
+        .fetch_all(&pool.pool)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), per_hour);
+    for id in ids {
+        assert!(
+            !account::store::claim_message(&state.db, id, now, now + 60)
+                .await
+                .unwrap(),
+            "a withdrawn invitation's message cannot be claimed for sending"
+        );
+    }
+    app.stop().await;
+}
+
+async fn a_blocked_address_gets_429_for_every_key(db: &TestDb) {
+    let app = App::start(db).await;
+    let sid = app.signup(&unique_email("keys"), "Keys Co").await;
+    let key = app.create_key(&sid, json!({"name": "store"})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let attacker = client_from(loopback(41));
+    let verify = |client: &reqwest::Client, k: &str| {
+        client
+            .post(app.url("/api/v1/keys/verify"))
+            .header("X-Api-Key", k.to_owned())
+            .send()
+    };
+    let forged = keys::ApiKey::generate(keys::Environment::Production)
+        .expose()
+        .to_owned();
+    let mut blocked = false;
+    for _ in 0..700 {
+        if verify(&attacker, &forged).await.unwrap().status() == StatusCode::TOO_MANY_REQUESTS {
+            blocked = true;
+            break;
+        }
+    }
+    assert!(blocked, "failures are throttled");
+    // Blocked: even a valid key gets 429 (no yes/no oracle), on every route.
+    assert_eq!(
+        verify(&attacker, &key).await.unwrap().status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    let gw = attacker
+        .get(app.url("/gateway/apikeycheck"))
+        .header("magento-api-key", key.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gw.status(), StatusCode::TOO_MANY_REQUESTS);
+    let ping = attacker
+        .get(app.url("/merchant-registry/v1/ping"))
+        .header("x-api-key", key.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ping.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Another address is not affected.
+    let store = client_from(loopback(42));
+    let r = verify(&store, &key).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers().get(CONTENT_TYPE).unwrap(), "application/json");
+    app.stop().await;
+}
+
+async fn forged_keys_cannot_evict_real_ones(db: &TestDb) {
+    let conn = db.connect().await;
+    let cfg = account::Config {
+        cache_capacity: 1024,
+        ..account::Config::default()
+    };
+    let running = account::start(conn, "127.0.0.1:0", cfg).await.unwrap();
+    let app = App::wrap_running(running);
+    let sid = app.signup(&unique_email("cache"), "Cache Co").await;
+    let mut real = Vec::new();
+    for i in 0..20 {
+        real.push(
+            app.create_key(&sid, json!({"name": format!("k{i}")})).await["key"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let verifier = &app.running.state.verifier;
+    for k in &real {
+        assert_eq!(verifier.verify(k).await.unwrap().status.as_str(), "valid");
+    }
+    assert_eq!(verifier.cached_entries(), real.len());
+    // A flood of well-formed keys that are not stored.
+    for _ in 0..3000 {
+        let forged = keys::ApiKey::generate(keys::Environment::Production);
+        assert_eq!(
+            verifier
+                .verify(forged.expose())
+                .await
+                .unwrap()
+                .status
+                .as_str(),
+            "invalid"
+        );
+    }
+    assert_eq!(
+        verifier.cached_entries(),
+        real.len(),
+        "every real key is still cached"
+    );
+    assert!(
+        verifier.cached_unknown() <= 1024,
+        "the negative cache is bounded"
+    );
+    assert!(verifier.cached_unknown() > 0, "unknown keys are remembered");
+    app.stop().await;
+}
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(
+    futs: impl IntoIterator<Item = F>,
+) -> Vec<F::Output> {
+    let handles: Vec<_> = futs.into_iter().collect();
+    let mut set = Vec::with_capacity(handles.len());
+    for f in handles {
+        set.push(Box::pin(f));
+    }
+    join_all_pinned(set).await
+}
+
+async fn join_all_pinned<F: std::future::Future>(
+    mut futs: Vec<std::pin::Pin<Box<F>>>,
+) -> Vec<F::Output> {
+    let mut out: Vec<Option<F::Output>> = (0..futs.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (i, f) in futs.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().map(|v| v.unwrap()).collect()
+}

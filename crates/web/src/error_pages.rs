@@ -1,0 +1,197 @@
+//! Every error answer in its interface's own format: JSON routes answer
+//! `{"error": {"code", "message"}}`, pages answer the site's error page in
+//! the visitor's language, whoever made the error (a handler, an extractor,
+//! the router's 405, the timeout layer's 408). One middleware for both apps;
+//! each app says how its error page looks (`ErrorPages`).
+
+use std::future::Future;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::page::ErrorCode;
+use crate::Error;
+
+/// How an app renders its error page.
+pub trait ErrorPages: Clone + Send + Sync + 'static {
+    /// The page for `code` with `status`; `headers` are the request's
+    /// cookies and languages.
+    fn error_page(
+        &self,
+        headers: HeaderMap,
+        code: &'static str,
+        status: StatusCode,
+    ) -> impl Future<Output = Response> + Send;
+}
+
+/// The middleware: `axum::middleware::from_fn_with_state(state, error_pages::<AppState>)`.
+pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next) -> Response {
+    let api = is_api_path(req.uri().path());
+    // Pages need the visitor's cookies and languages; JSON routes nothing.
+    let mut page_headers = HeaderMap::new();
+    if !api {
+        for name in [header::COOKIE, header::ACCEPT_LANGUAGE] {
+            for v in req.headers().get_all(&name) {
+                page_headers.append(name.clone(), v.clone());
+            }
+        }
+    }
+    let res = next.run(req).await;
+    match reshape(api, &res) {
+        None => res,
+        Some(Reshape::Json(out)) => out,
+        Some(Reshape::Page {
+            code,
+            status,
+            retry_after,
+        }) => {
+            let mut out = app.error_page(page_headers, code, status).await;
+            if let Some(v) = retry_after {
+                out.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            out
+        }
+    }
+}
+
+/// Every error code with a page of its own (the catalogs must have their keys).
+pub const ERROR_PAGE_CODES: &[&str] = &[
+    "csrf",
+    "invalid_form",
+    "invalid_text",
+    "not_found",
+    "too_many_requests",
+    "unavailable",
+    "busy",
+    "forbidden",
+    "bad_request",
+    "request_timeout",
+    "internal",
+];
+
+/// The code of an error response that carries none of ours (a 405 of the
+/// router, a 408 of the timeout layer, a 413 of the body limit).
+pub fn code_for_status(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 | 403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        429 => "too_many_requests",
+        400..=499 => "bad_request",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}
+
+/// Paths answered in the JSON error format (everything else is a page).
+pub fn is_api_path(path: &str) -> bool {
+    [
+        "/api/",
+        "/admin/api/",
+        "/gateway/",
+        "/merchant-registry/",
+        "/amazon/v1/",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+        || path == "/noop"
+        || path == "/healthz"
+}
+
+/// What an error response must become so that it speaks its interface's
+/// format: `None` leaves it as it is.
+pub enum Reshape {
+    /// A bare error (no body of ours) on a JSON route.
+    Json(Response),
+    /// An error on a page route: render the error page for this code.
+    Page {
+        code: &'static str,
+        status: StatusCode,
+        retry_after: Option<HeaderValue>,
+    },
+}
+
+/// Decides how the error middleware treats a response (to a JSON route when `api`).
+pub fn reshape(api: bool, res: &Response) -> Option<Reshape> {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return None;
+    }
+    let ours = res.extensions().get::<ErrorCode>().copied();
+    let content_type = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let retry_after = res.headers().get(header::RETRY_AFTER).cloned();
+    if api {
+        if ours.is_some() || content_type.starts_with("application/json") {
+            return None;
+        }
+        let code = code_for_status(status);
+        let message = match code {
+            "method_not_allowed" => "This method is not allowed here.",
+            "request_timeout" => "The request took too long.",
+            "payload_too_large" => "The request body is too large.",
+            "not_found" => "There is nothing at this address.",
+            "internal" | "unavailable" => "Something went wrong on our side.",
+            _ => "The request could not be read.",
+        };
+        let mut out = Error::new(status, code, message).into_response();
+        for name in [header::ALLOW, header::RETRY_AFTER] {
+            if let Some(v) = res.headers().get(&name) {
+                out.headers_mut().insert(name, v.clone());
+            }
+        }
+        return Some(Reshape::Json(out));
+    }
+    // A page re-shown with its errors (422 HTML) is already the answer.
+    if ours.is_none() && content_type.starts_with("text/html") {
+        return None;
+    }
+    let code = ours.map_or_else(|| code_for_status(status), |ErrorCode(c)| c);
+    Some(Reshape::Page {
+        code,
+        status,
+        retry_after,
+    })
+}
+
+/// The catalog keys (title, message) of an error page for an error code.
+pub fn error_page_keys(code: &str) -> (&'static str, &'static str) {
+    match code {
+        "csrf" => ("errorpage.csrf_title", "errorpage.csrf"),
+        "invalid_form" => ("errorpage.csrf_title", "errorpage.invalid_form"),
+        "not_found" => ("errorpage.not_found_title", "errorpage.not_found"),
+        "too_many_requests" => ("errorpage.busy_title", "errorpage.too_many"),
+        "unavailable" | "busy" => ("errorpage.busy_title", "errorpage.unavailable"),
+        "invalid_text" => ("errorpage.bad_request_title", "errorpage.invalid_text"),
+        "request_timeout" => ("errorpage.bad_request_title", "errorpage.timeout"),
+        "forbidden"
+        | "owner_only"
+        | "not_member"
+        | "cannot_remove_self"
+        | "cannot_change_own_role"
+        | "owner_cannot_leave"
+        | "last_owner"
+        | "cross_origin" => ("errorpage.forbidden_title", "errorpage.forbidden"),
+        "internal" => ("errorpage.internal_title", "errorpage.internal"),
+        "bad_request"
+        | "invalid_field"
+        | "method_not_allowed"
+        | "payload_too_large"
+        | "unsupported_media_type"
+        | "changed_meanwhile"
+        | "key_not_rollable"
+        | "too_many_pending"
+        | "already_member"
+        | "email_taken"
+        | "invitation_rate" => ("errorpage.bad_request_title", "errorpage.bad_request"),
+        _ => ("errorpage.internal_title", "errorpage.internal"),
+    }
+}
