@@ -155,6 +155,28 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     files::ensure_dir(data_dir)?;
     let run_account = args.side != Some(Side::Admin);
     let run_admin = args.side != Some(Side::Account);
+    // The Admin's database and data key first: a missing crypt.key beside
+    // encrypted values stops the command before anything listens.
+    let mut admin_parts = if run_admin {
+        let url = if run_account {
+            args.admin_database_url.clone()
+        } else {
+            args.database_url
+                .clone()
+                .or(args.admin_database_url.clone())
+        }
+        .unwrap_or_else(|| files::sqlite_url(data_dir, "admin.db"));
+        let db = files::open_admin(&url).await?;
+        let crypto = admin::open_crypto(
+            &db,
+            &admin::crypt_key_path(data_dir),
+            admin::KeyFileMode::Create,
+        )
+        .await?;
+        Some((db, crypto))
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
 
     let account = if run_account {
@@ -212,21 +234,9 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
 
     let admin = if run_admin {
-        let url = if run_account {
-            args.admin_database_url.clone()
-        } else {
-            args.database_url
-                .clone()
-                .or(args.admin_database_url.clone())
-        }
-        .unwrap_or_else(|| files::sqlite_url(data_dir, "admin.db"));
-        let db = files::open_admin(&url).await?;
-        let crypto = admin::open_crypto(
-            &db,
-            &admin::crypt_key_path(data_dir),
-            admin::KeyFileMode::Create,
-        )
-        .await?;
+        let (db, crypto) = admin_parts
+            .take()
+            .ok_or_else(|| anyhow!("the Admin was not opened"))?;
         if let Some((user, password)) = admin::install(&db, SystemClock.now()).await? {
             writeln!(
                 out,

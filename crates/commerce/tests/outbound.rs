@@ -102,6 +102,7 @@ async fn endless_answers_keep_the_admin_bounded() {
         }
     }
     let peak = peak_rss_kb(admin.pid());
+    eprintln!("peak RSS of the Admin under endless answers: {peak} kB");
     assert!(
         peak < RSS_BOUND_KB,
         "peak RSS {peak} kB is over the bound of {RSS_BOUND_KB} kB"
