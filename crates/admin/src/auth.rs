@@ -14,6 +14,8 @@ pub const LANG_COOKIE: &str = "adm_lang";
 pub const SESSION_IDLE_SECS: i64 = 4 * 3600;
 pub const SESSION_ABSOLUTE_SECS: i64 = 24 * 3600;
 pub const MIN_PASSWORD: usize = 12;
+/// The longest password accepted, in bytes of UTF-8.
+pub const MAX_PASSWORD: usize = 256;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateUserError {
@@ -23,6 +25,10 @@ pub enum CreateUserError {
     Email,
     #[error("the password must be at least 12 characters long")]
     Password,
+    #[error("the password must not be blank (only spaces)")]
+    PasswordBlank,
+    #[error("the password must be at most 256 bytes long")]
+    PasswordLong,
     #[error("an admin user with this username already exists")]
     Taken,
     #[error("{0}")]
@@ -47,9 +53,7 @@ pub async fn create_user(
         return Err(CreateUserError::Username);
     }
     let email = web::normalize_email(email).ok_or(CreateUserError::Email)?;
-    if password.expose().chars().count() < MIN_PASSWORD || password.expose().len() > 256 {
-        return Err(CreateUserError::Password);
-    }
+    check_password(&password)?;
     let hash = web::password::hash(password)
         .await
         .map_err(|e| CreateUserError::Other(e.message().to_owned()))?;
@@ -67,6 +71,58 @@ pub async fn create_user(
         Err(e) if web::db::is_unique_violation(&e) => Err(CreateUserError::Taken),
         Err(e) => Err(CreateUserError::Other(e.to_string())),
     }
+}
+
+/// The rules for an Admin password: not blank, at least [`MIN_PASSWORD`]
+/// characters, at most [`MAX_PASSWORD`] bytes.
+pub fn check_password(password: &Secret) -> Result<(), CreateUserError> {
+    let p = password.expose();
+    if p.len() > MAX_PASSWORD {
+        return Err(CreateUserError::PasswordLong);
+    }
+    if !p.is_empty() && p.trim().is_empty() {
+        return Err(CreateUserError::PasswordBlank);
+    }
+    if p.chars().count() < MIN_PASSWORD {
+        return Err(CreateUserError::Password);
+    }
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetPasswordError {
+    #[error("there is no admin user with this username")]
+    UnknownUser,
+    #[error("{0}")]
+    Invalid(CreateUserError),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Sets an admin user's password (`commerce admin:user:password`) and ends
+/// every session of that user. The username is matched without regard to case.
+/// Returns the username as stored.
+pub async fn set_password(
+    db: &web::db::Db,
+    username: &str,
+    password: Secret,
+) -> Result<String, SetPasswordError> {
+    check_password(&password).map_err(SetPasswordError::Invalid)?;
+    let other = |e: sqlx::Error| SetPasswordError::Other(e.to_string());
+    let (user, _) = store::user_with_hash(db, username.trim())
+        .await
+        .map_err(other)?
+        .ok_or(SetPasswordError::UnknownUser)?;
+    let hash = web::password::hash(password)
+        .await
+        .map_err(|e| SetPasswordError::Other(e.message().to_owned()))?;
+    if !store::set_password_ending_sessions(db, &user.id, &hash)
+        .await
+        .map_err(other)?
+    {
+        return Err(SetPasswordError::UnknownUser);
+    }
+    Ok(user.username)
 }
 
 /// Checks a username and password; `None` for an unknown user or a wrong password alike.

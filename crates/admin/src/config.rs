@@ -305,13 +305,17 @@ pub fn validate(f: &Field, value: &str) -> Result<Option<String>, ConfigError> {
     }
     match f.input {
         Input::Url => {
-            let ok = (v.starts_with("http://") || v.starts_with("https://"))
-                && v.len() > 8
-                && !v.contains(char::is_whitespace);
-            if !ok {
-                return Err(invalid(f.path, "config.error.url"));
-            }
-            Ok(Some(v.trim_end_matches('/').to_owned()))
+            use crate::outbound::{check_base_url, UrlError};
+            check_base_url(&v).map(Some).map_err(|e| {
+                invalid(
+                    f.path,
+                    match e {
+                        UrlError::NotHttp => "config.error.url",
+                        UrlError::Userinfo => "config.error.url_userinfo",
+                        UrlError::QueryOrFragment => "config.error.url_query",
+                    },
+                )
+            })
         }
         Input::Select(options) => {
             if options.iter().any(|(o, _)| *o == v) {

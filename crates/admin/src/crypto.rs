@@ -23,6 +23,11 @@ const CIPHER_XCHACHA: &str = "3";
 pub enum CryptoError {
     #[error("the encryption key file {0} is unreadable or malformed")]
     KeyFile(String),
+    #[error(
+        "the encryption key file {0} is missing, yet the database holds values encrypted with it: \
+         restore that file (a new key would make them unreadable; nothing was changed)"
+    )]
+    KeyMissing(String),
     #[error("the stored value is not in the encrypted format")]
     Format,
     #[error("the stored value was encrypted with a key this installation does not have")]
@@ -62,6 +67,13 @@ impl Crypto {
         }
         let text = fs::read_to_string(path).map_err(|_| err())?;
         Self::from_lines(&text).ok_or_else(err)
+    }
+
+    /// A fresh key held in memory only, for read-only commands on an
+    /// installation without a key file (and so without encrypted values).
+    pub fn ephemeral() -> Self {
+        let key = XChaCha20Poly1305::new((&new_key()).into());
+        Crypto { keys: vec![key] }
     }
 
     /// Keys from the key file's text: one base64 32-byte key per line.

@@ -56,6 +56,9 @@ pub enum Reason {
     /// The account service refused the signature: the private key does not
     /// match the public key registered with the API key (or none is registered).
     Signature,
+    /// The account service's URL (`--account-url` or the gateway URL) is not an
+    /// absolute http(s) URL without userinfo, query or fragment: not asked.
+    GatewayUrl,
 }
 
 impl Reason {
@@ -67,6 +70,7 @@ impl Reason {
             Reason::Down => "down",
             Reason::PrivateKey => "private_key_unusable",
             Reason::Signature => "signature_rejected",
+            Reason::GatewayUrl => "gateway_url_invalid",
         }
     }
 }
@@ -116,13 +120,7 @@ struct VerifyAnswer {
 
 impl Gate {
     pub fn new(account_url: Option<String>) -> Self {
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(TOTAL_TIMEOUT)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .user_agent(concat!("commerce-admin/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .unwrap_or_default();
+        let http = crate::outbound::client(CONNECT_TIMEOUT, TOTAL_TIMEOUT);
         Gate {
             http,
             account_url: account_url.map(|u| u.trim_end_matches('/').to_owned()),
@@ -180,7 +178,19 @@ impl Gate {
             Ok(p) => p.filter(|p| !p.trim().is_empty()),
             Err(_) => None,
         };
-        let base = self.base_url(config).await;
+        // Checked again here, whatever was stored before: a URL with userinfo,
+        // a query or another scheme is never sent the key.
+        let base = match crate::outbound::check_base_url(&self.base_url(config).await) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::warn!(error = %e, "the account service's URL is refused");
+                return Check {
+                    reason: Some(Reason::GatewayUrl),
+                    hint,
+                    ..Check::new(KeyStatus::Unreachable)
+                };
+            }
+        };
         let asked = async {
             match private {
                 None => self.ask(&base, &key).await,
@@ -249,7 +259,20 @@ impl Gate {
             }
         };
         let code = res.status();
-        let body: serde_json::Value = res.json().await.unwrap_or_default();
+        if code.is_redirection() {
+            return redirected(code);
+        }
+        let body: serde_json::Value = match read_json(res).await {
+            Ok(v) => v,
+            Err(e) if code.as_u16() == 200 => {
+                tracing::warn!(error = %e, "the account service's answer was not understood");
+                return Check {
+                    reason: Some(Reason::BadAnswer),
+                    ..Check::new(KeyStatus::Unreachable)
+                };
+            }
+            Err(_) => serde_json::Value::Null,
+        };
         match code.as_u16() {
             200 => Check {
                 expires_at: body["expires_at"]
@@ -299,6 +322,9 @@ impl Gate {
                 return unreachable(Reason::Down);
             }
         };
+        if res.status().is_redirection() {
+            return redirected(res.status());
+        }
         if !res.status().is_success() {
             tracing::warn!(status = %res.status(), "the account service answered with an error");
             return unreachable(if res.status().is_server_error() {
@@ -307,7 +333,7 @@ impl Gate {
                 Reason::BadAnswer
             });
         }
-        let answer: VerifyAnswer = match res.json().await {
+        let answer: VerifyAnswer = match read_json(res).await {
             Ok(a) => a,
             Err(e) => {
                 tracing::warn!(error = %e, "the account service's answer was not understood");
@@ -329,4 +355,19 @@ impl Gate {
             ..Check::new(status)
         }
     }
+}
+
+/// A redirect is not followed (the key would go along): a bad answer.
+fn redirected(code: reqwest::StatusCode) -> Check {
+    tracing::warn!(status = %code, "the account service answered with a redirect; not followed");
+    Check {
+        reason: Some(Reason::BadAnswer),
+        ..Check::new(KeyStatus::Unreachable)
+    }
+}
+
+/// An answer body as JSON, read up to [`crate::outbound::MAX_ANSWER`] bytes.
+async fn read_json<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> anyhow::Result<T> {
+    let body = crate::outbound::read_limited(res, crate::outbound::MAX_ANSWER).await?;
+    Ok(serde_json::from_slice(&body)?)
 }

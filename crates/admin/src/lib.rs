@@ -10,6 +10,7 @@ pub mod config;
 pub mod crypto;
 pub mod gate;
 pub mod i18n;
+pub mod outbound;
 pub mod pages;
 pub mod store;
 
@@ -83,6 +84,34 @@ impl AppState {
 /// The key file under the data dir.
 pub fn crypt_key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("crypt.key")
+}
+
+/// Whether a missing key file may be created.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyFileMode {
+    /// Create it (first start, writing commands).
+    Create,
+    /// Never write it: a read-only command gets a key in memory.
+    ReadOnly,
+}
+
+/// Opens the data key for `db`. When the key file is missing but `db` holds
+/// encrypted values, refuses ([`crypto::CryptoError::KeyMissing`]) instead
+/// of making a new key that cannot read them.
+pub async fn open_crypto(db: &Db, key_file: &Path, mode: KeyFileMode) -> anyhow::Result<Crypto> {
+    if !key_file.exists() {
+        let encrypted: Vec<&str> = config::all_fields()
+            .filter(|f| f.encrypted)
+            .map(|f| f.path)
+            .collect();
+        if store::count_values_at_paths(db, &encrypted).await? > 0 {
+            return Err(crypto::CryptoError::KeyMissing(key_file.display().to_string()).into());
+        }
+        if mode == KeyFileMode::ReadOnly {
+            return Ok(Crypto::ephemeral());
+        }
+    }
+    Ok(Crypto::open_or_create(key_file)?)
 }
 
 pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {

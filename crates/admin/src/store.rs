@@ -56,13 +56,56 @@ pub async fn user_with_hash(
     username: &str,
 ) -> Result<Option<(AdminUser, String)>, sqlx::Error> {
     let row = sqlx::query(
-        "SELECT id, username, email, locale, password_hash FROM admin_users WHERE username = $1",
+        // Usernames are ASCII (see `auth::create_user`), so lower() agrees on both
+        // backends; the unique index on lower(username) serves this lookup.
+        "SELECT id, username, email, locale, password_hash FROM admin_users WHERE lower(username) = lower($1)",
     )
     .bind(username)
     .fetch_optional(&db.pool)
     .await?;
     row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
         .transpose()
+}
+
+/// Replaces a user's password hash and ends every session of that user, in
+/// one transaction. Returns false when there is no such user.
+pub async fn set_password_ending_sessions(
+    db: &Db,
+    user_id: &str,
+    hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query("UPDATE admin_users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    if done.rows_affected() == 0 {
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM admin_sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// How many stored configuration values are under any of `paths` (the encrypted ones).
+pub async fn count_values_at_paths(db: &Db, paths: &[&str]) -> Result<i64, sqlx::Error> {
+    if paths.is_empty() {
+        return Ok(0);
+    }
+    let marks: Vec<String> = (1..=paths.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM core_config_data WHERE path IN ({})",
+        marks.join(", ")
+    );
+    let mut q = sqlx::query(&sql);
+    for p in paths {
+        q = q.bind(*p);
+    }
+    q.fetch_one(&db.pool).await?.try_get("n")
 }
 
 pub async fn set_user_locale(db: &Db, id: &str, locale: &str) -> Result<(), sqlx::Error> {

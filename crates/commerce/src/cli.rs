@@ -40,6 +40,19 @@ pub enum Command {
         #[command(flatten)]
         db: AdminDb,
     },
+    /// Set an Admin user's password and end that user's sessions.
+    #[command(name = "admin:user:password")]
+    AdminUserPassword {
+        #[arg(long)]
+        username: String,
+        /// Read the new password from FILE, or from standard input with `-`
+        /// (one trailing newline is dropped). Without it a password is
+        /// generated and printed once.
+        #[arg(long, value_name = "FILE")]
+        password_file: Option<PathBuf>,
+        #[command(flatten)]
+        db: AdminDb,
+    },
     /// Set a configuration value (an empty VALUE clears it).
     #[command(name = "config:set")]
     ConfigSet {

@@ -5,10 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use anyhow::{anyhow, bail, Context};
-use web::{Clock, Secret, SystemClock};
+use anyhow::{anyhow, Context};
+use web::{Clock, SystemClock};
 
-use crate::cli::{AdminDb, Cli, Command, ScopeArg, ServeArgs, Side};
+use crate::cli::{Cli, Command, ServeArgs, Side};
+use crate::{admin_cmds, files};
 
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -24,26 +25,18 @@ pub fn init_tracing() {
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let data_dir = cli.data_dir;
     match cli.command {
-        Command::Serve(args) => serve(&data_dir, args).await.map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => serve(&data_dir, args).await,
         Command::AdminUserCreate {
             username,
             password,
             email,
             db,
-        } => {
-            let db = admin_db(&data_dir, &db).await?;
-            admin::auth::create_user(
-                &db,
-                &username,
-                &email,
-                Secret::new(password),
-                SystemClock.now(),
-            )
-            .await
-            .map_err(|e| anyhow!("{e}"))?;
-            println!("Created admin user {username}.");
-            Ok(ExitCode::SUCCESS)
-        }
+        } => admin_cmds::user_create(&data_dir, &db, &username, password, &email).await,
+        Command::AdminUserPassword {
+            username,
+            password_file,
+            db,
+        } => admin_cmds::user_password(&data_dir, &db, &username, password_file.as_deref()).await,
         Command::ConfigSet {
             path,
             value,
@@ -54,28 +47,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let value = match (value, value_file) {
                 (Some(v), _) => v,
-                (None, Some(file)) => read_value(&file)?,
+                (None, Some(file)) => read_text(&file, "--value-file", 1 << 20)?,
                 (None, None) => return Err(anyhow!("give VALUE or --value-file FILE")),
             };
-            let (db, crypto) = admin_parts(&data_dir, &db).await?;
-            let config = admin::config::ConfigStore {
-                db: &db,
-                crypto: &crypto,
-            };
-            let at = admin::config::resolve_scope(&db, scope_of(scope), scope_code.as_deref())
+            admin_cmds::config_set(&data_dir, &db, &path, &value, scope, scope_code.as_deref())
                 .await
-                .map_err(|e| anyhow!("{e}"))?;
-            // The command line is the actor the configuration audit log names.
-            config
-                .set_by("cli", &path, &value, at, SystemClock.now())
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            if value.trim().is_empty() {
-                println!("Cleared {path}.");
-            } else {
-                println!("Saved {path}.");
-            }
-            Ok(ExitCode::SUCCESS)
         }
         Command::ConfigShow {
             path,
@@ -83,36 +59,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             scope_code,
             db,
         } => {
-            let (db, crypto) = admin_parts(&data_dir, &db).await?;
-            let config = admin::config::ConfigStore {
-                db: &db,
-                crypto: &crypto,
-            };
-            let at = admin::config::resolve_scope(&db, scope_of(scope), scope_code.as_deref())
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            let fields: Vec<&admin::config::Field> = match &path {
-                Some(p) => vec![admin::config::field(p)
-                    .ok_or_else(|| anyhow!("{p}: there is no such configuration path"))?],
-                None => admin::config::all_fields().collect(),
-            };
-            let mut out = std::io::stdout().lock();
-            let mut shown = 0;
-            for f in fields {
-                if let Some(v) = config.get(f.path, at).await? {
-                    let v = if f.is_secret() {
-                        admin::config::MASK.to_owned()
-                    } else {
-                        v
-                    };
-                    writeln!(out, "{} = {v}", f.path)?;
-                    shown += 1;
-                }
-            }
-            if let (Some(p), 0) = (&path, shown) {
-                bail!("{p}: no value is set");
-            }
-            Ok(ExitCode::SUCCESS)
+            admin_cmds::config_show(
+                &data_dir,
+                &db,
+                path.as_deref(),
+                scope,
+                scope_code.as_deref(),
+            )
+            .await
         }
         Command::AccountSeedKeys {
             count,
@@ -120,9 +74,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             database_url,
         } => {
-            ensure_dir(&data_dir)?;
-            let url = database_url.unwrap_or_else(|| sqlite_url(&data_dir, "account.db"));
-            let db = account::connect(&url).await?;
+            files::ensure_dir(&data_dir)?;
+            let url = database_url.unwrap_or_else(|| files::sqlite_url(&data_dir, "account.db"));
+            let db = files::open_account(&url).await?;
             let keys = account::seed::seed_keys(&db, count, sample, SystemClock.now()).await?;
             std::fs::write(&out, keys.join("\n") + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
@@ -134,50 +88,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::ChannelAmazonVerify { account_url, db } => {
-            let (db, crypto) = admin_parts(&data_dir, &db).await?;
-            let config = admin::config::ConfigStore {
-                db: &db,
-                crypto: &crypto,
-            };
-            let gate = admin::gate::Gate::new(account_url);
-            let check = gate.check(&config).await;
-            println!("status: {}", check.status.as_str());
-            Ok(if check.status == admin::gate::KeyStatus::Valid {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            })
+            admin_cmds::channel_verify(&data_dir, &db, account_url).await
         }
     }
 }
 
-fn scope_of(s: ScopeArg) -> admin::config::Scope {
-    match s {
-        ScopeArg::Default => admin::config::Scope::Default,
-        ScopeArg::Websites => admin::config::Scope::Websites,
-        ScopeArg::Stores => admin::config::Scope::Stores,
-    }
-}
-
-/// A configuration value from a file or (`-`) standard input, without one
+/// Text from a file or (`-`) standard input, at most `max` bytes, without one
 /// trailing newline. Errors never quote the content.
-fn read_value(file: &Path) -> anyhow::Result<String> {
+pub fn read_text(file: &Path, flag: &str, max: u64) -> anyhow::Result<String> {
     use std::io::Read;
-    const MAX: u64 = 1 << 20;
     let mut text = String::new();
     let read = if file == Path::new("-") {
-        std::io::stdin().take(MAX + 1).read_to_string(&mut text)
+        std::io::stdin().take(max + 1).read_to_string(&mut text)
     } else {
-        std::fs::File::open(file).and_then(|f| f.take(MAX + 1).read_to_string(&mut text))
+        std::fs::File::open(file).and_then(|f| f.take(max + 1).read_to_string(&mut text))
     };
     let name = if file == Path::new("-") {
         "standard input".to_owned()
     } else {
         file.display().to_string()
     };
-    read.map_err(|e| anyhow!("--value-file: cannot read {name}: {e}"))?;
-    if text.len() as u64 > MAX {
-        return Err(anyhow!("--value-file: {name} is larger than 1 MiB"));
+    read.map_err(|e| anyhow!("{flag}: cannot read {name}: {e}"))?;
+    if text.len() as u64 > max {
+        let size = if max >= 1 << 20 {
+            format!("{} MiB", max >> 20)
+        } else {
+            format!("{max} bytes")
+        };
+        return Err(anyhow!("{flag}: {name} is larger than {size}"));
     }
     if let Some(t) = text.strip_suffix('\n') {
         let t = t.strip_suffix('\r').unwrap_or(t);
@@ -205,44 +143,47 @@ fn check_public_url(url: &str) -> anyhow::Result<String> {
     Ok(u.to_owned())
 }
 
-fn ensure_dir(data_dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create the data dir {}", data_dir.display()))
-}
-
-fn sqlite_url(data_dir: &Path, file: &str) -> String {
-    format!("sqlite://{}", data_dir.join(file).display())
-}
-
-async fn admin_db(data_dir: &Path, db: &AdminDb) -> anyhow::Result<web::db::Db> {
-    ensure_dir(data_dir)?;
-    let url = db
-        .database_url
-        .clone()
-        .unwrap_or_else(|| sqlite_url(data_dir, "admin.db"));
-    Ok(admin::connect(&url).await?)
-}
-
-async fn admin_parts(
-    data_dir: &Path,
-    db: &AdminDb,
-) -> anyhow::Result<(web::db::Db, admin::crypto::Crypto)> {
-    let db = admin_db(data_dir, db).await?;
-    let crypto = admin::crypto::Crypto::open_or_create(&admin::crypt_key_path(data_dir))?;
-    Ok((db, crypto))
-}
-
-async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
-    ensure_dir(data_dir)?;
+async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // A bad --account-url is refused before anything starts, not reported
+    // later as `unreachable`.
+    let account_url = match &args.account_url {
+        Some(u) => {
+            Some(admin::outbound::check_base_url(u).map_err(|e| anyhow!("--account-url {e}"))?)
+        }
+        None => None,
+    };
+    files::ensure_dir(data_dir)?;
     let run_account = args.side != Some(Side::Admin);
     let run_admin = args.side != Some(Side::Account);
+    // The Admin's database and data key first: a missing crypt.key beside
+    // encrypted values stops the command before anything listens.
+    let mut admin_parts = if run_admin {
+        let url = if run_account {
+            args.admin_database_url.clone()
+        } else {
+            args.database_url
+                .clone()
+                .or(args.admin_database_url.clone())
+        }
+        .unwrap_or_else(|| files::sqlite_url(data_dir, "admin.db"));
+        let db = files::open_admin(&url).await?;
+        let crypto = admin::open_crypto(
+            &db,
+            &admin::crypt_key_path(data_dir),
+            admin::KeyFileMode::Create,
+        )
+        .await?;
+        Some((db, crypto))
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
 
     let account = if run_account {
         let url = args
             .database_url
             .clone()
-            .unwrap_or_else(|| sqlite_url(data_dir, "account.db"));
+            .unwrap_or_else(|| files::sqlite_url(data_dir, "account.db"));
         let smtp = match (&args.smtp_url, &args.mail_from) {
             (Some(url), Some(from)) => Some(
                 account::outbox::SmtpConfig::parse(url, from)
@@ -273,7 +214,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
             Some(u) => Some(check_public_url(u)?),
             None => None,
         };
-        let db = account::connect(&url).await?;
+        let db = files::open_account(&url).await?;
         let cfg = account::Config {
             link_key,
             public_url,
@@ -293,27 +234,17 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     };
 
     let admin = if run_admin {
-        let url = if run_account {
-            args.admin_database_url.clone()
-        } else {
-            args.database_url
-                .clone()
-                .or(args.admin_database_url.clone())
-        }
-        .unwrap_or_else(|| sqlite_url(data_dir, "admin.db"));
-        let db = admin::connect(&url).await?;
-        let crypto = admin::crypto::Crypto::open_or_create(&admin::crypt_key_path(data_dir))?;
+        let (db, crypto) = admin_parts
+            .take()
+            .ok_or_else(|| anyhow!("the Admin was not opened"))?;
         if let Some((user, password)) = admin::install(&db, SystemClock.now()).await? {
             writeln!(
                 out,
-                "Admin user created: {user} / {} (shown once; change it with admin:user:create)",
+                "Admin user created: {user} / {} (shown once; change it with admin:user:password)",
                 password.expose()
             )?;
         }
-        let account_url = args
-            .account_url
-            .clone()
-            .or_else(|| account.as_ref().map(|a| a.url()));
+        let account_url = account_url.or_else(|| account.as_ref().map(|a| a.url()));
         let cfg = admin::Config {
             secure_cookies: args.secure_cookies,
             account_url,
@@ -337,7 +268,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(a) = account {
         a.stop().await?;
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn shutdown_signal() {

@@ -1,7 +1,9 @@
 //! `commerce`: the account service and the Commerce Admin in one binary.
 
+mod admin_cmds;
 mod cli;
 mod commands;
+mod files;
 
 use std::process::ExitCode;
 

@@ -111,8 +111,13 @@ async fn bad_input(db: Option<String>) {
     assert!(!out.stdout.contains("nope"), "{}", out.stdout);
     assert!(!out.stdout.contains("general/store_information/name"));
 
-    // A data dir that cannot be created: one line too.
-    let out = cli(std::path::Path::new("/dev/null/commerce"), &["config:show"]).await;
+    // A data dir that cannot be created: one line too. (config:show only
+    // reads: it creates no data dir, so a writing command is asked.)
+    let out = cli(
+        std::path::Path::new("/dev/null/commerce"),
+        &["config:set", "general/store_information/name", "Shop"],
+    )
+    .await;
     out.assert_clean_error("an impossible data dir");
     assert!(out.stderr.contains("/dev/null/commerce"), "{}", out.stderr);
 }

@@ -38,6 +38,7 @@ fn explanation(check: &Check) -> &'static str {
         (KeyStatus::Invalid, _) => "welcome.invalid",
         (KeyStatus::Expired, _) => "welcome.expired",
         (KeyStatus::Revoked, _) => "welcome.revoked",
+        (KeyStatus::Unreachable, Some(Reason::GatewayUrl)) => "welcome.gateway_url",
         (KeyStatus::Unreachable, _) => "welcome.unreachable",
         (KeyStatus::Valid, _) => "",
     }

@@ -160,6 +160,11 @@ impl Server {
         }
     }
 
+    /// The process id of the running binary.
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("still running")
+    }
+
     pub fn lines(&self) -> Vec<String> {
         self.stdout.lock().expect("lock").clone()
     }

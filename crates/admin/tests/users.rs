@@ -1,0 +1,199 @@
+//! The Admin's own users (issue 12, item 9): usernames unique without regard
+//! to case (the migration and the lookup), blank and too-long passwords
+//! refused with the right message, and a password change that ends the
+//! user's sessions. On SQLite and PostgreSQL.
+
+mod common;
+
+use std::borrow::Cow;
+
+use admin::auth::{self, CreateUserError, SetPasswordError};
+use common::{Admin, Env};
+use reqwest::StatusCode;
+use web::Secret;
+
+both_backends!(
+    usernames_are_unique_without_case,
+    password_rules,
+    password_change_ends_sessions,
+    migration_renames_old_case_duplicates,
+);
+
+async fn usernames_are_unique_without_case(env: &Env) {
+    let db = env.admin_db().await;
+    auth::create_user(
+        &db,
+        "Bob",
+        "bob@example.com",
+        Secret::new("long enough pass"),
+        1,
+    )
+    .await
+    .expect("create Bob");
+    for other in ["bob", "BOB", " bOb "] {
+        let r = auth::create_user(
+            &db,
+            other,
+            "bob2@example.com",
+            Secret::new("another long password"),
+            2,
+        )
+        .await;
+        assert!(matches!(r, Err(CreateUserError::Taken)), "{other:?}: {r:?}");
+    }
+    drop(db);
+    // Signing in finds the user whatever the case typed.
+    let admin = Admin::start(env, None).await;
+    for typed in ["Bob", "bob", "BOB"] {
+        let r = admin.api_login_raw(typed, "long enough pass").await;
+        assert_eq!(r.status, StatusCode::OK, "{typed}: {}", r.text);
+    }
+    let r = admin.api_login_raw("bob", "long enough pas").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    admin.stop().await;
+}
+
+async fn password_rules(env: &Env) {
+    let db = env.admin_db().await;
+    let cases: [(String, &str); 5] = [
+        (" ".repeat(12), "must not be blank"),
+        ("\t".repeat(20), "must not be blank"),
+        ("x".repeat(257), "at most 256 bytes"),
+        ("é".repeat(200), "at most 256 bytes"),
+        ("short pw".to_owned(), "at least 12 characters"),
+    ];
+    for (password, says) in &cases {
+        let r = auth::create_user(
+            &db,
+            "carol",
+            "carol@example.com",
+            Secret::new(password.clone()),
+            1,
+        )
+        .await;
+        let msg = r.expect_err("refused").to_string();
+        assert!(msg.contains(says), "{password:?}: {msg}");
+        assert!(!msg.contains(password.trim()) || password.trim().is_empty());
+    }
+    assert_eq!(
+        admin::store::user_with_hash(&db, "carol")
+            .await
+            .expect("lookup")
+            .map(|(u, _)| u.username),
+        None,
+        "carol was never created"
+    );
+    // The longest accepted, and the same rules when changing a password.
+    auth::create_user(
+        &db,
+        "carol",
+        "carol@example.com",
+        Secret::new("y".repeat(256)),
+        1,
+    )
+    .await
+    .expect("256 bytes is accepted");
+    for (password, says) in &cases {
+        let r = auth::set_password(&db, "carol", Secret::new(password.clone())).await;
+        let msg = r.expect_err("refused").to_string();
+        assert!(msg.contains(says), "{password:?}: {msg}");
+    }
+    let r = auth::set_password(&db, "nobody", Secret::new("long enough pass")).await;
+    assert!(matches!(r, Err(SetPasswordError::UnknownUser)), "{r:?}");
+}
+
+async fn password_change_ends_sessions(env: &Env) {
+    let admin = Admin::start(env, None).await;
+    let sid = admin.api_login().await;
+    let other_sid = admin.api_login().await;
+    let status = |sid: String| {
+        let admin = &admin;
+        async move {
+            admin
+                .get(
+                    "/admin/api/v1/channels/amazon/key-status",
+                    &format!("adm_sid={sid}"),
+                )
+                .await
+                .status
+        }
+    };
+    assert_eq!(status(sid.clone()).await, StatusCode::OK);
+    let name = auth::set_password(
+        &admin.running.state.db,
+        "ADMIN",
+        Secret::new("a brand new password"),
+    )
+    .await
+    .expect("set the password");
+    assert_eq!(name, "admin", "the username as stored");
+    for s in [sid, other_sid] {
+        assert_eq!(
+            status(s).await,
+            StatusCode::UNAUTHORIZED,
+            "the session ended"
+        );
+    }
+    let r = admin.api_login_raw("admin", &admin.password).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let r = admin.api_login_raw("admin", "a brand new password").await;
+    assert_eq!(r.status, StatusCode::OK);
+    admin.stop().await;
+}
+
+/// An installation from before the case-insensitive index may hold `Bob` and
+/// `bob`: the migration keeps the older name and renames the later one,
+/// rather than failing to start.
+async fn migration_renames_old_case_duplicates(env: &Env) {
+    sqlx::any::install_default_drivers();
+    let full = match env.backend {
+        common::Backend::Sqlite => &admin::MIGRATIONS_SQLITE,
+        common::Backend::Postgres => &admin::MIGRATIONS_POSTGRES,
+    };
+    let mut before = sqlx::migrate::Migrator::DEFAULT;
+    before.migrations = Cow::Owned(
+        full.migrations
+            .iter()
+            .filter(|m| m.version < 3)
+            .cloned()
+            .collect(),
+    );
+    let url = if env.backend == common::Backend::Sqlite {
+        format!("{}?mode=rwc", env.admin_url)
+    } else {
+        env.admin_url.clone()
+    };
+    let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+    before.run(&pool).await.expect("the migrations before 0003");
+    for (id, name, at) in [("adm_first000", "Bob", 1), ("adm_second00", "bob", 2)] {
+        sqlx::query(
+            "INSERT INTO admin_users (id, username, email, password_hash, created_at) \
+             VALUES ($1, $2, 'b@example.com', 'x', $3)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(at)
+        .execute(&pool)
+        .await
+        .expect("an old duplicate");
+    }
+    pool.close().await;
+    let db = env.admin_db().await;
+    let bob = admin::store::user_with_hash(&db, "BOB")
+        .await
+        .expect("lookup")
+        .expect("Bob is there");
+    assert_eq!(
+        (bob.0.id.as_str(), bob.0.username.as_str()),
+        ("adm_first000", "Bob")
+    );
+    let renamed = admin::store::user_with_hash(&db, "bob-second00")
+        .await
+        .expect("lookup")
+        .expect("the later one is renamed");
+    assert_eq!(renamed.0.id, "adm_second00");
+}
