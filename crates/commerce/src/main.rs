@@ -20,7 +20,23 @@ fn main() -> ExitCode {
             }
             // One clear line, not clap's usage block.
             let text = e.to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments");
+            let mut line = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_end_matches(':')
+                .to_owned();
+            // Name the arguments (clap lists them on the lines that follow).
+            use clap::error::{ContextKind, ContextValue};
+            match e.get(ContextKind::InvalidArg) {
+                Some(ContextValue::Strings(args)) if !args.is_empty() => {
+                    line = format!("{line}: {}", args.join(", "));
+                }
+                Some(ContextValue::String(arg)) if !line.contains(arg.as_str()) => {
+                    line = format!("{line}: {arg}");
+                }
+                _ => {}
+            }
             eprintln!("{line} (see commerce --help)");
             return ExitCode::from(2);
         }

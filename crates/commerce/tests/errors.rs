@@ -77,6 +77,12 @@ async fn bad_input(db: Option<String>) {
         ),
         (with_db(&["config:show", "nope"]), "nope"),
         (with_db(&["config:set"]), "required"),
+        // Usage errors name the missing argument.
+        (with_db(&["config:set"]), "<PATH>"),
+        (
+            vec!["admin:user:create".into(), "--password".into(), "x".into()],
+            "--username",
+        ),
         (
             vec![
                 "channel:amazon:verify".into(),
