@@ -95,8 +95,8 @@ export const LABELS = {
     noPending: 'No pending invitations.',
     withdrawLabel: (email) => `Withdraw the invitation for ${email}`,
     removeMemberLink: (email) => `Remove ${email}`,
-    makeOwnerButton: (email) => `Make ${email} an owner`,
-    makeMemberButton: (email) => `Make ${email} a member`,
+    makeOwnerButton: (email) => `Make owner: ${email}`, // the visible "Make owner" in the name (WCAG 2.5.3)
+    makeMemberButton: (email) => `Make member: ${email}`,
     roleChanged: /The role was changed\./,
     removeMemberHeading: (name) => `Remove ${name} from the company?`,
     removeMemberConfirm: 'Remove member',
