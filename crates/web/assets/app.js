@@ -75,6 +75,19 @@
     });
   });
 
+  // Tables read as cards on a phone, each value with its column's label: a
+  // cell the page sent without a data-label gets its column header's text.
+  document.querySelectorAll("table.cards").forEach(function (table) {
+    var heads = table.querySelectorAll("thead th");
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, i) {
+        var th = heads[i];
+        if (cell.hasAttribute("data-label") || !th || th.querySelector(".visually-hidden")) return;
+        cell.setAttribute("data-label", th.textContent.trim());
+      });
+    });
+  });
+
   // Language switchers submit on change.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });
