@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Refreshes docs/screenshots/*.png from a run of the main flow (English and
-# Dutch). With --copy-only, copies from the last run's e2e/artifacts/ instead.
+# Dutch), the members walk and the phone menu test (the 390 px shots). With
+# --copy-only, copies from the last run's e2e/artifacts/ instead.
 set -euo pipefail
 
 cd "$(dirname "$0")"
 DOCS=../docs/screenshots
 
 if [ "${1:-}" != "--copy-only" ]; then
-  ./run.sh tests/main-flow-en.test.js tests/main-flow-nl.test.js
+  ./run.sh tests/main-flow-en.test.js tests/main-flow-nl.test.js tests/members.test.js tests/keyboard.test.js
 fi
 
 mkdir -p "$DOCS"
@@ -20,6 +21,12 @@ pairs=(
   "store-integration.png      main-en/*-store-integration.png"
   "welcome-nl.png             main-nl/*-welcome.png"
   "api-portal-mobile-390.png  main-en/*-api-portal-new-key-390px.png"
+  "welcome-390.png            main-en/*-welcome-390px.png"
+  "admin-menu-390.png         keyboard-menu/*-menu-open-390px.png"
+  "config-api-keys-390.png    main-en/*-config-api-keys-390px.png"
+  "store-integration-390.png  main-en/*-store-integration-390px.png"
+  "members-390.png            members-en/*-members-invitation-link-390px.png"
+  "focus-ring.png             keyboard/*-focus-copy.png"
 )
 status=0
 for pair in "${pairs[@]}"; do

@@ -1,10 +1,11 @@
 // Debian's Chromium through playwright-core, plus the cheap checks every page
-// gets: accessible names, no horizontal overflow, no inline script or style,
-// no CSP violation, no console error, no 5xx.
+// gets: axe-core's WCAG 2.1 A/AA rules, accessible names, no horizontal
+// overflow, no inline script or style, no CSP violation, no console error, no 5xx.
 
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
+import { blocking as axeBlocking } from './axe.js';
 import { englishOnlyTexts } from './labels.js';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -119,7 +120,9 @@ export class Session {
   }
 
   /**
-   * The checks a page gets, by kind (see KINDS): accessible names, structure
+   * The checks a page gets, by kind (see KINDS): axe-core's WCAG 2.1 A/AA
+   * rules (serious and critical violations; with `layout` also at 390 px),
+   * accessible names, structure
    * (one h1, a title, the lang; on Dutch pages no English catalog text), and
    * with `layout` (default: the session's) no horizontal overflow at 390 and
    * 1280 px and nothing [hidden] displayed. Returns [{kind, text}] and also
@@ -129,10 +132,12 @@ export class Session {
   async audit(page, label, { mobileShot = false, lang = null, layout = null } = {}) {
     const where = `${label} (${new URL(page.url()).pathname})`;
     const found = [
+      ...(await axeBlocking(page)).map((t) => ({ kind: 'axe', text: t })),
       ...(await this.checkNames(page)).map((t) => ({ kind: 'names', text: t })),
       ...(await this.checkStructure(page, lang)).map((t) => ({ kind: 'structure', text: t })),
     ];
     if (layout ?? this.layout) {
+      found.push(...(await this.checkAxeAt(page, MOBILE)).map((t) => ({ kind: 'axe', text: t })));
       found.push(...(await this.checkOverflow(page)).map((t) => ({ kind: 'overflow', text: t })));
       found.push(...(await this.checkHidden(page)).map((t) => ({ kind: 'hidden', text: t })));
     }
@@ -145,6 +150,17 @@ export class Session {
       await page.setViewportSize(original);
     }
     return found;
+  }
+
+  /** axe-core at another viewport (e.g. the phone layout: cards, the menu button). */
+  async checkAxeAt(page, vp) {
+    const original = page.viewportSize();
+    await page.setViewportSize(vp);
+    try {
+      return (await axeBlocking(page)).map((t) => `at ${vp.width}px: ${t}`);
+    } finally {
+      await page.setViewportSize(original);
+    }
   }
 
   /** Every form control, link and button has an accessible name. */
@@ -221,7 +237,8 @@ export class Session {
 
   /**
    * No horizontal scrolling at a phone's 390 px nor at 1280 px:
-   * document.documentElement.scrollWidth <= the viewport width. Names the
+   * document.documentElement.scrollWidth <= the viewport width, and no table
+   * (or its .table-wrap) wider than its box. Names the
    * outermost elements that stick out (their parent fits, they do not).
    */
   async checkOverflow(page) {
@@ -247,6 +264,12 @@ export class Session {
           .map(describe);
         return { sw, culprits };
       }, vp.width);
+      // Tables read as cards on a phone: none scrolls sideways inside its wrapper either.
+      const tables = await page.evaluate(() => [...document.querySelectorAll('table, .table-wrap')]
+        .filter((el) => el.scrollWidth > el.clientWidth + 1)
+        .map((el) => `${el.tagName.toLowerCase()}${el.className ? '.' + el.className.trim().split(/\s+/).join('.') : ''}`
+          + ` "${(el.querySelector('caption') || el).textContent.trim().slice(0, 40)}" (scrollWidth ${el.scrollWidth} > ${el.clientWidth})`));
+      if (tables.length) out.push(`a table scrolls sideways at ${vp.width}px: ${tables.join(', ')}`);
       if (res.sw > vp.width) {
         out.push(`horizontal overflow at ${vp.width}px: scrollWidth ${res.sw}; sticking out: ${res.culprits.join(', ') || '(nothing found)'}`);
       }

@@ -183,7 +183,7 @@ export async function addKeyInAdmin(s, page, L, key, { shots = true } = {}) {
   if (shots) {
     await page.getByRole('region', { name: L.apiKeys }).scrollIntoViewIfNeeded();
     await s.shot(page, 'config-api-keys');
-    await s.audit(page, 'config-api-keys');
+    await s.audit(page, 'config-api-keys', { mobileShot: true });
   }
 }
 

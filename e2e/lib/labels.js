@@ -95,8 +95,8 @@ export const LABELS = {
     noPending: 'No pending invitations.',
     withdrawLabel: (email) => `Withdraw the invitation for ${email}`,
     removeMemberLink: (email) => `Remove ${email}`,
-    makeOwnerButton: (email) => `Make ${email} an owner`,
-    makeMemberButton: (email) => `Make ${email} a member`,
+    makeOwnerButton: (email) => `Make owner: ${email}`, // the visible "Make owner" in the name (WCAG 2.5.3)
+    makeMemberButton: (email) => `Make member: ${email}`,
     roleChanged: /The role was changed\./,
     removeMemberHeading: (name) => `Remove ${name} from the company?`,
     removeMemberConfirm: 'Remove member',
@@ -112,6 +112,13 @@ export const LABELS = {
     invitationWithdrawn: "This invitation was withdrawn. Ask the company's owner for a new one.",
     withdrawnNotice: /The invitation was withdrawn\. Its link no longer works/,
     passwordShort: 'The password must be at least 12 characters long.',
+    // Admin: phone menu, audit, errors
+    menuButton: 'Menu',
+    adminAudit: 'Configuration audit log',
+    adminAuditEmpty: 'No configuration changes yet.',
+    adminLoginFailed: /The account sign-in was incorrect/,
+    gatewayUrl: 'Production gateway URL',
+    configNotSaved: /The configuration was not saved/,
   },
   nl: {
     locale: 'nl-NL',
@@ -215,6 +222,12 @@ export const LABELS = {
     invitationWithdrawn: 'Deze uitnodiging is ingetrokken. Vraag de eigenaar van het bedrijf om een nieuwe.',
     withdrawnNotice: /De uitnodiging is ingetrokken\. De link werkt niet meer/,
     passwordShort: 'Het wachtwoord moet minstens 12 tekens lang zijn.',
+    menuButton: 'Menu',
+    adminAudit: 'Auditlog van de configuratie',
+    adminAuditEmpty: 'Nog geen wijzigingen in de configuratie.',
+    adminLoginFailed: /De aanmelding was onjuist/,
+    gatewayUrl: 'URL van de productiegateway',
+    configNotSaved: /De configuratie is niet opgeslagen/,
   },
 };
 

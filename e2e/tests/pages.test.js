@@ -12,9 +12,10 @@ import {
 import { TEST_TIMEOUT, withWorld } from '../lib/fixture.js';
 
 const KINDS = {
+  axe: 'axe-core: no WCAG 2.1 A/AA violation of impact serious or critical (at 1280 and 390 px)',
   names: 'every form control, link and button has an accessible name',
   structure: 'one h1, a title, <html lang> of the language shown (no English on Dutch pages)',
-  overflow: 'no horizontal overflow at 390 px and 1280 px',
+  overflow: 'no horizontal overflow at 390 px and 1280 px (tables read as cards on a phone)',
   hidden: 'nothing marked [hidden] is displayed (e.g. the no-JS Apply buttons)',
   browser: 'markup the strict CSP allows (no inline script, style= or on*=), no CSP violation, no console error, no 5xx',
   notFound: 'an unknown URL gets a "Not found" page of the site, not the browser’s error page',

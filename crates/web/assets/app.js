@@ -51,6 +51,43 @@
     f.addEventListener("focus", function () { f.select(); });
   });
 
+  // The Admin menu collapses behind its Menu button on a phone. The CSS shows
+  // the button only at narrow widths; wider, the menu is always shown.
+  document.querySelectorAll("[data-menu-toggle]").forEach(function (button) {
+    var menu = document.getElementById(button.getAttribute("aria-controls") || "");
+    var nav = button.parentNode;
+    if (!menu || !nav) return;
+    var set = function (open) {
+      button.setAttribute("aria-expanded", open ? "true" : "false");
+      nav.setAttribute("data-menu", open ? "open" : "closed");
+    };
+    set(false);
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      set(button.getAttribute("aria-expanded") !== "true");
+    });
+    // Escape closes the open menu and puts the focus back on its button.
+    nav.addEventListener("keydown", function (e) {
+      if (e.key !== "Escape" || button.getAttribute("aria-expanded") !== "true") return;
+      if (getComputedStyle(button).display === "none") return;
+      set(false);
+      button.focus();
+    });
+  });
+
+  // Tables read as cards on a phone, each value with its column's label: a
+  // cell the page sent without a data-label gets its column header's text.
+  document.querySelectorAll("table.cards").forEach(function (table) {
+    var heads = table.querySelectorAll("thead th");
+    table.querySelectorAll("tbody tr").forEach(function (row) {
+      Array.prototype.forEach.call(row.cells, function (cell, i) {
+        var th = heads[i];
+        if (cell.hasAttribute("data-label") || !th || th.querySelector(".visually-hidden")) return;
+        cell.setAttribute("data-label", th.textContent.trim());
+      });
+    });
+  });
+
   // Language switchers submit on change.
   document.querySelectorAll("select[data-autosubmit]").forEach(function (s) {
     s.addEventListener("change", function () { s.form.submit(); });
