@@ -47,7 +47,7 @@ pub async fn start_session(
     )
     .await?;
     Ok(cookies::set(
-        SESSION_COOKIE,
+        &cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies),
         &sid,
         Some(SESSION_ABSOLUTE_SECS),
         state.cfg.secure_cookies,
@@ -58,17 +58,19 @@ pub async fn end_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<axum::http::HeaderValue, Error> {
-    if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
+    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
+    if let Some(sid) = cookies::get(headers, &name) {
         web::sessions::delete(&state.db, &store::SESSIONS, &keys::hash_str(sid).to_hex()).await?;
     }
-    Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
+    Ok(cookies::clear(&name, state.cfg.secure_cookies))
 }
 
 pub async fn current_account(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Account>, Error> {
-    let Some(sid) = cookies::get(headers, SESSION_COOKIE) else {
+    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
+    let Some(sid) = cookies::get(headers, &name) else {
         return Ok(None);
     };
     if sid.len() != 32 {
@@ -107,15 +109,15 @@ impl FromRequestParts<AppState> for CurrentUserWrite {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        check_same_origin(&parts.headers)?;
+        check_same_origin(&parts.headers, state.cfg.secure_cookies)?;
         let CurrentUser(a) = CurrentUser::from_request_parts(parts, state).await?;
         Ok(CurrentUserWrite(a))
     }
 }
 
 /// Refuses cross-origin requests (by `Origin`); state-changing JSON routes call it.
-pub fn check_same_origin(headers: &HeaderMap) -> Result<(), Error> {
-    if cookies::origin_matches_host(headers) {
+pub fn check_same_origin(headers: &HeaderMap, secure: bool) -> Result<(), Error> {
+    if cookies::origin_matches_host(headers, secure) {
         Ok(())
     } else {
         Err(Error::forbidden(

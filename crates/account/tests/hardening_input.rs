@@ -449,6 +449,46 @@ async fn small_protections_hold(db: &TestDb) {
         r.headers.get("strict-transport-security").unwrap(),
         web::headers::HSTS
     );
+    // Session and CSRF cookies take the __Host- prefix (Secure, Path=/, no Domain).
+    let line = r
+        .set_cookie_line("__Host-acct_csrf")
+        .expect("a __Host- CSRF cookie");
+    assert!(line.contains("Secure") && line.contains("Path=/") && !line.contains("Domain"));
+    assert!(r.cookie("acct_csrf").is_none());
+    // The Origin's scheme counts: http:// is another origin of an HTTPS site.
+    let host = app.base.trim_start_matches("http://").to_owned();
+    let signup = |origin: String| {
+        app.http
+            .post(app.url("/api/v1/signup"))
+            .header(reqwest::header::ORIGIN, origin)
+            .json(&json!({"email": unique_email("tls"), "password": common::PASSWORD, "name": "T", "company": "T"}))
+            .send()
+    };
+    let r = Resp::read(signup(format!("http://{host}")).await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    let r = Resp::read(signup(format!("https://{host}")).await.unwrap()).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let sid = r
+        .cookie("__Host-acct_sid")
+        .expect("a __Host- session cookie");
+    let keys = |cookie: String| {
+        app.http
+            .get(app.url("/api/v1/keys"))
+            .header(COOKIE, cookie)
+            .send()
+    };
+    assert_eq!(
+        keys(format!("__Host-acct_sid={sid}"))
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        keys(format!("acct_sid={sid}")).await.unwrap().status(),
+        StatusCode::UNAUTHORIZED,
+        "an unprefixed cookie (planted by a sibling site) is not read"
+    );
     app.stop().await;
 }
 

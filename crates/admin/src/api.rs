@@ -33,7 +33,7 @@ async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
-    if !cookies::origin_matches_host(&headers) {
+    if !cookies::origin_matches_host(&headers, state.cfg.secure_cookies) {
         return Err(Error::forbidden(
             "cross_origin",
             "Cross-origin requests are not allowed.",
@@ -54,7 +54,7 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
-    if !cookies::origin_matches_host(&headers) {
+    if !cookies::origin_matches_host(&headers, state.cfg.secure_cookies) {
         return Err(Error::forbidden(
             "cross_origin",
             "Cross-origin requests are not allowed.",

@@ -176,7 +176,7 @@ pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValu
     )
     .await?;
     Ok(cookies::set(
-        SESSION_COOKIE,
+        &cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies),
         &sid,
         Some(SESSION_ABSOLUTE_SECS),
         state.cfg.secure_cookies,
@@ -184,17 +184,19 @@ pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValu
 }
 
 pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, Error> {
-    if let Some(sid) = cookies::get(headers, SESSION_COOKIE) {
+    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
+    if let Some(sid) = cookies::get(headers, &name) {
         web::sessions::delete(&state.db, &store::SESSIONS, &keys::hash_str(sid).to_hex()).await?;
     }
-    Ok(cookies::clear(SESSION_COOKIE, state.cfg.secure_cookies))
+    Ok(cookies::clear(&name, state.cfg.secure_cookies))
 }
 
 pub async fn current_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<AdminUser>, Error> {
-    let Some(sid) = cookies::get(headers, SESSION_COOKIE).filter(|s| s.len() == 32) else {
+    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
+    let Some(sid) = cookies::get(headers, &name).filter(|s| s.len() == 32) else {
         return Ok(None);
     };
     Ok(store::session_user(

@@ -50,11 +50,22 @@ pub fn tokens_match(a: &str, b: &str) -> bool {
         == 0
 }
 
+/// The name a session or CSRF cookie goes by: with `secure` (HTTPS) the
+/// `__Host-` prefix, which browsers accept only from a secure origin, for
+/// `Path=/` and without `Domain`, so a sibling subdomain cannot plant it.
+pub fn host_only(name: &str, secure: bool) -> std::borrow::Cow<'_, str> {
+    if secure {
+        std::borrow::Cow::Owned(format!("__Host-{name}"))
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
 /// Whether a cookie-authenticated, state-changing JSON request may proceed:
 /// it must carry a JSON content type (a cross-site form cannot send one
 /// without a CORS preflight) and, when the browser sent an `Origin`, it must
 /// be this host.
-pub fn same_origin_json(headers: &HeaderMap) -> bool {
+pub fn same_origin_json(headers: &HeaderMap, secure: bool) -> bool {
     let json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -63,22 +74,24 @@ pub fn same_origin_json(headers: &HeaderMap) -> bool {
                 .to_ascii_lowercase()
                 .starts_with("application/json")
         });
-    json && origin_matches_host(headers)
+    json && origin_matches_host(headers, secure)
 }
 
 /// True when there is no `Origin` header (not a browser, or same-origin GET)
-/// or when its host:port equals the `Host` header.
-pub fn origin_matches_host(headers: &HeaderMap) -> bool {
+/// or when its host:port equals the `Host` header and its scheme is the
+/// site's: `https` when served over HTTPS (`secure`).
+pub fn origin_matches_host(headers: &HeaderMap, secure: bool) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
     let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
         return false;
     };
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .unwrap_or("");
+    let origin_host = match origin.strip_prefix("https://") {
+        Some(h) => h,
+        None if secure => return false,
+        None => origin.strip_prefix("http://").unwrap_or(""),
+    };
     origin_host.eq_ignore_ascii_case(host)
 }
 
@@ -123,22 +136,35 @@ mod tests {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        assert!(same_origin_json(&h));
+        assert!(same_origin_json(&h, false));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
-        assert!(same_origin_json(&h));
+        assert!(same_origin_json(&h, false));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://evil.example"),
         );
-        assert!(!same_origin_json(&h));
+        assert!(!same_origin_json(&h, false));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        assert!(!same_origin_json(&h));
+        assert!(!same_origin_json(&h, false));
+        // Over HTTPS an http:// origin of the same host is another origin.
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        assert!(!same_origin_json(&h, true));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://127.0.0.1:8080"),
+        );
+        assert!(same_origin_json(&h, true));
+        assert_eq!(host_only("acct_sid", true), "__Host-acct_sid");
+        assert_eq!(host_only("acct_sid", false), "acct_sid");
     }
 }

@@ -12,22 +12,28 @@ pub fn ensure(
     cookie_name: &str,
     secure: bool,
 ) -> (String, Option<HeaderValue>) {
-    match cookies::get(headers, cookie_name) {
+    let name = cookies::host_only(cookie_name, secure);
+    match cookies::get(headers, &name) {
         Some(t) if t.len() == 32 && t.bytes().all(|b| b.is_ascii_alphanumeric()) => {
             (t.to_owned(), None)
         }
         _ => {
             let t = cookies::new_token();
-            let c = cookies::set(cookie_name, &t, None, secure);
+            let c = cookies::set(&name, &t, None, secure);
             (t, Some(c))
         }
     }
 }
 
 /// Refuses a form whose token does not match the cookie, or that comes from another origin.
-pub fn check(headers: &HeaderMap, cookie_name: &str, form_token: &str) -> Result<(), Error> {
-    let cookie = cookies::get(headers, cookie_name).unwrap_or("");
-    if cookies::tokens_match(cookie, form_token) && cookies::origin_matches_host(headers) {
+pub fn check(
+    headers: &HeaderMap,
+    cookie_name: &str,
+    secure: bool,
+    form_token: &str,
+) -> Result<(), Error> {
+    let cookie = cookies::get(headers, &cookies::host_only(cookie_name, secure)).unwrap_or("");
+    if cookies::tokens_match(cookie, form_token) && cookies::origin_matches_host(headers, secure) {
         Ok(())
     } else {
         Err(Error::forbidden(

@@ -43,7 +43,7 @@ pub async fn signup(
     headers: HeaderMap,
     ApiJson(body): ApiJson<SignupBody>,
 ) -> Result<Response, Error> {
-    check_same_origin(&headers)?;
+    check_same_origin(&headers, state.cfg.secure_cookies)?;
     let lang = crate::i18n::for_request(&headers, None).lang;
     let account = match body.invitation {
         Some(token) => {
@@ -95,7 +95,7 @@ pub async fn login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
-    check_same_origin(&headers)?;
+    check_same_origin(&headers, state.cfg.secure_cookies)?;
     let Some(account) = domain::authenticate(&state, &body.email, body.password, ip).await? else {
         return Err(Error::unauthorized(
             "invalid_credentials",
@@ -111,7 +111,7 @@ pub async fn login(
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
-    check_same_origin(&headers)?;
+    check_same_origin(&headers, state.cfg.secure_cookies)?;
     let cookie = auth::end_session(&state, &headers).await?;
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
 }

@@ -77,7 +77,7 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = next_or_portal(form.next.as_deref());
     match domain::authenticate(&state, &form.email, form.password, ip).await? {
         Some(account) => {
@@ -117,7 +117,7 @@ pub async fn logout(
     headers: HeaderMap,
     PageForm(form): PageForm<LogoutForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;
     let next = form
         .next

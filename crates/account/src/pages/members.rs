@@ -175,7 +175,7 @@ pub async fn invite(
     headers: HeaderMap,
     PageForm(form): PageForm<InviteForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
@@ -221,7 +221,7 @@ pub async fn withdraw(
     Id(id): Id,
     PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
@@ -244,7 +244,7 @@ pub async fn change_role(
     Id(id): Id,
     PageForm(form): PageForm<RoleForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
@@ -299,7 +299,7 @@ pub async fn remove(
     Id(id): Id,
     PageForm(form): PageForm<CsrfForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(MEMBERS));
     };
@@ -309,7 +309,10 @@ pub async fn remove(
         let mut res = Redirect::to("/login").into_response();
         res.headers_mut().append(
             header::SET_COOKIE,
-            web::cookies::clear(auth::SESSION_COOKIE, state.cfg.secure_cookies),
+            web::cookies::clear(
+                &web::cookies::host_only(auth::SESSION_COOKIE, state.cfg.secure_cookies),
+                state.cfg.secure_cookies,
+            ),
         );
         return Ok(res);
     }
@@ -443,7 +446,7 @@ pub async fn submit_join(
     Id(token): Id,
     PageForm(form): PageForm<JoinForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let done = |cookie: Option<axum::http::HeaderValue>| {
         let mut res = Redirect::to(&format!("{MEMBERS}?notice=joined")).into_response();
         if let Some(c) = cookie {

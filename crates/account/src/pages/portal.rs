@@ -209,7 +209,7 @@ pub async fn create(
     headers: HeaderMap,
     PageForm(form): PageForm<CreateForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
     };
@@ -346,7 +346,7 @@ pub async fn revoke(
     Id(id): Id,
     PageForm(form): PageForm<RevokeForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
     };
@@ -434,7 +434,7 @@ pub async fn save_public_key(
     Id(id): Id,
     PageForm(form): PageForm<PublicKeyForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
     };

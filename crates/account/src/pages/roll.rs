@@ -104,7 +104,7 @@ pub async fn submit(
     Id(id): Id,
     PageForm(form): PageForm<RollForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
     };

@@ -76,7 +76,7 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<SignupForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = form
         .next
         .as_deref()

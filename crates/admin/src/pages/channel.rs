@@ -210,7 +210,7 @@ pub async fn add_store(
     headers: HeaderMap,
     PageForm(form): PageForm<StoreForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(CHANNEL_PATH));
     };

@@ -274,6 +274,7 @@ pub async fn save(
     csrf::check(
         &headers,
         CSRF_COOKIE,
+        state.cfg.secure_cookies,
         form.get("csrf").map(String::as_str).unwrap_or(""),
     )?;
     let path = format!("{CONFIG_PATH}/{section_id}");

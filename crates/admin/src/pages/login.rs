@@ -72,7 +72,7 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = next_or_default(form.next.as_deref());
     match auth::authenticate(&state, &form.username, form.password, ip).await? {
         Some(user) => {
@@ -106,7 +106,7 @@ pub async fn logout(
     headers: HeaderMap,
     PageForm(form): PageForm<LogoutForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;
     let mut res = Redirect::to("/admin/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);

@@ -166,7 +166,7 @@ async fn switch_lang(
     headers: HeaderMap,
     PageForm(form): PageForm<LangForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, &form.csrf)?;
+    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let lang = Lang::from_code(&form.lang).unwrap_or_default();
     if let Some(u) = &user {
         store::set_user_locale(&state.db, &u.id, lang.code()).await?;
