@@ -66,7 +66,7 @@ async fn parallel_logins_evaluate_at_most_the_limit(db: &TestDb) {
             login_from(app, client, &email, pw).await
         }
     });
-    let answers = futures_join_all(attempts).await;
+    let answers = futures_util::future::join_all(attempts).await;
     let evaluated = answers
         .iter()
         .filter(|r| matches!(r.status, StatusCode::OK | StatusCode::UNAUTHORIZED))
@@ -145,7 +145,7 @@ async fn parallel_signups_from_one_address_are_throttled(db: &TestDb) {
             Resp::read(r).await
         }
     });
-    let answers = futures_join_all(signups).await;
+    let answers = futures_util::future::join_all(signups).await;
     let created = answers
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
@@ -266,7 +266,7 @@ async fn a_member_removed_mid_request_creates_no_key(db: &TestDb) {
         });
         let removal_path = format!("/api/v1/members/{id}");
         let removal = send(&app, reqwest::Method::DELETE, &removal_path, &owner, None);
-        let (created, removed) = tokio::join!(futures_join_all(creates), removal);
+        let (created, removed) = tokio::join!(futures_util::future::join_all(creates), removal);
         assert!(removed.status.is_success(), "removal: {}", removed.text);
         for r in &created {
             assert!(
@@ -395,7 +395,7 @@ async fn invitations_are_rate_limited_and_withdrawn_ones_never_mailed(db: &TestD
             .await
         }
     });
-    let answers = futures_join_all(invites).await;
+    let answers = futures_util::future::join_all(invites).await;
     let created: Vec<_> = answers
         .iter()
         .filter(|r| r.status == StatusCode::CREATED)
@@ -548,40 +548,4 @@ async fn forged_keys_cannot_evict_real_ones(db: &TestDb) {
     );
     assert!(verifier.cached_unknown() > 0, "unknown keys are remembered");
     app.stop().await;
-}
-
-/// Runs futures concurrently on this task and collects their outputs in order.
-async fn futures_join_all<F: std::future::Future>(
-    futs: impl IntoIterator<Item = F>,
-) -> Vec<F::Output> {
-    let handles: Vec<_> = futs.into_iter().collect();
-    let mut set = Vec::with_capacity(handles.len());
-    for f in handles {
-        set.push(Box::pin(f));
-    }
-    join_all_pinned(set).await
-}
-
-async fn join_all_pinned<F: std::future::Future>(
-    mut futs: Vec<std::pin::Pin<Box<F>>>,
-) -> Vec<F::Output> {
-    let mut out: Vec<Option<F::Output>> = (0..futs.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in futs.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().map(|v| v.unwrap()).collect()
 }

@@ -36,7 +36,7 @@ async fn parallel_admin_logins_evaluate_at_most_the_limit(env: &Env) {
     for a in attempts {
         handles.push(a);
     }
-    let answers = join_all(handles).await;
+    let answers = futures_util::future::join_all(handles).await;
     let evaluated = answers
         .iter()
         .filter(|r| matches!(r.status, StatusCode::OK | StatusCode::UNAUTHORIZED))
@@ -131,27 +131,4 @@ async fn hostile_bytes_get_4xx_and_are_not_stored(env: &Env) {
     assert!(stores.is_empty(), "no hostile store was saved");
     admin.stop().await;
     acct.stop().await;
-}
-
-async fn join_all<F: std::future::Future>(futs: Vec<F>) -> Vec<F::Output> {
-    let mut futs: Vec<_> = futs.into_iter().map(Box::pin).collect();
-    let mut out: Vec<Option<F::Output>> = (0..futs.len()).map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (i, f) in futs.iter_mut().enumerate() {
-            if out[i].is_none() {
-                match f.as_mut().poll(cx) {
-                    std::task::Poll::Ready(v) => out[i] = Some(v),
-                    std::task::Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            std::task::Poll::Pending
-        } else {
-            std::task::Poll::Ready(())
-        }
-    })
-    .await;
-    out.into_iter().map(|v| v.unwrap()).collect()
 }
