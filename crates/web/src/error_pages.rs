@@ -195,3 +195,70 @@ pub fn error_page_keys(code: &str) -> (&'static str, &'static str) {
         _ => ("errorpage.internal_title", "errorpage.internal"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bare(status: StatusCode) -> Response {
+        let mut r = status.into_response();
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("7"));
+        r
+    }
+
+    #[test]
+    fn bare_errors_of_json_routes_become_json() {
+        // The timeout layer's 408 and the router's 405 carry no body of ours.
+        for (status, code) in [
+            (StatusCode::REQUEST_TIMEOUT, "request_timeout"),
+            (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            (StatusCode::BAD_REQUEST, "bad_request"),
+        ] {
+            let Some(Reshape::Json(out)) = reshape(true, &bare(status)) else {
+                panic!("{status}: reshaped to JSON");
+            };
+            assert_eq!(out.status(), status);
+            assert_eq!(out.headers()[header::CONTENT_TYPE], "application/json");
+            assert_eq!(out.headers()[header::RETRY_AFTER], "7");
+            assert_eq!(out.extensions().get::<ErrorCode>().map(|c| c.0), Some(code));
+        }
+        // Our own JSON errors and successes are left alone.
+        assert!(reshape(true, &Error::not_found("x").into_response()).is_none());
+        assert!(reshape(true, &StatusCode::OK.into_response()).is_none());
+    }
+
+    #[test]
+    fn errors_of_pages_become_the_error_page() {
+        let Some(Reshape::Page {
+            code,
+            status,
+            retry_after,
+        }) = reshape(false, &bare(StatusCode::REQUEST_TIMEOUT))
+        else {
+            panic!("a page");
+        };
+        assert_eq!(
+            (code, status),
+            ("request_timeout", StatusCode::REQUEST_TIMEOUT)
+        );
+        assert_eq!(retry_after.as_ref().map(|v| v.as_bytes()), Some(&b"7"[..]));
+        let Some(Reshape::Page { code, .. }) =
+            reshape(false, &Error::too_many_requests(3).into_response())
+        else {
+            panic!("a page");
+        };
+        assert_eq!(code, "too_many_requests");
+        // A form re-shown with its errors (422 HTML) is already the answer.
+        let form = (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::response::Html("<form></form>"),
+        )
+            .into_response();
+        assert!(reshape(false, &form).is_none());
+        for code in ERROR_PAGE_CODES {
+            let (title, message) = error_page_keys(code);
+            assert!(title.starts_with("errorpage.") && message.starts_with("errorpage."));
+        }
+    }
+}
