@@ -87,6 +87,17 @@ pub async fn current_account(
     .await?)
 }
 
+/// The company this browser's session cookie was removed from by an owner
+/// (the session itself ended then): only a browser holding that cookie learns it.
+pub async fn removed_from(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, Error> {
+    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
+    let Some(sid) = cookies::get(headers, &name).filter(|s| s.len() == 32) else {
+        return Ok(None);
+    };
+    let hash = keys::hash_str(sid).to_hex();
+    Ok(store::removed_from(&state.db, &hash, state.clock.now(), SESSION_ABSOLUTE_SECS).await?)
+}
+
 /// A signed-in user, or 401 in the JSON error format.
 pub struct CurrentUser(pub Account);
 

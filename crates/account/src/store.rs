@@ -6,10 +6,12 @@ use web::db::Db;
 
 mod actor;
 mod purge;
+mod removed;
 
 use actor::{authorize, keeps_an_owner};
 pub use actor::{Actor, Need, WriteError};
 pub use purge::{purge, Purged, KEEP_SECS};
+pub use removed::removed_from;
 pub use sqlx::Error as DbError;
 
 #[derive(Clone, Debug)]
@@ -1211,6 +1213,10 @@ pub async fn remove_member(
     .bind(member_id)
     .execute(&mut *tx)
     .await?;
+    if need == Need::Owner {
+        // Removed by an owner (not leaving): the sign-in page will say so.
+        removed::remember(&mut tx, member_id, company_id, now).await?;
+    }
     sqlx::query("DELETE FROM account_sessions WHERE account_id = $1")
         .bind(member_id)
         .execute(&mut *tx)

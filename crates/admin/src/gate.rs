@@ -73,6 +73,35 @@ impl Reason {
             Reason::GatewayUrl => "gateway_url_invalid",
         }
     }
+
+    pub const ALL: [Reason; 7] = [
+        Reason::SandboxKey,
+        Reason::Malformed,
+        Reason::BadAnswer,
+        Reason::Down,
+        Reason::PrivateKey,
+        Reason::Signature,
+        Reason::GatewayUrl,
+    ];
+
+    /// The catalog key of the sentence that says the reason in words: the
+    /// channel page shows it, `channel:amazon:verify` prints it in English.
+    pub fn catalog_key(self) -> &'static str {
+        match self {
+            Reason::SandboxKey => "reason.sandbox_key",
+            Reason::Malformed => "reason.malformed",
+            Reason::BadAnswer => "reason.bad_answer",
+            Reason::Down => "reason.down",
+            Reason::PrivateKey => "reason.private_key_unusable",
+            Reason::Signature => "reason.signature_rejected",
+            Reason::GatewayUrl => "reason.gateway_url_invalid",
+        }
+    }
+
+    /// The sentence in English (the CLI's language).
+    pub fn sentence(self) -> &'static str {
+        crate::i18n::CATALOG.get(web::i18n::Lang::En, self.catalog_key())
+    }
 }
 
 #[derive(Clone, Debug)]

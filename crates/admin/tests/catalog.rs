@@ -15,6 +15,7 @@ const KEY_PREFIXES: &[&str] = &[
     "login.",
     "channel.",
     "errorpage.",
+    "reason.",
 ];
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

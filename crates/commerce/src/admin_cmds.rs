@@ -222,6 +222,11 @@ pub async fn channel_verify(
     let gate = admin::gate::Gate::new(account_url);
     let check = gate.check(&config).await;
     println!("status: {}", check.status.as_str());
+    // SPEC §3: then, when known, `reason: <code>` and a sentence.
+    if let Some(reason) = check.reason {
+        println!("reason: {}", reason.as_str());
+        println!("{}", reason.sentence());
+    }
     Ok(if check.status == admin::gate::KeyStatus::Valid {
         ExitCode::SUCCESS
     } else {

@@ -61,7 +61,14 @@ async fn key_pair_from_the_portal_makes_the_signed_check_valid() {
         .await
         .ok());
     let out = cli(dir.path(), &verify).await;
-    assert_eq!(out.stdout.trim(), "status: invalid");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines[..2],
+        ["status: invalid", "reason: signature_rejected"],
+        "{out:?}"
+    );
+    assert!(lines[2].contains("refused the signature"), "{out:?}");
+    assert_eq!(lines.len(), 3, "{out:?}");
     assert!(!out.ok());
 
     // A private key that cannot sign is named as such by the Admin, not as a bad API key.

@@ -30,6 +30,16 @@ async fn postgres() {
     sequence(Some((account_db.url.clone(), admin_db.url.clone()))).await;
 }
 
+/// The code of verify's `reason: <code>` line, when it printed one.
+fn reason(out: &Out) -> Option<&str> {
+    out.stdout.lines().nth(1)?.strip_prefix("reason: ")
+}
+
+/// The sentence verify printed under its reason line.
+fn sentence(out: &Out) -> &str {
+    out.stdout.lines().nth(2).unwrap_or_default()
+}
+
 struct Cli<'a> {
     dir: &'a Path,
     db: Vec<String>,
@@ -55,19 +65,36 @@ impl Cli<'_> {
         }
     }
 
-    /// `channel:amazon:verify --account-url URL`: the status printed, checked
-    /// to be the only line, and the exit code matching it.
+    /// `channel:amazon:verify --account-url URL`: the status printed as the
+    /// first line, then, only when a reason is known, `reason: <code>` and its
+    /// sentence (SPEC §3), nothing else; the exit code matching the status.
     async fn verify(&self, account_url: &str) -> (String, Out) {
         let out = self
             .run(&["channel:amazon:verify", "--account-url", account_url])
             .await;
-        let status = out
-            .stdout
-            .strip_prefix("status: ")
-            .and_then(|s| s.strip_suffix('\n'))
-            .unwrap_or_else(|| panic!("one line `status: …`: {out:?}"))
+        assert!(out.stdout.ends_with('\n'), "{out:?}");
+        let lines: Vec<&str> = out.stdout.lines().collect();
+        let status = lines
+            .first()
+            .and_then(|l| l.strip_prefix("status: "))
+            .unwrap_or_else(|| panic!("a first line `status: …`: {out:?}"))
             .to_owned();
-        assert!(!status.contains('\n'), "{out:?}");
+        match lines.len() {
+            1 => {}
+            3 => {
+                let code = reason(&out).unwrap_or_else(|| panic!("`reason: …`: {out:?}"));
+                assert!(
+                    !code.is_empty() && code.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                    "a reason code: {out:?}"
+                );
+                let sentence = lines[2];
+                assert!(
+                    sentence.len() > 20 && sentence.ends_with('.') && !sentence.contains(code),
+                    "a sentence in words: {out:?}"
+                );
+            }
+            _ => panic!("the status, then at most a reason and its sentence: {out:?}"),
+        }
         assert_eq!(
             out.ok(),
             status == "valid",
@@ -172,8 +199,9 @@ async fn sequence(pg: Option<(String, String)>) {
     let adm_sid = adm_sid.expect("adm_sid");
 
     // Nothing stored: missing.
-    let (status, _) = cli.verify(&account_url).await;
+    let (status, out) = cli.verify(&account_url).await;
     assert_eq!(status, "missing");
+    assert_eq!(reason(&out), None, "{out:?}");
     assert_eq!(admin_key_status(&admin_base, &adm_sid).await, "missing");
     let out = cli.run(&["config:show"]).await;
     assert!(out.ok(), "{out:?}");
@@ -220,14 +248,38 @@ async fn sequence(pg: Option<(String, String)>) {
     cli.set_key(junk).await;
     let (status, out) = cli.verify(&account_url).await;
     assert_eq!(status, "invalid");
+    assert_eq!(reason(&out), Some("malformed"), "{out:?}");
+    assert!(sentence(&out).contains("not a valid key"), "{out:?}");
     assert_ne!(out.code, Some(0));
     cli.show_masked(&[&key, junk]).await;
+
+    // A Sandbox key in the Production field: invalid, and the reason in words.
+    let (_, sandbox) = create_key(
+        &account_url,
+        &owner,
+        json!({"name": "Amazon Sales Channel", "environment": "sandbox"}),
+    )
+    .await;
+    cli.set_key(&sandbox).await;
+    let (status, out) = cli.verify(&account_url).await;
+    assert_eq!(status, "invalid");
+    assert_eq!(reason(&out), Some("sandbox_key"), "{out:?}");
+    assert_eq!(
+        sentence(&out),
+        "The key in Production Api key is a Sandbox key. The Amazon Sales Channel needs a Production key."
+    );
+    assert!(!out.stdout.contains(&sandbox), "never the key itself");
+    assert_ne!(out.code, Some(0));
     assert_eq!(admin_key_status(&admin_base, &adm_sid).await, "invalid");
 
     // Cleared: missing.
     cli.set_key("").await;
-    let (status, _) = cli.verify(&account_url).await;
+    let (status, out) = cli.verify(&account_url).await;
     assert_eq!(status, "missing");
+    assert_eq!(
+        out.stdout, "status: missing\n",
+        "no reason for a missing key"
+    );
 
     // Revoked in the API Portal: revoked.
     cli.set_key(&key).await;
@@ -235,6 +287,7 @@ async fn sequence(pg: Option<(String, String)>) {
     revoke_key(&account_url, &owner, &id).await;
     let (status, out) = cli.verify(&account_url).await;
     assert_eq!(status, "revoked");
+    assert_eq!(out.stdout, "status: revoked\n", "the status says it all");
     assert_ne!(out.code, Some(0));
     cli.show_masked(&[&key]).await;
     assert_eq!(admin_key_status(&admin_base, &adm_sid).await, "revoked");
@@ -247,6 +300,8 @@ async fn sequence(pg: Option<(String, String)>) {
     assert_eq!(account_server.terminate().await, Some(0), "SIGTERM exits 0");
     let (status, out) = cli.verify(&account_url).await;
     assert_eq!(status, "unreachable");
+    assert_eq!(reason(&out), Some("down"), "{out:?}");
+    assert!(sentence(&out).contains("could not be reached"), "{out:?}");
     assert_ne!(out.code, Some(0));
     assert!(out.took < FAULT_BOUND, "unreachable after {:?}", out.took);
     cli.show_masked(&[&key, &key2]).await;
@@ -261,7 +316,7 @@ async fn sequence(pg: Option<(String, String)>) {
     assert_eq!(status, "unreachable", "the key is still stored");
 
     // No key in any log line, and none at rest in any file of the data dir.
-    let secrets = [key.as_str(), key2.as_str(), junk];
+    let secrets = [key.as_str(), key2.as_str(), junk, sandbox.as_str()];
     for s in secrets {
         assert!(!logs.contains(s), "a key in the servers' log");
     }

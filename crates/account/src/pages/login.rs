@@ -24,6 +24,8 @@ struct LoginPage {
     email: String,
     error: &'static str,
     from_portal: bool,
+    /// "You were removed from {company}", for the browser whose session ended so.
+    removed: String,
 }
 
 #[derive(Deserialize)]
@@ -48,12 +50,17 @@ pub async fn show(
         // A signed-in user goes straight on.
         return Ok(Redirect::to(&next).into_response());
     }
+    let removed_from = auth::removed_from(&state, &headers).await?;
     let (t, c, cookie) = Page::new(&state, &headers, None, "/login").parts();
+    let removed = removed_from
+        .map(|company| t.fmt("login.removed", "company", &company))
+        .unwrap_or_default();
     let page = LoginPage {
         t,
         c,
         next_encoded: encode(&next),
-        from_portal: q.next.is_some(),
+        from_portal: q.next.is_some() && removed.is_empty(),
+        removed,
         next,
         email: String::new(),
         error: "",
@@ -96,6 +103,7 @@ pub async fn submit(
                 email: form.email,
                 error: "login.failed",
                 from_portal: false,
+                removed: String::new(),
             };
             Ok(Page::render(cookie, StatusCode::UNAUTHORIZED, &page))
         }

@@ -34,6 +34,7 @@ pub async fn purge(
             .execute(&db.pool)
             .await?
             .rows_affected();
+    super::removed::purge(db, now, absolute_secs).await?;
     let before = now - KEEP_SECS;
     let mut tx = db.pool.begin().await?;
     let ended =

@@ -12,7 +12,7 @@ use super::{render, to_login, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH
 use crate::auth::{MaybeAdmin, CSRF_COOKIE};
 use crate::channel::{self, NewStoreInput, MARKETPLACES};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
-use crate::gate::{Check, KeyStatus, Reason};
+use crate::gate::{Check, KeyStatus};
 use crate::store::{self, AmazonStore, Website};
 use crate::AppState;
 use web::page::PageForm;
@@ -27,20 +27,21 @@ pub fn expiring_soon(check: &Check, now: i64) -> bool {
             .is_some_and(|e| e - now <= EXPIRY_WARNING_SECS)
 }
 
-/// The catalog key that says, in plain words, why the gate is closed.
+/// The catalog key that says, in plain words, why the gate is closed: the
+/// reason's own sentence when one is known, else the status's.
 fn explanation(check: &Check) -> &'static str {
-    match (check.status, check.reason) {
-        (KeyStatus::Missing, _) => "welcome.missing",
-        (KeyStatus::Invalid, Some(Reason::SandboxKey)) => "welcome.sandbox_key",
-        (KeyStatus::Invalid, Some(Reason::Malformed)) => "welcome.malformed",
-        (KeyStatus::Invalid, Some(Reason::PrivateKey)) => "welcome.private_key",
-        (KeyStatus::Invalid, Some(Reason::Signature)) => "welcome.signature",
-        (KeyStatus::Invalid, _) => "welcome.invalid",
-        (KeyStatus::Expired, _) => "welcome.expired",
-        (KeyStatus::Revoked, _) => "welcome.revoked",
-        (KeyStatus::Unreachable, Some(Reason::GatewayUrl)) => "welcome.gateway_url",
-        (KeyStatus::Unreachable, _) => "welcome.unreachable",
-        (KeyStatus::Valid, _) => "",
+    if check.status == KeyStatus::Valid {
+        return "";
+    }
+    if let Some(reason) = check.reason {
+        return reason.catalog_key();
+    }
+    match check.status {
+        KeyStatus::Missing => "welcome.missing",
+        KeyStatus::Expired => "welcome.expired",
+        KeyStatus::Revoked => "welcome.revoked",
+        KeyStatus::Unreachable => "welcome.unreachable",
+        KeyStatus::Invalid | KeyStatus::Valid => "welcome.invalid",
     }
 }
 
@@ -50,6 +51,8 @@ struct ChannelPage {
     t: T,
     c: Chrome,
     status: &'static str,
+    /// The reason's code (`sandbox_key`, …), empty when none is known.
+    reason: &'static str,
     explanation: &'static str,
     unreachable: bool,
     sign_in_url: String,
@@ -158,6 +161,7 @@ async fn page(
         t,
         c,
         status: check.status.as_str(),
+        reason: check.reason.map(|r| r.as_str()).unwrap_or_default(),
         explanation: explanation(&check),
         unreachable: check.status == KeyStatus::Unreachable,
         sign_in_url: format!("{site}/account/api-portal"),
