@@ -1,0 +1,250 @@
+//! Opening and accepting an invitation link: a new account or a signed-in one joins.
+
+use super::*;
+
+/// What a link opens: the invitation, if it can still be accepted.
+pub async fn open(state: &AppState, token: &str) -> Result<InvitationRow, Error> {
+    let unknown = || Error::not_found("This invitation link is not valid.");
+    let id = state.cfg.link_key.check(token).ok_or_else(unknown)?;
+    let inv = store::get_invitation(&state.db, id)
+        .await?
+        .ok_or_else(unknown)?;
+    let gone = |code, msg| Err(Error::new(StatusCode::GONE, code, msg));
+    if inv.accepted_at.is_some() {
+        return gone(
+            "invitation_used",
+            "This invitation has been used already. Sign in to continue.",
+        );
+    }
+    if inv.revoked_at.is_some() {
+        return gone(
+            "invitation_revoked",
+            "This invitation was withdrawn. Ask the company's owner for a new one.",
+        );
+    }
+    if inv.expires_at <= state.clock.now() {
+        return gone(
+            "invitation_expired",
+            "This invitation has expired. Ask the company's owner for a new one.",
+        );
+    }
+    Ok(inv)
+}
+
+fn gone_meanwhile() -> Error {
+    Error::new(
+        StatusCode::GONE,
+        "invitation_used",
+        "This invitation has been used or withdrawn meanwhile.",
+    )
+}
+
+/// Why a signed-in account cannot accept, or `None` when it can.
+pub async fn cannot_accept(
+    state: &AppState,
+    user: &Account,
+    inv: &InvitationRow,
+) -> Result<Option<Error>, Error> {
+    if user.email != inv.email {
+        return Ok(Some(Error::forbidden(
+            "wrong_account",
+            "This invitation is for another email address. Sign in with that address.",
+        )));
+    }
+    if user.company_id == inv.company_id {
+        return Ok(Some(Error::conflict(
+            "already_member",
+            "You are a member of this company already.",
+        )));
+    }
+    if user.role == OWNER {
+        let (others, live_keys) =
+            store::company_holdings(&state.db, &user.company_id, &user.id, state.clock.now())
+                .await?;
+        if others > 0 {
+            return Ok(Some(Error::conflict(
+                "owner_has_members",
+                "You own a company that has other members. Remove them before you join another company.",
+            )));
+        }
+        if live_keys > 0 {
+            return Ok(Some(Error::conflict(
+                "owner_has_keys",
+                "Your company still has keys that work. Revoke them before you join another company, or they could no longer be managed.",
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// A signed-in account accepts: it moves into the company with the
+/// invitation's role. A member of another company leaves it (recorded there).
+pub async fn accept_signed_in(
+    state: &AppState,
+    user: &Account,
+    token: &str,
+) -> Result<Account, Error> {
+    let inv = open(state, token).await?;
+    if let Some(e) = cannot_accept(state, user, &inv).await? {
+        return Err(e);
+    }
+    let now = state.clock.now();
+    let joined = serde_json::json!({"email": user.email, "role": inv.role}).to_string();
+    let left =
+        serde_json::json!({"email": user.email, "role": user.role, "joined_another_company": true})
+            .to_string();
+    let mut events = vec![NewEvent {
+        company_id: Some(&inv.company_id),
+        actor_id: Some(&user.id),
+        actor: Some(&user.email),
+        action: action::MEMBER_JOINED,
+        target: Some(&user.id),
+        detail: Some(&joined),
+        ip: None,
+        at: now,
+    }];
+    if user.role != OWNER {
+        events.push(NewEvent {
+            company_id: Some(&user.company_id),
+            action: action::MEMBER_REMOVED,
+            detail: Some(&left),
+            ..events[0]
+        });
+    }
+    match store::accept_as_existing_account(
+        &state.db,
+        &inv.id,
+        &user.id,
+        &inv.company_id,
+        &inv.role,
+        now,
+        &events,
+    )
+    .await
+    {
+        Ok(()) => {}
+        Err(AcceptError::Gone) => return Err(gone_meanwhile()),
+        Err(AcceptError::Db(e)) => return Err(e.into()),
+    }
+    Ok(Account {
+        company_id: inv.company_id,
+        company_name: inv.company_name,
+        role: inv.role,
+        ..user.clone()
+    })
+}
+
+/// The invitee makes an account (with the invited email) and joins.
+pub async fn accept_new_account(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    token: &str,
+    email: Option<&str>,
+    name: &str,
+    password: Secret,
+    locale: &str,
+) -> Result<Account, Failure> {
+    let inv = open(state, token).await?;
+    if let Some(email) = email {
+        if web::normalize_email(email).as_deref() != Some(inv.email.as_str()) {
+            return Err(Failure::Field(FieldError::new(
+                "email",
+                "error.invite_email_mismatch",
+            )));
+        }
+    }
+    let name = crate::domain::text_field(name, "name", 100)?;
+    crate::domain::check_password_rules(&password)?;
+    crate::domain::take_signup(state, ip)?;
+    let hash = auth::hash_password(password).await?;
+    let account_id = keys::random_id("acct");
+    let now = state.clock.now();
+    let detail = serde_json::json!({"email": inv.email, "role": inv.role}).to_string();
+    let event = NewEvent {
+        company_id: Some(&inv.company_id),
+        actor_id: Some(&account_id),
+        actor: Some(&inv.email),
+        action: action::MEMBER_JOINED,
+        target: Some(&account_id),
+        detail: Some(&detail),
+        ip: None,
+        at: now,
+    };
+    let member = store::NewMember {
+        invitation_id: &inv.id,
+        company_id: &inv.company_id,
+        account_id: &account_id,
+        email: &inv.email,
+        name: &name,
+        password_hash: &hash,
+        role: &inv.role,
+        locale: Some(locale),
+        now,
+    };
+    match store::accept_as_new_account(&state.db, &member, &event).await {
+        Ok(()) => {}
+        Err(AcceptError::Gone) => return Err(gone_meanwhile().into()),
+        Err(AcceptError::Db(e)) if web::db::is_unique_violation(&e) => {
+            return Err(Failure::Field(FieldError::new(
+                "email",
+                "error.invite_email_taken",
+            )))
+        }
+        Err(AcceptError::Db(e)) => return Err(e.into()),
+    }
+    Ok(Account {
+        id: account_id,
+        company_id: inv.company_id,
+        company_name: inv.company_name,
+        email: inv.email,
+        name,
+        role: inv.role,
+        locale: Some(locale.to_owned()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_check_only_under_their_key() {
+        let key = LinkKey::random();
+        let token = key.token("inv_abc");
+        assert_eq!(key.check(&token), Some("inv_abc"));
+        assert_eq!(LinkKey::random().check(&token), None, "another key");
+        let (id, tag) = token.split_once('.').unwrap();
+        assert_eq!(key.check(&format!("inv_abd.{tag}")), None, "another id");
+        assert_eq!(key.check(&format!("{id}.{}", &tag[1..])), None, "cut tag");
+        for bad in ["", ".", "inv_abc", "inv_abc.", "inv abc.x", "../x.y"] {
+            assert_eq!(key.check(bad), None, "{bad:?}");
+        }
+        assert!(
+            !format!("{key:?}").contains(&tag[..8]),
+            "Debug hides the key"
+        );
+        assert_eq!(format!("{key:?}"), "LinkKey([redacted])");
+    }
+
+    #[test]
+    fn the_key_file_is_made_once_private_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("account-link.key");
+        let made = LinkKey::open_or_create(&path).unwrap();
+        let again = LinkKey::open_or_create(&path).unwrap();
+        assert_eq!(
+            again.token("inv_x"),
+            made.token("inv_x"),
+            "same key on restart"
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "short\n").unwrap();
+        let err = LinkKey::open_or_create(&path).unwrap_err();
+        assert!(err.contains("not a link key"), "{err}");
+    }
+}

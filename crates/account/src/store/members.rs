@@ -1,0 +1,487 @@
+//! Members and invitations: the company's people and the links that bring them in.
+
+use super::*;
+
+/// A member of a company, as listed.
+#[derive(Clone, Debug)]
+pub struct MemberRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub joined_at: i64,
+}
+
+/// A company's members, owners first, then by when they joined.
+pub async fn list_members(db: &Db, company_id: &str) -> Result<Vec<MemberRow>, DbError> {
+    let rows = sqlx::query(
+        "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
+         WHERE company_id = $1 ORDER BY CASE WHEN role = 'owner' THEN 0 ELSE 1 END, joined, id",
+    )
+    .bind(company_id)
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(member_from).collect()
+}
+
+/// One member of a company; another company's account is `None`.
+pub async fn get_member(db: &Db, company_id: &str, id: &str) -> Result<Option<MemberRow>, DbError> {
+    let row = sqlx::query(
+        "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
+         WHERE company_id = $1 AND id = $2",
+    )
+    .bind(company_id)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    row.as_ref().map(member_from).transpose()
+}
+
+fn member_from(r: &sqlx::any::AnyRow) -> Result<MemberRow, DbError> {
+    Ok(MemberRow {
+        id: r.try_get("id")?,
+        email: r.try_get("email")?,
+        name: r.try_get("name")?,
+        role: r.try_get("role")?,
+        joined_at: r.try_get("joined")?,
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct InvitationRow {
+    pub id: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub email: String,
+    pub role: String,
+    pub invited_by: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub accepted_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+const INVITATION_COLUMNS: &str = "i.id, i.company_id, c.name AS company_name, i.email, i.role, \
+     i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.revoked_at";
+
+fn invitation_from(r: &sqlx::any::AnyRow) -> Result<InvitationRow, DbError> {
+    Ok(InvitationRow {
+        id: r.try_get("id")?,
+        company_id: r.try_get("company_id")?,
+        company_name: r.try_get("company_name")?,
+        email: r.try_get("email")?,
+        role: r.try_get("role")?,
+        invited_by: r.try_get("invited_by")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        accepted_at: r.try_get("accepted_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+pub async fn get_invitation(db: &Db, id: &str) -> Result<Option<InvitationRow>, DbError> {
+    let sql = format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN companies c ON c.id = i.company_id \
+         WHERE i.id = $1"
+    );
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
+    row.as_ref().map(invitation_from).transpose()
+}
+
+/// A company's invitations that can still be accepted, newest first.
+pub async fn pending_invitations(
+    db: &Db,
+    company_id: &str,
+    now: i64,
+) -> Result<Vec<InvitationRow>, DbError> {
+    let sql = format!(
+        "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN companies c ON c.id = i.company_id \
+         WHERE i.company_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL \
+         AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(company_id)
+        .bind(now)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(invitation_from).collect()
+}
+
+/// Whether an account with this email is in the company.
+pub async fn is_member(db: &Db, company_id: &str, email: &str) -> Result<bool, DbError> {
+    let row = sqlx::query("SELECT id FROM accounts WHERE company_id = $1 AND email = $2")
+        .bind(company_id)
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some())
+}
+
+pub struct NewInvitation<'a> {
+    pub id: &'a str,
+    pub company_id: &'a str,
+    pub email: &'a str,
+    pub role: &'a str,
+    pub invited_by: &'a str,
+    pub at: i64,
+    pub expires_at: i64,
+}
+
+/// Creates an invitation with its message and audit event, in one
+/// transaction. Earlier pending invitations of the same email to the same
+/// company are revoked: only the newest link works.
+pub async fn create_invitation(
+    db: &Db,
+    actor: &Actor<'_>,
+    limits: &InvitationLimits,
+    inv: &NewInvitation<'_>,
+    message: &NewMessage<'_>,
+    event: &NewEvent<'_>,
+) -> Result<(), WriteError> {
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Owner).await?;
+    // Counted under the company's lock, so parallel requests cannot pass them.
+    let pending: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitations WHERE company_id = $1 AND accepted_at IS NULL \
+         AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(inv.company_id)
+    .bind(inv.at)
+    .fetch_one(&mut *tx)
+    .await?;
+    if pending >= limits.max_pending {
+        return Err(WriteError::TooManyPending(limits.max_pending));
+    }
+    let since = inv.at - limits.window_secs;
+    let recent: Vec<i64> = sqlx::query_scalar(
+        "SELECT created_at FROM invitations WHERE company_id = $1 AND created_at > $2 \
+         ORDER BY created_at LIMIT $3",
+    )
+    .bind(inv.company_id)
+    .bind(since)
+    .bind(limits.per_window)
+    .fetch_all(&mut *tx)
+    .await?;
+    if recent.len() as i64 >= limits.per_window {
+        // Room again when the oldest of the window's invitations leaves it.
+        let oldest = recent.first().copied().unwrap_or(inv.at);
+        return Err(WriteError::RateLimited(
+            (oldest + limits.window_secs - inv.at).max(1) as u64,
+        ));
+    }
+    sqlx::query(
+        "UPDATE invitations SET revoked_at = $1 WHERE company_id = $2 AND email = $3 \
+         AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(inv.at)
+    .bind(inv.company_id)
+    .bind(inv.email)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO invitations (id, company_id, email, role, invited_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(inv.id)
+    .bind(inv.company_id)
+    .bind(inv.email)
+    .bind(inv.role)
+    .bind(inv.invited_by)
+    .bind(inv.at)
+    .bind(inv.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at, invitation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(message.company_id)
+    .bind(message.recipient)
+    .bind(message.kind)
+    .bind(message.subject)
+    .bind(message.body)
+    .bind(message.dedupe_key)
+    .bind(message.at)
+    .bind(inv.id)
+    .execute(&mut *tx)
+    .await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// How many invitations a company may have waiting, and send per window.
+#[derive(Clone, Copy, Debug)]
+pub struct InvitationLimits {
+    pub max_pending: i64,
+    pub per_window: i64,
+    pub window_secs: i64,
+}
+
+/// Revokes a company's pending invitation; false when there is none.
+pub async fn revoke_invitation(
+    db: &Db,
+    actor: &Actor<'_>,
+    id: &str,
+    now: i64,
+    event: &NewEvent<'_>,
+) -> Result<bool, WriteError> {
+    let company_id = actor.company_id;
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Owner).await?;
+    let done = sqlx::query(
+        "UPDATE invitations SET revoked_at = $1 WHERE company_id = $2 AND id = $3 \
+         AND accepted_at IS NULL AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(company_id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Marks an invitation used, if it still can be: the single use is this
+/// conditional update, so two tabs cannot both join.
+async fn take_invitation(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+    account_id: &str,
+    now: i64,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 \
+         AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(account_id)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// A new account made by accepting an invitation.
+pub struct NewMember<'a> {
+    pub invitation_id: &'a str,
+    pub company_id: &'a str,
+    pub account_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub locale: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Why accepting did not happen.
+#[derive(Debug)]
+pub enum AcceptError {
+    /// Used, revoked or expired meanwhile.
+    Gone,
+    Db(DbError),
+}
+
+impl From<DbError> for AcceptError {
+    fn from(e: DbError) -> Self {
+        AcceptError::Db(e)
+    }
+}
+
+/// Creates the invitee's account in the company and uses the invitation, in
+/// one transaction. A taken email is a unique violation.
+pub async fn accept_as_new_account(
+    db: &Db,
+    m: &NewMember<'_>,
+    event: &NewEvent<'_>,
+) -> Result<(), AcceptError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, company_id, email, name, password_hash, role, locale, created_at, joined_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+    )
+    .bind(m.account_id)
+    .bind(m.company_id)
+    .bind(m.email)
+    .bind(m.name)
+    .bind(m.password_hash)
+    .bind(m.role)
+    .bind(m.locale)
+    .bind(m.now)
+    .execute(&mut *tx)
+    .await?;
+    if !take_invitation(&mut tx, m.invitation_id, m.account_id, m.now).await? {
+        tx.rollback().await?;
+        return Err(AcceptError::Gone);
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What an account leaves behind in its company: other accounts, and keys
+/// that still verify.
+pub async fn company_holdings(
+    db: &Db,
+    company_id: &str,
+    account_id: &str,
+    now: i64,
+) -> Result<(i64, i64), DbError> {
+    let others: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE company_id = $1 AND id <> $2")
+            .bind(company_id)
+            .bind(account_id)
+            .fetch_one(&db.pool)
+            .await?;
+    let live_keys: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE company_id = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(company_id)
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok((others, live_keys))
+}
+
+/// Moves an existing account into the invitation's company and uses the
+/// invitation, in one transaction, with the events (joined; and left, when
+/// it was a member elsewhere).
+pub async fn accept_as_existing_account(
+    db: &Db,
+    invitation_id: &str,
+    account_id: &str,
+    company_id: &str,
+    role: &str,
+    now: i64,
+    events: &[NewEvent<'_>],
+) -> Result<(), AcceptError> {
+    let mut tx = db.pool.begin().await?;
+    if !take_invitation(&mut tx, invitation_id, account_id, now).await? {
+        tx.rollback().await?;
+        return Err(AcceptError::Gone);
+    }
+    sqlx::query("UPDATE accounts SET company_id = $1, role = $2, joined_at = $3 WHERE id = $4")
+        .bind(company_id)
+        .bind(role)
+        .bind(now)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    for e in events {
+        insert_event(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a member from a company: the account moves to a new company of
+/// its own (as its owner, with nothing in it) and every session of it ends,
+/// with the audit event, in one transaction. The company's keys stay.
+/// Returns the removed member's email, or `None` when the company has no
+/// such member.
+pub async fn remove_member(
+    db: &Db,
+    actor: &Actor<'_>,
+    need: Need,
+    member_id: &str,
+    new_company_id: &str,
+    now: i64,
+    event: &NewEvent<'_>,
+) -> Result<Option<String>, WriteError> {
+    let company_id = actor.company_id;
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, need).await?;
+    let row = sqlx::query("SELECT email, name FROM accounts WHERE company_id = $1 AND id = $2")
+        .bind(company_id)
+        .bind(member_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let email: String = row.try_get("email")?;
+    let name: String = row.try_get("name")?;
+    sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(new_company_id)
+        .bind(&name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "UPDATE accounts SET company_id = $1, role = 'owner', joined_at = $2 WHERE id = $3",
+    )
+    .bind(new_company_id)
+    .bind(now)
+    .bind(member_id)
+    .execute(&mut *tx)
+    .await?;
+    if need == Need::Owner {
+        // Removed by an owner (not leaving): the sign-in page will say so.
+        removed::remember(&mut tx, member_id, company_id, now).await?;
+    }
+    sqlx::query("DELETE FROM account_sessions WHERE account_id = $1")
+        .bind(member_id)
+        .execute(&mut *tx)
+        .await?;
+    keeps_an_owner(&mut tx, company_id).await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(Some(email))
+}
+
+/// Pending invitations of a company (to cap how many one company sends).
+pub async fn count_pending_invitations(
+    db: &Db,
+    company_id: &str,
+    now: i64,
+) -> Result<i64, DbError> {
+    sqlx::query_scalar(
+        "SELECT COUNT(*) FROM invitations WHERE company_id = $1 AND accepted_at IS NULL \
+         AND revoked_at IS NULL AND expires_at > $2",
+    )
+    .bind(company_id)
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await
+}
+
+/// Changes a member's role from `from` to `to`, with the audit event, in one
+/// transaction. False (nothing written) when the company has no such member
+/// with role `from` any more.
+pub async fn set_member_role(
+    db: &Db,
+    actor: &Actor<'_>,
+    member_id: &str,
+    from: &str,
+    to: &str,
+    event: &NewEvent<'_>,
+) -> Result<bool, WriteError> {
+    let company_id = actor.company_id;
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Owner).await?;
+    let done = sqlx::query(
+        "UPDATE accounts SET role = $1 WHERE company_id = $2 AND id = $3 AND role = $4",
+    )
+    .bind(to)
+    .bind(company_id)
+    .bind(member_id)
+    .bind(from)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    keeps_an_owner(&mut tx, company_id).await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}

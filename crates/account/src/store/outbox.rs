@@ -1,0 +1,188 @@
+//! The outbox: messages waiting to be sent, and who may still be sent one.
+
+use super::*;
+
+/// A message for the outbox.
+pub struct NewMessage<'a> {
+    pub company_id: Option<&'a str>,
+    pub recipient: &'a str,
+    pub kind: &'a str,
+    pub subject: &'a str,
+    pub body: &'a str,
+    /// A message with the same dedupe key is never queued twice.
+    pub dedupe_key: Option<&'a str>,
+    pub at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct MessageRow {
+    pub id: i64,
+    pub recipient: String,
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    pub created_at: i64,
+    pub sent_at: Option<i64>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    /// An invitation's message: its body has a placeholder for the link's token.
+    pub invitation_id: Option<String>,
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, recipient, kind, subject, body, created_at, sent_at, attempts, last_error, invitation_id";
+
+fn message_from(r: &sqlx::any::AnyRow) -> Result<MessageRow, DbError> {
+    Ok(MessageRow {
+        id: r.try_get("id")?,
+        recipient: r.try_get("recipient")?,
+        kind: r.try_get("kind")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        created_at: r.try_get("created_at")?,
+        sent_at: r.try_get("sent_at")?,
+        attempts: r.try_get("attempts")?,
+        last_error: r.try_get("last_error")?,
+        invitation_id: r.try_get("invitation_id")?,
+    })
+}
+
+/// Queues a message, and with it an audit event, in one transaction. False
+/// (and nothing written) when a message with its dedupe key exists already.
+pub async fn enqueue_message(
+    db: &Db,
+    m: &NewMessage<'_>,
+    event: Option<&NewEvent<'_>>,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let done = sqlx::query(
+        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(m.company_id)
+    .bind(m.recipient)
+    .bind(m.kind)
+    .bind(m.subject)
+    .bind(m.body)
+    .bind(m.dedupe_key)
+    .bind(m.at)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    if let Some(e) = event {
+        insert_event(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Live keys (not revoked, not rolled) that expire in `(from, to]` and have
+/// no message with dedupe key `prefix || id` yet: at most `limit` of them.
+pub async fn keys_to_notify(
+    db: &Db,
+    from: i64,
+    to: i64,
+    prefix: &str,
+    limit: i64,
+) -> Result<Vec<KeyRow>, DbError> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.expires_at > $1 AND k.expires_at <= $2 AND k.revoked_at IS NULL \
+         AND k.replaced_by IS NULL \
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedupe_key = $3 || k.id) \
+         ORDER BY k.expires_at LIMIT $4"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(from)
+        .bind(to)
+        .bind(prefix)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(key_from).collect()
+}
+
+/// An invitation's message may be sent only while the invitation can still
+/// be used (not withdrawn, used or expired at `$now`).
+const SENDABLE: &str = "(invitation_id IS NULL OR EXISTS (SELECT 1 FROM invitations i \
+     WHERE i.id = outbox.invitation_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL \
+     AND i.expires_at > $2))";
+
+/// Unsent messages that no worker holds and that may still be sent, oldest first.
+pub async fn unsent_messages(
+    db: &Db,
+    now: i64,
+    max_attempts: i64,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE sent_at IS NULL AND attempts < $1 \
+         AND (claimed_until IS NULL OR claimed_until <= $2) AND {SENDABLE} ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(max_attempts)
+        .bind(now)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(message_from).collect()
+}
+
+/// Takes a message for sending until `until`: false when another worker (or
+/// node) has it, it was sent meanwhile, or its invitation was withdrawn,
+/// used or has expired (such a message is never sent).
+pub async fn claim_message(db: &Db, id: i64, now: i64, until: i64) -> Result<bool, DbError> {
+    let sql = format!(
+        "UPDATE outbox SET claimed_until = $1, attempts = attempts + 1 \
+         WHERE id = $3 AND sent_at IS NULL AND (claimed_until IS NULL OR claimed_until <= $2) \
+         AND {SENDABLE}"
+    );
+    let done = sqlx::query(&sql)
+        .bind(until)
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn mark_sent(db: &Db, id: i64, now: i64) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = $2")
+        .bind(now)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Records why sending failed; the message is tried again once its claim ends.
+pub async fn mark_failed(db: &Db, id: i64, error: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE outbox SET last_error = $1 WHERE id = $2")
+        .bind(error)
+        .bind(id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// A company's messages, newest first.
+pub async fn list_messages(
+    db: &Db,
+    company_id: &str,
+    limit: i64,
+) -> Result<Vec<MessageRow>, DbError> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE company_id = $1 ORDER BY id DESC LIMIT $2"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(company_id)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?;
+    rows.iter().map(message_from).collect()
+}
+
+// ---- Members and invitations ----
