@@ -182,10 +182,7 @@ pub fn require_owner(user: &Account) -> Result<(), Error> {
     if user.role == OWNER {
         Ok(())
     } else {
-        Err(Error::forbidden(
-            "owner_only",
-            "Only the company's owner manages its members.",
-        ))
+        Err(crate::AccountError::OwnerOnly.into())
     }
 }
 
@@ -339,10 +336,7 @@ pub async fn removable(
 ) -> Result<(store::MemberRow, bool), Error> {
     let leaving = member_id == user.id;
     if leaving && user.role == OWNER {
-        return Err(Error::conflict(
-            "cannot_remove_self",
-            "Owners cannot remove themselves: the company needs its owner. Make another member an owner and ask them to make you a member first.",
-        ));
+        return Err(crate::AccountError::CannotRemoveSelf.into());
     }
     if !leaving {
         require_owner(user)?;
@@ -410,10 +404,9 @@ pub async fn change_role(
     }
     let role = parse_role(role)?;
     if member_id == user.id {
-        return Err(Failure::Other(Error::conflict(
-            "cannot_change_own_role",
-            "You cannot change your own role: the company needs its owner.",
-        )));
+        return Err(Failure::Other(
+            crate::AccountError::CannotChangeOwnRole.into(),
+        ));
     }
     let Some(mut member) = store::get_member(&state.db, &user.company_id, member_id).await? else {
         return Err(Failure::Other(Error::not_found(
@@ -444,10 +437,7 @@ pub async fn change_role(
     .await
     .map_err(Error::from)?
     {
-        return Err(Failure::Other(Error::conflict(
-            "changed_meanwhile",
-            "The member changed or left meanwhile. Reload and try again.",
-        )));
+        return Err(Failure::Other(crate::AccountError::ChangedMeanwhile.into()));
     }
     member.role = role.to_owned();
     Ok(member)

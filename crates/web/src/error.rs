@@ -15,6 +15,9 @@ pub struct Error {
     code: &'static str,
     message: Cow<'static, str>,
     retry_after: Option<u64>,
+    /// The error page's text when a page shows it (catalog keys); `None`
+    /// takes the text of `code`.
+    page_text: Option<crate::page::ErrorText>,
 }
 
 impl Error {
@@ -28,7 +31,14 @@ impl Error {
             code,
             message: message.into(),
             retry_after: None,
+            page_text: None,
         }
+    }
+
+    /// Shows this error on pages with its own title and message (catalog keys).
+    pub fn with_page_text(mut self, title: &'static str, message: &'static str) -> Self {
+        self.page_text = Some(crate::page::ErrorText { title, message });
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
@@ -168,6 +178,9 @@ impl IntoResponse for Error {
         // Marks the answer as ours, so the error middleware knows its code.
         res.extensions_mut()
             .insert(crate::page::ErrorCode(self.code));
+        if let Some(text) = self.page_text {
+            res.extensions_mut().insert(text);
+        }
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);

@@ -11,17 +11,17 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::page::ErrorCode;
+use crate::page::{ErrorCode, ErrorText};
 use crate::Error;
 
 /// How an app renders its error page.
 pub trait ErrorPages: Clone + Send + Sync + 'static {
-    /// The page for `code` with `status`; `headers` are the request's
+    /// The page showing `text` with `status`; `headers` are the request's
     /// cookies and languages.
     fn error_page(
         &self,
         headers: HeaderMap,
-        code: &'static str,
+        text: ErrorText,
         status: StatusCode,
     ) -> impl Future<Output = Response> + Send;
 }
@@ -43,11 +43,12 @@ pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next
         None => res,
         Some(Reshape::Json(out)) => out,
         Some(Reshape::Page {
-            code,
+            text,
             status,
             retry_after,
+            ..
         }) => {
-            let mut out = app.error_page(page_headers, code, status).await;
+            let mut out = app.error_page(page_headers, text, status).await;
             if let Some(v) = retry_after {
                 out.headers_mut().insert(header::RETRY_AFTER, v);
             }
@@ -111,6 +112,8 @@ pub enum Reshape {
     /// An error on a page route: render the error page for this code.
     Page {
         code: &'static str,
+        /// The page's text: the error's own, or its code's.
+        text: ErrorText,
         status: StatusCode,
         retry_after: Option<HeaderValue>,
     },
@@ -155,8 +158,14 @@ pub fn reshape(api: bool, res: &Response) -> Option<Reshape> {
         return None;
     }
     let code = ours.map_or_else(|| code_for_status(status), |ErrorCode(c)| c);
+    let text = res
+        .extensions()
+        .get::<ErrorText>()
+        .copied()
+        .unwrap_or_else(|| ErrorText::of_code(code));
     Some(Reshape::Page {
         code,
+        text,
         status,
         retry_after,
     })

@@ -57,6 +57,21 @@ impl FormErrors {
 #[derive(Clone, Copy, Debug)]
 pub struct ErrorCode(pub &'static str);
 
+/// The catalog keys of an error page's title and message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ErrorText {
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorText {
+    /// The text of an error code that has no text of its own.
+    pub fn of_code(code: &str) -> ErrorText {
+        let (title, message) = error_page_keys(code);
+        ErrorText { title, message }
+    }
+}
+
 /// An error from a page handler.
 pub struct PageErr(pub Error);
 

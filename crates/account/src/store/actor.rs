@@ -50,24 +50,7 @@ impl WriteError {
 
 impl From<WriteError> for Error {
     fn from(e: WriteError) -> Self {
-        match e {
-            WriteError::NotMember => {
-                Error::forbidden("not_member", "You are no longer a member of this company.")
-            }
-            WriteError::NotOwner => Error::forbidden(
-                "owner_only",
-                "Only the company's owner manages its members.",
-            ),
-            WriteError::LastOwner => {
-                Error::conflict("last_owner", "The company must keep at least one owner.")
-            }
-            WriteError::RateLimited(secs) => Error::too_many_requests(secs),
-            WriteError::TooManyPending(max) => Error::conflict(
-                "too_many_invitations",
-                format!("At most {max} invitations can wait at a time; revoke some first."),
-            ),
-            WriteError::Db(e) => e.into(),
-        }
+        crate::AccountError::from(e).into()
     }
 }
 

@@ -125,10 +125,10 @@ impl web::error_pages::ErrorPages for AppState {
     async fn error_page(
         &self,
         headers: HeaderMap,
-        code: &'static str,
+        text: web::page::ErrorText,
         status: StatusCode,
     ) -> Response {
-        let (title, message) = web::page::error_page_keys(code);
+        let web::page::ErrorText { title, message } = text;
         // The header shows who is signed in, as on every other page.
         let user = crate::auth::current_user(self, &headers)
             .await

@@ -1,0 +1,50 @@
+//! How the account service runs: its settings.
+
+use std::time::Duration;
+
+use crate::{members, outbox};
+
+/// How the service runs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+    /// How often batched last-use times are written.
+    pub last_used_flush: Duration,
+    /// Most keys the verification cache holds.
+    pub cache_capacity: usize,
+    /// Where the outbox's messages are sent; `None` keeps them in the outbox.
+    pub smtp: Option<outbox::SmtpConfig>,
+    /// How often the outbox worker runs; `None` runs it only when asked
+    /// (`outbox::run_once`).
+    pub outbox_every: Option<Duration>,
+    /// The public keys whose signatures secret-scanning reports must carry
+    /// (GitHub's); empty turns the endpoint off.
+    pub secret_scanning_keys: Vec<p256::ecdsa::VerifyingKey>,
+    /// Signs invitation links; nodes sharing a database share it.
+    pub link_key: members::LinkKey,
+    /// The site's address for links in messages (`https://accounts.example`);
+    /// `None` uses the address the inviting request came to.
+    pub public_url: Option<String>,
+    /// Invitations one company may send in an hour (mail cannot be abused).
+    pub invitations_per_hour: i64,
+    /// Sign-ups one client IP may make in an hour.
+    pub signups_per_ip_hour: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: false,
+            last_used_flush: Duration::from_secs(60),
+            cache_capacity: 200_000,
+            smtp: None,
+            outbox_every: Some(Duration::from_secs(60)),
+            secret_scanning_keys: Vec::new(),
+            link_key: members::LinkKey::random(),
+            public_url: None,
+            invitations_per_hour: 30,
+            signups_per_ip_hour: 20,
+        }
+    }
+}
