@@ -246,16 +246,16 @@ impl App {
     }
 
     pub async fn start_with_clock(db: &TestDb, clock: ManualClock) -> App {
+        App::start_with(db, &clock, account::Config::default()).await
+    }
+
+    /// Starts the service with a configuration of the test's own and `clock`.
+    pub async fn start_with(db: &TestDb, clock: &ManualClock, cfg: account::Config) -> App {
         let conn = db.connect().await;
-        let running = account::start_with_clock(
-            conn,
-            "127.0.0.1:0",
-            account::Config::default(),
-            Arc::new(clock.clone()),
-        )
-        .await
-        .expect("start the account service");
-        App::wrap(running, Some(clock))
+        let running = account::start_with_clock(conn, "127.0.0.1:0", cfg, Arc::new(clock.clone()))
+            .await
+            .expect("start the account service");
+        App::wrap(running, Some(clock.clone()))
     }
 
     /// Wraps a service started with a configuration of the test's own.
@@ -272,6 +272,31 @@ impl App {
             http: http_client(),
             clock,
         }
+    }
+
+    /// Invites `email` into the owner's company as a member and joins with a
+    /// new account: (account id, session id).
+    pub async fn join(&self, owner_sid: &str, email: &str) -> (String, String) {
+        let r = self
+            .post_json(
+                "/api/v1/invitations",
+                Some(owner_sid),
+                &json!({"email": email, "role": "member"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "invite: {}", r.text);
+        let url = r.json()["url"].as_str().expect("url").to_owned();
+        let token = url.split("/join/").nth(1).expect("token").to_owned();
+        let r = self
+            .post_json(
+                "/api/v1/signup",
+                None,
+                &json!({"email": email, "password": PASSWORD, "name": "Member", "invitation": token}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "join: {}", r.text);
+        let id = r.json()["account"]["id"].as_str().expect("id").to_owned();
+        (id, r.cookie("acct_sid").expect("acct_sid"))
     }
 
     pub fn url(&self, path: &str) -> String {
