@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod members;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
