@@ -191,25 +191,7 @@ async fn parallel_signups_from_one_address_are_throttled(db: &TestDb) {
 
 /// Invites `email` and joins with a new account; returns the member's session.
 async fn add_member(app: &App, owner_sid: &str, email: &str) -> String {
-    let r = app
-        .post_json(
-            "/api/v1/invitations",
-            Some(owner_sid),
-            &json!({"email": email, "role": "member"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "invite: {}", r.text);
-    let url = r.json()["url"].as_str().unwrap().to_owned();
-    let token = url.split("/join/").nth(1).unwrap().to_owned();
-    let r = app
-        .post_json(
-            "/api/v1/signup",
-            None,
-            &json!({"email": email, "password": PASSWORD, "name": "Member", "invitation": token}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "join: {}", r.text);
-    r.cookie("acct_sid").unwrap()
+    app.join(owner_sid, email).await.1
 }
 
 async fn members(app: &App, sid: &str) -> Vec<Value> {

@@ -8,8 +8,6 @@
 #[macro_use]
 mod common;
 
-use std::sync::Arc;
-
 use base64::Engine;
 use common::{find_keys, mistype, unique_email, App, TestDb, CLOCK_START};
 use p256::ecdsa::signature::Signer;
@@ -54,20 +52,7 @@ async fn start(db: &TestDb, clock: &ManualClock, trusted: Vec<p256::ecdsa::Verif
         outbox_every: None,
         ..account::Config::default()
     };
-    let running = account::start_with_clock(
-        db.connect().await,
-        "127.0.0.1:0",
-        cfg,
-        Arc::new(clock.clone()),
-    )
-    .await
-    .expect("start");
-    App {
-        base: running.url(),
-        running,
-        http: common::http_client(),
-        clock: Some(clock.clone()),
-    }
+    App::start_with(db, clock, cfg).await
 }
 
 async fn report(app: &App, body: &[u8], headers: &[(&str, &str)]) -> common::Resp {

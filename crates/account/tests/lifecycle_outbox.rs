@@ -121,20 +121,7 @@ async fn start(db: &TestDb, clock: &ManualClock, smtp: Option<account::outbox::S
         outbox_every: None,
         ..account::Config::default()
     };
-    let running = account::start_with_clock(
-        db.connect().await,
-        "127.0.0.1:0",
-        cfg,
-        Arc::new(clock.clone()),
-    )
-    .await
-    .expect("start");
-    App {
-        base: running.url(),
-        running,
-        http: common::http_client(),
-        clock: Some(clock.clone()),
-    }
+    App::start_with(db, clock, cfg).await
 }
 
 async fn key_expiring(app: &App, sid: &str, name: &str, in_secs: i64, now: i64) -> String {

@@ -11,7 +11,6 @@ mod common;
 
 use common::{unique_email, App, Browser, TestDb, CLOCK_START, PASSWORD};
 use reqwest::StatusCode;
-use serde_json::json;
 use web::ManualClock;
 
 both_backends!(removed_members_are_told_on_the_sign_in_page);
@@ -23,26 +22,7 @@ const NL: &str = "U bent door een van de eigenaren verwijderd uit Removal Notice
 /// Invites `email` into the owner's company and joins with a new account:
 /// (account id, session id).
 async fn join(app: &App, owner: &str, email: &str) -> (String, String) {
-    let r = app
-        .post_json(
-            "/api/v1/invitations",
-            Some(owner),
-            &json!({"email": email, "role": "member"}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "invite: {}", r.text);
-    let url = r.json()["url"].as_str().unwrap().to_owned();
-    let token = url.split("/join/").nth(1).unwrap().to_owned();
-    let r = app
-        .post_json(
-            "/api/v1/signup",
-            None,
-            &json!({"email": email, "password": PASSWORD, "name": "Member", "invitation": token}),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::CREATED, "join: {}", r.text);
-    let id = r.json()["account"]["id"].as_str().unwrap().to_owned();
-    (id, r.cookie("acct_sid").unwrap())
+    app.join(owner, email).await
 }
 
 /// The sign-in page as a browser holding `sid` (if any) in `lang` sees it.

@@ -139,6 +139,8 @@ pub struct Gate {
     account_url: Option<String>,
     /// The last private key parsed, by a hash of its PEM.
     signer: Arc<Mutex<Option<ParsedSigner>>>,
+    /// The app's clock, for the signed ping's claims.
+    clock: Arc<dyn web::Clock>,
 }
 
 #[derive(Deserialize)]
@@ -148,12 +150,13 @@ struct VerifyAnswer {
 }
 
 impl Gate {
-    pub fn new(account_url: Option<String>) -> Self {
+    pub fn new(account_url: Option<String>, clock: Arc<dyn web::Clock>) -> Self {
         let http = crate::outbound::client(CONNECT_TIMEOUT, TOTAL_TIMEOUT);
         Gate {
             http,
             account_url: account_url.map(|u| u.trim_end_matches('/').to_owned()),
             signer: Arc::new(Mutex::new(None)),
+            clock,
         }
     }
 
@@ -266,9 +269,7 @@ impl Gate {
     /// Services Connector 1.3.x: a signed ping. Only 200 means valid; the
     /// error code of a 401 says which case it is.
     async fn ping(&self, base: &str, key: &ApiKey, signer: &PrivateKey) -> Check {
-        let token = signer.sign(&keys::jwt::connector_claims(web::Clock::now(
-            &web::SystemClock,
-        )));
+        let token = signer.sign(&keys::jwt::connector_claims(self.clock.now()));
         let res = self
             .http
             .get(format!("{base}/merchant-registry/v1/ping"))

@@ -61,7 +61,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, cfg: Config, clock: Arc<dyn Clock>) -> Self {
-        let gate = Gate::new(cfg.account_url.clone());
+        let gate = Gate::new(cfg.account_url.clone(), clock.clone());
         AppState(Arc::new(Inner {
             db,
             clock,
@@ -125,9 +125,15 @@ pub async fn install(db: &Db, now: i64) -> anyhow::Result<Option<(String, Secret
         return Ok(None);
     }
     let password = Secret::new(keys::random_base62(20));
-    auth::create_user(db, "admin", "admin@example.com", password.clone(), now)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot create the first admin user: {e}"))?;
+    auth::create_user(
+        db,
+        "admin",
+        "admin@example.com",
+        Secret::new(password.expose()),
+        now,
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("cannot create the first admin user: {e}"))?;
     Ok(Some(("admin".to_owned(), password)))
 }
 

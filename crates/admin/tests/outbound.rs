@@ -14,7 +14,6 @@ use common::{Admin, Browser, Env};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 both_backends!(
     oversized_answers_are_cut,
@@ -44,60 +43,40 @@ enum Answer {
 
 /// Answers every request with `answer`; `location` fills a redirect's URL.
 async fn misbehaving(answer: Answer, location: String) -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("test setup");
-    let url = format!("http://{}", listener.local_addr().expect("test setup"));
-    let task = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let location = location.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
+    testkit::raw_server(move |mut socket| {
+        let location = location.clone();
+        async move {
+            match answer {
+                // Until the Admin hangs up.
+                Answer::Endless => testkit::write_endless_chunks(&mut socket, 64 * 1024, b' ').await,
+                Answer::PaddedValid => {
+                    let body = format!(
+                        "{{\"status\":\"valid\",\"pad\":\"{}\"}}",
+                        "x".repeat(70 * 1024)
+                    );
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.write_all(body.as_bytes()).await;
+                    let _ = socket.shutdown().await;
                 }
-                match answer {
-                    Answer::Endless => {
-                        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
-                        if socket.write_all(head.as_bytes()).await.is_err() {
-                            return;
-                        }
-                        let mut chunk = format!("{:x}\r\n", 64 * 1024).into_bytes();
-                        chunk.extend(std::iter::repeat_n(b' ', 64 * 1024));
-                        chunk.extend_from_slice(b"\r\n");
-                        // Until the Admin hangs up.
-                        while socket.write_all(&chunk).await.is_ok() {}
-                    }
-                    Answer::PaddedValid => {
-                        let body = format!(
-                            "{{\"status\":\"valid\",\"pad\":\"{}\"}}",
-                            "x".repeat(70 * 1024)
-                        );
-                        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n";
-                        let _ = socket.write_all(head.as_bytes()).await;
-                        let _ = socket.write_all(body.as_bytes()).await;
-                        let _ = socket.shutdown().await;
-                    }
-                    Answer::HugeLength => {
-                        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n{\"status\":";
-                        let _ = socket.write_all(head.as_bytes()).await;
-                        // Hold the connection; the Admin must not wait for the rest.
-                        let _ = socket.read(&mut buf).await;
-                    }
-                    Answer::Redirect(code, reason) => {
-                        let head = format!(
-                            "HTTP/1.1 {code} {reason}\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                        );
-                        let _ = socket.write_all(head.as_bytes()).await;
-                        let _ = socket.shutdown().await;
-                    }
+                Answer::HugeLength => {
+                    let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 1073741824\r\n\r\n{\"status\":";
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    // Hold the connection; the Admin must not wait for the rest.
+                    let mut buf = vec![0u8; 8192];
+                    let _ = socket.read(&mut buf).await;
                 }
-            });
+                Answer::Redirect(code, reason) => {
+                    let head = format!(
+                        "HTTP/1.1 {code} {reason}\r\nlocation: {location}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    );
+                    let _ = socket.write_all(head.as_bytes()).await;
+                    let _ = socket.shutdown().await;
+                }
+            }
         }
-    });
-    (url, task)
+    })
+    .await
 }
 
 fn status(v: &Value) -> &str {

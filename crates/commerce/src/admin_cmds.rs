@@ -99,7 +99,7 @@ pub async fn user_password(
         None => (Secret::new(keys::random_base62(20)), true),
     };
     let db = open_db(data_dir, db).await?;
-    let name = admin::auth::set_password(&db, username, password.clone())
+    let name = admin::auth::set_password(&db, username, Secret::new(password.expose()))
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let mut out = std::io::stdout().lock();
@@ -219,7 +219,7 @@ pub async fn channel_verify(
         db: &db,
         crypto: &crypto,
     };
-    let gate = admin::gate::Gate::new(account_url);
+    let gate = admin::gate::Gate::new(account_url, std::sync::Arc::new(SystemClock));
     let check = gate.check(&config).await;
     println!("status: {}", check.status.as_str());
     // SPEC §3: then, when known, `reason: <code>` and a sentence.

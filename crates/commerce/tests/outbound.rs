@@ -12,8 +12,6 @@ use std::time::Duration;
 use common::{admin_login, cli, Server, KEY_PATH};
 use reqwest::header::COOKIE;
 use serde_json::Value;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 const GATEWAY_PATH: &str = "services_connector/production_gateway_url";
 /// The peak resident set the Admin may reach while being fed endless bodies.
@@ -21,31 +19,10 @@ const RSS_BOUND_KB: u64 = 300 * 1024;
 
 /// An account service that answers every request with an endless chunked body.
 async fn endless_server() -> (String, tokio::task::JoinHandle<()>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("test setup");
-    let url = format!("http://{}", listener.local_addr().expect("test setup"));
-    let task = tokio::spawn(async move {
-        while let Ok((mut socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let mut seen = Vec::new();
-                while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match socket.read(&mut buf).await {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => seen.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n";
-                if socket.write_all(head.as_bytes()).await.is_err() {
-                    return;
-                }
-                let mut chunk = format!("{:x}\r\n", 256 * 1024).into_bytes();
-                chunk.extend(std::iter::repeat_n(b'x', 256 * 1024));
-                chunk.extend_from_slice(b"\r\n");
-                while socket.write_all(&chunk).await.is_ok() {}
-            });
-        }
-    });
-    (url, task)
+    testkit::raw_server(|mut socket| async move {
+        testkit::write_endless_chunks(&mut socket, 256 * 1024, b'x').await;
+    })
+    .await
 }
 
 /// `VmHWM` (peak resident set, KiB) of a process, from /proc.

@@ -61,22 +61,6 @@ pub fn host_only(name: &str, secure: bool) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether a cookie-authenticated, state-changing JSON request may proceed:
-/// it must carry a JSON content type (a cross-site form cannot send one
-/// without a CORS preflight) and, when the browser sent an `Origin`, it must
-/// be this host.
-pub fn same_origin_json(headers: &HeaderMap, secure: bool) -> bool {
-    let json = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| {
-            ct.trim_start()
-                .to_ascii_lowercase()
-                .starts_with("application/json")
-        });
-    json && origin_matches_host(headers, secure)
-}
-
 /// True when there is no `Origin` header (not a browser, or same-origin GET)
 /// or when its host:port equals the `Host` header and its scheme is the
 /// site's: `https` when served over HTTPS (`secure`).
@@ -132,38 +116,28 @@ mod tests {
     fn origin_check() {
         let mut h = HeaderMap::new();
         h.insert(header::HOST, HeaderValue::from_static("127.0.0.1:8080"));
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        assert!(same_origin_json(&h, false));
+        assert!(origin_matches_host(&h, false));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
-        assert!(same_origin_json(&h, false));
+        assert!(origin_matches_host(&h, false));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://evil.example"),
         );
-        assert!(!same_origin_json(&h, false));
+        assert!(!origin_matches_host(&h, false));
+        // Over HTTPS an http:// origin of the same host is another origin.
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("http://127.0.0.1:8080"),
         );
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        assert!(!same_origin_json(&h, false));
-        // Over HTTPS an http:// origin of the same host is another origin.
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        assert!(!same_origin_json(&h, true));
+        assert!(!origin_matches_host(&h, true));
         h.insert(
             header::ORIGIN,
             HeaderValue::from_static("https://127.0.0.1:8080"),
         );
-        assert!(same_origin_json(&h, true));
+        assert!(origin_matches_host(&h, true));
         assert_eq!(host_only("acct_sid", true), "__Host-acct_sid");
         assert_eq!(host_only("acct_sid", false), "acct_sid");
     }

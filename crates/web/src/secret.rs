@@ -1,21 +1,38 @@
 //! A string that never shows itself in `Debug` or `Display`.
+//!
+//! Built on `secrecy`: the value is zeroed when dropped and is read only
+//! through `expose()`. No `PartialEq`: compare secrets with `ct_eq`, which
+//! takes the same time wherever the first difference is.
 
 use std::fmt;
 
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
+use secrecy::{ExposeSecret, SecretString};
+
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(s: impl Into<String>) -> Self {
-        Secret(s.into())
+        Secret(SecretString::from(s.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.expose().is_empty()
+    }
+
+    /// Compares with `other` in constant time (for equal lengths).
+    pub fn ct_eq(&self, other: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        self.expose().as_bytes().ct_eq(other.as_bytes()).into()
+    }
+}
+
+impl Default for Secret {
+    fn default() -> Self {
+        Secret::new(String::new())
     }
 }
 
@@ -33,7 +50,7 @@ impl fmt::Display for Secret {
 
 impl<'de> serde::Deserialize<'de> for Secret {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
+        String::deserialize(d).map(Secret::new)
     }
 }
 
@@ -46,5 +63,14 @@ mod tests {
         let s = Secret::new("hunter2hunter2");
         assert!(!format!("{s:?} {s}").contains("hunter2"));
         assert_eq!(s.expose(), "hunter2hunter2");
+    }
+
+    #[test]
+    fn compares_without_partial_eq() {
+        let s = Secret::new("hunter2hunter2");
+        assert!(s.ct_eq("hunter2hunter2"));
+        assert!(!s.ct_eq("hunter2hunter3"));
+        assert!(!s.ct_eq("hunter2"));
+        assert!(!Secret::default().ct_eq("x"));
     }
 }

@@ -10,6 +10,8 @@
 
 #![allow(dead_code)]
 
+pub mod members;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -17,7 +19,7 @@ use std::sync::{Arc, Mutex};
 use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 use tempfile::TempDir;
 use web::ManualClock;
 
@@ -37,63 +39,51 @@ macro_rules! both_backends {
                 async fn sqlite() {
                     let db = $crate::common::TestDb::sqlite();
                     super::$name(&db).await;
-                    db.cleanup().await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    // Dropped at the end, also on panic (testkit::PgDb).
                     let db = $crate::common::TestDb::postgres().await;
                     super::$name(&db).await;
-                    db.cleanup().await;
                 }
             }
         )*
     };
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use testkit::{contains_bytes, http_client, set_cookie_value, Backend};
 
-/// A fresh, empty database for one test.
+/// A fresh, empty database for one test; it goes away on drop.
 pub struct TestDb {
     pub backend: Backend,
     pub url: String,
     /// The SQLite variant's directory (database, `-wal` and `-shm` files).
     pub dir: Option<TempDir>,
-    /// The PostgreSQL variant's database name, dropped by `cleanup`.
-    pg_name: Option<String>,
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+    /// The PostgreSQL variant's database, dropped with this value.
+    pub pg: Option<testkit::PgDb>,
 }
 
 impl TestDb {
     pub fn sqlite() -> TestDb {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}/account.db", dir.path().display());
+        let s = testkit::Scratch::sqlite("account.db");
         TestDb {
-            backend: Backend::Sqlite,
-            url,
-            dir: Some(dir),
-            pg_name: None,
+            backend: s.backend,
+            url: s.url,
+            dir: Some(s.dir),
+            pg: None,
         }
     }
 
     pub async fn postgres() -> TestDb {
-        let url = web::db::fresh_postgres_url()
-            .await
-            .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)");
-        let name = url.rsplit('/').next().map(str::to_owned);
+        let pg = testkit::PgDb::fresh().await;
         TestDb {
             backend: Backend::Postgres,
-            url,
+            url: pg.url.clone(),
             dir: None,
-            pg_name: name,
+            pg: Some(pg),
         }
     }
 
@@ -109,17 +99,6 @@ impl TestDb {
             .as_ref()
             .expect("the SQLite variant has a directory")
             .path()
-    }
-
-    /// Drops the PostgreSQL database (the temp dir removes itself).
-    pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_admin_url()).await {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await;
-            }
-        }
     }
 
     /// Every byte stored by the database: all files of the SQLite directory,
@@ -164,24 +143,12 @@ impl TestDb {
     }
 }
 
-/// True when `needle` occurs in `haystack`.
-pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 /// The real server, started in-process on a free port.
 pub struct App {
     pub running: account::Running,
     pub base: String,
     pub http: reqwest::Client,
     pub clock: Option<ManualClock>,
-}
-
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
 }
 
 /// A response read in full.
@@ -259,18 +226,6 @@ impl Resp {
     }
 }
 
-/// Reads cookie `name` from the `Set-Cookie` headers of a response.
-pub fn set_cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|line| line.split(';').next())
-        .filter_map(|pair| pair.split_once('='))
-        .find(|(k, _)| k.trim() == name)
-        .map(|(_, v)| v.trim().to_owned())
-}
-
 pub fn sid_cookie(sid: &str) -> String {
     format!("acct_sid={sid}")
 }
@@ -293,16 +248,16 @@ impl App {
     }
 
     pub async fn start_with_clock(db: &TestDb, clock: ManualClock) -> App {
+        App::start_with(db, &clock, account::Config::default()).await
+    }
+
+    /// Starts the service with a configuration of the test's own and `clock`.
+    pub async fn start_with(db: &TestDb, clock: &ManualClock, cfg: account::Config) -> App {
         let conn = db.connect().await;
-        let running = account::start_with_clock(
-            conn,
-            "127.0.0.1:0",
-            account::Config::default(),
-            Arc::new(clock.clone()),
-        )
-        .await
-        .expect("start the account service");
-        App::wrap(running, Some(clock))
+        let running = account::start_with_clock(conn, "127.0.0.1:0", cfg, Arc::new(clock.clone()))
+            .await
+            .expect("start the account service");
+        App::wrap(running, Some(clock.clone()))
     }
 
     /// Wraps a service started with a configuration of the test's own.
@@ -319,6 +274,31 @@ impl App {
             http: http_client(),
             clock,
         }
+    }
+
+    /// Invites `email` into the owner's company as a member and joins with a
+    /// new account: (account id, session id).
+    pub async fn join(&self, owner_sid: &str, email: &str) -> (String, String) {
+        let r = self
+            .post_json(
+                "/api/v1/invitations",
+                Some(owner_sid),
+                &json!({"email": email, "role": "member"}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "invite: {}", r.text);
+        let url = r.json()["url"].as_str().expect("url").to_owned();
+        let token = url.split("/join/").nth(1).expect("token").to_owned();
+        let r = self
+            .post_json(
+                "/api/v1/signup",
+                None,
+                &json!({"email": email, "password": PASSWORD, "name": "Member", "invitation": token}),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "join: {}", r.text);
+        let id = r.json()["account"]["id"].as_str().expect("id").to_owned();
+        (id, r.cookie("acct_sid").expect("acct_sid"))
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -32,25 +32,22 @@ macro_rules! both_backends {
                 async fn sqlite() {
                     let env = $crate::common::Env::sqlite();
                     super::$name(&env).await;
-                    env.cleanup().await;
                 }
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
+                    // Dropped at the end, also on panic (testkit::PgDb).
                     let env = $crate::common::Env::postgres().await;
                     super::$name(&env).await;
-                    env.cleanup().await;
                 }
             }
         )*
     };
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use testkit::{contains_bytes, http_client, Backend};
 
 /// Fresh databases for one test (the Admin's and, when asked for, the
 /// account service's, on the same backend) and a temp dir for SQLite files
@@ -59,41 +56,28 @@ pub struct Env {
     pub backend: Backend,
     pub admin_url: String,
     pub dir: TempDir,
-    /// The PostgreSQL database to drop at the end.
-    pg_name: Option<String>,
-}
-
-fn pg_server_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-async fn fresh_pg() -> (String, String) {
-    let url = web::db::fresh_postgres_url()
-        .await
-        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)");
-    let name = url.rsplit('/').next().unwrap_or_default().to_owned();
-    (url, name)
+    /// The PostgreSQL database, dropped with this value (also on panic).
+    pub pg: Option<testkit::PgDb>,
 }
 
 impl Env {
     pub fn sqlite() -> Env {
-        let dir = tempfile::tempdir().expect("temp dir");
+        let s = testkit::Scratch::sqlite("admin.db");
         Env {
-            backend: Backend::Sqlite,
-            admin_url: format!("sqlite://{}/admin.db", dir.path().display()),
-            dir,
-            pg_name: None,
+            backend: s.backend,
+            admin_url: s.url,
+            dir: s.dir,
+            pg: None,
         }
     }
 
     pub async fn postgres() -> Env {
-        let (admin_url, name) = fresh_pg().await;
+        let s = testkit::Scratch::postgres().await;
         Env {
-            backend: Backend::Postgres,
-            admin_url,
-            dir: tempfile::tempdir().expect("temp dir"),
-            pg_name: Some(name),
+            backend: s.backend,
+            admin_url: s.url,
+            dir: s.dir,
+            pg: s.pg,
         }
     }
 
@@ -136,24 +120,6 @@ impl Env {
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
-
-    /// Drops the PostgreSQL databases (the temp dir removes itself).
-    pub async fn cleanup(self) {
-        if let Some(name) = &self.pg_name {
-            if let Ok(mut conn) = sqlx::AnyConnection::connect(&pg_server_url()).await {
-                let _ = conn
-                    .execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-                    .await;
-            }
-        }
-    }
-}
-
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("http client")
 }
 
 /// A response read in full.
@@ -413,11 +379,6 @@ impl Admin {
     pub async fn stop(self) {
         self.running.stop().await.expect("stop the Admin");
     }
-}
-
-/// True when `needle` occurs in `haystack`.
-pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
 /// A browser on the Admin's pages: keeps cookies, sends `Origin` on posts

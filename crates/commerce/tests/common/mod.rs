@@ -221,23 +221,17 @@ impl Server {
     }
 }
 
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use testkit::{all_files, contains_bytes, PgDb};
+
+/// A client for the child process: no redirects, a 20 s timeout.
 pub fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(20))
-        .build()
-        .expect("http client")
+    testkit::http_client_with_timeout(Duration::from_secs(20))
 }
 
 fn set_cookie(res: &reqwest::Response, name: &str) -> Option<String> {
-    res.headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .filter_map(|l| l.split(';').next())
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| k.trim() == name)
-        .map(|(_, v)| v.to_owned())
+    testkit::set_cookie_value(res.headers(), name)
 }
 
 /// Signs up on the account service's JSON API; returns the session id.
@@ -313,54 +307,7 @@ pub async fn admin_key_status(admin_base: &str, sid: &str) -> String {
     v["status"].as_str().expect("status").to_owned()
 }
 
-/// A fresh PostgreSQL database, dropped when this value goes (at the end
-/// of the test that made it).
-pub struct PgDb {
-    pub url: String,
-}
-
-impl Drop for PgDb {
-    fn drop(&mut self) {
-        let url = self.url.clone();
-        // Drop cannot await: a thread with its own small runtime does it.
-        let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = rt.block_on(web::db::drop_postgres_db(&url));
-            }
-        })
-        .join();
-    }
-}
-
-/// A fresh PostgreSQL database.
+/// A fresh PostgreSQL database, dropped when this value goes (also on panic).
 pub async fn fresh_pg() -> PgDb {
-    let url = web::db::fresh_postgres_url()
-        .await
-        .expect("a fresh PostgreSQL database (is PostgreSQL running on 127.0.0.1:5432?)");
-    PgDb { url }
-}
-
-/// Every file under `dir`, recursively, with its bytes.
-pub fn all_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).expect("read dir") {
-            let path = entry.expect("dir entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let bytes = std::fs::read(&path).expect("read file");
-                out.push((path, bytes));
-            }
-        }
-    }
-    out
-}
-
-pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+    PgDb::fresh().await
 }
