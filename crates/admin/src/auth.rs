@@ -8,9 +8,7 @@ use web::{cookies, Error, Secret};
 use crate::store::{self, AdminUser};
 use crate::AppState;
 
-pub const SESSION_COOKIE: &str = "adm_sid";
-pub const CSRF_COOKIE: &str = "adm_csrf";
-pub const LANG_COOKIE: &str = "adm_lang";
+pub use crate::cookies::{CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
 pub const SESSION_IDLE_SECS: i64 = 4 * 3600;
 pub const SESSION_ABSOLUTE_SECS: i64 = 24 * 3600;
 pub const MIN_PASSWORD: usize = 12;

@@ -7,11 +7,13 @@ pub mod api;
 pub mod auth;
 pub mod channel;
 pub mod config;
+pub mod cookies;
 pub mod crypto;
 pub mod gate;
 pub mod i18n;
 pub mod outbound;
 pub mod pages;
+pub mod scope;
 pub mod store;
 
 use std::net::SocketAddr;

@@ -9,9 +9,10 @@ use web::csrf;
 use web::i18n::T;
 
 use super::{render, to_login, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
-use crate::auth::{MaybeAdmin, CSRF_COOKIE};
+use crate::auth::MaybeAdmin;
 use crate::channel::{self, NewStoreInput, MARKETPLACES};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
+use crate::cookies::CSRF_COOKIE;
 use crate::gate::{Check, KeyStatus};
 use crate::store::{self, AmazonStore, Website};
 use crate::AppState;

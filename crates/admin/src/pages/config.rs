@@ -12,8 +12,9 @@ use web::i18n::T;
 use web::{csrf, Error};
 
 use super::{render, to_login, Chrome, Page, PageResult, CONFIG_PATH};
-use crate::auth::{MaybeAdmin, CSRF_COOKIE};
+use crate::auth::MaybeAdmin;
 use crate::config::{self, Input, Scope, ScopeRef, SetError, MASK, REGISTRY};
+use crate::cookies::CSRF_COOKIE;
 use crate::store::{self, StoreView, Website};
 use crate::AppState;
 use web::page::PageForm;

@@ -10,7 +10,8 @@ use web::i18n::T;
 use web::{csrf, Secret};
 
 use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
-use crate::auth::{self, MaybeAdmin, CSRF_COOKIE};
+use crate::auth::{self, MaybeAdmin};
+use crate::cookies::CSRF_COOKIE;
 use crate::AppState;
 use web::page::PageForm;
 

@@ -16,7 +16,8 @@ use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 use web::{cookies, csrf};
 
-use crate::auth::{MaybeAdmin, CSRF_COOKIE, LANG_COOKIE};
+use crate::auth::MaybeAdmin;
+use crate::cookies::{CSRF_COOKIE, LANG_COOKIE};
 use crate::store::{self, AdminUser};
 use crate::AppState;
 use web::page::PageForm;
