@@ -139,6 +139,8 @@ pub struct Gate {
     account_url: Option<String>,
     /// The last private key parsed, by a hash of its PEM.
     signer: Arc<Mutex<Option<ParsedSigner>>>,
+    /// What the signed ping's claims are dated by.
+    clock: Arc<dyn web::Clock>,
 }
 
 #[derive(Deserialize)]
@@ -149,11 +151,17 @@ struct VerifyAnswer {
 
 impl Gate {
     pub fn new(account_url: Option<String>) -> Self {
+        Self::with_clock(account_url, Arc::new(web::SystemClock))
+    }
+
+    /// A gate whose signed pings are dated by `clock`, the app's own.
+    pub fn with_clock(account_url: Option<String>, clock: Arc<dyn web::Clock>) -> Self {
         let http = crate::outbound::client(CONNECT_TIMEOUT, TOTAL_TIMEOUT);
         Gate {
             http,
             account_url: account_url.map(|u| u.trim_end_matches('/').to_owned()),
             signer: Arc::new(Mutex::new(None)),
+            clock,
         }
     }
 
@@ -266,9 +274,7 @@ impl Gate {
     /// Services Connector 1.3.x: a signed ping. Only 200 means valid; the
     /// error code of a 401 says which case it is.
     async fn ping(&self, base: &str, key: &ApiKey, signer: &PrivateKey) -> Check {
-        let token = signer.sign(&keys::jwt::connector_claims(web::Clock::now(
-            &web::SystemClock,
-        )));
+        let token = signer.sign(&keys::jwt::connector_claims(self.clock.now()));
         let res = self
             .http
             .get(format!("{base}/merchant-registry/v1/ping"))
@@ -399,4 +405,14 @@ fn redirected(code: reqwest::StatusCode) -> Check {
 async fn read_json<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> anyhow::Result<T> {
     let body = crate::outbound::read_limited(res, crate::outbound::MAX_ANSWER).await?;
     Ok(serde_json::from_slice(&body)?)
+}
+
+/// A valid key expiring within this many seconds is named on the page and in the JSON status.
+pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
+
+pub fn expiring_soon(check: &Check, now: i64) -> bool {
+    check.status == KeyStatus::Valid
+        && check
+            .expires_at
+            .is_some_and(|e| e - now <= EXPIRY_WARNING_SECS)
 }

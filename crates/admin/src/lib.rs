@@ -63,7 +63,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, cfg: Config, clock: Arc<dyn Clock>) -> Self {
-        let gate = Gate::new(cfg.account_url.clone());
+        let gate = Gate::with_clock(cfg.account_url.clone(), clock.clone());
         AppState(Arc::new(Inner {
             db,
             clock,

@@ -18,15 +18,7 @@ use crate::store::{self, AmazonStore, Website};
 use crate::AppState;
 use web::page::PageForm;
 
-/// A valid key expiring within this many seconds is named on the page.
-pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
-
-pub fn expiring_soon(check: &Check, now: i64) -> bool {
-    check.status == KeyStatus::Valid
-        && check
-            .expires_at
-            .is_some_and(|e| e - now <= EXPIRY_WARNING_SECS)
-}
+pub use crate::gate::{expiring_soon, EXPIRY_WARNING_SECS};
 
 /// The catalog key that says, in plain words, why the gate is closed: the
 /// reason's own sentence when one is known, else the status's.
