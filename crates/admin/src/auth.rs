@@ -5,6 +5,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use web::{cookies, Error, Secret};
 
+use crate::error::AdminError;
 use crate::store::{self, AdminUser};
 use crate::AppState;
 
@@ -132,7 +133,7 @@ pub async fn authenticate(
     username: &str,
     password: Secret,
     ip: std::net::IpAddr,
-) -> Result<Option<AdminUser>, Error> {
+) -> Result<Option<AdminUser>, AdminError> {
     let now = state.clock.now();
     let ip_key = ip.to_string();
     let pair_key = format!("{ip_key} {}", username.trim().to_lowercase());
@@ -143,7 +144,7 @@ pub async fn authenticate(
         ],
         now,
     )
-    .map_err(Error::too_many_requests)?;
+    .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
     let found = if web::text::has_hidden(username) || username.len() > 256 {
@@ -155,7 +156,9 @@ pub async fn authenticate(
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
-    let ok = web::password::verify(password, hash).await?;
+    let ok = web::password::verify(password, hash)
+        .await
+        .map_err(AdminError::PasswordCheck)?;
     let user = user.filter(|_| ok);
     if user.is_some() {
         taken.refund();

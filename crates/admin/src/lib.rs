@@ -9,6 +9,7 @@ pub mod channel;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
+pub mod error;
 pub mod gate;
 pub mod i18n;
 pub mod outbound;
