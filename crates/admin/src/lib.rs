@@ -62,6 +62,16 @@ impl std::ops::Deref for AppState {
     }
 }
 
+impl web::page::CsrfSite for AppState {
+    fn csrf_cookie(&self) -> &'static str {
+        cookies::CSRF_COOKIE
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.cfg.secure_cookies
+    }
+}
+
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, cfg: Config, clock: Arc<dyn Clock>) -> Self {
         let gate = Gate::with_clock(cfg.account_url.clone(), clock.clone());
