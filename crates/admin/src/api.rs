@@ -84,7 +84,7 @@ impl KeyStatusView {
             reason: check.reason.map(|r| r.as_str()),
             key_hint: check.hint.clone(),
             expires_at: check.expires_at.map(web::clock::rfc3339),
-            expiring_soon: crate::pages::channel::expiring_soon(check, now),
+            expiring_soon: crate::gate::expiring_soon(check, now),
         }
     }
 }

@@ -5,12 +5,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use web::{cookies, Error, Secret};
 
+use crate::error::AdminError;
 use crate::store::{self, AdminUser};
 use crate::AppState;
 
-pub const SESSION_COOKIE: &str = "adm_sid";
-pub const CSRF_COOKIE: &str = "adm_csrf";
-pub const LANG_COOKIE: &str = "adm_lang";
+pub use crate::cookies::{CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
 pub const SESSION_IDLE_SECS: i64 = 4 * 3600;
 pub const SESSION_ABSOLUTE_SECS: i64 = 24 * 3600;
 pub const MIN_PASSWORD: usize = 12;
@@ -134,7 +133,7 @@ pub async fn authenticate(
     username: &str,
     password: Secret,
     ip: std::net::IpAddr,
-) -> Result<Option<AdminUser>, Error> {
+) -> Result<Option<AdminUser>, AdminError> {
     let now = state.clock.now();
     let ip_key = ip.to_string();
     let pair_key = format!("{ip_key} {}", username.trim().to_lowercase());
@@ -145,7 +144,7 @@ pub async fn authenticate(
         ],
         now,
     )
-    .map_err(Error::too_many_requests)?;
+    .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
     let found = if web::text::has_hidden(username) || username.len() > 256 {
@@ -157,7 +156,9 @@ pub async fn authenticate(
         Some((u, h)) => (Some(u), Some(h)),
         None => (None, None),
     };
-    let ok = web::password::verify(password, hash).await?;
+    let ok = web::password::verify(password, hash)
+        .await
+        .map_err(AdminError::PasswordCheck)?;
     let user = user.filter(|_| ok);
     if user.is_some() {
         taken.refund();

@@ -1,7 +1,6 @@
 //! Store Integration: Amazon stores connected to Commerce websites.
 
-use web::Error;
-
+use crate::error::AdminError;
 use crate::store::{self, NewAmazonStore};
 use crate::AppState;
 
@@ -24,7 +23,7 @@ pub struct NewStoreInput {
 pub async fn add_store(
     state: &AppState,
     input: &NewStoreInput,
-) -> Result<Vec<(&'static str, &'static str)>, Error> {
+) -> Result<Vec<(&'static str, &'static str)>, AdminError> {
     let mut errors = Vec::new();
     let name = input.name.trim();
     if name.is_empty() {

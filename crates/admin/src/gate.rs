@@ -401,3 +401,13 @@ async fn read_json<T: serde::de::DeserializeOwned>(res: reqwest::Response) -> an
     let body = crate::outbound::read_limited(res, crate::outbound::MAX_ANSWER).await?;
     Ok(serde_json::from_slice(&body)?)
 }
+
+/// A valid key expiring within this many seconds is named on the page and in the JSON status.
+pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
+
+pub fn expiring_soon(check: &Check, now: i64) -> bool {
+    check.status == KeyStatus::Valid
+        && check
+            .expires_at
+            .is_some_and(|e| e - now <= EXPIRY_WARNING_SECS)
+}

@@ -16,13 +16,13 @@ pub static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
 
 /// The cookie (the latest choice), else the user's saved language, else the browser's.
 pub fn for_request(headers: &HeaderMap, user: Option<&AdminUser>) -> T {
-    let lang = web::cookies::get(headers, crate::auth::LANG_COOKIE)
+    let lang = web::cookies::get(headers, crate::cookies::LANG_COOKIE)
         .and_then(Lang::from_code)
         .or_else(|| {
             user.and_then(|u| u.locale.as_deref())
                 .and_then(Lang::from_code)
         })
-        .unwrap_or_else(|| Lang::negotiate(headers, crate::auth::LANG_COOKIE));
+        .unwrap_or_else(|| Lang::negotiate(headers, crate::cookies::LANG_COOKIE));
     T {
         catalog: &CATALOG,
         lang,

@@ -7,11 +7,14 @@ pub mod api;
 pub mod auth;
 pub mod channel;
 pub mod config;
+pub mod cookies;
 pub mod crypto;
+pub mod error;
 pub mod gate;
 pub mod i18n;
 pub mod outbound;
 pub mod pages;
+pub mod scope;
 pub mod store;
 
 use std::net::SocketAddr;
@@ -56,6 +59,16 @@ impl std::ops::Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+impl web::page::CsrfSite for AppState {
+    fn csrf_cookie(&self) -> &'static str {
+        cookies::CSRF_COOKIE
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.cfg.secure_cookies
     }
 }
 

@@ -4,7 +4,7 @@
 use sqlx::Row;
 use web::db::Db;
 
-use crate::config::{Scope, ScopeRef};
+use crate::scope::{Scope, ScopeRef};
 
 #[derive(Clone, Debug)]
 pub struct AdminUser {

@@ -149,6 +149,50 @@ where
     }
 }
 
+/// What an app tells [`CsrfForm`]: the name of its CSRF cookie and whether
+/// its cookies are `Secure`.
+pub trait CsrfSite {
+    fn csrf_cookie(&self) -> &'static str;
+    fn secure_cookies(&self) -> bool;
+}
+
+/// A form that echoes the CSRF token (its `csrf` field).
+pub trait CsrfToken {
+    fn csrf_token(&self) -> &str;
+}
+
+impl CsrfToken for std::collections::HashMap<String, String> {
+    fn csrf_token(&self) -> &str {
+        self.get("csrf").map(String::as_str).unwrap_or("")
+    }
+}
+
+/// A state-changing form: read as [`PageForm`] (an unreadable form, a missing
+/// `csrf` field included, gets the site's error page with the form's status),
+/// then refused with 403 `csrf` unless its token matches the cookie and it
+/// comes from this site.
+pub struct CsrfForm<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for CsrfForm<T>
+where
+    T: serde::de::DeserializeOwned + CsrfToken,
+    S: CsrfSite + Send + Sync,
+{
+    type Rejection = PageErr;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, PageErr> {
+        let headers = req.headers().clone();
+        let PageForm(form) = PageForm::<T>::from_request(req, state).await?;
+        crate::csrf::check(
+            &headers,
+            state.csrf_cookie(),
+            state.secure_cookies(),
+            form.csrf_token(),
+        )?;
+        Ok(CsrfForm(form))
+    }
+}
+
 /// Percent-encodes a local path for a query string.
 pub fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());

@@ -5,27 +5,18 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
-use web::csrf;
 use web::i18n::T;
 
 use super::{render, to_login, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
-use crate::auth::{MaybeAdmin, CSRF_COOKIE};
+use crate::auth::MaybeAdmin;
 use crate::channel::{self, NewStoreInput, MARKETPLACES};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
 use crate::gate::{Check, KeyStatus};
 use crate::store::{self, AmazonStore, Website};
 use crate::AppState;
-use web::page::PageForm;
+use web::page::{CsrfForm, CsrfToken};
 
-/// A valid key expiring within this many seconds is named on the page.
-pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
-
-pub fn expiring_soon(check: &Check, now: i64) -> bool {
-    check.status == KeyStatus::Valid
-        && check
-            .expires_at
-            .is_some_and(|e| e - now <= EXPIRY_WARNING_SECS)
-}
+pub use crate::gate::{expiring_soon, EXPIRY_WARNING_SECS};
 
 /// The catalog key that says, in plain words, why the gate is closed: the
 /// reason's own sentence when one is known, else the status's.
@@ -208,13 +199,18 @@ pub async fn show(
     .await
 }
 
+impl CsrfToken for StoreForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn add_store(
     State(state): State<AppState>,
     MaybeAdmin(user): MaybeAdmin,
     headers: HeaderMap,
-    PageForm(form): PageForm<StoreForm>,
+    CsrfForm(form): CsrfForm<StoreForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let Some(user) = user else {
         return Ok(to_login(CHANNEL_PATH));
     };

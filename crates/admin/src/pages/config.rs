@@ -9,14 +9,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::i18n::T;
-use web::{csrf, Error};
+use web::Error;
 
 use super::{render, to_login, Chrome, Page, PageResult, CONFIG_PATH};
-use crate::auth::{MaybeAdmin, CSRF_COOKIE};
+use crate::auth::MaybeAdmin;
 use crate::config::{self, Input, Scope, ScopeRef, SetError, MASK, REGISTRY};
 use crate::store::{self, StoreView, Website};
 use crate::AppState;
-use web::page::PageForm;
+use web::page::CsrfForm;
 
 struct TabView {
     label: &'static str,
@@ -269,14 +269,8 @@ pub async fn save(
     headers: HeaderMap,
     Path(section_id): Path<String>,
     Query(q): Query<ScopeQuery>,
-    PageForm(form): PageForm<HashMap<String, String>>,
+    CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
-    csrf::check(
-        &headers,
-        CSRF_COOKIE,
-        state.cfg.secure_cookies,
-        form.get("csrf").map(String::as_str).unwrap_or(""),
-    )?;
     let path = format!("{CONFIG_PATH}/{section_id}");
     let Some(user) = user else {
         return Ok(to_login(&path));

@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
-use web::{csrf, Secret};
+use web::Secret;
 
 use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
-use crate::auth::{self, MaybeAdmin, CSRF_COOKIE};
+use crate::auth::{self, MaybeAdmin};
 use crate::AppState;
-use web::page::PageForm;
+use web::page::{CsrfForm, CsrfToken};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -66,13 +66,18 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
+impl CsrfToken for LoginForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    PageForm(form): PageForm<LoginForm>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = next_or_default(form.next.as_deref());
     match auth::authenticate(&state, &form.username, form.password, ip).await? {
         Some(user) => {
@@ -101,12 +106,17 @@ pub struct LogoutForm {
     csrf: String,
 }
 
+impl CsrfToken for LogoutForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    PageForm(form): PageForm<LogoutForm>,
+    CsrfForm(_): CsrfForm<LogoutForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;
     let mut res = Redirect::to("/admin/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);

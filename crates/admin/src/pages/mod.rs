@@ -16,10 +16,11 @@ use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 use web::{cookies, csrf};
 
-use crate::auth::{MaybeAdmin, CSRF_COOKIE, LANG_COOKIE};
+use crate::auth::MaybeAdmin;
+use crate::cookies::{CSRF_COOKIE, LANG_COOKIE};
 use crate::store::{self, AdminUser};
 use crate::AppState;
-use web::page::PageForm;
+use web::page::{CsrfForm, CsrfToken};
 
 pub const CHANNEL_PATH: &str = "/admin/amazon";
 pub const CONFIG_PATH: &str = "/admin/config/edit/section";
@@ -160,13 +161,17 @@ pub struct LangForm {
     next: Option<String>,
 }
 
+impl CsrfToken for LangForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf
+    }
+}
+
 async fn switch_lang(
     State(state): State<AppState>,
     MaybeAdmin(user): MaybeAdmin,
-    headers: HeaderMap,
-    PageForm(form): PageForm<LangForm>,
+    CsrfForm(form): CsrfForm<LangForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let lang = Lang::from_code(&form.lang).unwrap_or_default();
     if let Some(u) = &user {
         store::set_user_locale(&state.db, &u.id, lang.code()).await?;
