@@ -5,6 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use web::clock::rfc3339;
 use web::Error;
 
@@ -12,10 +13,13 @@ use crate::auth::CurrentUser;
 use crate::store::EventRow;
 use crate::AppState;
 
+use super::openapi::ErrorBody;
+
 pub const DEFAULT_PAGE: i64 = 50;
 pub const MAX_PAGE: i64 = 200;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Events per page: 1 to 200 (default 50).
@@ -24,12 +28,13 @@ pub struct AuditQuery {
     before: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct EventView {
     id: i64,
     action: String,
     actor: Option<String>,
     target: Option<String>,
+    #[schema(value_type = Object)]
     detail: serde_json::Value,
     ip: Option<String>,
     created_at: String,
@@ -53,6 +58,30 @@ impl From<EventRow> for EventView {
     }
 }
 
+/// A page of the audit trail: `{"events": [...], "next_before": id or null}`.
+#[derive(Serialize, ToSchema)]
+pub struct EventPage {
+    events: Vec<EventView>,
+    /// The `before` of the next page; `null` on the last page.
+    next_before: Option<i64>,
+}
+
+/// The company's audit trail, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    operation_id = "list_audit_events",
+    tag = "audit",
+    security(("session" = [])),
+    params(AuditQuery),
+    responses(
+        (status = 200, description = "A page of events.", body = EventPage),
+        (status = 400, description = "The query is not integers.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The role may not read the audit trail.", body = ErrorBody),
+        (status = 422, description = "limit or before is out of range.", body = ErrorBody),
+    )
+)]
 pub async fn list_events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -79,5 +108,9 @@ pub async fn list_events(
     }
     let (rows, next) = crate::audit::events_page(&state, &user, q.before, limit).await?;
     let events: Vec<EventView> = rows.into_iter().map(EventView::from).collect();
-    Ok(Json(serde_json::json!({ "events": events, "next_before": next })).into_response())
+    Ok(Json(EventPage {
+        events,
+        next_before: next,
+    })
+    .into_response())
 }

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use web::clock::{parse_rfc3339, rfc3339};
 use web::extract::ApiJson;
 use web::extract::Id;
@@ -15,6 +16,8 @@ use crate::domain::{self, FieldError, NewKeyInput, Signing};
 use crate::store::{self, KeyRow};
 use crate::AppState;
 
+use super::openapi::ErrorBody;
+
 /// A key as the API shows it: never the secret or its hash.
 /// Answers that carry a key or a private key must not be kept by any cache.
 const NO_STORE: [(axum::http::HeaderName, axum::http::HeaderValue); 1] = [(
@@ -22,7 +25,7 @@ const NO_STORE: [(axum::http::HeaderName, axum::http::HeaderValue); 1] = [(
     axum::http::HeaderValue::from_static("no-store"),
 )];
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct KeyView {
     id: String,
     name: String,
@@ -58,6 +61,24 @@ impl KeyView {
     }
 }
 
+/// The answer of `GET /api/v1/keys`: `{"keys": [...]}`.
+#[derive(Serialize, ToSchema)]
+pub struct KeyList {
+    keys: Vec<KeyView>,
+}
+
+/// Lists the company's keys.
+#[utoipa::path(
+    get,
+    path = "/api/v1/keys",
+    operation_id = "list_keys",
+    tag = "keys",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The company's keys.", body = KeyList),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+    )
+)]
 pub async fn list_keys(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -65,10 +86,10 @@ pub async fn list_keys(
     let rows = store::list_keys(&state.db, &user.company_id).await?;
     let now = state.clock.now();
     let keys: Vec<KeyView> = rows.into_iter().map(|r| KeyView::new(r, now)).collect();
-    Ok(Json(serde_json::json!({ "keys": keys })).into_response())
+    Ok(Json(KeyList { keys }).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateKeyBody {
     name: String,
@@ -78,8 +99,8 @@ pub struct CreateKeyBody {
     public_key: Option<String>,
 }
 
-#[derive(Serialize)]
-struct CreatedKey {
+#[derive(Serialize, ToSchema)]
+pub struct CreatedKey {
     #[serde(flatten)]
     view: KeyView,
     key: String,
@@ -87,6 +108,24 @@ struct CreatedKey {
     private_key: Option<String>,
 }
 
+/// Creates a key; the secret (and a generated private key) is shown this once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/keys",
+    operation_id = "create_key",
+    tag = "keys",
+    security(("session" = [])),
+    request_body = CreateKeyBody,
+    responses(
+        (status = 201, description = "The new key with its secret.", body = CreatedKey),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+    )
+)]
 pub async fn create_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -131,6 +170,21 @@ pub async fn create_key(
     Ok((StatusCode::CREATED, NO_STORE, Json(created)).into_response())
 }
 
+/// Revokes a key.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/keys/{id}",
+    operation_id = "revoke_key",
+    tag = "keys",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The key's id.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 404, description = "No key with this id.", body = ErrorBody),
+    )
+)]
 pub async fn revoke_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -140,13 +194,32 @@ pub async fn revoke_key(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublicKeyBody {
     public_key: Option<String>,
 }
 
 /// Replaces a key's signing public key (`null` removes it).
+#[utoipa::path(
+    put,
+    path = "/api/v1/keys/{id}/public-key",
+    operation_id = "set_public_key",
+    tag = "keys",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The key's id.")),
+    request_body = PublicKeyBody,
+    responses(
+        (status = 200, description = "The key as it is now.", body = KeyView),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 404, description = "No key with this id.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+    )
+)]
 pub async fn set_public_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -160,15 +233,15 @@ pub async fn set_public_key(
     Ok(Json(KeyView::new(row, state.clock.now())).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RollBody {
     /// How long the old key keeps verifying as valid: 0 (now) to 604800 (7 days).
     grace_seconds: i64,
 }
 
-#[derive(Serialize)]
-struct RolledKey {
+#[derive(Serialize, ToSchema)]
+pub struct RolledKey {
     #[serde(flatten)]
     created: CreatedKey,
     /// The old key as it is now: valid until `expires_at`, then expired.
@@ -176,6 +249,26 @@ struct RolledKey {
 }
 
 /// Rolls a key: 201 with the new key (shown this once) and the old key's new state.
+#[utoipa::path(
+    post,
+    path = "/api/v1/keys/{id}/roll",
+    operation_id = "roll_key",
+    tag = "keys",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The key's id.")),
+    request_body = RollBody,
+    responses(
+        (status = 201, description = "The new key with its secret, and the old key.", body = RolledKey),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 404, description = "No key with this id.", body = ErrorBody),
+        (status = 409, description = "The key cannot be rolled in its state.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+    )
+)]
 pub async fn roll_key(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,

@@ -11,7 +11,7 @@ use web::extract::ApiJson;
 use web::extract::Id;
 use web::Error;
 
-use super::sessions::account_json;
+use super::sessions::AccountAnswer;
 use crate::auth::{CurrentUser, CurrentUserWrite};
 use crate::members;
 use crate::store::{self, InvitationRow, MemberRow};
@@ -159,5 +159,5 @@ pub async fn accept(
     ApiJson(body): ApiJson<AcceptBody>,
 ) -> Result<Response, Error> {
     let account = members::accept_signed_in(&state, &user, &body.token).await?;
-    Ok(Json(json!({ "account": account_json(&account) })).into_response())
+    Ok(Json(AccountAnswer::new(&account)).into_response())
 }

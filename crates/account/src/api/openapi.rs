@@ -10,3 +10,19 @@ pub const DOCUMENT: &str = include_str!("../../openapi.json");
 pub async fn openapi_json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], DOCUMENT)
 }
+
+/// Every error answer of the JSON API: `{"error": {"code", "message"}}`, as
+/// `web::Error` writes it. Described once here and referenced by every
+/// documented error status.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code, e.g. `invalid_credentials`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+}

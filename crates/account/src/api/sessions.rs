@@ -4,8 +4,8 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use web::extract::{ApiJson, ClientIp};
 use web::{Error, Secret};
 
@@ -15,10 +15,13 @@ use crate::members;
 use crate::store::Account;
 use crate::AppState;
 
-#[derive(Deserialize)]
+use super::openapi::ErrorBody;
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignupBody {
     email: String,
+    #[schema(value_type = String)]
     password: Secret,
     name: String,
     /// The new company's name; left out when joining by `invitation`.
@@ -27,16 +30,72 @@ pub struct SignupBody {
     invitation: Option<String>,
 }
 
-pub(crate) fn account_json(a: &Account) -> serde_json::Value {
-    json!({
-        "id": a.id,
-        "email": a.email,
-        "name": a.name,
-        "role": a.role,
-        "company": {"id": a.company_id, "name": a.company_name},
-    })
+/// The signed-in account as the API shows it.
+#[derive(Serialize, ToSchema)]
+pub struct AccountView {
+    id: String,
+    email: String,
+    name: String,
+    role: String,
+    company: CompanyView,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct CompanyView {
+    id: String,
+    name: String,
+}
+
+impl AccountView {
+    pub(crate) fn new(a: &Account) -> Self {
+        AccountView {
+            id: a.id.clone(),
+            email: a.email.clone(),
+            name: a.name.clone(),
+            role: a.role.clone(),
+            company: CompanyView {
+                id: a.company_id.clone(),
+                name: a.company_name.clone(),
+            },
+        }
+    }
+}
+
+/// The answer of sign-up and sign-in: `{"account": {...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct AccountAnswer {
+    account: AccountView,
+}
+
+impl AccountAnswer {
+    pub(crate) fn new(a: &Account) -> Self {
+        AccountAnswer {
+            account: AccountView::new(a),
+        }
+    }
+}
+
+/// Creates an account and its company (or joins one by invitation) and signs in.
+#[utoipa::path(
+    post,
+    path = "/api/v1/signup",
+    operation_id = "signup",
+    tag = "sessions",
+    request_body = SignupBody,
+    responses(
+        (status = 201, description = "Signed up and signed in; the session cookie is set.", body = AccountAnswer),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request.", body = ErrorBody),
+        (status = 404, description = "No such invitation.", body = ErrorBody),
+        (status = 409, description = "The email has an account.", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was used.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+        (status = 429, description = "Too many attempts.", body = ErrorBody),
+        (status = 503, description = "Busy; try again.", body = ErrorBody),
+    )
+)]
 pub async fn signup(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -77,18 +136,38 @@ pub async fn signup(
     Ok((
         StatusCode::CREATED,
         [(header::SET_COOKIE, cookie)],
-        Json(json!({"account": account_json(&account)})),
+        Json(AccountAnswer::new(&account)),
     )
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     email: String,
+    #[schema(value_type = String)]
     password: Secret,
 }
 
+/// Signs in with email and password.
+#[utoipa::path(
+    post,
+    path = "/api/v1/login",
+    operation_id = "login",
+    tag = "sessions",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in; the session cookie is set.", body = AccountAnswer),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "The email or password is not correct.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+        (status = 429, description = "Too many attempts.", body = ErrorBody),
+        (status = 503, description = "Busy; try again.", body = ErrorBody),
+    )
+)]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -105,11 +184,22 @@ pub async fn login(
     let cookie = auth::start_session(&state, &account.id).await?;
     Ok((
         [(header::SET_COOKIE, cookie)],
-        Json(json!({"account": account_json(&account)})),
+        Json(AccountAnswer::new(&account)),
     )
         .into_response())
 }
 
+/// Signs out: ends the session and clears its cookie.
+#[utoipa::path(
+    post,
+    path = "/api/v1/logout",
+    operation_id = "logout",
+    tag = "sessions",
+    responses(
+        (status = 204, description = "Signed out; the session cookie is cleared."),
+        (status = 403, description = "Cross-origin request.", body = ErrorBody),
+    )
+)]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
     check_same_origin(&headers, state.cfg.secure_cookies)?;
     let cookie = auth::end_session(&state, &headers).await?;
