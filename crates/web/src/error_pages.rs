@@ -243,6 +243,7 @@ mod tests {
             code,
             status,
             retry_after,
+            ..
         }) = reshape(false, &bare(StatusCode::REQUEST_TIMEOUT))
         else {
             panic!("a page");
