@@ -4,90 +4,26 @@
 //! in-process cache. Nothing is written per request: last-use times are kept
 //! in memory and flushed in batches. Revocation invalidates the cache entry.
 
+mod last_use;
+mod listener;
+mod ping;
+mod status;
+
+pub use listener::listen_for_changes;
+pub use ping::{PingOutcome, PING_MAX_AHEAD};
+pub use status::{status_at, SigningKey, Status, Verdict};
+
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use keys::jwt::PublicKey;
-use keys::{ApiKey, Environment, KeyHash};
+use keys::{ApiKey, KeyHash};
 use web::db::Db;
 use web::Clock;
 
 use crate::store;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Status {
-    Valid,
-    Invalid,
-    Expired,
-    Revoked,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Valid => "valid",
-            Status::Invalid => "invalid",
-            Status::Expired => "expired",
-            Status::Revoked => "revoked",
-        }
-    }
-}
-
-/// The status of a key at `now`: revocation wins over expiry.
-pub fn status_at(state: store::KeyState, now: i64) -> Status {
-    if state.revoked_at.is_some_and(|r| r <= now) {
-        Status::Revoked
-    } else if state.expires_at.is_some_and(|e| e <= now) {
-        Status::Expired
-    } else {
-        Status::Valid
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct Verdict {
-    pub status: Status,
-    pub environment: Option<Environment>,
-    pub expires_at: Option<i64>,
-    /// The key's signing public key, for signed pings.
-    pub public_key: Option<Arc<SigningKey>>,
-}
-
-/// A registered public key and a hash of its PEM (which names this very key
-/// in the cache of verified tokens, so replacing the key forgets them).
-#[derive(Debug)]
-pub struct SigningKey {
-    pub key: PublicKey,
-    pub pem_hash: KeyHash,
-}
-
-impl Verdict {
-    fn invalid() -> Self {
-        Verdict {
-            status: Status::Invalid,
-            environment: None,
-            expires_at: None,
-            public_key: None,
-        }
-    }
-}
-
-/// The outcome of a signed ping (Services Connector 1.3.x).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PingOutcome {
-    Ok {
-        expires_at: Option<i64>,
-    },
-    /// The key itself is not valid: 401.
-    Key(Status),
-    /// The signature is missing, malformed, expired or from another key: 403.
-    Signature(&'static str),
-}
-
-/// How far ahead a signed ping's `exp` may be.
-pub const PING_MAX_AHEAD: i64 = 600;
 
 struct Known {
     id: Arc<str>,
@@ -148,8 +84,6 @@ pub struct Verifier {
     /// Signed pings already verified: SHA-256 of (key hash, token) → the token's `exp`.
     verified_tokens: Mutex<HashMap<KeyHash, i64, PrefixHasher>>,
 }
-
-const VERIFIED_TOKENS_CAPACITY: usize = 50_000;
 
 impl Verifier {
     /// `capacity` bounds the cache of stored keys; unknown keys have a
@@ -221,70 +155,6 @@ impl Verifier {
             expires_at: entry.state.expires_at,
             public_key: entry.public_key.clone(),
         })
-    }
-
-    /// A signed ping: the key must be valid, and the token an RS256 JWT that
-    /// verifies with the key's public key. A (key, token) pair is verified once.
-    pub async fn verify_signed(
-        &self,
-        presented: &str,
-        token: Option<&str>,
-    ) -> Result<PingOutcome, sqlx::Error> {
-        let verdict = self.verify(presented).await?;
-        if verdict.status != Status::Valid {
-            return Ok(PingOutcome::Key(verdict.status));
-        }
-        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
-            return Ok(PingOutcome::Signature("missing"));
-        };
-        let Some(public) = verdict.public_key else {
-            return Ok(PingOutcome::Signature("no_public_key"));
-        };
-        let now = self.clock.now();
-        let pair = keys::hash_str(&format!(
-            "{}\n{presented}\n{token}",
-            public.pem_hash.to_hex()
-        ));
-        let known_exp = self
-            .verified_tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&pair)
-            .copied();
-        let ok = match known_exp {
-            Some(exp) if exp > now => Ok(()),
-            Some(_) => Err(keys::jwt::JwtError::Expired),
-            None => public.key.verify(token, now, PING_MAX_AHEAD),
-        };
-        match ok {
-            Ok(()) => {
-                if known_exp.is_none() {
-                    let mut cache = self
-                        .verified_tokens
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner());
-                    if cache.len() >= VERIFIED_TOKENS_CAPACITY {
-                        cache.retain(|_, exp| *exp > now);
-                        if cache.len() >= VERIFIED_TOKENS_CAPACITY {
-                            cache.clear();
-                        }
-                    }
-                    cache.insert(pair, token_exp(token).unwrap_or(now));
-                }
-                Ok(PingOutcome::Ok {
-                    expires_at: verdict.expires_at,
-                })
-            }
-            Err(e) => Ok(PingOutcome::Signature(match e {
-                keys::jwt::JwtError::Expired => "expired",
-                keys::jwt::JwtError::TooFarAhead => "too_far_ahead",
-                keys::jwt::JwtError::NotYetValid => "not_yet_valid",
-                keys::jwt::JwtError::Critical => "critical",
-                keys::jwt::JwtError::Algorithm => "algorithm",
-                keys::jwt::JwtError::Signature => "signature",
-                _ => "malformed",
-            })),
-        }
     }
 
     async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {
@@ -378,103 +248,5 @@ impl Verifier {
             .iter()
             .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
             .sum()
-    }
-
-    /// Writes the batched last-use times. Called periodically and at shutdown.
-    pub async fn flush_last_used(&self) -> Result<usize, sqlx::Error> {
-        let mut batch: Vec<(String, i64)> = Vec::new();
-        for d in &self.dirty {
-            let taken = std::mem::take(&mut *d.lock().unwrap_or_else(|e| e.into_inner()));
-            batch.extend(taken.into_iter().map(|(id, at)| (id.to_string(), at)));
-        }
-        if let Err(e) = store::record_last_used(&self.db, &batch).await {
-            // Keep them for the next flush rather than lose them.
-            for (id, at) in batch {
-                let shard = id.len() % SHARDS;
-                self.dirty[shard]
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .entry(Arc::from(id.as_str()))
-                    .or_insert(at);
-            }
-            return Err(e);
-        }
-        Ok(batch.len())
-    }
-}
-
-/// The `exp` claim of a token already verified.
-fn token_exp(token: &str) -> Option<i64> {
-    use base64::Engine;
-    let payload = token.split('.').nth(1)?;
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(payload)
-        .ok()?;
-    serde_json::from_slice::<serde_json::Value>(&bytes)
-        .ok()?
-        .get("exp")?
-        .as_i64()
-}
-
-/// Keeps every node's cache honest on PostgreSQL: a trigger announces each
-/// change of a key's revocation or expiry, and this task drops that key from
-/// the cache. After a lost connection (notifications may have been missed)
-/// the whole cache is dropped, then listening resumes.
-pub async fn listen_for_changes(verifier: Arc<Verifier>, url: String) {
-    use sqlx::postgres::PgListener;
-    loop {
-        let mut listener = match PgListener::connect(&url).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for key changes; retrying");
-                verifier.invalidate_all();
-                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if let Err(e) = listener.listen("commerce_key_changes").await {
-            tracing::warn!(error = %e, "cannot listen for key changes; retrying");
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-            continue;
-        }
-        // Anything cached before listening began may have missed a change.
-        verifier.invalidate_all();
-        loop {
-            match listener.try_recv().await {
-                Ok(Some(n)) => {
-                    if let Some(hash) = KeyHash::from_hex(n.payload()) {
-                        verifier.invalidate(&hash);
-                    }
-                }
-                Ok(None) | Err(_) => {
-                    tracing::warn!("lost the key-change feed; dropping the cache and reconnecting");
-                    verifier.invalidate_all();
-                    break;
-                }
-            }
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use store::KeyState;
-
-    #[test]
-    fn revocation_wins_over_expiry() {
-        let s = KeyState {
-            expires_at: Some(10),
-            revoked_at: Some(5),
-        };
-        assert_eq!(status_at(s, 4), Status::Valid);
-        assert_eq!(status_at(s, 5), Status::Revoked);
-        assert_eq!(status_at(s, 20), Status::Revoked);
-        let e = KeyState {
-            expires_at: Some(10),
-            revoked_at: None,
-        };
-        assert_eq!(status_at(e, 9), Status::Valid);
-        assert_eq!(status_at(e, 10), Status::Expired);
     }
 }

@@ -1,0 +1,100 @@
+//! Signed pings (Services Connector 1.3.x): an RS256 token checked with the
+//! key's registered public key; a (key, token) pair is verified once.
+
+use super::{Status, Verifier};
+
+const VERIFIED_TOKENS_CAPACITY: usize = 50_000;
+
+/// The outcome of a signed ping (Services Connector 1.3.x).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PingOutcome {
+    Ok {
+        expires_at: Option<i64>,
+    },
+    /// The key itself is not valid: 401.
+    Key(Status),
+    /// The signature is missing, malformed, expired or from another key: 403.
+    Signature(&'static str),
+}
+
+/// How far ahead a signed ping's `exp` may be.
+pub const PING_MAX_AHEAD: i64 = 600;
+
+impl Verifier {
+    /// A signed ping: the key must be valid, and the token an RS256 JWT that
+    /// verifies with the key's public key. A (key, token) pair is verified once.
+    pub async fn verify_signed(
+        &self,
+        presented: &str,
+        token: Option<&str>,
+    ) -> Result<PingOutcome, sqlx::Error> {
+        let verdict = self.verify(presented).await?;
+        if verdict.status != Status::Valid {
+            return Ok(PingOutcome::Key(verdict.status));
+        }
+        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+            return Ok(PingOutcome::Signature("missing"));
+        };
+        let Some(public) = verdict.public_key else {
+            return Ok(PingOutcome::Signature("no_public_key"));
+        };
+        let now = self.clock.now();
+        let pair = keys::hash_str(&format!(
+            "{}\n{presented}\n{token}",
+            public.pem_hash.to_hex()
+        ));
+        let known_exp = self
+            .verified_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&pair)
+            .copied();
+        let ok = match known_exp {
+            Some(exp) if exp > now => Ok(()),
+            Some(_) => Err(keys::jwt::JwtError::Expired),
+            None => public.key.verify(token, now, PING_MAX_AHEAD),
+        };
+        match ok {
+            Ok(()) => {
+                if known_exp.is_none() {
+                    let mut cache = self
+                        .verified_tokens
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    if cache.len() >= VERIFIED_TOKENS_CAPACITY {
+                        cache.retain(|_, exp| *exp > now);
+                        if cache.len() >= VERIFIED_TOKENS_CAPACITY {
+                            cache.clear();
+                        }
+                    }
+                    cache.insert(pair, token_exp(token).unwrap_or(now));
+                }
+                Ok(PingOutcome::Ok {
+                    expires_at: verdict.expires_at,
+                })
+            }
+            Err(e) => Ok(PingOutcome::Signature(match e {
+                keys::jwt::JwtError::Expired => "expired",
+                keys::jwt::JwtError::TooFarAhead => "too_far_ahead",
+                keys::jwt::JwtError::NotYetValid => "not_yet_valid",
+                keys::jwt::JwtError::Critical => "critical",
+                keys::jwt::JwtError::Algorithm => "algorithm",
+                keys::jwt::JwtError::Signature => "signature",
+                _ => "malformed",
+            })),
+        }
+    }
+}
+
+/// The `exp` claim of a token already verified.
+fn token_exp(token: &str) -> Option<i64> {
+    use base64::Engine;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()?
+        .get("exp")?
+        .as_i64()
+}

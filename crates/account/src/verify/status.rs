@@ -1,0 +1,89 @@
+//! What a verification answers: a key's status and what comes with it.
+
+use std::sync::Arc;
+
+use keys::jwt::PublicKey;
+use keys::{Environment, KeyHash};
+
+use crate::store;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Valid,
+    Invalid,
+    Expired,
+    Revoked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Valid => "valid",
+            Status::Invalid => "invalid",
+            Status::Expired => "expired",
+            Status::Revoked => "revoked",
+        }
+    }
+}
+
+/// The status of a key at `now`: revocation wins over expiry.
+pub fn status_at(state: store::KeyState, now: i64) -> Status {
+    if state.revoked_at.is_some_and(|r| r <= now) {
+        Status::Revoked
+    } else if state.expires_at.is_some_and(|e| e <= now) {
+        Status::Expired
+    } else {
+        Status::Valid
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Verdict {
+    pub status: Status,
+    pub environment: Option<Environment>,
+    pub expires_at: Option<i64>,
+    /// The key's signing public key, for signed pings.
+    pub public_key: Option<Arc<SigningKey>>,
+}
+
+/// A registered public key and a hash of its PEM (which names this very key
+/// in the cache of verified tokens, so replacing the key forgets them).
+#[derive(Debug)]
+pub struct SigningKey {
+    pub key: PublicKey,
+    pub pem_hash: KeyHash,
+}
+
+impl Verdict {
+    pub(super) fn invalid() -> Self {
+        Verdict {
+            status: Status::Invalid,
+            environment: None,
+            expires_at: None,
+            public_key: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::KeyState;
+
+    #[test]
+    fn revocation_wins_over_expiry() {
+        let s = KeyState {
+            expires_at: Some(10),
+            revoked_at: Some(5),
+        };
+        assert_eq!(status_at(s, 4), Status::Valid);
+        assert_eq!(status_at(s, 5), Status::Revoked);
+        assert_eq!(status_at(s, 20), Status::Revoked);
+        let e = KeyState {
+            expires_at: Some(10),
+            revoked_at: None,
+        };
+        assert_eq!(status_at(e, 9), Status::Valid);
+        assert_eq!(status_at(e, 10), Status::Expired);
+    }
+}
