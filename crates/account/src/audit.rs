@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::store::{self, Account, NewEvent};
-use crate::AppState;
+use crate::Ctx;
 
 /// The actions recorded. They are stable names: the API returns them as they are.
 pub mod action {
@@ -92,7 +92,7 @@ pub fn key_detail(name: &str, environment: &str, hint: &str, extra: Value) -> St
 
 /// Records an event that is not part of a larger write. A failure is logged
 /// and does not undo what already happened.
-pub async fn record(state: &AppState, event: &NewEvent<'_>) {
+pub async fn record(state: &Ctx, event: &NewEvent<'_>) {
     if let Err(e) = store::record_event(&state.db, event).await {
         tracing::error!(error = %e, action = event.action, "could not record an audit event");
     }
@@ -101,7 +101,7 @@ pub async fn record(state: &AppState, event: &NewEvent<'_>) {
 /// One page of a company's events, newest first, and the cursor of the next
 /// page (`None` on the last). Only the company's owner reads the trail.
 pub async fn events_page(
-    state: &AppState,
+    state: &Ctx,
     user: &store::Account,
     before: Option<i64>,
     limit: i64,

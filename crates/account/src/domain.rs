@@ -9,63 +9,7 @@ use crate::audit::{self, action};
 use crate::auth;
 use crate::store::{self, Account, KeyRow, KeyState};
 use crate::verify::status_at;
-use crate::AppState;
-
-/// A validation failure tied to a form field; `msg` is a catalog key.
-#[derive(Clone, Debug)]
-pub struct FieldError {
-    pub field: &'static str,
-    pub msg: &'static str,
-}
-
-impl FieldError {
-    pub fn new(field: &'static str, msg: &'static str) -> Self {
-        FieldError { field, msg }
-    }
-
-    /// The JSON API's form of the error, in English.
-    pub fn to_error(&self) -> Error {
-        let text = crate::i18n::CATALOG.get(web::i18n::Lang::En, self.msg);
-        let message = format!("{}: {}", self.field, text);
-        if self.msg == "error.email_taken" {
-            Error::conflict("email_taken", message)
-        } else if self.msg == "error.already_member" {
-            Error::conflict("already_member", message)
-        } else if self.msg == "error.invite_email_taken" {
-            Error::conflict("email_taken", message)
-        } else if self.msg == "error.invite_email_mismatch" {
-            Error::forbidden("wrong_account", message)
-        } else {
-            Error::unprocessable("invalid_field", message)
-        }
-    }
-}
-
-pub enum Failure {
-    Field(FieldError),
-    Other(Error),
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Failure::Other(e)
-    }
-}
-
-impl From<sqlx::Error> for Failure {
-    fn from(e: sqlx::Error) -> Self {
-        Failure::Other(e.into())
-    }
-}
-
-impl From<Failure> for Error {
-    fn from(f: Failure) -> Self {
-        match f {
-            Failure::Field(fe) => fe.to_error(),
-            Failure::Other(e) => e,
-        }
-    }
-}
+use crate::{AccountError, Ctx, FieldError};
 
 pub struct SignupInput {
     /// The client's address: sign-ups per address are limited.
@@ -76,31 +20,44 @@ pub struct SignupInput {
     pub company: String,
 }
 
-pub(crate) fn text_field(value: &str, field: &'static str, max: usize) -> Result<String, Failure> {
+pub(crate) fn text_field(
+    value: &str,
+    field: &'static str,
+    max: usize,
+) -> Result<String, AccountError> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(Failure::Field(FieldError::new(field, "error.required")));
+        return Err(AccountError::Invalid(FieldError::new(
+            field,
+            "error.required",
+        )));
     }
     if web::text::has_hidden(v) {
-        return Err(Failure::Field(FieldError::new(field, "error.hidden_chars")));
+        return Err(AccountError::Invalid(FieldError::new(
+            field,
+            "error.hidden_chars",
+        )));
     }
     if v.chars().count() > max {
-        return Err(Failure::Field(FieldError::new(field, "error.too_long")));
+        return Err(AccountError::Invalid(FieldError::new(
+            field,
+            "error.too_long",
+        )));
     }
     Ok(v.to_owned())
 }
 
 /// A new password's length rules.
-pub(crate) fn check_password_rules(password: &Secret) -> Result<(), Failure> {
+pub(crate) fn check_password_rules(password: &Secret) -> Result<(), AccountError> {
     let pw_len = password.expose().chars().count();
     if pw_len < auth::MIN_PASSWORD {
-        return Err(Failure::Field(FieldError::new(
+        return Err(AccountError::Invalid(FieldError::new(
             "password",
             "error.password_short",
         )));
     }
     if pw_len > auth::MAX_PASSWORD {
-        return Err(Failure::Field(FieldError::new(
+        return Err(AccountError::Invalid(FieldError::new(
             "password",
             "error.too_long",
         )));
@@ -117,8 +74,8 @@ pub fn signup_field_errors(
     company: Option<&str>,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let mut keep = |r: Result<(), Failure>| {
-        if let Err(Failure::Field(fe)) = r {
+    let mut keep = |r: Result<(), AccountError>| {
+        if let Err(AccountError::Invalid(fe)) = r {
             errors.push(fe);
         }
     };
@@ -128,7 +85,7 @@ pub fn signup_field_errors(
     }
     if let Some(e) = email {
         if web::normalize_email(e).is_none() {
-            keep(Err(Failure::Field(FieldError::new(
+            keep(Err(AccountError::Invalid(FieldError::new(
                 "email",
                 "error.email_invalid",
             ))));
@@ -140,14 +97,13 @@ pub fn signup_field_errors(
 
 /// Creates a company with the user as its owner. Returns the new account.
 pub async fn signup(
-    state: &AppState,
+    state: &Ctx,
     input: SignupInput,
     locale: &str,
-) -> Result<Account, Failure> {
-    let email = web::normalize_email(&input.email).ok_or(Failure::Field(FieldError::new(
-        "email",
-        "error.email_invalid",
-    )))?;
+) -> Result<Account, AccountError> {
+    let email = web::normalize_email(&input.email).ok_or(AccountError::Invalid(
+        FieldError::new("email", "error.email_invalid"),
+    ))?;
     check_password_rules(&input.password)?;
     let name = text_field(&input.name, "name", 100)?;
     let company = text_field(&input.company, "company", 100)?;
@@ -167,12 +123,7 @@ pub async fn signup(
     };
     match store::create_company_with_owner(&state.db, &owner).await {
         Ok(()) => {}
-        Err(e) if web::db::is_unique_violation(&e) => {
-            return Err(Failure::Field(FieldError::new(
-                "email",
-                "error.email_taken",
-            )))
-        }
+        Err(e) if web::db::is_unique_violation(&e) => return Err(AccountError::EmailTaken),
         Err(e) => return Err(e.into()),
     }
     let account = Account {
@@ -201,7 +152,7 @@ pub async fn signup(
 
 /// Takes one sign-up from the client address's hourly allowance (429 when
 /// used up), before the password is hashed.
-pub fn take_signup(state: &AppState, ip: std::net::IpAddr) -> Result<(), Error> {
+pub fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), Error> {
     state
         .limits
         .signup_by_ip
@@ -216,7 +167,7 @@ pub fn take_signup(state: &AppState, ip: std::net::IpAddr) -> Result<(), Error> 
 /// than the limits allow; past a limit the answer is 429 with the seconds to
 /// wait, whatever the password. A right password gives its attempts back.
 pub async fn authenticate(
-    state: &AppState,
+    state: &Ctx,
     email: &str,
     password: Secret,
     ip: std::net::IpAddr,
@@ -248,7 +199,7 @@ pub async fn authenticate(
 
 /// The account of the email (if any) and whether the password is its password.
 async fn check_password(
-    state: &AppState,
+    state: &Ctx,
     email: &str,
     password: Secret,
 ) -> Result<(Option<Account>, bool), Error> {
@@ -283,11 +234,11 @@ pub enum Signing {
 }
 
 /// Parses and normalises a user's public key.
-pub fn parse_public_key(pem: &str) -> Result<String, Failure> {
+pub fn parse_public_key(pem: &str) -> Result<String, AccountError> {
     keys::jwt::PublicKey::from_pem(pem)
         .map(|k| k.to_pem())
         .map_err(|e| {
-            Failure::Field(FieldError::new(
+            AccountError::Invalid(FieldError::new(
                 "public_key",
                 if e == keys::jwt::JwtError::KeyTooSmall {
                     "error.public_key_small"
@@ -307,10 +258,10 @@ pub struct Created {
 }
 
 /// Parses the environment name of the API and forms.
-pub fn parse_environment(s: Option<&str>) -> Result<Environment, Failure> {
+pub fn parse_environment(s: Option<&str>) -> Result<Environment, AccountError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(Environment::Production),
-        Some(s) => Environment::from_name(&s.to_ascii_lowercase()).ok_or(Failure::Field(
+        Some(s) => Environment::from_name(&s.to_ascii_lowercase()).ok_or(AccountError::Invalid(
             FieldError::new("environment", "error.environment"),
         )),
     }
@@ -318,10 +269,10 @@ pub fn parse_environment(s: Option<&str>) -> Result<Environment, Failure> {
 
 /// Creates a key for the user's company. The plaintext is in the returned key, once.
 pub async fn create_key(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     input: NewKeyInput,
-) -> Result<Created, Failure> {
+) -> Result<Created, AccountError> {
     let name = text_field(&input.name, "name", 100)?;
     let (public_key, private_key) = match input.signing {
         Signing::None => (None, None),
@@ -341,13 +292,13 @@ pub async fn create_key(
     let now = state.clock.now();
     if let Some(exp) = input.expires_at {
         if exp <= now {
-            return Err(Failure::Field(FieldError::new(
+            return Err(AccountError::Invalid(FieldError::new(
                 "expires_at",
                 "error.expiry_past",
             )));
         }
         if exp > now + 10 * 366 * 86400 {
-            return Err(Failure::Field(FieldError::new(
+            return Err(AccountError::Invalid(FieldError::new(
                 "expires_at",
                 "error.expiry_far",
             )));
@@ -384,9 +335,9 @@ pub async fn create_key(
     .await
     .map_err(|e| {
         if e.is_unique_violation() {
-            Failure::Field(FieldError::new("nonce", "portal.already_created"))
+            AccountError::AlreadySubmitted
         } else {
-            Failure::Other(e.into())
+            AccountError::from(e)
         }
     })?;
     let row = KeyRow {
@@ -412,11 +363,11 @@ pub async fn create_key(
 
 /// Replaces (or with `None`, removes) a key's public key.
 pub async fn set_public_key(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     id: &str,
     pem: Option<&str>,
-) -> Result<(), Failure> {
+) -> Result<(), AccountError> {
     let normalized = pem.map(parse_public_key).transpose()?;
     let hash = store::set_public_key(
         &state.db,
@@ -424,9 +375,8 @@ pub async fn set_public_key(
         id,
         normalized.as_deref(),
     )
-    .await
-    .map_err(Error::from)?
-    .ok_or_else(|| Error::not_found("No key with this id."))?;
+    .await?
+    .ok_or(AccountError::KeyNotFound)?;
     if let Some(h) = keys::KeyHash::from_hex(&hash) {
         state.verifier.invalidate(&h);
     }
@@ -441,11 +391,11 @@ pub fn fingerprint(pem: Option<&str>) -> Option<String> {
 
 /// Revokes a key of the user's company and drops it from the verification cache.
 /// Another company's key is not found.
-pub async fn revoke_key(state: &AppState, user: &Account, id: &str) -> Result<(), Error> {
+pub async fn revoke_key(state: &Ctx, user: &Account, id: &str) -> Result<(), AccountError> {
     let now = state.clock.now();
     let key = store::get_key(&state.db, &user.company_id, id)
         .await?
-        .ok_or_else(|| Error::not_found("No key with this id."))?;
+        .ok_or(AccountError::KeyNotFound)?;
     let detail = audit::key_detail(&key.name, &key.environment, &key.hint, Value::Null);
     let event = audit::by_user(user, action::KEY_REVOKED, Some(id), Some(&detail), now);
     let (hash, _) = store::revoke_key_audited(
@@ -457,7 +407,7 @@ pub async fn revoke_key(state: &AppState, user: &Account, id: &str) -> Result<()
         &event,
     )
     .await?
-    .ok_or_else(|| Error::not_found("No key with this id."))?;
+    .ok_or(AccountError::KeyNotFound)?;
     if let Some(h) = keys::KeyHash::from_hex(&hash) {
         state.verifier.invalidate(&h);
     }
@@ -472,14 +422,14 @@ pub const MAX_GRACE_SECS: i64 = 7 * 86400;
 /// (0 ends it now), then verifies as expired. Only a valid key that has not
 /// been rolled yet can be rolled.
 pub async fn roll_key(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     id: &str,
     grace_secs: i64,
     nonce: Option<String>,
-) -> Result<Created, Failure> {
+) -> Result<Created, AccountError> {
     if !(0..=MAX_GRACE_SECS).contains(&grace_secs) {
-        return Err(Failure::Field(FieldError::new(
+        return Err(AccountError::Invalid(FieldError::new(
             "grace_seconds",
             "error.grace",
         )));
@@ -487,11 +437,12 @@ pub async fn roll_key(
     let now = state.clock.now();
     let old = store::get_key(&state.db, &user.company_id, id)
         .await?
-        .ok_or_else(|| Error::not_found("No key with this id."))?;
+        .ok_or(AccountError::KeyNotFound)?;
     if key_status(&old, now) != "valid" || old.replaced_by.is_some() {
-        return Err(not_rollable().into());
+        return Err(AccountError::KeyNotRollable);
     }
-    let environment = Environment::from_name(&old.environment).ok_or_else(not_rollable)?;
+    let environment =
+        Environment::from_name(&old.environment).ok_or(AccountError::KeyNotRollable)?;
     // The new key lives as long as the old one was meant to.
     let expires_at = old
         .expires_at
@@ -538,12 +489,12 @@ pub async fn roll_key(
     .await
     .map_err(|e| {
         if e.is_unique_violation() {
-            Failure::Field(FieldError::new("nonce", "portal.already_created"))
+            AccountError::AlreadySubmitted
         } else {
-            Failure::Other(e.into())
+            AccountError::from(e)
         }
     })?;
-    let old_hash = rolled.ok_or_else(not_rollable)?;
+    let old_hash = rolled.ok_or(AccountError::KeyNotRollable)?;
     if let Some(h) = keys::KeyHash::from_hex(&old_hash) {
         state.verifier.invalidate(&h);
     }
@@ -566,13 +517,6 @@ pub async fn roll_key(
         key,
         private_key: None,
     })
-}
-
-fn not_rollable() -> Error {
-    Error::conflict(
-        "key_not_rollable",
-        "Only a valid key that has not been rolled already can be rolled.",
-    )
 }
 
 /// A key's status now.

@@ -26,9 +26,9 @@ use web::i18n::T;
 use web::{Error, Secret};
 
 use crate::audit::action;
-use crate::domain::{Failure, FieldError};
 use crate::store::{self, AcceptError, Account, InvitationRow, MessageRow, NewEvent};
-use crate::{auth, AppState};
+use crate::{auth, Ctx};
+use crate::{AccountError, FieldError};
 
 /// An invitation can be accepted for this long.
 pub const INVITATION_SECS: i64 = 7 * 86400;
@@ -136,7 +136,7 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 /// Where links point: the configured public URL, or the address the
 /// (signed-in, same-origin) request came to.
-pub fn link_base(state: &AppState, headers: &HeaderMap) -> Result<String, Error> {
+pub fn link_base(state: &Ctx, headers: &HeaderMap) -> Result<String, Error> {
     if let Some(url) = &state.cfg.public_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }
@@ -164,12 +164,12 @@ pub fn link_base(state: &AppState, headers: &HeaderMap) -> Result<String, Error>
 }
 
 /// The path of an invitation's page.
-pub fn join_path(state: &AppState, invitation_id: &str) -> String {
+pub fn join_path(state: &Ctx, invitation_id: &str) -> String {
     format!("/join/{}", state.cfg.link_key.token(invitation_id))
 }
 
 /// A message's body as sent or shown: an invitation's with its link's token.
-pub fn message_body(state: &AppState, m: &MessageRow) -> String {
+pub fn message_body(state: &Ctx, m: &MessageRow) -> String {
     match &m.invitation_id {
         Some(id) => m
             .body
@@ -186,11 +186,11 @@ pub fn require_owner(user: &Account) -> Result<(), Error> {
     }
 }
 
-pub fn parse_role(role: Option<&str>) -> Result<&'static str, Failure> {
+pub fn parse_role(role: Option<&str>) -> Result<&'static str, AccountError> {
     match role.map(str::trim) {
         None | Some("") | Some(MEMBER) => Ok(MEMBER),
         Some(OWNER) => Ok(OWNER),
-        Some(_) => Err(Failure::Field(FieldError::new(
+        Some(_) => Err(AccountError::Invalid(FieldError::new(
             "role",
             "error.role_invalid",
         ))),
@@ -206,23 +206,20 @@ pub struct Invited {
 /// The owner invites `email` as `role`: the invitation, its message in the
 /// outbox and the audit event are written together.
 pub async fn invite(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     email: &str,
     role: Option<&str>,
     base: &str,
-) -> Result<Invited, Failure> {
+) -> Result<Invited, AccountError> {
     require_owner(user)?;
-    let email = web::normalize_email(email).ok_or(Failure::Field(FieldError::new(
+    let email = web::normalize_email(email).ok_or(AccountError::Invalid(FieldError::new(
         "email",
         "error.email_invalid",
     )))?;
     let role = parse_role(role)?;
     if store::is_member(&state.db, &user.company_id, &email).await? {
-        return Err(Failure::Field(FieldError::new(
-            "email",
-            "error.already_member",
-        )));
+        return Err(AccountError::AlreadyMember);
     }
     let now = state.clock.now();
     let id = keys::random_id("inv");
@@ -306,7 +303,7 @@ pub async fn invite(
     })
 }
 
-pub async fn revoke_invitation(state: &AppState, user: &Account, id: &str) -> Result<(), Error> {
+pub async fn revoke_invitation(state: &Ctx, user: &Account, id: &str) -> Result<(), Error> {
     require_owner(user)?;
     let now = state.clock.now();
     let detail = serde_json::json!({"revoked": true}).to_string();
@@ -330,7 +327,7 @@ pub async fn revoke_invitation(state: &AppState, user: &Account, id: &str) -> Re
 /// whether that is `user` leaving: owners remove others, a member may remove
 /// themself, an owner never themself.
 pub async fn removable(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     member_id: &str,
 ) -> Result<(store::MemberRow, bool), Error> {
@@ -352,7 +349,7 @@ pub async fn removable(
 ///
 /// A member (not an owner) may remove themself: they leave the company the
 /// same way. Owners cannot leave, so a company always keeps an owner.
-pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result<String, Error> {
+pub async fn remove(state: &Ctx, user: &Account, member_id: &str) -> Result<String, Error> {
     let (member, leaving) = removable(state, user, member_id).await?;
     let now = state.clock.now();
     let detail = if leaving {
@@ -390,28 +387,24 @@ pub async fn remove(state: &AppState, user: &Account, member_id: &str) -> Result
 /// The owner makes another member an owner, or an owner a member. Owners
 /// cannot change their own role, so a company always keeps an owner.
 pub async fn change_role(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     member_id: &str,
     role: Option<&str>,
-) -> Result<store::MemberRow, Failure> {
+) -> Result<store::MemberRow, AccountError> {
     require_owner(user)?;
     if role.is_none_or(|r| r.trim().is_empty()) {
-        return Err(Failure::Field(FieldError::new(
+        return Err(AccountError::Invalid(FieldError::new(
             "role",
             "error.role_invalid",
         )));
     }
     let role = parse_role(role)?;
     if member_id == user.id {
-        return Err(Failure::Other(
-            crate::AccountError::CannotChangeOwnRole.into(),
-        ));
+        return Err(AccountError::CannotChangeOwnRole);
     }
     let Some(mut member) = store::get_member(&state.db, &user.company_id, member_id).await? else {
-        return Err(Failure::Other(Error::not_found(
-            "Your company has no member with this id.",
-        )));
+        return Err(AccountError::MemberNotFound);
     };
     if member.role == role {
         return Ok(member);
@@ -437,7 +430,7 @@ pub async fn change_role(
     .await
     .map_err(Error::from)?
     {
-        return Err(Failure::Other(crate::AccountError::ChangedMeanwhile.into()));
+        return Err(AccountError::ChangedMeanwhile);
     }
     member.role = role.to_owned();
     Ok(member)

@@ -13,7 +13,7 @@ use web::i18n::{Lang, T};
 
 use crate::audit::{self, action};
 use crate::store::{self, KeyRow, NewEvent, NewMessage};
-use crate::AppState;
+use crate::Ctx;
 
 /// Where messages go out: a plain SMTP relay (no TLS: loopback or a trusted
 /// network only) and the sender address.
@@ -91,7 +91,7 @@ fn catalog_for(locale: Option<&str>) -> T {
 /// Queues a message to the company's owner; false when it was queued before
 /// (same dedupe key) or the company has no owner.
 pub async fn notify_owner(
-    state: &AppState,
+    state: &Ctx,
     company_id: &str,
     kind: &str,
     dedupe_key: Option<&str>,
@@ -131,7 +131,7 @@ fn describe(t: T, key: &KeyRow) -> String {
 /// Queues the notices due now: a key expiring within 14 days gets the 14-day
 /// notice, within 3 days the 3-day one; each key gets each notice at most
 /// once, and a key first seen within 3 days gets only the 3-day one.
-pub async fn queue_expiry_notices(state: &AppState) -> Result<usize, sqlx::Error> {
+pub async fn queue_expiry_notices(state: &Ctx) -> Result<usize, sqlx::Error> {
     let now = state.clock.now();
     let mut queued = 0;
     let mut lower = now;
@@ -193,7 +193,7 @@ pub async fn queue_expiry_notices(state: &AppState) -> Result<usize, sqlx::Error
 }
 
 /// Sends the unsent messages once each (when SMTP is configured).
-pub async fn send_pending(state: &AppState, smtp: &SmtpConfig) -> Result<Pass, sqlx::Error> {
+pub async fn send_pending(state: &Ctx, smtp: &SmtpConfig) -> Result<Pass, sqlx::Error> {
     let mut pass = Pass::default();
     let now = state.clock.now();
     let pending = store::unsent_messages(&state.db, now, MAX_ATTEMPTS, BATCH).await?;
@@ -254,7 +254,7 @@ pub async fn send_pending(state: &AppState, smtp: &SmtpConfig) -> Result<Pass, s
 }
 
 /// One pass of the worker: queue the notices due, then send what waits.
-pub async fn run_once(state: &AppState) -> Result<Pass, sqlx::Error> {
+pub async fn run_once(state: &Ctx) -> Result<Pass, sqlx::Error> {
     let queued = queue_expiry_notices(state).await?;
     let purged = store::purge(
         &state.db,
@@ -278,7 +278,7 @@ pub async fn run_once(state: &AppState) -> Result<Pass, sqlx::Error> {
 }
 
 /// Runs a pass every `every`, for as long as the service runs.
-pub async fn worker(state: AppState, every: Duration) {
+pub async fn worker(state: impl std::ops::Deref<Target = Ctx>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

@@ -12,9 +12,10 @@ use web::extract::Id;
 use web::Error;
 
 use crate::auth::{CurrentUser, CurrentUserWrite};
-use crate::domain::{self, FieldError, NewKeyInput, Signing};
+use crate::domain::{self, NewKeyInput, Signing};
 use crate::store::{self, KeyRow};
 use crate::AppState;
+use crate::{AccountError, FieldError};
 
 use super::openapi::ErrorBody;
 
@@ -134,10 +135,12 @@ pub async fn create_key(
     let environment = domain::parse_environment(body.environment.as_deref())?;
     let expires_at = match body.expires_at.as_deref() {
         None => None,
-        Some(s) => Some(
-            parse_rfc3339(s)
-                .ok_or_else(|| FieldError::new("expires_at", "error.expiry_format").to_error())?,
-        ),
+        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+            web::Error::from(AccountError::Invalid(FieldError::new(
+                "expires_at",
+                "error.expiry_format",
+            )))
+        })?),
     };
     let signing = match (body.generate_private_key.unwrap_or(false), body.public_key) {
         (true, Some(_)) => {

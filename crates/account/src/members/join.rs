@@ -3,7 +3,7 @@
 use super::*;
 
 /// What a link opens: the invitation, if it can still be accepted.
-pub async fn open(state: &AppState, token: &str) -> Result<InvitationRow, Error> {
+pub async fn open(state: &Ctx, token: &str) -> Result<InvitationRow, Error> {
     let unknown = || Error::not_found("This invitation link is not valid.");
     let id = state.cfg.link_key.check(token).ok_or_else(unknown)?;
     let inv = store::get_invitation(&state.db, id)
@@ -41,7 +41,7 @@ fn gone_meanwhile() -> Error {
 
 /// Why a signed-in account cannot accept, or `None` when it can.
 pub async fn cannot_accept(
-    state: &AppState,
+    state: &Ctx,
     user: &Account,
     inv: &InvitationRow,
 ) -> Result<Option<Error>, Error> {
@@ -79,11 +79,7 @@ pub async fn cannot_accept(
 
 /// A signed-in account accepts: it moves into the company with the
 /// invitation's role. A member of another company leaves it (recorded there).
-pub async fn accept_signed_in(
-    state: &AppState,
-    user: &Account,
-    token: &str,
-) -> Result<Account, Error> {
+pub async fn accept_signed_in(state: &Ctx, user: &Account, token: &str) -> Result<Account, Error> {
     let inv = open(state, token).await?;
     if let Some(e) = cannot_accept(state, user, &inv).await? {
         return Err(e);
@@ -136,21 +132,18 @@ pub async fn accept_signed_in(
 
 /// The invitee makes an account (with the invited email) and joins.
 pub async fn accept_new_account(
-    state: &AppState,
+    state: &Ctx,
     ip: std::net::IpAddr,
     token: &str,
     email: Option<&str>,
     name: &str,
     password: Secret,
     locale: &str,
-) -> Result<Account, Failure> {
+) -> Result<Account, AccountError> {
     let inv = open(state, token).await?;
     if let Some(email) = email {
         if web::normalize_email(email).as_deref() != Some(inv.email.as_str()) {
-            return Err(Failure::Field(FieldError::new(
-                "email",
-                "error.invite_email_mismatch",
-            )));
+            return Err(AccountError::InviteEmailMismatch);
         }
     }
     let name = crate::domain::text_field(name, "name", 100)?;
@@ -185,10 +178,7 @@ pub async fn accept_new_account(
         Ok(()) => {}
         Err(AcceptError::Gone) => return Err(gone_meanwhile().into()),
         Err(AcceptError::Db(e)) if web::db::is_unique_violation(&e) => {
-            return Err(Failure::Field(FieldError::new(
-                "email",
-                "error.invite_email_taken",
-            )))
+            return Err(AccountError::InviteEmailTaken)
         }
         Err(AcceptError::Db(e)) => return Err(e.into()),
     }

@@ -13,7 +13,6 @@ use web::{csrf, Error, Secret};
 
 use super::{encode, to_login, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{self, MaybeUser, CSRF_COOKIE};
-use crate::domain::Failure;
 use crate::members::{self, OWNER};
 use crate::store::{self, Account};
 use crate::AppState;
@@ -189,8 +188,10 @@ pub async fn invite(
                 url: inv.url,
             })
         }
-        Err(Failure::Field(fe)) => errors.add(fe.field, fe.msg),
-        Err(Failure::Other(e)) => return Err(e.into()),
+        Err(e) => match e.field() {
+            Some(fe) => errors.add(fe.field, fe.msg),
+            None => return Err(e.into()),
+        },
     }
     let status = if created.is_some() {
         StatusCode::OK
@@ -495,21 +496,25 @@ pub async fn submit_join(
             let cookie = auth::start_session(&state, &account.id).await?;
             done(Some(cookie))
         }
-        Err(Failure::Field(fe)) => {
-            let mut errors = FormErrors::default();
-            errors.add(fe.field, fe.msg);
-            let (_, page, cookie) = join_page(&state, &headers, None, &token, errors, name).await?;
-            Ok(Page::render(
-                cookie,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page,
-            ))
+        Err(e) => {
+            if let Some(fe) = e.field() {
+                let mut errors = FormErrors::default();
+                errors.add(fe.field, fe.msg);
+                let (_, page, cookie) =
+                    join_page(&state, &headers, None, &token, errors, name).await?;
+                return Ok(Page::render(
+                    cookie,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    &page,
+                ));
+            }
+            let e = Error::from(e);
+            if problem_key(&e).is_some() {
+                let (status, page, cookie) =
+                    join_page(&state, &headers, None, &token, FormErrors::default(), name).await?;
+                return Ok(Page::render(cookie, status, &page));
+            }
+            Err(e.into())
         }
-        Err(Failure::Other(e)) if problem_key(&e).is_some() => {
-            let (status, page, cookie) =
-                join_page(&state, &headers, None, &token, FormErrors::default(), name).await?;
-            Ok(Page::render(cookie, status, &page))
-        }
-        Err(Failure::Other(e)) => Err(e.into()),
     }
 }

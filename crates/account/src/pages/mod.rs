@@ -208,7 +208,7 @@ async fn switch_lang(
 }
 
 /// Field errors of the domain as a form's errors (the first per field).
-pub fn field_errors(all: Vec<crate::domain::FieldError>) -> FormErrors {
+pub fn field_errors(all: Vec<crate::FieldError>) -> FormErrors {
     let mut errors = FormErrors::default();
     for fe in all {
         errors.add(fe.field, fe.msg);

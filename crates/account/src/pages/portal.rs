@@ -12,8 +12,9 @@ use web::{csrf, Error};
 
 use super::{to_login, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{MaybeUser, CSRF_COOKIE};
-use crate::domain::{self, Failure, NewKeyInput, Signing};
+use crate::domain::{self, NewKeyInput, Signing};
 use crate::store::{self, Account};
+use crate::AccountError;
 use crate::AppState;
 use web::page::PageForm;
 
@@ -220,8 +221,10 @@ pub async fn create(
     let environment = domain::parse_environment(form.environment.as_deref());
     let expires = expiry_from_form(&expiry_choice, form.expiry_date.as_deref(), now);
     match (environment, expires) {
-        (Err(Failure::Field(fe)), _) => errors.add(fe.field, fe.msg),
-        (Err(Failure::Other(e)), _) => return Err(e.into()),
+        (Err(e), _) => match e.field() {
+            Some(fe) => errors.add(fe.field, fe.msg),
+            None => return Err(e.into()),
+        },
         (_, Err(msg)) => errors.add("expires_at", msg),
         (Ok(environment), Ok(expires_at)) => {
             let signing = match form.signing.as_deref().unwrap_or("generate") {
@@ -251,14 +254,16 @@ pub async fn create(
                         replaces_until: String::new(),
                     })
                 }
-                Err(Failure::Field(fe)) if fe.field == "nonce" => {
+                Err(AccountError::AlreadySubmitted) => {
                     // A repeated submission: the key exists and was shown once already.
                     return Ok(
                         Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response()
                     );
                 }
-                Err(Failure::Field(fe)) => errors.add(fe.field, fe.msg),
-                Err(Failure::Other(e)) => return Err(e.into()),
+                Err(e) => match e.field() {
+                    Some(fe) => errors.add(fe.field, fe.msg),
+                    None => return Err(e.into()),
+                },
             }
         }
     }
@@ -440,7 +445,7 @@ pub async fn save_public_key(
     };
     match domain::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
         Ok(()) => Ok(Redirect::to(&format!("{PORTAL}?notice=public_key")).into_response()),
-        Err(Failure::Field(fe)) => {
+        Err(AccountError::Invalid(fe)) => {
             let key = store::get_key(&state.db, &user.company_id, &id)
                 .await?
                 .ok_or_else(|| Error::not_found("No such key."))?;
@@ -461,6 +466,6 @@ pub async fn save_public_key(
                 &page,
             ))
         }
-        Err(Failure::Other(e)) => Err(e.into()),
+        Err(e) => Err(e.into()),
     }
 }

@@ -13,8 +13,9 @@ use web::{csrf, Error};
 use super::portal::{key_lines, CreatedKey, PortalPage, PORTAL};
 use super::{to_login, Chrome, Page, PageResult};
 use crate::auth::{MaybeUser, CSRF_COOKIE};
-use crate::domain::{self, Failure};
+use crate::domain;
 use crate::store;
+use crate::AccountError;
 use crate::AppState;
 use web::page::PageForm;
 
@@ -119,11 +120,10 @@ pub async fn submit(
     let nonce = form.nonce.filter(|n| !n.is_empty() && n.len() <= 64);
     let created = match domain::roll_key(&state, &user, &id, grace, nonce).await {
         Ok(c) => c,
-        Err(Failure::Field(fe)) if fe.field == "nonce" => {
+        Err(AccountError::AlreadySubmitted) => {
             return Ok(Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response());
         }
-        Err(Failure::Field(fe)) => return Err(fe.to_error().into()),
-        Err(Failure::Other(e)) if e.status() == StatusCode::CONFLICT => {
+        Err(AccountError::KeyNotRollable) => {
             let key = store::get_key(&state.db, &user.company_id, &id)
                 .await?
                 .ok_or_else(|| Error::not_found("No such key."))?;
@@ -142,7 +142,7 @@ pub async fn submit(
             };
             return Ok(Page::render(cookie, StatusCode::CONFLICT, &page));
         }
-        Err(Failure::Other(e)) => return Err(e.into()),
+        Err(e) => return Err(e.into()),
     };
     let old_until = store::get_key(&state.db, &user.company_id, &id)
         .await?

@@ -11,7 +11,7 @@ use web::{csrf, Secret};
 
 use super::{encode, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{self, CSRF_COOKIE};
-use crate::domain::{self, Failure, SignupInput};
+use crate::domain::{self, SignupInput};
 use crate::AppState;
 use web::page::PageForm;
 
@@ -123,7 +123,10 @@ pub async fn submit(
             res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)
         }
-        Err(Failure::Field(fe)) => {
+        Err(e) => {
+            let Some(fe) = e.field() else {
+                return Err(e.into());
+            };
             let mut errors = FormErrors::default();
             errors.add(fe.field, fe.msg);
             let (t, c, cookie) = Page::new(&state, &headers, None, "/signup").parts();
@@ -143,6 +146,5 @@ pub async fn submit(
                 &page,
             ))
         }
-        Err(Failure::Other(e)) => Err(e.into()),
     }
 }
