@@ -82,8 +82,9 @@ pub fn by_user<'a>(
 }
 
 /// The detail of a key event: its name, environment and hint (never the secret).
-pub fn key_detail(name: &str, environment: &str, hint: &str, extra: Value) -> String {
-    let mut v = serde_json::json!({"name": name, "environment": environment, "hint": hint});
+pub fn key_detail(name: &str, environment: keys::Environment, hint: &str, extra: Value) -> String {
+    let mut v =
+        serde_json::json!({"name": name, "environment": environment.as_str(), "hint": hint});
     if let (Some(obj), Value::Object(more)) = (v.as_object_mut(), extra) {
         obj.extend(more);
     }
@@ -106,7 +107,7 @@ pub async fn events_page(
     before: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<store::EventRow>, Option<i64>), web::Error> {
-    if user.role != "owner" {
+    if !user.role.is_owner() {
         return Err(web::Error::forbidden(
             "owner_only",
             "Only the company's owner can read the audit log.",

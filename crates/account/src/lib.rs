@@ -1,12 +1,13 @@
 //! The account service: accounts and companies, the API Portal (pages and JSON
 //! API), and the key verification that every Commerce store calls.
 
+pub mod accounts;
 pub mod api;
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod context;
-pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod limits;

@@ -17,7 +17,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
@@ -26,7 +26,7 @@ use web::i18n::T;
 use web::{Error, Secret};
 
 use crate::audit::action;
-use crate::store::{self, AcceptError, Account, InvitationRow, MessageRow, NewEvent};
+use crate::store::{self, AcceptError, Account, InvitationRow, MessageRow, NewEvent, Role};
 use crate::{auth, Ctx};
 use crate::{AccountError, FieldError};
 
@@ -38,9 +38,6 @@ pub const MAX_PENDING: i64 = 100;
 pub const TOKEN_PLACEHOLDER: &str = "{invitation_token}";
 /// The outbox kind of an invitation.
 pub const KIND: &str = "member_invite";
-
-pub const OWNER: &str = "owner";
-pub const MEMBER: &str = "member";
 
 /// The secret that signs invitation links. Nodes that share a database must
 /// share it (`--link-key-file`); a new one makes earlier links stop working.
@@ -178,19 +175,18 @@ pub fn message_body(state: &Ctx, m: &MessageRow) -> String {
     }
 }
 
-pub fn require_owner(user: &Account) -> Result<(), Error> {
-    if user.role == OWNER {
+pub fn require_owner(user: &Account) -> Result<(), AccountError> {
+    if user.role.is_owner() {
         Ok(())
     } else {
-        Err(crate::AccountError::OwnerOnly.into())
+        Err(AccountError::OwnerOnly)
     }
 }
 
-pub fn parse_role(role: Option<&str>) -> Result<&'static str, AccountError> {
+pub fn parse_role(role: Option<&str>) -> Result<Role, AccountError> {
     match role.map(str::trim) {
-        None | Some("") | Some(MEMBER) => Ok(MEMBER),
-        Some(OWNER) => Ok(OWNER),
-        Some(_) => Err(AccountError::Invalid(FieldError::new(
+        None | Some("") => Ok(Role::Member),
+        Some(name) => Role::from_name(name).ok_or(AccountError::Invalid(FieldError::new(
             "role",
             "error.role_invalid",
         ))),
@@ -233,7 +229,7 @@ pub async fn invite(
             .unwrap_or_default(),
     };
     let role_name = t
-        .get(if role == OWNER {
+        .get(if role.is_owner() {
             "role.owner"
         } else {
             "role.member"
@@ -303,7 +299,7 @@ pub async fn invite(
     })
 }
 
-pub async fn revoke_invitation(state: &Ctx, user: &Account, id: &str) -> Result<(), Error> {
+pub async fn revoke_invitation(state: &Ctx, user: &Account, id: &str) -> Result<(), AccountError> {
     require_owner(user)?;
     let now = state.clock.now();
     let detail = serde_json::json!({"revoked": true}).to_string();
@@ -317,9 +313,7 @@ pub async fn revoke_invitation(state: &Ctx, user: &Account, id: &str) -> Result<
     if store::revoke_invitation(&state.db, &store::Actor::of(user), id, now, &event).await? {
         Ok(())
     } else {
-        Err(Error::not_found(
-            "No pending invitation of your company has this id.",
-        ))
+        Err(AccountError::InvitationNotFound)
     }
 }
 
@@ -330,17 +324,17 @@ pub async fn removable(
     state: &Ctx,
     user: &Account,
     member_id: &str,
-) -> Result<(store::MemberRow, bool), Error> {
+) -> Result<(store::MemberRow, bool), AccountError> {
     let leaving = member_id == user.id;
-    if leaving && user.role == OWNER {
-        return Err(crate::AccountError::CannotRemoveSelf.into());
+    if leaving && user.role.is_owner() {
+        return Err(AccountError::CannotRemoveSelf);
     }
     if !leaving {
         require_owner(user)?;
     }
     let member = store::get_member(&state.db, &user.company_id, member_id)
         .await?
-        .ok_or_else(|| Error::not_found("Your company has no member with this id."))?;
+        .ok_or(AccountError::MemberNotFound)?;
     Ok((member, leaving))
 }
 
@@ -349,7 +343,7 @@ pub async fn removable(
 ///
 /// A member (not an owner) may remove themself: they leave the company the
 /// same way. Owners cannot leave, so a company always keeps an owner.
-pub async fn remove(state: &Ctx, user: &Account, member_id: &str) -> Result<String, Error> {
+pub async fn remove(state: &Ctx, user: &Account, member_id: &str) -> Result<String, AccountError> {
     let (member, leaving) = removable(state, user, member_id).await?;
     let now = state.clock.now();
     let detail = if leaving {
@@ -381,7 +375,7 @@ pub async fn remove(state: &Ctx, user: &Account, member_id: &str) -> Result<Stri
         &event,
     )
     .await?
-    .ok_or_else(|| Error::not_found("Your company has no member with this id."))
+    .ok_or(AccountError::MemberNotFound)
 }
 
 /// The owner makes another member an owner, or an owner a member. Owners
@@ -423,7 +417,7 @@ pub async fn change_role(
         &state.db,
         &store::Actor::of(user),
         member_id,
-        &member.role,
+        member.role,
         role,
         &event,
     )
@@ -432,7 +426,7 @@ pub async fn change_role(
     {
         return Err(AccountError::ChangedMeanwhile);
     }
-    member.role = role.to_owned();
+    member.role = role;
     Ok(member)
 }
 

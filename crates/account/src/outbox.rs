@@ -120,7 +120,7 @@ pub async fn notify_owner(
 
 /// The words of a key in messages: its name, environment and hint.
 fn describe(t: T, key: &KeyRow) -> String {
-    let env = if key.environment == "sandbox" {
+    let env = if key.environment == keys::Environment::Sandbox {
         t.get("env.sandbox")
     } else {
         t.get("env.production")
@@ -147,7 +147,7 @@ pub async fn queue_expiry_notices(state: &Ctx) -> Result<usize, sqlx::Error> {
             let date = web::clock::human(expires_at);
             let detail = audit::key_detail(
                 &key.name,
-                &key.environment,
+                key.environment,
                 &key.hint,
                 serde_json::json!({"days": days, "expires_at": web::clock::rfc3339(expires_at)}),
             );

@@ -148,7 +148,7 @@ async fn report_one(state: &Ctx, r: &Report) -> Result<bool, Error> {
         return Ok(false);
     };
     let hash = key.hash();
-    let Some(row) = store::key_by_hash(&state.db, &hash.to_hex()).await? else {
+    let Some(row) = store::key_by_hash(&state.db, &hash).await? else {
         return Ok(false);
     };
     let now = state.clock.now();
@@ -168,7 +168,7 @@ async fn report_one(state: &Ctx, r: &Report) -> Result<bool, Error> {
         .collect::<String>();
     let detail = audit::key_detail(
         &row.name,
-        &row.environment,
+        row.environment,
         &row.hint,
         serde_json::json!({"url": url, "source": source}),
     );
@@ -182,11 +182,8 @@ async fn report_one(state: &Ctx, r: &Report) -> Result<bool, Error> {
         ip: None,
         at: now,
     };
-    let revoked = store::revoke_key_audited(&state.db, &row.company_id, None, &row.id, now, &event)
-        .await
-        .map_err(web::Error::from)?;
-    state.verifier.invalidate(&hash);
-    if let Some((_, true)) = revoked {
+    let revoked = crate::api_keys::revoke_leaked(state, &row, &event).await?;
+    if revoked == Some(true) {
         let compose = |t: web::i18n::T| {
             let subject = t.fmt("mail.leak_subject", "name", &row.name);
             let body = [

@@ -49,9 +49,9 @@ pub async fn seed_keys(
                 )
             })
             .collect();
-        let rows: Vec<(String, String)> = generated
+        let rows: Vec<(keys::KeyHash, String)> = generated
             .iter()
-            .map(|(_, k)| (k.hash().to_hex(), k.hint()))
+            .map(|(_, k)| (k.hash(), k.hint()))
             .collect();
         let batch: Vec<NewKey<'_>> = generated
             .iter()
@@ -61,7 +61,7 @@ pub async fn seed_keys(
                 company_id: &company_id,
                 created_by: &account_id,
                 name: "bench",
-                environment: "production",
+                environment: keys::Environment::Production,
                 key_hash: hash,
                 hint,
                 created_at: now,

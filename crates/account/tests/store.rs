@@ -1,6 +1,7 @@
 //! Storage behaviour on SQLite and PostgreSQL: what survives a restart,
 //! batched last-use times, revocation times, session lifetimes, and
-//! uniqueness under concurrent sign-ups.
+//! uniqueness under concurrent sign-ups, and which unique constraint a
+//! refused write ran into.
 
 #[macro_use]
 mod common;
@@ -19,6 +20,7 @@ both_backends!(
     sessions_end_when_idle_or_old,
     concurrent_signups_with_one_email,
     unique_email_is_enforced_by_storage,
+    a_key_write_names_the_constraint_it_ran_into,
 );
 
 async fn data_survives_a_restart(db: &TestDb) {
@@ -178,11 +180,28 @@ async fn revoking_twice_keeps_the_first_time(db: &TestDb) {
         None,
         "another company does not see the key"
     );
-    assert_eq!(
-        store::revoke_key(&app.running.state.db, "co_other", &id, CLOCK_START)
-            .await
-            .expect("revoke"),
-        None,
+    let event = store::NewEvent {
+        company_id: Some("co_other"),
+        actor_id: None,
+        actor: Some("test"),
+        action: "key.revoked",
+        target: Some(&id),
+        detail: None,
+        ip: None,
+        at: CLOCK_START,
+    };
+    assert!(
+        store::revoke_key(
+            &app.running.state.db,
+            "co_other",
+            None,
+            &id,
+            CLOCK_START,
+            &event
+        )
+        .await
+        .expect("revoke")
+        .is_none(),
         "nor revoke it"
     );
     app.stop().await;
@@ -285,8 +304,12 @@ async fn unique_email_is_enforced_by_storage(db: &TestDb) {
         .await
         .expect_err("the same email twice");
     assert!(
-        web::db::is_unique_violation(&err),
-        "a unique violation: {err}"
+        web::db::on_unique(&err, &store::ACCOUNT_EMAIL),
+        "a violation of the email's uniqueness: {err}"
+    );
+    assert!(
+        !web::db::on_unique(&err, &store::KEY_NONCE),
+        "and of no other constraint: {err}"
     );
     // The failed transaction left no company behind.
     let companies: Value = json!(
@@ -296,5 +319,82 @@ async fn unique_email_is_enforced_by_storage(db: &TestDb) {
             .expect("count")
     );
     assert_eq!(companies, json!(1));
+    conn.pool.close().await;
+}
+
+/// `api_keys` has two unique constraints: a resubmitted form (its nonce) is
+/// told apart from a clash of key hashes, on both backends.
+async fn a_key_write_names_the_constraint_it_ran_into(db: &TestDb) {
+    let conn = db.connect().await;
+    store::create_company_with_owner(
+        &conn,
+        &store::NewOwner {
+            company_id: "co_1",
+            company_name: "Nonce",
+            account_id: "acct_1",
+            email: "nonce@example.com",
+            name: "Nonce",
+            password_hash: "not-a-real-hash",
+            locale: None,
+            now: CLOCK_START,
+        },
+    )
+    .await
+    .expect("owner");
+    let actor = store::Actor {
+        account_id: "acct_1",
+        company_id: "co_1",
+    };
+    let event = store::NewEvent {
+        company_id: Some("co_1"),
+        actor_id: Some("acct_1"),
+        actor: Some("nonce@example.com"),
+        action: "key.created",
+        target: None,
+        detail: None,
+        ip: None,
+        at: CLOCK_START,
+    };
+    fn key<'a>(id: &'a str, hash: &'a keys::KeyHash, nonce: &'a str) -> store::NewKey<'a> {
+        store::NewKey {
+            id,
+            company_id: "co_1",
+            created_by: "acct_1",
+            name: "K",
+            environment: keys::Environment::Production,
+            key_hash: hash,
+            hint: "cmk_live_...abcd",
+            created_at: CLOCK_START,
+            expires_at: None,
+            public_key: None,
+            create_nonce: Some(nonce),
+        }
+    }
+    let hashes = [keys::KeyHash([1; 32]), keys::KeyHash([2; 32])];
+    store::insert_key(&conn, &actor, &key("key_1", &hashes[0], "n1"), &event)
+        .await
+        .expect("first key");
+
+    let resubmitted = store::insert_key(&conn, &actor, &key("key_2", &hashes[1], "n1"), &event)
+        .await
+        .expect_err("the same nonce twice");
+    assert!(resubmitted.on_unique(&store::KEY_NONCE), "{resubmitted}");
+    assert!(
+        !resubmitted.on_unique(&store::ACCOUNT_EMAIL),
+        "{resubmitted}"
+    );
+
+    let clash = store::insert_key(&conn, &actor, &key("key_3", &hashes[0], "n3"), &event)
+        .await
+        .expect_err("the same hash twice");
+    assert!(
+        !clash.on_unique(&store::KEY_NONCE),
+        "a clash of hashes is no resubmission: {clash}"
+    );
+    let keys: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys")
+        .fetch_one(&conn.pool)
+        .await
+        .expect("count");
+    assert_eq!(keys, 1, "neither refused write left a key");
     conn.pool.close().await;
 }

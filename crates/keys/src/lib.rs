@@ -65,6 +65,28 @@ impl Environment {
     }
 }
 
+/// A stored value that is not what its column should hold (an unknown
+/// environment name, a hash that is not 64 hex digits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotStored(pub &'static str);
+
+impl fmt::Display for NotStored {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the stored value is not a valid {}", self.0)
+    }
+}
+
+impl std::error::Error for NotStored {}
+
+impl TryFrom<String> for Environment {
+    type Error = NotStored;
+
+    /// Reads the stored name (`sqlx(try_from = "String")` on a row field).
+    fn try_from(name: String) -> Result<Self, NotStored> {
+        Environment::from_name(&name).ok_or(NotStored("environment"))
+    }
+}
+
 impl fmt::Display for Environment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -130,6 +152,15 @@ impl KeyHash {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl TryFrom<String> for KeyHash {
+    type Error = NotStored;
+
+    /// Reads the stored hex form (`sqlx(try_from = "String")` on a row field).
+    fn try_from(hex: String) -> Result<Self, NotStored> {
+        KeyHash::from_hex(&hex).ok_or(NotStored("key hash"))
+    }
+}
 
 fn hex_val(c: u8) -> Option<u8> {
     match c {

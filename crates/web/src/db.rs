@@ -116,6 +116,33 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     }
 }
 
+/// One unique constraint, as each backend names it in its errors: PostgreSQL
+/// by the constraint's (or unique index's) name, SQLite by its columns
+/// (`UNIQUE constraint failed: table.a, table.b`).
+#[derive(Clone, Copy, Debug)]
+pub struct Unique {
+    pub postgres: &'static str,
+    pub sqlite: &'static str,
+}
+
+/// True when the error violates exactly this unique constraint, so a table
+/// with two of them can tell which one a write ran into.
+pub fn on_unique(e: &sqlx::Error, unique: &Unique) -> bool {
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    if !db.is_unique_violation() {
+        return false;
+    }
+    match db.constraint() {
+        Some(name) => name == unique.postgres,
+        None => db
+            .message()
+            .strip_prefix("UNIQUE constraint failed: ")
+            .is_some_and(|columns| columns == unique.sqlite),
+    }
+}
+
 /// For tests: a fresh, empty PostgreSQL database on the local server, named at
 /// random. The server URL comes from `TEST_POSTGRES_URL` (default
 /// `postgres://postgres@127.0.0.1:5432/test`).

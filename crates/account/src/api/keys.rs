@@ -11,8 +11,8 @@ use web::extract::ApiJson;
 use web::extract::Id;
 use web::Error;
 
+use crate::api_keys::{self, NewKeyInput, Signing};
 use crate::auth::{CurrentUser, CurrentUserWrite};
-use crate::domain::{self, NewKeyInput, Signing};
 use crate::store::{self, KeyRow};
 use crate::AppState;
 use crate::{AccountError, FieldError};
@@ -46,17 +46,17 @@ pub struct KeyView {
 impl KeyView {
     fn new(row: KeyRow, now: i64) -> Self {
         KeyView {
-            status: domain::key_status(&row, now),
+            status: api_keys::key_status(&row, now).as_str(),
             id: row.id,
             name: row.name,
-            environment: row.environment,
+            environment: row.environment.as_str().to_owned(),
             hint: row.hint,
             created_at: rfc3339(row.created_at),
             created_by: row.created_by_email,
             expires_at: row.expires_at.map(rfc3339),
             last_used_at: row.last_used_at.map(rfc3339),
             has_public_key: row.public_key.is_some(),
-            public_key_fingerprint: domain::fingerprint(row.public_key.as_deref()),
+            public_key_fingerprint: api_keys::fingerprint(row.public_key.as_deref()),
             replaced_by: row.replaced_by,
         }
     }
@@ -132,7 +132,7 @@ pub async fn create_key(
     CurrentUserWrite(user): CurrentUserWrite,
     ApiJson(body): ApiJson<CreateKeyBody>,
 ) -> Result<Response, Error> {
-    let environment = domain::parse_environment(body.environment.as_deref())?;
+    let environment = api_keys::parse_environment(body.environment.as_deref())?;
     let expires_at = match body.expires_at.as_deref() {
         None => None,
         Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
@@ -153,7 +153,7 @@ pub async fn create_key(
         (false, Some(pem)) => Signing::PublicKey(pem),
         (false, None) => Signing::None,
     };
-    let created = domain::create_key(
+    let created = api_keys::create_key(
         &state,
         &user,
         NewKeyInput {
@@ -193,7 +193,7 @@ pub async fn revoke_key(
     CurrentUserWrite(user): CurrentUserWrite,
     Id(id): Id,
 ) -> Result<Response, Error> {
-    domain::revoke_key(&state, &user, &id).await?;
+    api_keys::revoke_key(&state, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -229,7 +229,7 @@ pub async fn set_public_key(
     Id(id): Id,
     ApiJson(body): ApiJson<PublicKeyBody>,
 ) -> Result<Response, Error> {
-    domain::set_public_key(&state, &user, &id, body.public_key.as_deref()).await?;
+    api_keys::set_public_key(&state, &user, &id, body.public_key.as_deref()).await?;
     let row = store::get_key(&state.db, &user.company_id, &id)
         .await?
         .ok_or_else(|| Error::not_found("No key with this id."))?;
@@ -278,7 +278,7 @@ pub async fn roll_key(
     Id(id): Id,
     ApiJson(body): ApiJson<RollBody>,
 ) -> Result<Response, Error> {
-    let created = domain::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
+    let created = api_keys::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
     let now = state.clock.now();
     let old = store::get_key(&state.db, &user.company_id, &id)
         .await?

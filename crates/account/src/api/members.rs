@@ -32,7 +32,7 @@ impl From<MemberRow> for MemberView {
             id: m.id,
             email: m.email,
             name: m.name,
-            role: m.role,
+            role: m.role.as_str().to_owned(),
             joined_at: rfc3339(m.joined_at),
         }
     }
@@ -53,7 +53,7 @@ impl From<InvitationRow> for InvitationView {
         InvitationView {
             id: i.id,
             email: i.email,
-            role: i.role,
+            role: i.role.as_str().to_owned(),
             invited_by: i.invited_by,
             created_at: rfc3339(i.created_at),
             expires_at: rfc3339(i.expires_at),

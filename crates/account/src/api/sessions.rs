@@ -9,8 +9,8 @@ use utoipa::ToSchema;
 use web::extract::{ApiJson, ClientIp};
 use web::{Error, Secret};
 
+use crate::accounts::{self, SignupInput};
 use crate::auth::{self, check_same_origin};
-use crate::domain::{self, SignupInput};
 use crate::members;
 use crate::store::Account;
 use crate::AppState;
@@ -52,7 +52,7 @@ impl AccountView {
             id: a.id.clone(),
             email: a.email.clone(),
             name: a.name.clone(),
-            role: a.role.clone(),
+            role: a.role.as_str().to_owned(),
             company: CompanyView {
                 id: a.company_id.clone(),
                 name: a.company_name.clone(),
@@ -118,7 +118,7 @@ pub async fn signup(
             .await?
         }
         None => {
-            domain::signup(
+            accounts::signup(
                 &state,
                 SignupInput {
                     ip,
@@ -175,7 +175,8 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
     check_same_origin(&headers, state.cfg.secure_cookies)?;
-    let Some(account) = domain::authenticate(&state, &body.email, body.password, ip).await? else {
+    let Some(account) = accounts::authenticate(&state, &body.email, body.password, ip).await?
+    else {
         return Err(Error::unauthorized(
             "invalid_credentials",
             "The email or password is not correct.",

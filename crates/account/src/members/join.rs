@@ -3,40 +3,25 @@
 use super::*;
 
 /// What a link opens: the invitation, if it can still be accepted.
-pub async fn open(state: &Ctx, token: &str) -> Result<InvitationRow, Error> {
-    let unknown = || Error::not_found("This invitation link is not valid.");
-    let id = state.cfg.link_key.check(token).ok_or_else(unknown)?;
+pub async fn open(state: &Ctx, token: &str) -> Result<InvitationRow, AccountError> {
+    let id = state
+        .cfg
+        .link_key
+        .check(token)
+        .ok_or(AccountError::LinkInvalid)?;
     let inv = store::get_invitation(&state.db, id)
         .await?
-        .ok_or_else(unknown)?;
-    let gone = |code, msg| Err(Error::new(StatusCode::GONE, code, msg));
+        .ok_or(AccountError::LinkInvalid)?;
     if inv.accepted_at.is_some() {
-        return gone(
-            "invitation_used",
-            "This invitation has been used already. Sign in to continue.",
-        );
+        return Err(AccountError::InvitationUsed);
     }
     if inv.revoked_at.is_some() {
-        return gone(
-            "invitation_revoked",
-            "This invitation was withdrawn. Ask the company's owner for a new one.",
-        );
+        return Err(AccountError::InvitationRevoked);
     }
     if inv.expires_at <= state.clock.now() {
-        return gone(
-            "invitation_expired",
-            "This invitation has expired. Ask the company's owner for a new one.",
-        );
+        return Err(AccountError::InvitationExpired);
     }
     Ok(inv)
-}
-
-fn gone_meanwhile() -> Error {
-    Error::new(
-        StatusCode::GONE,
-        "invitation_used",
-        "This invitation has been used or withdrawn meanwhile.",
-    )
 }
 
 /// Why a signed-in account cannot accept, or `None` when it can.
@@ -44,34 +29,22 @@ pub async fn cannot_accept(
     state: &Ctx,
     user: &Account,
     inv: &InvitationRow,
-) -> Result<Option<Error>, Error> {
+) -> Result<Option<AccountError>, AccountError> {
     if user.email != inv.email {
-        return Ok(Some(Error::forbidden(
-            "wrong_account",
-            "This invitation is for another email address. Sign in with that address.",
-        )));
+        return Ok(Some(AccountError::WrongAccount));
     }
     if user.company_id == inv.company_id {
-        return Ok(Some(Error::conflict(
-            "already_member",
-            "You are a member of this company already.",
-        )));
+        return Ok(Some(AccountError::AlreadyInCompany));
     }
-    if user.role == OWNER {
+    if user.role.is_owner() {
         let (others, live_keys) =
             store::company_holdings(&state.db, &user.company_id, &user.id, state.clock.now())
                 .await?;
         if others > 0 {
-            return Ok(Some(Error::conflict(
-                "owner_has_members",
-                "You own a company that has other members. Remove them before you join another company.",
-            )));
+            return Ok(Some(AccountError::OwnerHasMembers));
         }
         if live_keys > 0 {
-            return Ok(Some(Error::conflict(
-                "owner_has_keys",
-                "Your company still has keys that work. Revoke them before you join another company, or they could no longer be managed.",
-            )));
+            return Ok(Some(AccountError::OwnerHasKeys));
         }
     }
     Ok(None)
@@ -79,7 +52,11 @@ pub async fn cannot_accept(
 
 /// A signed-in account accepts: it moves into the company with the
 /// invitation's role. A member of another company leaves it (recorded there).
-pub async fn accept_signed_in(state: &Ctx, user: &Account, token: &str) -> Result<Account, Error> {
+pub async fn accept_signed_in(
+    state: &Ctx,
+    user: &Account,
+    token: &str,
+) -> Result<Account, AccountError> {
     let inv = open(state, token).await?;
     if let Some(e) = cannot_accept(state, user, &inv).await? {
         return Err(e);
@@ -99,7 +76,7 @@ pub async fn accept_signed_in(state: &Ctx, user: &Account, token: &str) -> Resul
         ip: None,
         at: now,
     }];
-    if user.role != OWNER {
+    if !user.role.is_owner() {
         events.push(NewEvent {
             company_id: Some(&user.company_id),
             action: action::MEMBER_REMOVED,
@@ -112,14 +89,14 @@ pub async fn accept_signed_in(state: &Ctx, user: &Account, token: &str) -> Resul
         &inv.id,
         &user.id,
         &inv.company_id,
-        &inv.role,
+        inv.role,
         now,
         &events,
     )
     .await
     {
         Ok(()) => {}
-        Err(AcceptError::Gone) => return Err(gone_meanwhile()),
+        Err(AcceptError::Gone) => return Err(AccountError::InvitationGoneMeanwhile),
         Err(AcceptError::Db(e)) => return Err(e.into()),
     }
     Ok(Account {
@@ -146,9 +123,9 @@ pub async fn accept_new_account(
             return Err(AccountError::InviteEmailMismatch);
         }
     }
-    let name = crate::domain::text_field(name, "name", 100)?;
-    crate::domain::check_password_rules(&password)?;
-    crate::domain::take_signup(state, ip)?;
+    let name = crate::accounts::text_field(name, "name", 100)?;
+    crate::accounts::check_password_rules(&password)?;
+    crate::accounts::take_signup(state, ip)?;
     let hash = auth::hash_password(password).await?;
     let account_id = keys::random_id("acct");
     let now = state.clock.now();
@@ -170,14 +147,14 @@ pub async fn accept_new_account(
         email: &inv.email,
         name: &name,
         password_hash: &hash,
-        role: &inv.role,
+        role: inv.role,
         locale: Some(locale),
         now,
     };
     match store::accept_as_new_account(&state.db, &member, &event).await {
         Ok(()) => {}
-        Err(AcceptError::Gone) => return Err(gone_meanwhile().into()),
-        Err(AcceptError::Db(e)) if web::db::is_unique_violation(&e) => {
+        Err(AcceptError::Gone) => return Err(AccountError::InvitationGoneMeanwhile),
+        Err(AcceptError::Db(e)) if web::db::on_unique(&e, &store::ACCOUNT_EMAIL) => {
             return Err(AccountError::InviteEmailTaken)
         }
         Err(AcceptError::Db(e)) => return Err(e.into()),

@@ -11,7 +11,7 @@ use web::{csrf, Secret};
 
 use super::{encode, Chrome, Page, PageResult};
 use crate::auth::{self, MaybeUser, CSRF_COOKIE};
-use crate::{domain, AppState};
+use crate::{accounts, AppState};
 use web::page::PageForm;
 
 #[derive(Template)]
@@ -86,7 +86,7 @@ pub async fn submit(
 ) -> PageResult {
     csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = next_or_portal(form.next.as_deref());
-    match domain::authenticate(&state, &form.email, form.password, ip).await? {
+    match accounts::authenticate(&state, &form.email, form.password, ip).await? {
         Some(account) => {
             let cookie = auth::start_session(&state, &account.id).await?;
             let mut res = Redirect::to(&next).into_response();

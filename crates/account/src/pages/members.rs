@@ -13,9 +13,10 @@ use web::{csrf, Error, Secret};
 
 use super::{encode, to_login, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{self, MaybeUser, CSRF_COOKIE};
-use crate::members::{self, OWNER};
+use crate::members;
+use crate::store::Role;
 use crate::store::{self, Account};
-use crate::AppState;
+use crate::{AccountError, AppState};
 use web::page::PageForm;
 
 pub const MEMBERS: &str = "/account/members";
@@ -44,8 +45,8 @@ pub struct NewInvitation {
     url: String,
 }
 
-fn role_label(role: &str) -> &'static str {
-    if role == OWNER {
+fn role_label(role: Role) -> &'static str {
+    if role.is_owner() {
         "role.owner"
     } else {
         "role.member"
@@ -78,14 +79,14 @@ async fn members_page(
     form: (String, String),
 ) -> Result<(MembersPage, Option<axum::http::HeaderValue>), Error> {
     let now = state.clock.now();
-    let is_owner = user.role == OWNER;
+    let is_owner = user.role.is_owner();
     let members = store::list_members(&state.db, &user.company_id)
         .await?
         .into_iter()
         .map(|m| MemberLine {
             is_you: m.id == user.id,
-            is_owner: m.role == OWNER,
-            role_label: role_label(&m.role),
+            is_owner: m.role.is_owner(),
+            role_label: role_label(m.role),
             joined: human(m.joined_at),
             id: m.id,
             name: m.name,
@@ -97,7 +98,7 @@ async fn members_page(
             .await?
             .into_iter()
             .map(|i| InvitationLine {
-                role_label: role_label(&i.role),
+                role_label: role_label(i.role),
                 expires: human(i.expires_at),
                 id: i.id,
                 email: i.email,
@@ -152,7 +153,7 @@ pub async fn show(
         None,
         notice,
         FormErrors::default(),
-        (String::new(), members::MEMBER.into()),
+        (String::new(), Role::Member.as_str().into()),
     )
     .await?;
     Ok(Page::render(cookie, StatusCode::OK, &page))
@@ -199,7 +200,7 @@ pub async fn invite(
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let form_values = if created.is_some() {
-        (String::new(), members::MEMBER.to_owned())
+        (String::new(), Role::Member.as_str().to_owned())
     } else {
         (form.email, form.role.unwrap_or_default())
     };
@@ -341,18 +342,22 @@ struct JoinPage {
 }
 
 /// The catalog key of an error that stops a visitor from using a link.
-fn problem_key(e: &Error) -> Option<&'static str> {
-    Some(match e.code() {
-        "not_found" => "join.invalid",
-        "invitation_used" => "join.used",
-        "invitation_revoked" => "join.revoked",
-        "invitation_expired" => "join.expired",
-        "wrong_account" => "join.wrong_account",
-        "already_member" => "join.already_member",
-        "owner_has_members" => "join.owner_has_members",
-        "owner_has_keys" => "join.owner_has_keys",
-        _ => return None,
-    })
+/// The join page's own sentence for a refusal of its link, or `None` for
+/// any other error (shown on the error page).
+fn problem_key(e: &AccountError) -> Option<&'static str> {
+    use AccountError as E;
+    match e {
+        E::LinkInvalid
+        | E::InvitationUsed
+        | E::InvitationRevoked
+        | E::InvitationExpired
+        | E::InvitationGoneMeanwhile
+        | E::WrongAccount
+        | E::AlreadyInCompany
+        | E::OwnerHasMembers
+        | E::OwnerHasKeys => Some(e.page_text().1),
+        _ => None,
+    }
 }
 
 async fn join_page(
@@ -390,7 +395,7 @@ async fn join_page(
             page.company = inv.company_name;
             page.email = inv.email;
             page.invited_by = inv.invited_by;
-            page.role_label = role_label(&inv.role);
+            page.role_label = role_label(inv.role);
             page.expires = human(inv.expires_at);
             // A blocked visitor still sees the page: it says why and what to do.
             if let Some(e) = blocked {
@@ -400,10 +405,10 @@ async fn join_page(
         }
         Err(e) => {
             let Some(key) = problem_key(&e) else {
-                return Err(e);
+                return Err(e.into());
             };
             page.problem = key;
-            e.status()
+            Error::from(e).status()
         }
     };
     Ok((status, page, cookie))
@@ -469,7 +474,7 @@ pub async fn submit_join(
                     String::new(),
                 )
                 .await?;
-                Ok(Page::render(cookie, e.status(), &page))
+                Ok(Page::render(cookie, Error::from(e).status(), &page))
             }
             Err(e) => Err(e.into()),
         };
@@ -477,7 +482,7 @@ pub async fn submit_join(
     let name = form.name.unwrap_or_default();
     let password = form.password.unwrap_or_else(|| Secret::new(""));
     let lang = crate::i18n::for_request(&headers, None).lang;
-    let all = crate::domain::signup_field_errors(None, &password, &name, None);
+    let all = crate::accounts::signup_field_errors(None, &password, &name, None);
     if !all.is_empty() {
         let errors = super::field_errors(all);
         let (status, page, cookie) =
@@ -508,7 +513,6 @@ pub async fn submit_join(
                     &page,
                 ));
             }
-            let e = Error::from(e);
             if problem_key(&e).is_some() {
                 let (status, page, cookie) =
                     join_page(&state, &headers, None, &token, FormErrors::default(), name).await?;

@@ -41,7 +41,7 @@ pub async fn show(
     let Some(user) = user else {
         return Ok(to_login(OUTBOX));
     };
-    if user.role != "owner" {
+    if !user.role.is_owner() {
         return Err(
             Error::forbidden("owner_only", "Only the company's owner reads its messages.").into(),
         );

@@ -11,11 +11,13 @@ use web::i18n::T;
 use web::{csrf, Error};
 
 use super::{to_login, Chrome, FormErrors, Page, PageResult};
+use crate::api_keys::{self, NewKeyInput, Signing};
 use crate::auth::{MaybeUser, CSRF_COOKIE};
-use crate::domain::{self, NewKeyInput, Signing};
 use crate::store::{self, Account};
+use crate::verify::Status;
 use crate::AccountError;
 use crate::AppState;
+use keys::Environment;
 use web::page::PageForm;
 
 pub const PORTAL: &str = "/account/api-portal";
@@ -27,7 +29,7 @@ pub struct KeyLine {
     name: String,
     env_label: &'static str,
     hint: String,
-    status: &'static str,
+    status: Status,
     status_label: &'static str,
     created: String,
     created_by: String,
@@ -93,20 +95,19 @@ impl PortalPage {
     }
 }
 
-fn status_label(status: &str) -> &'static str {
+fn status_label(status: Status) -> &'static str {
     match status {
-        "valid" => "status.valid",
-        "expired" => "status.expired",
-        "revoked" => "status.revoked",
-        _ => "status.invalid",
+        Status::Valid => "status.valid",
+        Status::Expired => "status.expired",
+        Status::Revoked => "status.revoked",
+        Status::Invalid => "status.invalid",
     }
 }
 
-fn env_label(env: &str) -> &'static str {
-    if env == "sandbox" {
-        "env.sandbox"
-    } else {
-        "env.production"
+fn env_label(env: Environment) -> &'static str {
+    match env {
+        Environment::Sandbox => "env.sandbox",
+        Environment::Production => "env.production",
     }
 }
 
@@ -116,18 +117,18 @@ pub async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>,
     Ok(rows
         .into_iter()
         .map(|r| {
-            let status = domain::key_status(&r, now);
+            let status = api_keys::key_status(&r, now);
             KeyLine {
-                expiring_soon: status == "valid"
+                expiring_soon: status.is_valid()
                     && r.expires_at.is_some_and(|e| e - now <= EXPIRY_WARNING_SECS),
                 status_label: status_label(status),
-                env_label: env_label(&r.environment),
+                env_label: env_label(r.environment),
                 status,
                 created: human(r.created_at),
                 created_by: r.created_by_email,
                 expires: r.expires_at.map(human).unwrap_or_default(),
                 last_used: r.last_used_at.map(human).unwrap_or_default(),
-                fingerprint: domain::fingerprint(r.public_key.as_deref()).unwrap_or_default(),
+                fingerprint: api_keys::fingerprint(r.public_key.as_deref()).unwrap_or_default(),
                 rolled: r.replaced_by.is_some(),
                 id: r.id,
                 name: r.name,
@@ -218,7 +219,7 @@ pub async fn create(
     let now = state.clock.now();
     let mut errors = FormErrors::default();
     let mut created = None;
-    let environment = domain::parse_environment(form.environment.as_deref());
+    let environment = api_keys::parse_environment(form.environment.as_deref());
     let expires = expiry_from_form(&expiry_choice, form.expiry_date.as_deref(), now);
     match (environment, expires) {
         (Err(e), _) => match e.field() {
@@ -242,7 +243,7 @@ pub async fn create(
                     .clone()
                     .filter(|n| !n.is_empty() && n.len() <= 64),
             };
-            match domain::create_key(&state, &user, input).await {
+            match api_keys::create_key(&state, &user, input).await {
                 Ok(c) => {
                     created = Some(CreatedKey {
                         name: c.row.name,
@@ -355,7 +356,7 @@ pub async fn revoke(
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
     };
-    domain::revoke_key(&state, &user, &id).await?;
+    api_keys::revoke_key(&state, &user, &id).await?;
     Ok(Redirect::to(&format!("{PORTAL}?notice=revoked")).into_response())
 }
 
@@ -375,7 +376,7 @@ pub async fn account(
     let Some(user) = user else {
         return Ok(to_login("/account"));
     };
-    let role_label = if user.role == "owner" {
+    let role_label = if user.role.is_owner() {
         "role.owner"
     } else {
         "role.member"
@@ -417,7 +418,7 @@ pub async fn show_public_key(
     let page = PublicKeyPage {
         t,
         c,
-        fingerprint: domain::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
+        fingerprint: api_keys::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
         id: key.id,
         name: key.name,
         value: String::new(),
@@ -443,7 +444,7 @@ pub async fn save_public_key(
     let Some(user) = user else {
         return Ok(to_login(PORTAL));
     };
-    match domain::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
+    match api_keys::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
         Ok(()) => Ok(Redirect::to(&format!("{PORTAL}?notice=public_key")).into_response()),
         Err(AccountError::Invalid(fe)) => {
             let key = store::get_key(&state.db, &user.company_id, &id)
@@ -454,7 +455,7 @@ pub async fn save_public_key(
             let page = PublicKeyPage {
                 t,
                 c,
-                fingerprint: domain::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
+                fingerprint: api_keys::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
                 id: key.id,
                 name: key.name,
                 value: form.public_key,

@@ -12,8 +12,8 @@ use web::{csrf, Error};
 
 use super::portal::{key_lines, CreatedKey, PortalPage, PORTAL};
 use super::{to_login, Chrome, Page, PageResult};
+use crate::api_keys;
 use crate::auth::{MaybeUser, CSRF_COOKIE};
-use crate::domain;
 use crate::store;
 use crate::AccountError;
 use crate::AppState;
@@ -67,7 +67,7 @@ pub async fn confirm(
         .ok_or_else(|| Error::not_found("No such key."))?;
     let path = format!("{PORTAL}/keys/{id}/roll");
     let rollable =
-        domain::key_status(&key, state.clock.now()) == "valid" && key.replaced_by.is_none();
+        api_keys::key_status(&key, state.clock.now()).is_valid() && key.replaced_by.is_none();
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
     let page = RollPage {
         t,
@@ -118,7 +118,7 @@ pub async fn submit(
         .filter(|g| GRACE_CHOICES.iter().any(|(s, _)| s == g))
         .unwrap_or(86400);
     let nonce = form.nonce.filter(|n| !n.is_empty() && n.len() <= 64);
-    let created = match domain::roll_key(&state, &user, &id, grace, nonce).await {
+    let created = match api_keys::roll_key(&state, &user, &id, grace, nonce).await {
         Ok(c) => c,
         Err(AccountError::AlreadySubmitted) => {
             return Ok(Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response());

@@ -10,8 +10,8 @@ use web::i18n::T;
 use web::{csrf, Secret};
 
 use super::{encode, Chrome, FormErrors, Page, PageResult};
+use crate::accounts::{self, SignupInput};
 use crate::auth::{self, CSRF_COOKIE};
-use crate::domain::{self, SignupInput};
 use crate::AppState;
 use web::page::PageForm;
 
@@ -84,7 +84,7 @@ pub async fn submit(
         .unwrap_or("/account/api-portal")
         .to_owned();
     let lang = crate::i18n::for_request(&headers, None).lang;
-    let all = domain::signup_field_errors(
+    let all = accounts::signup_field_errors(
         Some(&form.email),
         &form.password,
         &form.name,
@@ -116,7 +116,7 @@ pub async fn submit(
         name: form.name.clone(),
         company: form.company.clone(),
     };
-    match domain::signup(&state, input, lang.code()).await {
+    match accounts::signup(&state, input, lang.code()).await {
         Ok(account) => {
             let cookie = auth::start_session(&state, &account.id).await?;
             let mut res = Redirect::to(&next).into_response();

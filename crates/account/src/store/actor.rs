@@ -43,8 +43,9 @@ pub enum WriteError {
 }
 
 impl WriteError {
-    pub fn is_unique_violation(&self) -> bool {
-        matches!(self, WriteError::Db(e) if web::db::is_unique_violation(e))
+    /// True when the write ran into this unique constraint.
+    pub fn on_unique(&self, unique: &web::db::Unique) -> bool {
+        matches!(self, WriteError::Db(e) if web::db::on_unique(e, unique))
     }
 }
 

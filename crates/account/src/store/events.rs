@@ -1,6 +1,9 @@
 //! The audit trail: who did what, when.
 
-use super::*;
+use sqlx::Row;
+use web::db::Db;
+
+use super::DbError;
 
 /// An audit event to record. `actor` is the acting user's email (copied, so
 /// the trail outlives the account) or a name such as `secret-scanning`.

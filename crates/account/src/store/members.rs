@@ -1,59 +1,57 @@
 //! Members and invitations: the company's people and the links that bring them in.
 
-use super::*;
+use sqlx::Row;
+use web::db::Db;
+
+use super::actor::{authorize, keeps_an_owner, Actor, Need, WriteError};
+use super::events::{insert_event, NewEvent};
+use super::outbox::NewMessage;
+use super::{removed, DbError, Role};
+use sqlx::FromRow;
 
 /// A member of a company, as listed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct MemberRow {
     pub id: String,
     pub email: String,
     pub name: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    #[sqlx(rename = "joined")]
     pub joined_at: i64,
 }
 
 /// A company's members, owners first, then by when they joined.
 pub async fn list_members(db: &Db, company_id: &str) -> Result<Vec<MemberRow>, DbError> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
          WHERE company_id = $1 ORDER BY CASE WHEN role = 'owner' THEN 0 ELSE 1 END, joined, id",
     )
     .bind(company_id)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter().map(member_from).collect()
+    .await
 }
 
 /// One member of a company; another company's account is `None`.
 pub async fn get_member(db: &Db, company_id: &str, id: &str) -> Result<Option<MemberRow>, DbError> {
-    let row = sqlx::query(
+    sqlx::query_as(
         "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
          WHERE company_id = $1 AND id = $2",
     )
     .bind(company_id)
     .bind(id)
     .fetch_optional(&db.pool)
-    .await?;
-    row.as_ref().map(member_from).transpose()
+    .await
 }
 
-fn member_from(r: &sqlx::any::AnyRow) -> Result<MemberRow, DbError> {
-    Ok(MemberRow {
-        id: r.try_get("id")?,
-        email: r.try_get("email")?,
-        name: r.try_get("name")?,
-        role: r.try_get("role")?,
-        joined_at: r.try_get("joined")?,
-    })
-}
-
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct InvitationRow {
     pub id: String,
     pub company_id: String,
     pub company_name: String,
     pub email: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub invited_by: String,
     pub created_at: i64,
     pub expires_at: i64,
@@ -64,28 +62,12 @@ pub struct InvitationRow {
 const INVITATION_COLUMNS: &str = "i.id, i.company_id, c.name AS company_name, i.email, i.role, \
      i.invited_by, i.created_at, i.expires_at, i.accepted_at, i.revoked_at";
 
-fn invitation_from(r: &sqlx::any::AnyRow) -> Result<InvitationRow, DbError> {
-    Ok(InvitationRow {
-        id: r.try_get("id")?,
-        company_id: r.try_get("company_id")?,
-        company_name: r.try_get("company_name")?,
-        email: r.try_get("email")?,
-        role: r.try_get("role")?,
-        invited_by: r.try_get("invited_by")?,
-        created_at: r.try_get("created_at")?,
-        expires_at: r.try_get("expires_at")?,
-        accepted_at: r.try_get("accepted_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-    })
-}
-
 pub async fn get_invitation(db: &Db, id: &str) -> Result<Option<InvitationRow>, DbError> {
     let sql = format!(
         "SELECT {INVITATION_COLUMNS} FROM invitations i JOIN companies c ON c.id = i.company_id \
          WHERE i.id = $1"
     );
-    let row = sqlx::query(&sql).bind(id).fetch_optional(&db.pool).await?;
-    row.as_ref().map(invitation_from).transpose()
+    sqlx::query_as(&sql).bind(id).fetch_optional(&db.pool).await
 }
 
 /// A company's invitations that can still be accepted, newest first.
@@ -99,12 +81,11 @@ pub async fn pending_invitations(
          WHERE i.company_id = $1 AND i.accepted_at IS NULL AND i.revoked_at IS NULL \
          AND i.expires_at > $2 ORDER BY i.created_at DESC, i.id"
     );
-    let rows = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(company_id)
         .bind(now)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(invitation_from).collect()
+        .await
 }
 
 /// Whether an account with this email is in the company.
@@ -121,7 +102,7 @@ pub struct NewInvitation<'a> {
     pub id: &'a str,
     pub company_id: &'a str,
     pub email: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub invited_by: &'a str,
     pub at: i64,
     pub expires_at: i64,
@@ -185,7 +166,7 @@ pub async fn create_invitation(
     .bind(inv.id)
     .bind(inv.company_id)
     .bind(inv.email)
-    .bind(inv.role)
+    .bind(inv.role.as_str())
     .bind(inv.invited_by)
     .bind(inv.at)
     .bind(inv.expires_at)
@@ -275,7 +256,7 @@ pub struct NewMember<'a> {
     pub email: &'a str,
     pub name: &'a str,
     pub password_hash: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub locale: Option<&'a str>,
     pub now: i64,
 }
@@ -311,7 +292,7 @@ pub async fn accept_as_new_account(
     .bind(m.email)
     .bind(m.name)
     .bind(m.password_hash)
-    .bind(m.role)
+    .bind(m.role.as_str())
     .bind(m.locale)
     .bind(m.now)
     .execute(&mut *tx)
@@ -358,7 +339,7 @@ pub async fn accept_as_existing_account(
     invitation_id: &str,
     account_id: &str,
     company_id: &str,
-    role: &str,
+    role: Role,
     now: i64,
     events: &[NewEvent<'_>],
 ) -> Result<(), AcceptError> {
@@ -369,7 +350,7 @@ pub async fn accept_as_existing_account(
     }
     sqlx::query("UPDATE accounts SET company_id = $1, role = $2, joined_at = $3 WHERE id = $4")
         .bind(company_id)
-        .bind(role)
+        .bind(role.as_str())
         .bind(now)
         .bind(account_id)
         .execute(&mut *tx)
@@ -460,8 +441,8 @@ pub async fn set_member_role(
     db: &Db,
     actor: &Actor<'_>,
     member_id: &str,
-    from: &str,
-    to: &str,
+    from: Role,
+    to: Role,
     event: &NewEvent<'_>,
 ) -> Result<bool, WriteError> {
     let company_id = actor.company_id;
@@ -470,10 +451,10 @@ pub async fn set_member_role(
     let done = sqlx::query(
         "UPDATE accounts SET role = $1 WHERE company_id = $2 AND id = $3 AND role = $4",
     )
-    .bind(to)
+    .bind(to.as_str())
     .bind(company_id)
     .bind(member_id)
-    .bind(from)
+    .bind(from.as_str())
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {

@@ -1,6 +1,11 @@
 //! The outbox: messages waiting to be sent, and who may still be sent one.
 
-use super::*;
+use sqlx::Row;
+use web::db::Db;
+
+use super::events::{insert_event, NewEvent};
+use super::keys::{KeyRow, KEY_COLUMNS};
+use super::DbError;
 
 /// A message for the outbox.
 pub struct NewMessage<'a> {
@@ -95,14 +100,13 @@ pub async fn keys_to_notify(
          AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.dedupe_key = $3 || k.id) \
          ORDER BY k.expires_at LIMIT $4"
     );
-    let rows = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(from)
         .bind(to)
         .bind(prefix)
         .bind(limit)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(key_from).collect()
+        .await
 }
 
 /// An invitation's message may be sent only while the invitation can still

@@ -160,7 +160,7 @@ impl Verifier {
     async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {
         let shard_index = Self::shard_of(&hash);
         let epoch = self.epochs[shard_index].load(Ordering::SeqCst);
-        let found = store::key_state(&self.db, &hash.to_hex()).await?;
+        let found = store::key_state(&self.db, &hash).await?;
         let Some(stored) = &found else {
             let mut unknown = self.unknown[shard_index]
                 .write()
@@ -209,6 +209,11 @@ impl Verifier {
         }
         shard.insert(hash, entry);
         Ok(result)
+    }
+
+    /// Forgets a key whose answer a write has just changed (see `store::KeyChanged`).
+    pub fn forget(&self, changed: store::KeyChanged) {
+        self.invalidate(changed.hash());
     }
 
     /// Forgets a key so the next verification reads storage (after revocation).

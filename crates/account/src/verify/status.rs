@@ -15,7 +15,17 @@ pub enum Status {
     Revoked,
 }
 
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 impl Status {
+    pub fn is_valid(self) -> bool {
+        self == Status::Valid
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Valid => "valid",

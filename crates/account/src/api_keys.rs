@@ -1,219 +1,16 @@
-//! Rules shared by the JSON API and the pages: what makes a valid sign-up or
-//! key, and the actions themselves. Input is parsed into checked values here.
+//! API keys: create, roll, revoke, and their signing public keys. Every write
+//! here drops the key from the verification cache (`Verifier::forget`), which
+//! the storage layer's `KeyChanged` makes impossible to forget.
 
 use keys::{ApiKey, Environment};
 use serde_json::Value;
 use web::{Error, Secret};
 
+use crate::accounts::text_field;
 use crate::audit::{self, action};
-use crate::auth;
-use crate::store::{self, Account, KeyRow, KeyState};
-use crate::verify::status_at;
+use crate::store::{self, Account, KeyRow};
+use crate::verify::{status_at, Status};
 use crate::{AccountError, Ctx, FieldError};
-
-pub struct SignupInput {
-    /// The client's address: sign-ups per address are limited.
-    pub ip: std::net::IpAddr,
-    pub email: String,
-    pub password: Secret,
-    pub name: String,
-    pub company: String,
-}
-
-pub(crate) fn text_field(
-    value: &str,
-    field: &'static str,
-    max: usize,
-) -> Result<String, AccountError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(AccountError::Invalid(FieldError::new(
-            field,
-            "error.required",
-        )));
-    }
-    if web::text::has_hidden(v) {
-        return Err(AccountError::Invalid(FieldError::new(
-            field,
-            "error.hidden_chars",
-        )));
-    }
-    if v.chars().count() > max {
-        return Err(AccountError::Invalid(FieldError::new(
-            field,
-            "error.too_long",
-        )));
-    }
-    Ok(v.to_owned())
-}
-
-/// A new password's length rules.
-pub(crate) fn check_password_rules(password: &Secret) -> Result<(), AccountError> {
-    let pw_len = password.expose().chars().count();
-    if pw_len < auth::MIN_PASSWORD {
-        return Err(AccountError::Invalid(FieldError::new(
-            "password",
-            "error.password_short",
-        )));
-    }
-    if pw_len > auth::MAX_PASSWORD {
-        return Err(AccountError::Invalid(FieldError::new(
-            "password",
-            "error.too_long",
-        )));
-    }
-    Ok(())
-}
-
-/// Every field error of a sign-up at once (pages show them all; `signup`
-/// itself stops at the first). `company: None` checks a sign-up by invitation.
-pub fn signup_field_errors(
-    email: Option<&str>,
-    password: &Secret,
-    name: &str,
-    company: Option<&str>,
-) -> Vec<FieldError> {
-    let mut errors = Vec::new();
-    let mut keep = |r: Result<(), AccountError>| {
-        if let Err(AccountError::Invalid(fe)) = r {
-            errors.push(fe);
-        }
-    };
-    keep(text_field(name, "name", 100).map(drop));
-    if let Some(c) = company {
-        keep(text_field(c, "company", 100).map(drop));
-    }
-    if let Some(e) = email {
-        if web::normalize_email(e).is_none() {
-            keep(Err(AccountError::Invalid(FieldError::new(
-                "email",
-                "error.email_invalid",
-            ))));
-        }
-    }
-    keep(check_password_rules(password));
-    errors
-}
-
-/// Creates a company with the user as its owner. Returns the new account.
-pub async fn signup(
-    state: &Ctx,
-    input: SignupInput,
-    locale: &str,
-) -> Result<Account, AccountError> {
-    let email = web::normalize_email(&input.email).ok_or(AccountError::Invalid(
-        FieldError::new("email", "error.email_invalid"),
-    ))?;
-    check_password_rules(&input.password)?;
-    let name = text_field(&input.name, "name", 100)?;
-    let company = text_field(&input.company, "company", 100)?;
-    take_signup(state, input.ip)?;
-    let hash = auth::hash_password(input.password).await?;
-    let company_id = keys::random_id("co");
-    let account_id = keys::random_id("acct");
-    let owner = store::NewOwner {
-        company_id: &company_id,
-        company_name: &company,
-        account_id: &account_id,
-        email: &email,
-        name: &name,
-        password_hash: &hash,
-        locale: Some(locale),
-        now: state.clock.now(),
-    };
-    match store::create_company_with_owner(&state.db, &owner).await {
-        Ok(()) => {}
-        Err(e) if web::db::is_unique_violation(&e) => return Err(AccountError::EmailTaken),
-        Err(e) => return Err(e.into()),
-    }
-    let account = Account {
-        id: account_id,
-        company_id,
-        company_name: company,
-        email,
-        name,
-        role: "owner".into(),
-        locale: Some(locale.to_owned()),
-    };
-    let detail = serde_json::json!({"company": account.company_name}).to_string();
-    audit::record(
-        state,
-        &audit::by_user(
-            &account,
-            action::COMPANY_CREATED,
-            Some(&account.company_id),
-            Some(&detail),
-            state.clock.now(),
-        ),
-    )
-    .await;
-    Ok(account)
-}
-
-/// Takes one sign-up from the client address's hourly allowance (429 when
-/// used up), before the password is hashed.
-pub fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), Error> {
-    state
-        .limits
-        .signup_by_ip
-        .reserve(&ip.to_string(), state.clock.now())
-        .map_err(Error::too_many_requests)
-}
-
-/// Checks an email and password. `None` for an unknown email or a wrong
-/// password alike. An attempt is taken from each throttle *before* the
-/// password is hashed (per client IP, per email from that IP, and per email
-/// from anywhere, looser), so parallel requests never check more passwords
-/// than the limits allow; past a limit the answer is 429 with the seconds to
-/// wait, whatever the password. A right password gives its attempts back.
-pub async fn authenticate(
-    state: &Ctx,
-    email: &str,
-    password: Secret,
-    ip: std::net::IpAddr,
-) -> Result<Option<Account>, Error> {
-    let now = state.clock.now();
-    let email_key = email.trim().to_lowercase();
-    let ip_key = ip.to_string();
-    let pair_key = format!("{ip_key} {email_key}");
-    let limits = &state.limits;
-    let taken = limits.login_attempts(&ip_key, &pair_key, &email_key, now)?;
-    let (account, ok) = check_password(state, email, password).await?;
-    if ok {
-        taken.refund();
-    }
-    // Failures are recorded for the company of a known email only: an unknown
-    // email belongs to no one, and guessing must not grow the table.
-    if let Some(a) = &account {
-        let what = if ok {
-            action::SIGNED_IN
-        } else {
-            action::SIGN_IN_FAILED
-        };
-        let mut event = audit::by_user(a, what, Some(&a.id), None, now);
-        event.ip = Some(&ip_key);
-        audit::record(state, &event).await;
-    }
-    Ok(account.filter(|_| ok))
-}
-
-/// The account of the email (if any) and whether the password is its password.
-async fn check_password(
-    state: &Ctx,
-    email: &str,
-    password: Secret,
-) -> Result<(Option<Account>, bool), Error> {
-    let creds = match web::normalize_email(email) {
-        Some(e) => store::credentials_by_email(&state.db, &e).await?,
-        None => None,
-    };
-    let (account, hash) = match creds {
-        Some(c) => (Some(c.account), Some(c.password_hash)),
-        None => (None, None),
-    };
-    let ok = auth::verify_password(password, hash).await?;
-    Ok((account, ok))
-}
 
 pub struct NewKeyInput {
     pub name: String,
@@ -307,10 +104,10 @@ pub async fn create_key(
     let key = ApiKey::generate(input.environment);
     let id = keys::random_id("key");
     let hint = key.hint();
-    let hash = key.hash().to_hex();
+    let hash = key.hash();
     let detail = audit::key_detail(
         &name,
-        input.environment.as_str(),
+        input.environment,
         &hint,
         serde_json::json!({"expires_at": input.expires_at.map(web::clock::rfc3339)}),
     );
@@ -322,7 +119,7 @@ pub async fn create_key(
             company_id: &user.company_id,
             created_by: &user.id,
             name: &name,
-            environment: input.environment.as_str(),
+            environment: input.environment,
             key_hash: &hash,
             hint: &hint,
             created_at: now,
@@ -334,7 +131,7 @@ pub async fn create_key(
     )
     .await
     .map_err(|e| {
-        if e.is_unique_violation() {
+        if e.on_unique(&store::KEY_NONCE) {
             AccountError::AlreadySubmitted
         } else {
             AccountError::from(e)
@@ -345,7 +142,7 @@ pub async fn create_key(
         company_id: user.company_id.clone(),
         created_by_email: user.email.clone(),
         name,
-        environment: input.environment.as_str().to_owned(),
+        environment: input.environment,
         hint,
         created_at: now,
         expires_at: input.expires_at,
@@ -369,7 +166,7 @@ pub async fn set_public_key(
     pem: Option<&str>,
 ) -> Result<(), AccountError> {
     let normalized = pem.map(parse_public_key).transpose()?;
-    let hash = store::set_public_key(
+    let changed = store::set_public_key(
         &state.db,
         &store::Actor::of(user),
         id,
@@ -377,9 +174,7 @@ pub async fn set_public_key(
     )
     .await?
     .ok_or(AccountError::KeyNotFound)?;
-    if let Some(h) = keys::KeyHash::from_hex(&hash) {
-        state.verifier.invalidate(&h);
-    }
+    state.verifier.forget(changed);
     Ok(())
 }
 
@@ -396,9 +191,9 @@ pub async fn revoke_key(state: &Ctx, user: &Account, id: &str) -> Result<(), Acc
     let key = store::get_key(&state.db, &user.company_id, id)
         .await?
         .ok_or(AccountError::KeyNotFound)?;
-    let detail = audit::key_detail(&key.name, &key.environment, &key.hint, Value::Null);
+    let detail = audit::key_detail(&key.name, key.environment, &key.hint, Value::Null);
     let event = audit::by_user(user, action::KEY_REVOKED, Some(id), Some(&detail), now);
-    let (hash, _) = store::revoke_key_audited(
+    let (changed, _) = store::revoke_key(
         &state.db,
         &user.company_id,
         Some(&store::Actor::of(user)),
@@ -408,10 +203,24 @@ pub async fn revoke_key(state: &Ctx, user: &Account, id: &str) -> Result<(), Acc
     )
     .await?
     .ok_or(AccountError::KeyNotFound)?;
-    if let Some(h) = keys::KeyHash::from_hex(&hash) {
-        state.verifier.invalidate(&h);
-    }
+    state.verifier.forget(changed);
     Ok(())
+}
+
+/// Revokes a key reported as leaked, as the service itself, with the event
+/// given (dated by it). Returns whether it was live until now; `None` when
+/// it is gone.
+pub async fn revoke_leaked(
+    state: &Ctx,
+    key: &KeyRow,
+    event: &store::NewEvent<'_>,
+) -> Result<Option<bool>, AccountError> {
+    let now = event.at;
+    let found = store::revoke_key(&state.db, &key.company_id, None, &key.id, now, event).await?;
+    Ok(found.map(|(changed, was_live)| {
+        state.verifier.forget(changed);
+        was_live
+    }))
 }
 
 /// The longest grace period of a roll: a week.
@@ -438,11 +247,10 @@ pub async fn roll_key(
     let old = store::get_key(&state.db, &user.company_id, id)
         .await?
         .ok_or(AccountError::KeyNotFound)?;
-    if key_status(&old, now) != "valid" || old.replaced_by.is_some() {
+    if key_status(&old, now) != Status::Valid || old.replaced_by.is_some() {
         return Err(AccountError::KeyNotRollable);
     }
-    let environment =
-        Environment::from_name(&old.environment).ok_or(AccountError::KeyNotRollable)?;
+    let environment = old.environment;
     // The new key lives as long as the old one was meant to.
     let expires_at = old
         .expires_at
@@ -450,11 +258,11 @@ pub async fn roll_key(
     let key = ApiKey::generate(environment);
     let new_id = keys::random_id("key");
     let hint = key.hint();
-    let hash = key.hash().to_hex();
+    let hash = key.hash();
     let old_ends = now + grace_secs;
     let detail = audit::key_detail(
         &old.name,
-        &old.environment,
+        old.environment,
         &old.hint,
         serde_json::json!({
             "new_key_id": new_id,
@@ -469,7 +277,7 @@ pub async fn roll_key(
         company_id: &user.company_id,
         created_by: &user.id,
         name: &old.name,
-        environment: environment.as_str(),
+        environment,
         key_hash: &hash,
         hint: &hint,
         created_at: now,
@@ -488,16 +296,14 @@ pub async fn roll_key(
     )
     .await
     .map_err(|e| {
-        if e.is_unique_violation() {
+        if e.on_unique(&store::KEY_NONCE) {
             AccountError::AlreadySubmitted
         } else {
             AccountError::from(e)
         }
     })?;
-    let old_hash = rolled.ok_or(AccountError::KeyNotRollable)?;
-    if let Some(h) = keys::KeyHash::from_hex(&old_hash) {
-        state.verifier.invalidate(&h);
-    }
+    let old_key = rolled.ok_or(AccountError::KeyNotRollable)?;
+    state.verifier.forget(old_key);
     let row = KeyRow {
         id: new_id,
         company_id: user.company_id.clone(),
@@ -520,13 +326,6 @@ pub async fn roll_key(
 }
 
 /// A key's status now.
-pub fn key_status(row: &KeyRow, now: i64) -> &'static str {
-    status_at(
-        KeyState {
-            expires_at: row.expires_at,
-            revoked_at: row.revoked_at,
-        },
-        now,
-    )
-    .as_str()
+pub fn key_status(row: &KeyRow, now: i64) -> Status {
+    status_at(row.state(), now)
 }

@@ -1,0 +1,215 @@
+//! Accounts: sign-up and sign-in, with the rules their input must meet.
+//! Shared by the JSON API and the pages; input is parsed into checked values here.
+
+use web::{Error, Secret};
+
+use crate::audit::{self, action};
+use crate::auth;
+use crate::store::{self, Account, Role};
+use crate::{AccountError, Ctx, FieldError};
+
+pub struct SignupInput {
+    /// The client's address: sign-ups per address are limited.
+    pub ip: std::net::IpAddr,
+    pub email: String,
+    pub password: Secret,
+    pub name: String,
+    pub company: String,
+}
+
+pub(crate) fn text_field(
+    value: &str,
+    field: &'static str,
+    max: usize,
+) -> Result<String, AccountError> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Err(AccountError::Invalid(FieldError::new(
+            field,
+            "error.required",
+        )));
+    }
+    if web::text::has_hidden(v) {
+        return Err(AccountError::Invalid(FieldError::new(
+            field,
+            "error.hidden_chars",
+        )));
+    }
+    if v.chars().count() > max {
+        return Err(AccountError::Invalid(FieldError::new(
+            field,
+            "error.too_long",
+        )));
+    }
+    Ok(v.to_owned())
+}
+
+/// A new password's length rules.
+pub(crate) fn check_password_rules(password: &Secret) -> Result<(), AccountError> {
+    let pw_len = password.expose().chars().count();
+    if pw_len < auth::MIN_PASSWORD {
+        return Err(AccountError::Invalid(FieldError::new(
+            "password",
+            "error.password_short",
+        )));
+    }
+    if pw_len > auth::MAX_PASSWORD {
+        return Err(AccountError::Invalid(FieldError::new(
+            "password",
+            "error.too_long",
+        )));
+    }
+    Ok(())
+}
+
+/// Every field error of a sign-up at once (pages show them all; `signup`
+/// itself stops at the first). `company: None` checks a sign-up by invitation.
+pub fn signup_field_errors(
+    email: Option<&str>,
+    password: &Secret,
+    name: &str,
+    company: Option<&str>,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let mut keep = |r: Result<(), AccountError>| {
+        if let Err(AccountError::Invalid(fe)) = r {
+            errors.push(fe);
+        }
+    };
+    keep(text_field(name, "name", 100).map(drop));
+    if let Some(c) = company {
+        keep(text_field(c, "company", 100).map(drop));
+    }
+    if let Some(e) = email {
+        if web::normalize_email(e).is_none() {
+            keep(Err(AccountError::Invalid(FieldError::new(
+                "email",
+                "error.email_invalid",
+            ))));
+        }
+    }
+    keep(check_password_rules(password));
+    errors
+}
+
+/// Creates a company with the user as its owner. Returns the new account.
+pub async fn signup(
+    state: &Ctx,
+    input: SignupInput,
+    locale: &str,
+) -> Result<Account, AccountError> {
+    let email = web::normalize_email(&input.email).ok_or(AccountError::Invalid(
+        FieldError::new("email", "error.email_invalid"),
+    ))?;
+    check_password_rules(&input.password)?;
+    let name = text_field(&input.name, "name", 100)?;
+    let company = text_field(&input.company, "company", 100)?;
+    take_signup(state, input.ip)?;
+    let hash = auth::hash_password(input.password).await?;
+    let company_id = keys::random_id("co");
+    let account_id = keys::random_id("acct");
+    let owner = store::NewOwner {
+        company_id: &company_id,
+        company_name: &company,
+        account_id: &account_id,
+        email: &email,
+        name: &name,
+        password_hash: &hash,
+        locale: Some(locale),
+        now: state.clock.now(),
+    };
+    match store::create_company_with_owner(&state.db, &owner).await {
+        Ok(()) => {}
+        Err(e) if web::db::on_unique(&e, &store::ACCOUNT_EMAIL) => {
+            return Err(AccountError::EmailTaken)
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let account = Account {
+        id: account_id,
+        company_id,
+        company_name: company,
+        email,
+        name,
+        role: Role::Owner,
+        locale: Some(locale.to_owned()),
+    };
+    let detail = serde_json::json!({"company": account.company_name}).to_string();
+    audit::record(
+        state,
+        &audit::by_user(
+            &account,
+            action::COMPANY_CREATED,
+            Some(&account.company_id),
+            Some(&detail),
+            state.clock.now(),
+        ),
+    )
+    .await;
+    Ok(account)
+}
+
+/// Takes one sign-up from the client address's hourly allowance (429 when
+/// used up), before the password is hashed.
+pub fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), Error> {
+    state
+        .limits
+        .signup_by_ip
+        .reserve(&ip.to_string(), state.clock.now())
+        .map_err(Error::too_many_requests)
+}
+
+/// Checks an email and password. `None` for an unknown email or a wrong
+/// password alike. An attempt is taken from each throttle *before* the
+/// password is hashed (per client IP, per email from that IP, and per email
+/// from anywhere, looser), so parallel requests never check more passwords
+/// than the limits allow; past a limit the answer is 429 with the seconds to
+/// wait, whatever the password. A right password gives its attempts back.
+pub async fn authenticate(
+    state: &Ctx,
+    email: &str,
+    password: Secret,
+    ip: std::net::IpAddr,
+) -> Result<Option<Account>, Error> {
+    let now = state.clock.now();
+    let email_key = email.trim().to_lowercase();
+    let ip_key = ip.to_string();
+    let pair_key = format!("{ip_key} {email_key}");
+    let limits = &state.limits;
+    let taken = limits.login_attempts(&ip_key, &pair_key, &email_key, now)?;
+    let (account, ok) = check_password(state, email, password).await?;
+    if ok {
+        taken.refund();
+    }
+    // Failures are recorded for the company of a known email only: an unknown
+    // email belongs to no one, and guessing must not grow the table.
+    if let Some(a) = &account {
+        let what = if ok {
+            action::SIGNED_IN
+        } else {
+            action::SIGN_IN_FAILED
+        };
+        let mut event = audit::by_user(a, what, Some(&a.id), None, now);
+        event.ip = Some(&ip_key);
+        audit::record(state, &event).await;
+    }
+    Ok(account.filter(|_| ok))
+}
+
+/// The account of the email (if any) and whether the password is its password.
+async fn check_password(
+    state: &Ctx,
+    email: &str,
+    password: Secret,
+) -> Result<(Option<Account>, bool), Error> {
+    let creds = match web::normalize_email(email) {
+        Some(e) => store::credentials_by_email(&state.db, &e).await?,
+        None => None,
+    };
+    let (account, hash) = match creds {
+        Some(c) => (Some(c.account), Some(c.password_hash)),
+        None => (None, None),
+    };
+    let ok = auth::verify_password(password, hash).await?;
+    Ok((account, ok))
+}

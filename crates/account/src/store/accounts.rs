@@ -1,0 +1,204 @@
+//! Accounts, their companies and their sessions.
+
+use sqlx::FromRow;
+use web::db::Db;
+
+use super::DbError;
+
+/// What a member may do in their company.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Manages members and invitations; a company always keeps one.
+    Owner,
+    Member,
+}
+
+impl Role {
+    /// The name in the database, the JSON API and audit details.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Member => "member",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Role> {
+        match name {
+            "owner" => Some(Role::Owner),
+            "member" => Some(Role::Member),
+            _ => None,
+        }
+    }
+
+    pub fn is_owner(self) -> bool {
+        self == Role::Owner
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl serde::Serialize for Role {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = keys::NotStored;
+
+    fn try_from(name: String) -> Result<Role, keys::NotStored> {
+        Role::from_name(&name).ok_or(keys::NotStored("role"))
+    }
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct Account {
+    pub id: String,
+    pub company_id: String,
+    pub company_name: String,
+    pub email: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
+    pub locale: Option<String>,
+}
+
+/// An account with its password hash, for sign-in only.
+#[derive(FromRow)]
+pub struct Credentials {
+    #[sqlx(flatten)]
+    pub account: Account,
+    pub password_hash: String,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale";
+
+/// One account per email address, across all companies.
+pub const ACCOUNT_EMAIL: web::db::Unique = web::db::Unique {
+    postgres: "accounts_email_key",
+    sqlite: "accounts.email",
+};
+
+/// Creates a company and its owner in one transaction. A taken email
+/// violates [`ACCOUNT_EMAIL`] (see `web::db::on_unique`).
+pub struct NewOwner<'a> {
+    pub company_id: &'a str,
+    pub company_name: &'a str,
+    pub account_id: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub locale: Option<&'a str>,
+    pub now: i64,
+}
+
+pub async fn create_company_with_owner(db: &Db, o: &NewOwner<'_>) -> Result<(), DbError> {
+    let NewOwner {
+        company_id,
+        company_name,
+        account_id,
+        email,
+        name,
+        password_hash,
+        locale,
+        now,
+    } = *o;
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)")
+        .bind(company_id)
+        .bind(company_name)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO accounts (id, company_id, email, name, password_hash, role, locale, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'owner', $6, $7)",
+    )
+    .bind(account_id)
+    .bind(company_id)
+    .bind(email)
+    .bind(name)
+    .bind(password_hash)
+    .bind(locale)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credentials>, DbError> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a \
+         JOIN companies c ON c.id = a.company_id WHERE a.email = $1"
+    );
+    sqlx::query_as(&sql)
+        .bind(email)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+pub async fn set_locale(db: &Db, account_id: &str, locale: &str) -> Result<(), DbError> {
+    sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
+        .bind(locale)
+        .bind(account_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// The session table (see `web::sessions`).
+pub const SESSIONS: web::sessions::SessionTable = web::sessions::SessionTable {
+    table: "account_sessions",
+    user_column: "account_id",
+};
+
+#[derive(FromRow)]
+struct SessionAccount {
+    #[sqlx(flatten)]
+    account: Account,
+    last_seen_at: i64,
+}
+
+/// The account of a live session: seen within `idle` seconds and created
+/// within `absolute` seconds. Refreshes `last_seen_at` at most once a minute.
+pub async fn session_account(
+    db: &Db,
+    id_hash: &str,
+    now: i64,
+    idle: i64,
+    absolute: i64,
+) -> Result<Option<Account>, DbError> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at FROM account_sessions s \
+         JOIN accounts a ON a.id = s.account_id JOIN companies c ON c.id = a.company_id \
+         WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3"
+    );
+    let found: Option<SessionAccount> = sqlx::query_as(&sql)
+        .bind(id_hash)
+        .bind(now - idle)
+        .bind(now - absolute)
+        .fetch_optional(&db.pool)
+        .await?;
+    let Some(found) = found else { return Ok(None) };
+    web::sessions::touch(db, &SESSIONS, id_hash, found.last_seen_at, now).await?;
+    Ok(Some(found.account))
+}
+
+/// The company's owner, who receives its messages: email and language.
+pub async fn company_owner(
+    db: &Db,
+    company_id: &str,
+) -> Result<Option<(String, Option<String>)>, DbError> {
+    sqlx::query_as(
+        "SELECT email, locale FROM accounts WHERE company_id = $1 AND role = 'owner' \
+         ORDER BY created_at, id LIMIT 1",
+    )
+    .bind(company_id)
+    .fetch_optional(&db.pool)
+    .await
+}

@@ -1,0 +1,356 @@
+//! API keys: their rows, the verification lookup and every write that changes
+//! what a key verifies as.
+//!
+//! A write that changes a key's verification (roll, revoke, public key)
+//! returns a [`KeyChanged`]: it is `#[must_use]` and only
+//! `Verifier::forget` consumes it, so a caller cannot leave a stale cache
+//! entry behind without the compiler saying so.
+
+use keys::{Environment, KeyHash};
+use sqlx::FromRow;
+use web::db::Db;
+
+use super::actor::{authorize, Actor, Need, WriteError};
+use super::events::{insert_event, NewEvent};
+use super::DbError;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct KeyRow {
+    pub id: String,
+    pub company_id: String,
+    pub created_by_email: String,
+    pub name: String,
+    #[sqlx(try_from = "String")]
+    pub environment: Environment,
+    pub hint: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    /// The signing public key (SPKI PEM), when one is registered.
+    pub public_key: Option<String>,
+    /// The key that replaced this one when it was rolled.
+    pub replaced_by: Option<String>,
+}
+
+impl KeyRow {
+    pub fn state(&self) -> KeyState {
+        KeyState {
+            expires_at: self.expires_at,
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
+/// What verification needs to know about a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, FromRow)]
+pub struct KeyState {
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+pub struct NewKey<'a> {
+    pub id: &'a str,
+    pub company_id: &'a str,
+    pub created_by: &'a str,
+    pub name: &'a str,
+    pub environment: Environment,
+    pub key_hash: &'a KeyHash,
+    pub hint: &'a str,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub public_key: Option<&'a str>,
+    /// The API Portal form's one-time nonce (unique per company).
+    pub create_nonce: Option<&'a str>,
+}
+
+/// A form's one-time nonce creates one key per company: a second submission
+/// of the same form runs into it. (`key_hash` is unique too: that one is a
+/// collision of 256-bit random keys, never a resubmission.)
+pub const KEY_NONCE: web::db::Unique = web::db::Unique {
+    postgres: "api_keys_create_nonce",
+    sqlite: "api_keys.company_id, api_keys.create_nonce",
+};
+
+/// A key whose verification answer has just changed in the database: hand it
+/// to `Verifier::forget` so no node answers from its cache what was true before.
+#[must_use = "pass it to Verifier::forget: the verification cache still holds the old answer"]
+#[derive(Debug)]
+pub struct KeyChanged(KeyHash);
+
+impl KeyChanged {
+    pub fn hash(&self) -> &KeyHash {
+        &self.0
+    }
+}
+
+fn changed(hex: String) -> Result<KeyChanged, DbError> {
+    KeyHash::try_from(hex)
+        .map(KeyChanged)
+        .map_err(|e| DbError::Decode(Box::new(e)))
+}
+
+/// Inserts a key of the actor's company and its audit event in one
+/// transaction, while the actor is a member.
+pub async fn insert_key(
+    db: &Db,
+    actor: &Actor<'_>,
+    k: &NewKey<'_>,
+    event: &NewEvent<'_>,
+) -> Result<(), WriteError> {
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Member).await?;
+    insert_key_in(&mut tx, k).await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(k.id)
+    .bind(k.company_id)
+    .bind(k.created_by)
+    .bind(k.name)
+    .bind(k.environment.as_str())
+    .bind(k.key_hash.to_hex())
+    .bind(k.hint)
+    .bind(k.created_at)
+    .bind(k.expires_at)
+    .bind(k.public_key)
+    .bind(k.create_nonce)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rolls a key: inserts its successor, ends the old key's life at
+/// `old_expires_at` (never later than it already was) and names the successor
+/// on it, with the audit event, in one transaction. Returns the old key,
+/// or `None` when the company has no such key that is live and not already
+/// rolled (then nothing is written).
+pub async fn roll_key(
+    db: &Db,
+    actor: &Actor<'_>,
+    old_id: &str,
+    new: &NewKey<'_>,
+    old_expires_at: i64,
+    now: i64,
+    event: &NewEvent<'_>,
+) -> Result<Option<KeyChanged>, WriteError> {
+    let company_id = actor.company_id;
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Member).await?;
+    insert_key_in(&mut tx, new).await?;
+    let hash: Option<String> = sqlx::query_scalar(
+        "UPDATE api_keys SET replaced_by = $1, \
+         expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < $2 THEN expires_at ELSE $2 END \
+         WHERE company_id = $3 AND id = $4 AND replaced_by IS NULL AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $5) RETURNING key_hash",
+    )
+    .bind(new.id)
+    .bind(old_expires_at)
+    .bind(company_id)
+    .bind(old_id)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(hash) = hash else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let old = changed(hash)?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(Some(old))
+}
+
+pub(super) const KEY_COLUMNS: &str =
+    "k.id, k.company_id, a.email AS created_by_email, k.name, k.environment, k.hint, \
+     k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key, k.replaced_by";
+
+/// A company's keys, newest first.
+pub async fn list_keys(db: &Db, company_id: &str) -> Result<Vec<KeyRow>, DbError> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.company_id = $1 ORDER BY k.created_at DESC, k.id"
+    );
+    sqlx::query_as(&sql)
+        .bind(company_id)
+        .fetch_all(&db.pool)
+        .await
+}
+
+/// One key of a company; another company's key is `None`, as if it did not exist.
+pub async fn get_key(db: &Db, company_id: &str, id: &str) -> Result<Option<KeyRow>, DbError> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.company_id = $1 AND k.id = $2"
+    );
+    sqlx::query_as(&sql)
+        .bind(company_id)
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Any stored key by the hash of its secret, whatever its company or state.
+pub async fn key_by_hash(db: &Db, key_hash: &KeyHash) -> Result<Option<KeyRow>, DbError> {
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.key_hash = $1"
+    );
+    sqlx::query_as(&sql)
+        .bind(key_hash.to_hex())
+        .fetch_optional(&db.pool)
+        .await
+}
+
+/// Revokes a company's key and records the event (when this call revoked it)
+/// in one transaction. Returns the key and whether it was live until now
+/// (`None`: the company has no such key). Revoking twice keeps the first
+/// revocation time. `by` is the member revoking it (checked in the
+/// transaction); `None` when the service itself revokes (a leaked key).
+pub async fn revoke_key(
+    db: &Db,
+    company_id: &str,
+    by: Option<&Actor<'_>>,
+    id: &str,
+    now: i64,
+    event: &NewEvent<'_>,
+) -> Result<Option<(KeyChanged, bool)>, WriteError> {
+    let mut tx = db.pool.begin().await?;
+    if let Some(actor) = by {
+        authorize(&mut tx, actor, Need::Member).await?;
+    }
+    let revoked: Option<String> = sqlx::query_scalar(
+        "UPDATE api_keys SET revoked_at = $1 \
+         WHERE company_id = $2 AND id = $3 AND revoked_at IS NULL RETURNING key_hash",
+    )
+    .bind(now)
+    .bind(company_id)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let found = match revoked {
+        Some(hash) => {
+            insert_event(&mut tx, event).await?;
+            Some((changed(hash)?, true))
+        }
+        None => {
+            let hash: Option<String> = sqlx::query_scalar(
+                "SELECT key_hash FROM api_keys WHERE company_id = $1 AND id = $2",
+            )
+            .bind(company_id)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            hash.map(changed).transpose()?.map(|k| (k, false))
+        }
+    };
+    tx.commit().await?;
+    Ok(found)
+}
+
+/// What verification loads for a key: its id, state and public key.
+#[derive(FromRow)]
+pub struct StoredKey {
+    pub id: String,
+    #[sqlx(flatten)]
+    pub state: KeyState,
+    pub public_key: Option<String>,
+}
+
+/// The verification lookup: one indexed read by hash.
+pub async fn key_state(db: &Db, key_hash: &KeyHash) -> Result<Option<StoredKey>, DbError> {
+    sqlx::query_as(
+        "SELECT id, expires_at, revoked_at, public_key FROM api_keys WHERE key_hash = $1",
+    )
+    .bind(key_hash.to_hex())
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// Replaces a company's key's public key; `None` if the company has no such key.
+pub async fn set_public_key(
+    db: &Db,
+    actor: &Actor<'_>,
+    id: &str,
+    pem: Option<&str>,
+) -> Result<Option<KeyChanged>, WriteError> {
+    let mut tx = db.pool.begin().await?;
+    authorize(&mut tx, actor, Need::Member).await?;
+    let hash: Option<String> = sqlx::query_scalar(
+        "UPDATE api_keys SET public_key = $1 WHERE company_id = $2 AND id = $3 RETURNING key_hash",
+    )
+    .bind(pem)
+    .bind(actor.company_id)
+    .bind(id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let key = hash.map(changed).transpose()?;
+    tx.commit().await?;
+    Ok(key)
+}
+
+/// Writes batched last-use times in one transaction; never moves a time backwards.
+pub async fn record_last_used(db: &Db, uses: &[(String, i64)]) -> Result<(), DbError> {
+    if uses.is_empty() {
+        return Ok(());
+    }
+    let mut tx = db.pool.begin().await?;
+    for (id, at) in uses {
+        sqlx::query(
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
+        )
+        .bind(*at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await
+}
+
+/// Inserts many keys in multi-row statements inside one transaction: the bulk
+/// path for seeding benchmarks and imports.
+pub async fn insert_keys_bulk(db: &Db, keys: &[NewKey<'_>]) -> Result<(), DbError> {
+    const COLS: usize = 9;
+    const ROWS_PER_STATEMENT: usize = 500;
+    let mut tx = db.pool.begin().await?;
+    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+        let mut sql = String::from(
+            "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..COLS {
+                if c > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!("${}", i * COLS + c + 1));
+            }
+            sql.push(')');
+        }
+        let mut q = sqlx::query(&sql);
+        for k in chunk {
+            q = q
+                .bind(k.id)
+                .bind(k.company_id)
+                .bind(k.created_by)
+                .bind(k.name)
+                .bind(k.environment.as_str())
+                .bind(k.key_hash.to_hex())
+                .bind(k.hint)
+                .bind(k.created_at)
+                .bind(k.expires_at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
