@@ -69,7 +69,7 @@ async fn hostile_bytes_get_4xx_and_are_not_stored(env: &Env) {
     let (_, key) = acct
         .create_key(&owner, serde_json::json!({"name": "prod"}))
         .await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
     b.get(CONFIG_PAGE).await;
     let csrf = b.csrf();

@@ -162,7 +162,7 @@ async fn redirects_are_not_followed(env: &Env) {
 
 async fn bad_gateway_urls_refused_by_the_form(env: &Env) {
     let admin = Admin::start(env, Some("http://127.0.0.1:9".to_owned())).await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
     b.get(CONFIG_PAGE).await;
     let csrf = b.csrf();

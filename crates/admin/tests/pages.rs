@@ -35,7 +35,7 @@ const KEY_FIELD: &str = "services_connector/services_connector_integration/produ
 async fn sign_in(env: &Env) {
     let acct = Account::start(env).await;
     let admin = Admin::start(env, Some(acct.base.clone())).await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
 
     // Signed out: every page sends to the login page, with where to come back.
     let r = b.get("/admin/amazon").await;
@@ -138,7 +138,7 @@ async fn gate_page_and_config(env: &Env) {
     let acct = Account::start(env).await;
     let admin = Admin::start(env, Some(acct.base.clone())).await;
     let owner = acct.signup().await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
 
     // No key: the welcome page, which says why, with both actions.
@@ -289,7 +289,7 @@ async fn store_integration(env: &Env) {
     let acct = Account::start(env).await;
     let admin = Admin::start(env, Some(acct.base.clone())).await;
     let owner = acct.signup().await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
     b.get("/admin/amazon").await;
     let csrf = b.csrf();
@@ -453,7 +453,7 @@ async fn forgeries_are_refused(env: &Env) {
     let owner = acct.signup().await;
     let (_, key) = acct.create_key(&owner, json!({"name": "prod"})).await;
     admin.store_key(&key).await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
     let csrf = b.csrf();
 
@@ -503,7 +503,7 @@ async fn forgeries_are_refused(env: &Env) {
         .is_empty());
 
     // Login from another site: refused even with the right token and password.
-    let mut other = Browser::new(&admin);
+    let other = Browser::new(&admin);
     other.get("/admin/login").await;
     let csrf2 = other.csrf();
     let password = admin.password.clone();
@@ -522,7 +522,7 @@ async fn forgeries_are_refused(env: &Env) {
     assert!(other.cookie("adm_sid").is_none());
 
     // Signed-out posts with a valid token go to the login page and change nothing.
-    let mut anon = Browser::new(&admin);
+    let anon = Browser::new(&admin);
     anon.get("/admin/login").await;
     let csrf3 = anon.csrf();
     let r = anon
@@ -587,7 +587,7 @@ async fn dutch(env: &Env) {
         .await;
     assert!(r.is_redirect());
     assert_eq!(r.location(), Some("/admin/amazon"));
-    assert_eq!(en.cookie("adm_lang"), Some("en"));
+    assert_eq!(en.cookie("adm_lang").as_deref(), Some("en"));
     let r = en.get("/admin/amazon").await;
     assert!(r.text.contains("Store Integration"));
     assert!(r.text.contains("<html lang=\"en\">"));
