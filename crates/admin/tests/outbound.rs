@@ -10,7 +10,7 @@ mod common;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
-use common::{Admin, Browser, Env};
+use common::{Admin, Browser, Env, CONFIG_PAGE};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,7 +22,6 @@ both_backends!(
     stored_bad_gateway_url_is_not_asked,
 );
 
-const CONFIG_PAGE: &str = "/admin/config/edit/section/magento_services";
 const GATEWAY_FIELD: &str = "services_connector/production_gateway_url";
 
 /// Well under the 3 s client timeout: a cut answer does not wait for it.

@@ -23,6 +23,12 @@ use web::{Clock, ManualClock, SystemClock};
 /// The password of every test account of the account service.
 pub const PASSWORD: &str = "correct horse battery staple";
 
+/// The Magento Services configuration page.
+pub const CONFIG_PAGE: &str = "/admin/config/edit/section/magento_services";
+
+/// The Production API key's field on the configuration page.
+pub const KEY_FIELD: &str = "services_connector/services_connector_integration/production_api_key";
+
 /// Runs each named `async fn(&Env)` of the calling file on both backends.
 #[macro_export]
 macro_rules! both_backends {
