@@ -37,24 +37,24 @@ async fn sign_in_required(env: &Env) {
     let r = admin
         .get("/admin/api/v1/channels/amazon/key-status", "")
         .await;
-    r.assert_api_error(StatusCode::UNAUTHORIZED, "no session");
+    r.assert_api_error_status(StatusCode::UNAUTHORIZED, "no session");
     let r = admin
         .get(
             "/admin/api/v1/channels/amazon/key-status",
             "adm_sid=0123456789abcdefghijABCDEFGHIJkl",
         )
         .await;
-    r.assert_api_error(StatusCode::UNAUTHORIZED, "unknown session");
+    r.assert_api_error_status(StatusCode::UNAUTHORIZED, "unknown session");
 
     // Wrong password and unknown user alike: 401, no session cookie.
     let r = admin.api_login_raw("admin", "wrong password here").await;
     assert_eq!(
-        r.assert_api_error(StatusCode::UNAUTHORIZED, "wrong password"),
+        r.assert_api_error_status(StatusCode::UNAUTHORIZED, "wrong password"),
         "invalid_credentials"
     );
     assert!(r.cookie("adm_sid").is_none());
     let r = admin.api_login_raw("nobody", &admin.password).await;
-    r.assert_api_error(StatusCode::UNAUTHORIZED, "unknown user");
+    r.assert_api_error_status(StatusCode::UNAUTHORIZED, "unknown user");
 
     let sid = admin.api_login().await;
     let r = admin
@@ -91,7 +91,7 @@ async fn sign_in_required(env: &Env) {
             &format!("adm_sid={sid}"),
         )
         .await;
-    r.assert_api_error(StatusCode::UNAUTHORIZED, "after logout");
+    r.assert_api_error_status(StatusCode::UNAUTHORIZED, "after logout");
     admin.stop().await;
     acct.stop().await;
 }

@@ -8,16 +8,13 @@
 #[macro_use]
 mod common;
 
-use common::{Account, Admin, Browser, Env};
+use common::{Account, Admin, Browser, Env, CONFIG_PAGE, KEY_FIELD};
 use reqwest::StatusCode;
 
 both_backends!(
     parallel_admin_logins_evaluate_at_most_the_limit,
     hostile_bytes_get_4xx_and_are_not_stored,
 );
-
-const CONFIG_PAGE: &str = "/admin/config/edit/section/magento_services";
-const KEY_FIELD: &str = "services_connector/services_connector_integration/production_api_key";
 
 async fn parallel_admin_logins_evaluate_at_most_the_limit(env: &Env) {
     let admin = Admin::start(env, None).await;
@@ -69,7 +66,7 @@ async fn hostile_bytes_get_4xx_and_are_not_stored(env: &Env) {
     let (_, key) = acct
         .create_key(&owner, serde_json::json!({"name": "prod"}))
         .await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
     b.get(CONFIG_PAGE).await;
     let csrf = b.csrf();

@@ -10,7 +10,7 @@ mod common;
 use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
-use common::{Admin, Browser, Env};
+use common::{Admin, Browser, Env, CONFIG_PAGE};
 use reqwest::StatusCode;
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -22,7 +22,6 @@ both_backends!(
     stored_bad_gateway_url_is_not_asked,
 );
 
-const CONFIG_PAGE: &str = "/admin/config/edit/section/magento_services";
 const GATEWAY_FIELD: &str = "services_connector/production_gateway_url";
 
 /// Well under the 3 s client timeout: a cut answer does not wait for it.
@@ -162,7 +161,7 @@ async fn redirects_are_not_followed(env: &Env) {
 
 async fn bad_gateway_urls_refused_by_the_form(env: &Env) {
     let admin = Admin::start(env, Some("http://127.0.0.1:9".to_owned())).await;
-    let mut b = Browser::new(&admin);
+    let b = Browser::new(&admin);
     b.sign_in().await;
     b.get(CONFIG_PAGE).await;
     let csrf = b.csrf();

@@ -10,182 +10,21 @@
 mod common;
 #[path = "common/faults.rs"]
 mod kit;
+#[path = "common/leaks.rs"]
+mod leak_kit;
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::{all_files, contains_bytes, http, KEY_PATH};
 use kit::Proc;
-use reqwest::header::{HeaderMap, COOKIE, SET_COOKIE};
-use reqwest::{RequestBuilder, StatusCode};
-use serde_json::{json, Value};
+use leak_kit::{cli, cookie, new_key_in, remove_once, Resp, Secrets, Seen};
+use reqwest::header::COOKIE;
+use reqwest::StatusCode;
+use serde_json::json;
 
 const PRIVATE_KEY_PATH: &str =
     "services_connector/services_connector_integration/production_private_key";
 const DEBUG: &[(&str, &str)] = &[("RUST_LOG", "debug")];
-
-/// An HTTP answer, kept whole.
-struct Resp {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Vec<u8>,
-}
-
-impl Resp {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|l| l.split(';').next())
-            .filter_map(|p| p.split_once('='))
-            .find(|(k, _)| k.trim() == name)
-            .map(|(_, v)| v.to_owned())
-    }
-
-    fn raw(&self) -> Vec<u8> {
-        let mut raw = format!("HTTP {}\n", self.status).into_bytes();
-        for (name, value) in &self.headers {
-            raw.extend_from_slice(name.as_str().as_bytes());
-            raw.extend_from_slice(b": ");
-            raw.extend_from_slice(value.as_bytes());
-            raw.push(b'\n');
-        }
-        raw.push(b'\n');
-        raw.extend_from_slice(&self.body);
-        raw
-    }
-}
-
-/// Removes the first occurrence of `needle`; false when there is none.
-fn remove_once(hay: &mut Vec<u8>, needle: &[u8]) -> bool {
-    match hay.windows(needle.len()).position(|w| w == needle) {
-        Some(i) => {
-            hay.drain(i..i + needle.len());
-            true
-        }
-        None => false,
-    }
-}
-
-/// Everything the system let out, by where it came from.
-#[derive(Default)]
-struct Seen {
-    items: Vec<(String, Vec<u8>)>,
-}
-
-impl Seen {
-    fn add(&mut self, label: impl Into<String>, bytes: Vec<u8>) {
-        self.items.push((label.into(), bytes));
-    }
-
-    /// Sends `req` and keeps its answer whole, except the secrets it shows by
-    /// design (`by_design` names them), each taken out once: a second copy is a leak.
-    async fn exchange(
-        &mut self,
-        label: &str,
-        req: RequestBuilder,
-        by_design: impl FnOnce(&Resp) -> Vec<String>,
-    ) -> Resp {
-        let res = req.send().await.unwrap_or_else(|e| panic!("{label}: {e}"));
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.bytes().await.expect("body").to_vec();
-        let resp = Resp {
-            status,
-            headers,
-            body,
-        };
-        let mut raw = resp.raw();
-        for shown in by_design(&resp) {
-            assert!(
-                remove_once(&mut raw, shown.as_bytes()),
-                "{label}: shows what it should"
-            );
-        }
-        self.add(label, raw);
-        resp
-    }
-
-    async fn plain(&mut self, label: &str, req: RequestBuilder) -> Resp {
-        self.exchange(label, req, |_| Vec::new()).await
-    }
-}
-
-/// `commerce --data-dir D ARGS...` with debug logging; both outputs kept.
-async fn cli(seen: &mut Seen, data: &Path, args: &[&str]) -> (Option<i32>, String) {
-    let mut cmd = common::command(data);
-    cmd.args(args)
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::time::timeout(
-        Duration::from_secs(30),
-        cmd.spawn().expect("spawn").wait_with_output(),
-    )
-    .await
-    .expect("finishes within 30 s")
-    .expect("run commerce");
-    let label = format!("commerce {}", args[0]);
-    seen.add(format!("{label} stdout"), out.stdout.clone());
-    seen.add(format!("{label} stderr"), out.stderr.clone());
-    (
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
-
-/// The key the API Portal shows once after the form created it.
-fn new_key_in(html: &str) -> String {
-    let at = html.find("id=\"new-key-value\"").expect("the new key");
-    let start = at + html[at..].find("cmk_live_").expect("the key");
-    html[start..start + keys::KEY_LEN].to_owned()
-}
-
-fn cookie(sid: &str) -> String {
-    format!("acct_sid={sid}")
-}
-
-/// What must never come out: the needle and what it is, for the message.
-struct Secrets(Vec<(String, String)>);
-
-impl Secrets {
-    fn add(&mut self, what: &str, value: &str) {
-        assert!(
-            value.len() >= 12,
-            "{what}: a needle long enough to be unique"
-        );
-        self.0.push((what.to_owned(), value.to_owned()));
-    }
-
-    /// A key, by its 30 random characters: also found mistyped or without its prefix.
-    fn key(&mut self, what: &str, key: &str) {
-        assert_eq!(key.len(), keys::KEY_LEN, "{what}: {key}");
-        self.add(what, &key[9..39]);
-    }
-
-    /// A PEM, by each of its base64 lines.
-    fn pem(&mut self, what: &str, pem: &str) {
-        let lines: Vec<&str> = pem
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.starts_with("-----") && l.len() >= 16)
-            .collect();
-        assert!(lines.len() >= 10, "{what}: a PEM: {pem}");
-        for l in lines {
-            self.add(what, l);
-        }
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_in_logs_answers_files_or_debug_output() {

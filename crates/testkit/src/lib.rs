@@ -3,6 +3,12 @@
 //! App-specific starters (the account service, the Admin, the binary) stay in
 //! each crate's `tests/common`; this crate knows only `web`.
 
+mod browser;
+mod http;
+
+pub use browser::Browser;
+pub use http::Resp;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -12,11 +12,11 @@
 
 pub mod members;
 
-use std::collections::BTreeMap;
+use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::Connection;
@@ -54,7 +54,7 @@ macro_rules! both_backends {
 
 // Each test binary uses some of these.
 #[allow(unused_imports)]
-pub use testkit::{contains_bytes, http_client, set_cookie_value, Backend};
+pub use testkit::{contains_bytes, http_client, set_cookie_value, Backend, Resp};
 
 /// A fresh, empty database for one test; it goes away on drop.
 pub struct TestDb {
@@ -149,81 +149,6 @@ pub struct App {
     pub base: String,
     pub http: reqwest::Client,
     pub clock: Option<ManualClock>,
-}
-
-/// A response read in full.
-#[derive(Debug)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub text: String,
-}
-
-impl Resp {
-    pub async fn read(res: reqwest::Response) -> Resp {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("response body");
-        Resp {
-            status,
-            headers,
-            text,
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
-    }
-
-    /// The value of cookie `name` set by this response, if any.
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        set_cookie_value(&self.headers, name)
-    }
-
-    /// The whole `Set-Cookie` header that sets `name`.
-    pub fn set_cookie_line(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|l| {
-                l.split(';')
-                    .next()
-                    .and_then(|p| p.split_once('='))
-                    .is_some_and(|(k, _)| k.trim() == name)
-            })
-            .map(str::to_owned)
-    }
-
-    pub fn location(&self) -> Option<&str> {
-        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
-    }
-
-    /// Asserts the JSON error format with a 4xx status; returns the error code.
-    pub fn assert_api_error(&self, what: &str) -> String {
-        assert!(
-            self.status.is_client_error(),
-            "{what}: expected a 4xx, got {} with {}",
-            self.status,
-            self.text
-        );
-        let ct = self
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        assert!(
-            ct.starts_with("application/json"),
-            "{what}: JSON content type, got {ct:?}"
-        );
-        let v = self.json();
-        let code = v["error"]["code"].as_str().unwrap_or_default();
-        let message = v["error"]["message"].as_str().unwrap_or_default();
-        assert!(!code.is_empty(), "{what}: error.code in {v}");
-        assert!(!message.is_empty(), "{what}: error.message in {v}");
-        code.to_owned()
-    }
 }
 
 pub fn sid_cookie(sid: &str) -> String {
@@ -423,127 +348,26 @@ impl App {
     }
 }
 
-/// A browser for the HTML pages: keeps cookies, follows no redirects, and
-/// may send an `Accept-Language`.
-pub struct Browser {
-    pub base: String,
-    http: reqwest::Client,
-    jar: Mutex<BTreeMap<String, String>>,
-    pub accept_language: Option<String>,
+/// A browser on the account site (`testkit::Browser`: keeps cookies, follows
+/// no redirects, may send an `Accept-Language`; no `Origin` of its own) that
+/// can sign in through the login form.
+pub struct Browser(testkit::Browser);
+
+impl Deref for Browser {
+    type Target = testkit::Browser;
+
+    fn deref(&self) -> &testkit::Browser {
+        &self.0
+    }
 }
 
 impl Browser {
     pub fn new(app: &App) -> Browser {
-        Browser {
-            base: app.base.clone(),
-            http: http_client(),
-            jar: Mutex::new(BTreeMap::new()),
-            accept_language: None,
-        }
+        Browser(testkit::Browser::new(&app.base))
     }
 
     pub fn with_language(app: &App, lang: &str) -> Browser {
-        Browser {
-            accept_language: Some(lang.to_owned()),
-            ..Browser::new(app)
-        }
-    }
-
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.jar.lock().expect("jar").get(name).cloned()
-    }
-
-    pub fn set_cookie(&self, name: &str, value: &str) {
-        self.jar
-            .lock()
-            .expect("jar")
-            .insert(name.to_owned(), value.to_owned());
-    }
-
-    fn cookie_header(&self) -> Option<String> {
-        let jar = self.jar.lock().expect("jar");
-        (!jar.is_empty()).then(|| {
-            jar.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ")
-        })
-    }
-
-    fn remember(&self, headers: &HeaderMap) {
-        let mut jar = self.jar.lock().expect("jar");
-        for line in headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-        {
-            let Some((name, value)) = line.split(';').next().and_then(|p| p.split_once('=')) else {
-                continue;
-            };
-            let deleted = line
-                .split(';')
-                .any(|attr| attr.trim().eq_ignore_ascii_case("Max-Age=0"));
-            if deleted || value.is_empty() {
-                jar.remove(name.trim());
-            } else {
-                jar.insert(name.trim().to_owned(), value.trim().to_owned());
-            }
-        }
-    }
-
-    async fn send(&self, mut req: reqwest::RequestBuilder) -> Resp {
-        if let Some(c) = self.cookie_header() {
-            req = req.header(COOKIE, c);
-        }
-        if let Some(l) = &self.accept_language {
-            req = req.header("Accept-Language", l.as_str());
-        }
-        let r = Resp::read(req.send().await.expect("request")).await;
-        self.remember(&r.headers);
-        r
-    }
-
-    pub async fn get(&self, path: &str) -> Resp {
-        self.send(self.http.get(format!("{}{}", self.base, path)))
-            .await
-    }
-
-    pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send(self.http.post(format!("{}{}", self.base, path)).form(form))
-            .await
-    }
-
-    /// Sends any body with any content type.
-    pub async fn send_raw(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        content_type: &str,
-        body: Vec<u8>,
-    ) -> Resp {
-        self.send(
-            self.http
-                .request(method, format!("{}{}", self.base, path))
-                .header(CONTENT_TYPE, content_type)
-                .body(body),
-        )
-        .await
-    }
-
-    /// Posts a form with an extra request header (e.g. a foreign `Origin`).
-    pub async fn post_form_with(
-        &self,
-        path: &str,
-        form: &[(&str, &str)],
-        header: (&str, &str),
-    ) -> Resp {
-        self.send(
-            self.http
-                .post(format!("{}{}", self.base, path))
-                .form(form)
-                .header(header.0, header.1),
-        )
-        .await
+        Browser(testkit::Browser::new(&app.base).with_language(lang))
     }
 
     /// Signs in through the login form (GET for the CSRF token, then POST).

@@ -9,10 +9,11 @@
 
 #![allow(dead_code)]
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::COOKIE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor};
@@ -21,6 +22,12 @@ use web::{Clock, ManualClock, SystemClock};
 
 /// The password of every test account of the account service.
 pub const PASSWORD: &str = "correct horse battery staple";
+
+/// The Magento Services configuration page.
+pub const CONFIG_PAGE: &str = "/admin/config/edit/section/magento_services";
+
+/// The Production API key's field on the configuration page.
+pub const KEY_FIELD: &str = "services_connector/services_connector_integration/production_api_key";
 
 /// Runs each named `async fn(&Env)` of the calling file on both backends.
 #[macro_export]
@@ -47,7 +54,7 @@ macro_rules! both_backends {
 
 // Each test binary uses some of these.
 #[allow(unused_imports)]
-pub use testkit::{contains_bytes, http_client, Backend};
+pub use testkit::{contains_bytes, http_client, Backend, Resp};
 
 /// Fresh databases for one test (the Admin's and, when asked for, the
 /// account service's, on the same backend) and a temp dir for SQLite files
@@ -119,70 +126,6 @@ impl Env {
 
     pub fn path(&self) -> &Path {
         self.dir.path()
-    }
-}
-
-/// A response read in full.
-#[derive(Debug)]
-pub struct Resp {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub text: String,
-}
-
-impl Resp {
-    pub async fn read(res: reqwest::Response) -> Resp {
-        let status = res.status();
-        let headers = res.headers().clone();
-        let text = res.text().await.expect("response body");
-        Resp {
-            status,
-            headers,
-            text,
-        }
-    }
-
-    pub fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
-    }
-
-    /// The value of cookie `name` set by this response, if any.
-    pub fn cookie(&self, name: &str) -> Option<String> {
-        self.headers
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .filter_map(|line| line.split(';').next())
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(k, _)| k.trim() == name)
-            .map(|(_, v)| v.trim().to_owned())
-    }
-
-    pub fn location(&self) -> Option<&str> {
-        self.headers.get(LOCATION).and_then(|v| v.to_str().ok())
-    }
-
-    pub fn is_redirect(&self) -> bool {
-        self.status.is_redirection()
-    }
-
-    /// Asserts the JSON error format with this status; returns the error code.
-    pub fn assert_api_error(&self, status: StatusCode, what: &str) -> String {
-        assert_eq!(self.status, status, "{what}: {}", self.text);
-        let ct = self
-            .headers
-            .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        assert!(
-            ct.starts_with("application/json"),
-            "{what}: JSON content type, got {ct:?}"
-        );
-        let v = self.json();
-        let code = v["error"]["code"].as_str().unwrap_or_default().to_owned();
-        assert!(!code.is_empty(), "{what}: error.code in {v}");
-        code
     }
 }
 
@@ -381,115 +324,44 @@ impl Admin {
     }
 }
 
-/// A browser on the Admin's pages: keeps cookies, sends `Origin` on posts
-/// as browsers do, and optionally an `Accept-Language`.
+/// A browser on the Admin's pages (`testkit::Browser`: keeps cookies,
+/// optionally sends an `Accept-Language`) that sends the Admin's `Origin` on
+/// posts as browsers do, and can sign in.
 pub struct Browser<'a> {
     pub admin: &'a Admin,
-    pub jar: std::collections::BTreeMap<String, String>,
-    pub accept_language: Option<String>,
+    web: testkit::Browser,
+}
+
+impl Deref for Browser<'_> {
+    type Target = testkit::Browser;
+
+    fn deref(&self) -> &testkit::Browser {
+        &self.web
+    }
+}
+
+impl DerefMut for Browser<'_> {
+    fn deref_mut(&mut self) -> &mut testkit::Browser {
+        &mut self.web
+    }
 }
 
 impl<'a> Browser<'a> {
     pub fn new(admin: &'a Admin) -> Browser<'a> {
         Browser {
             admin,
-            jar: Default::default(),
-            accept_language: None,
+            web: testkit::Browser::new(&admin.base).sending_origin(),
         }
-    }
-
-    pub fn cookie_header(&self) -> String {
-        self.jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.jar.get(name).map(String::as_str)
-    }
-
-    fn absorb(&mut self, r: &Resp) {
-        for line in r.headers.get_all(SET_COOKIE).iter() {
-            let line = line.to_str().expect("ASCII Set-Cookie");
-            let Some((k, v)) = line.split(';').next().and_then(|p| p.split_once('=')) else {
-                continue;
-            };
-            if v.is_empty() || line.contains("Max-Age=0") {
-                self.jar.remove(k.trim());
-            } else {
-                self.jar.insert(k.trim().to_owned(), v.trim().to_owned());
-            }
-        }
-    }
-
-    fn with_headers(&self, mut req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
-        if !self.jar.is_empty() {
-            req = req.header(COOKIE, self.cookie_header());
-        }
-        if let Some(l) = &self.accept_language {
-            req = req.header(reqwest::header::ACCEPT_LANGUAGE, l);
-        }
-        req
-    }
-
-    pub async fn get(&mut self, path: &str) -> Resp {
-        let req = self.with_headers(self.admin.http.get(self.admin.url(path)));
-        let r = Resp::read(req.send().await.expect("request")).await;
-        self.absorb(&r);
-        r
-    }
-
-    /// Posts a form from this site (same `Origin`).
-    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Resp {
-        let origin = self.admin.base.clone();
-        self.post_form_from(path, form, Some(&origin)).await
-    }
-
-    /// Posts a form with the given `Origin` (or none).
-    pub async fn post_form_from(
-        &mut self,
-        path: &str,
-        form: &[(&str, &str)],
-        origin: Option<&str>,
-    ) -> Resp {
-        let mut req = self
-            .with_headers(self.admin.http.post(self.admin.url(path)))
-            .form(form);
-        if let Some(o) = origin {
-            req = req.header(reqwest::header::ORIGIN, o);
-        }
-        let r = Resp::read(req.send().await.expect("request")).await;
-        self.absorb(&r);
-        r
-    }
-
-    /// Posts a raw form body (bytes as given) from this site.
-    pub async fn post_raw(&mut self, path: &str, body: Vec<u8>) -> Resp {
-        let origin = self.admin.base.clone();
-        let req = self
-            .with_headers(self.admin.http.post(self.admin.url(path)))
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                "application/x-www-form-urlencoded",
-            )
-            .header(reqwest::header::ORIGIN, origin)
-            .body(body);
-        let r = Resp::read(req.send().await.expect("request")).await;
-        self.absorb(&r);
-        r
     }
 
     /// The CSRF token the pages put in their forms (the `adm_csrf` cookie).
     pub fn csrf(&self) -> String {
         self.cookie("adm_csrf")
             .expect("an adm_csrf cookie: open a page first")
-            .to_owned()
     }
 
     /// Signs in through the login form as `admin`.
-    pub async fn sign_in(&mut self) {
+    pub async fn sign_in(&self) {
         let page = self.get("/admin/login?next=/admin/amazon").await;
         assert_eq!(page.status, StatusCode::OK);
         let csrf = self.csrf();

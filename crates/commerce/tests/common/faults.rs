@@ -2,7 +2,8 @@
 //! of output is kept and that can be sent any signal, and a raw HTTP/1.1
 //! request that can be held half-sent.
 //!
-//! Included with `#[path]` from `faults.rs` and `leaks.rs`, next to `mod common`.
+//! Included with `#[path]` from `faults.rs`, `faults_signals.rs` and `leaks.rs`,
+//! next to `mod common`.
 
 #![allow(dead_code)]
 
@@ -14,6 +15,16 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::process::Child;
+
+const ACCOUNT: &[&str] = &["serve", "account", "--account-addr", "127.0.0.1:0"];
+const READY: &str = "Account service: ";
+
+/// `commerce serve account` on a free port, with `extra` arguments.
+pub async fn start_account(data: &Path, extra: &[&str]) -> Proc {
+    let mut args = ACCOUNT.to_vec();
+    args.extend_from_slice(extra);
+    Proc::start(data, &args, &[], READY).await
+}
 
 /// A running `commerce` whose stdout and stderr are kept byte for byte.
 pub struct Proc {
