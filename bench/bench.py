@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Benchmark harness: verification vs a no-op route of the same server.
+"""Benchmark harness: verification vs a bare server and a no-op route of our own.
 
 Builds nothing itself (run.sh does). Seeds keys through the bulk path, starts
-the server pinned to core 0 and wrk pinned to core 1, and measures, interleaved,
-several runs of: the no-op route (the floor), POST /api/v1/keys/verify and
-GET /gateway/apikeycheck; then the Admin's Amazon Sales Channel page with its
-verification round trip. The figure that compares is the server's CPU time per
+the server and a bare axum server (crates/web/examples/bare_floor.rs: a static
+200, nothing else) pinned to core 0 and wrk pinned to core 1, and measures,
+interleaved, several runs of: the bare server (the physical floor), our no-op
+route, POST /api/v1/keys/verify and GET /gateway/apikeycheck; then the Admin's
+Amazon Sales Channel page with its verification round trip. The figure that compares is the server's CPU time per
 request (utime + stime from /proc/PID/stat), since one wrk core saturates near
 what a minimal server answers.
 """
@@ -23,7 +24,9 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BIN = os.path.join(ROOT, "target", "release", "commerce")
+TARGET = os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target"))
+BIN = os.path.join(TARGET, "release", "commerce")
+BARE = os.path.join(TARGET, "release", "examples", "bare_floor")
 LUA = os.path.join(ROOT, "bench", "verify.lua")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -122,27 +125,32 @@ def bench_verify(count, rounds, seconds, conns, sample):
     subprocess.run([BIN, "--data-dir", data, "account:seed-keys", "--count", str(count),
                     "--sample", str(sample), "--out", keys_file], check=True, stdout=subprocess.DEVNULL)
     print(f"  seeded {count:,} keys in {time.time() - t0:.1f} s", flush=True)
-    port = free_port()
+    port, bare_port = free_port(), free_port()
     proc = start(["serve", "account", "--account-addr", f"127.0.0.1:{port}"], data)
+    bare = subprocess.Popen(["taskset", "-c", "0", BARE, f"127.0.0.1:{bare_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz")
+    wait_http(f"http://127.0.0.1:{bare_port}/")
     idle_rss = rss_mb(proc.pid, "VmRSS")
     targets = {
-        "floor": (base + "/noop", []),
-        "verify": (base, ["-s", LUA, "--", "verify", keys_file]),
-        "gateway": (base, ["-s", LUA, "--", "gateway", keys_file]),
+        "bare": (bare.pid, f"http://127.0.0.1:{bare_port}/", []),
+        "noop": (proc.pid, base + "/noop", []),
+        "verify": (proc.pid, base, ["-s", LUA, "--", "verify", keys_file]),
+        "gateway": (proc.pid, base, ["-s", LUA, "--", "gateway", keys_file]),
     }
     # Warm-up: fill the cache with the sampled keys.
-    measure(proc.pid, targets["verify"][0], 2, conns, targets["verify"][1])
+    measure(proc.pid, targets["verify"][1], 2, conns, targets["verify"][2])
     results = {name: [] for name in targets}
     for _ in range(rounds):
-        for name, (url, extra) in targets.items():
-            r = measure(proc.pid, url, seconds, conns, extra)
+        for name, (pid, url, extra) in targets.items():
+            r = measure(pid, url, seconds, conns, extra)
             if r["non2xx"]:
                 sys.exit(f"{name}: {r['non2xx']} non-2xx answers: the benchmark is broken")
             results[name].append(r)
     peak_rss = rss_mb(proc.pid, "VmHWM")
     stop(proc)
+    stop(bare)
     return results, idle_rss, peak_rss
 
 
@@ -198,12 +206,15 @@ def main():
         print(f"  {'route':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}")
         for name, rows in results.items():
             print(f"  {name:<10}{median(rows, 'rps'):>10.0f}{median(rows, 'p50'):>9.3f}{median(rows, 'p99'):>9.3f}{median(rows, 'cpu_us'):>12.2f}")
-        floor = median(results["floor"], "cpu_us")
-        ratios[count] = {
-            "verify": floor / median(results["verify"], "cpu_us"),
-            "gateway": floor / median(results["gateway"], "cpu_us"),
-        }
-        print(f"  floor/verify CPU ratio {ratios[count]['verify']:.2f}, floor/gateway {ratios[count]['gateway']:.2f}")
+        bare = median(results["bare"], "cpu_us")
+        noop = median(results["noop"], "cpu_us")
+        ratios[count] = {name: bare / median(rows, "cpu_us") for name, rows in results.items()}
+        print("  CPU ratio to the bare floor (bare / route; 1.00 = the floor, >= 0.80 is the goal):")
+        for name in results:
+            if name != "bare":
+                print(f"    {name:<10}{ratios[count][name]:.2f}")
+        print(f"  CPU ratio to our no-op route: verify {noop / median(results['verify'], 'cpu_us'):.2f}, "
+              f"gateway {noop / median(results['gateway'], 'cpu_us'):.2f}")
         print(f"  RSS idle {idle:.1f} MB, peak under load {peak:.1f} MB")
     print("\nAmazon Sales Channel page (Admin, verify round trip included, 1 connection)")
     runs, peak = bench_channel(a.rounds, a.seconds)
@@ -211,8 +222,8 @@ def main():
     counts = sorted(ratios)
     if len(counts) > 1:
         lo, hi = ratios[counts[0]]["verify"], ratios[counts[-1]]["verify"]
-        print(f"\n{counts[-1]:,} vs {counts[0]:,} keys: verify ratio {hi:.2f} vs {lo:.2f}")
-    print(f"verify/floor ratio: {ratios[counts[0]]['verify']:.2f}")
+        print(f"\n{counts[-1]:,} vs {counts[0]:,} keys: verify ratio to the bare floor {hi:.2f} vs {lo:.2f}")
+    print(f"bare/verify ratio: {ratios[counts[0]]['verify']:.2f}, bare/gateway ratio: {ratios[counts[0]]['gateway']:.2f}")
 
 
 if __name__ == "__main__":

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 command -v taskset >/dev/null || { apt-get update && apt-get install -y util-linux; }
 cargo build --release --locked
+cargo build --release --locked -p web --example bare_floor
 exec python3 bench/bench.py "$@"
