@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fuzzes the account service's JSON API from its own OpenAPI document with
+# Fuzzes the account service's JSON API from its own OpenAPI document (generated
+# by utoipa, served at /api/openapi.json) with
 # schemathesis: no answer may be a 5xx, and every answer must match the
 # document. Starts the release binary on a free port with a fresh data dir.
 set -euo pipefail
