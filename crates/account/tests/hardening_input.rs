@@ -24,9 +24,7 @@ const BIDI: &str = "Acme\u{202E}gpj.exe";
 const PATH_IDS: [&str; 4] = ["%00", "%FF", "key_%00x", "%E2%80%AE"];
 
 fn openapi() -> Value {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
+    serde_json::from_slice(account::api::openapi::document()).unwrap()
 }
 
 /// A body for `schema` with every string property set to `text`.

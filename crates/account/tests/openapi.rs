@@ -1,6 +1,8 @@
 //! The OpenAPI document served at /api/openapi.json matches the routes: the
-//! set of documented operations is the snapshot below, and every one of them
+//! set of documented operations is the list below, and every one of them
 //! is routed (answers something other than the fallback's 404 or a 405).
+//! The whole generated document is an insta snapshot
+//! (`snapshots/openapi__document.snap`): any change to it is reviewed.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -40,7 +42,10 @@ async fn document_matches_routes(db: &TestDb) {
     let res = app.get("/api/openapi.json", None).await;
     assert_eq!(res.status, 200);
     let doc = res.json();
-    assert_eq!(doc["openapi"], "3.0.3");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let served: serde_json::Value =
+        serde_json::from_slice(account::api::openapi::document()).unwrap();
+    assert_eq!(doc, served, "the served document is the generated one");
     let mut documented: Vec<(String, String)> = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
         for method in item.as_object().unwrap().keys() {
@@ -78,3 +83,10 @@ async fn document_matches_routes(db: &TestDb) {
 }
 
 both_backends!(document_matches_routes);
+
+/// The generated document, reviewed as a whole.
+#[test]
+fn document() {
+    let doc: serde_json::Value = serde_json::from_slice(account::api::openapi::document()).unwrap();
+    insta::assert_json_snapshot!(doc);
+}

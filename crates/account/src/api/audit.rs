@@ -23,8 +23,10 @@ pub const MAX_PAGE: i64 = 200;
 #[serde(deny_unknown_fields)]
 pub struct AuditQuery {
     /// Events per page: 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, default = 50)]
     limit: Option<i64>,
     /// Only events older than this event id: the `next_before` of the previous page.
+    #[param(minimum = 1)]
     before: Option<i64>,
 }
 
@@ -32,11 +34,15 @@ pub struct AuditQuery {
 pub struct EventView {
     id: i64,
     action: String,
+    #[schema(required = true)]
     actor: Option<String>,
+    #[schema(required = true)]
     target: Option<String>,
     #[schema(value_type = Object)]
     detail: serde_json::Value,
+    #[schema(required = true)]
     ip: Option<String>,
+    #[schema(format = DateTime)]
     created_at: String,
 }
 

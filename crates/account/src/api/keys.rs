@@ -17,7 +17,7 @@ use crate::store::{self, KeyRow};
 use crate::AppState;
 use crate::{AccountError, FieldError};
 
-use super::openapi::ErrorBody;
+use super::openapi::{Environment, ErrorBody, KeyStatus};
 
 /// A key as the API shows it: never the secret or its hash.
 /// Answers that carry a key or a private key must not be kept by any cache.
@@ -30,16 +30,25 @@ const NO_STORE: [(axum::http::HeaderName, axum::http::HeaderValue); 1] = [(
 pub struct KeyView {
     id: String,
     name: String,
+    #[schema(value_type = Environment)]
     environment: String,
     hint: String,
+    #[schema(value_type = KeyStatus)]
     status: &'static str,
+    #[schema(format = DateTime)]
     created_at: String,
     created_by: String,
+    /// `null`: the key does not expire.
+    #[schema(format = DateTime, required = true)]
     expires_at: Option<String>,
+    /// `null`: never used.
+    #[schema(format = DateTime, required = true)]
     last_used_at: Option<String>,
     has_public_key: bool,
+    #[schema(required = true)]
     public_key_fingerprint: Option<String>,
     /// The key that replaced this one when it was rolled.
+    #[schema(required = true)]
     replaced_by: Option<String>,
 }
 
@@ -104,7 +113,10 @@ pub struct CreateKeyBody {
 pub struct CreatedKey {
     #[serde(flatten)]
     view: KeyView,
+    /// The secret, shown this once.
+    #[schema(pattern = "^cmk_(live|test)_[0-9A-Za-z]{36}$")]
     key: String,
+    /// The generated private key (PEM), shown this once.
     #[serde(skip_serializing_if = "Option::is_none")]
     private_key: Option<String>,
 }
@@ -116,7 +128,7 @@ pub struct CreatedKey {
     operation_id = "create_key",
     tag = "keys",
     security(("session" = [])),
-    request_body = CreateKeyBody,
+    request_body(content = inline(CreateKeyBody)),
     responses(
         (status = 201, description = "The new key with its secret.", body = CreatedKey),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
@@ -211,7 +223,7 @@ pub struct PublicKeyBody {
     tag = "keys",
     security(("session" = [])),
     params(("id" = String, Path, description = "The key's id.")),
-    request_body = PublicKeyBody,
+    request_body(content = inline(PublicKeyBody)),
     responses(
         (status = 200, description = "The key as it is now.", body = KeyView),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
@@ -259,7 +271,7 @@ pub struct RolledKey {
     tag = "keys",
     security(("session" = [])),
     params(("id" = String, Path, description = "The key's id.")),
-    request_body = RollBody,
+    request_body(content = inline(RollBody)),
     responses(
         (status = 201, description = "The new key with its secret, and the old key.", body = RolledKey),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),

@@ -5,25 +5,38 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use utoipa::ToSchema;
 use web::clock::rfc3339;
 use web::extract::ApiJson;
 use web::extract::Id;
 use web::Error;
 
+use super::openapi::ErrorBody;
 use super::sessions::AccountAnswer;
 use crate::auth::{CurrentUser, CurrentUserWrite};
 use crate::members;
 use crate::store::{self, InvitationRow, MemberRow};
 use crate::AppState;
 
-#[derive(Serialize)]
-struct MemberView {
+/// A member of the company.
+#[derive(Serialize, ToSchema)]
+pub struct MemberView {
     id: String,
     email: String,
     name: String,
+    #[schema(value_type = Role)]
     role: String,
+    #[schema(format = DateTime)]
     joined_at: String,
+}
+
+/// A member's role in the company.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // described only: roles travel as text
+pub enum Role {
+    Owner,
+    Member,
 }
 
 impl From<MemberRow> for MemberView {
@@ -38,13 +51,18 @@ impl From<MemberRow> for MemberView {
     }
 }
 
-#[derive(Serialize)]
-struct InvitationView {
+/// An invitation that can still be accepted.
+#[derive(Serialize, ToSchema)]
+pub struct InvitationView {
     id: String,
     email: String,
+    #[schema(value_type = Role)]
     role: String,
+    /// The inviting owner's email.
     invited_by: String,
+    #[schema(format = DateTime)]
     created_at: String,
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
@@ -61,17 +79,53 @@ impl From<InvitationRow> for InvitationView {
     }
 }
 
-/// The company's members; every member may see them.
+/// The answer of `GET /api/v1/members`: `{"members": [...]}`.
+#[derive(Serialize, ToSchema)]
+pub struct MemberList {
+    members: Vec<MemberView>,
+}
+
+/// The company's members, owners first; every member may see them.
+#[utoipa::path(
+    get,
+    path = "/api/v1/members",
+    operation_id = "list_members",
+    tag = "members",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The members.", body = MemberList),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+    )
+)]
 pub async fn list_members(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
 ) -> Result<Response, Error> {
     let rows = store::list_members(&state.db, &user.company_id).await?;
     let members: Vec<MemberView> = rows.into_iter().map(MemberView::from).collect();
-    Ok(Json(json!({ "members": members })).into_response())
+    Ok(Json(MemberList { members }).into_response())
 }
 
-/// The owner removes a member; their sessions end at once.
+/// The owner removes a member, or a member removes themself (leaves).
+///
+/// Every session of that account ends at once, the account moves to a new
+/// empty company of its own, and the company's keys stay. Owners cannot
+/// remove themselves (409).
+#[utoipa::path(
+    delete,
+    path = "/api/v1/members/{id}",
+    operation_id = "remove_member",
+    tag = "members",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The member's account id.")),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 404, description = "No member with this id.", body = ErrorBody),
+        (status = 409, description = "An owner cannot remove themself.", body = ErrorBody),
+    )
+)]
 pub async fn remove_member(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -81,13 +135,43 @@ pub async fn remove_member(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
+    #[schema(value_type = Role)]
     role: String,
 }
 
-/// The owner changes another member's role.
+/// The answer of a role change: `{"member": {...}}`.
+#[derive(Serialize, ToSchema)]
+pub struct MemberAnswer {
+    member: MemberView,
+}
+
+/// The owner makes another member an owner, or an owner a member.
+///
+/// It applies from the member's next request. Owners cannot change their own
+/// role (409).
+#[utoipa::path(
+    patch,
+    path = "/api/v1/members/{id}",
+    operation_id = "change_member_role",
+    tag = "members",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The member's account id.")),
+    request_body(content = inline(RoleBody)),
+    responses(
+        (status = 200, description = "The member with the new role.", body = MemberAnswer),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 404, description = "No member with this id.", body = ErrorBody),
+        (status = 409, description = "An owner cannot change their own role.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+    )
+)]
 pub async fn change_role(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -95,10 +179,31 @@ pub async fn change_role(
     ApiJson(body): ApiJson<RoleBody>,
 ) -> Result<Response, Error> {
     let member = members::change_role(&state, &user, &id, Some(&body.role)).await?;
-    Ok(Json(json!({ "member": MemberView::from(member) })).into_response())
+    Ok(Json(MemberAnswer {
+        member: MemberView::from(member),
+    })
+    .into_response())
 }
 
-/// The company's invitations that can still be accepted (owner only).
+/// The answer of `GET /api/v1/invitations`: `{"invitations": [...]}`.
+#[derive(Serialize, ToSchema)]
+pub struct InvitationList {
+    invitations: Vec<InvitationView>,
+}
+
+/// The company's invitations that can still be accepted, newest first (owner only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/invitations",
+    operation_id = "list_invitations",
+    tag = "members",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "Pending invitations.", body = InvitationList),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The role may not do this.", body = ErrorBody),
+    )
+)]
 pub async fn list_invitations(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -106,18 +211,49 @@ pub async fn list_invitations(
     members::require_owner(&user)?;
     let rows = store::pending_invitations(&state.db, &user.company_id, state.clock.now()).await?;
     let invitations: Vec<InvitationView> = rows.into_iter().map(InvitationView::from).collect();
-    Ok(Json(json!({ "invitations": invitations })).into_response())
+    Ok(Json(InvitationList { invitations }).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InviteBody {
     email: String,
+    /// `member` when left out.
+    #[schema(value_type = Option<Role>)]
     role: Option<String>,
 }
 
-/// The owner invites someone by email: 201 with the invitation and its link
-/// (also sent through the outbox).
+/// The answer of an invitation: `{"invitation": {...}, "url": link}`.
+#[derive(Serialize, ToSchema)]
+pub struct Invited {
+    invitation: InvitationView,
+    /// The invitation link.
+    url: String,
+}
+
+/// The owner invites someone by email (owner only).
+///
+/// The link (single use, valid 7 days) is returned and sent through the
+/// outbox; an earlier pending invitation of the same email stops working.
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations",
+    operation_id = "invite_member",
+    tag = "members",
+    security(("session" = [])),
+    request_body(content = inline(InviteBody)),
+    responses(
+        (status = 201, description = "Invited.", body = Invited),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 409, description = "The email is already a member.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+        (status = 429, description = "Too many invitations.", body = ErrorBody),
+    )
+)]
 pub async fn invite(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -128,15 +264,29 @@ pub async fn invite(
     let invited = members::invite(&state, &user, &body.email, body.role.as_deref(), &base).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({
-            "invitation": InvitationView::from(invited.invitation),
-            "url": invited.url,
-        })),
+        Json(Invited {
+            invitation: InvitationView::from(invited.invitation),
+            url: invited.url,
+        }),
     )
         .into_response())
 }
 
-/// The owner withdraws a pending invitation.
+/// The owner withdraws a pending invitation: its link stops working.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/invitations/{id}",
+    operation_id = "withdraw_invitation",
+    tag = "members",
+    security(("session" = [])),
+    params(("id" = String, Path, description = "The invitation's id.")),
+    responses(
+        (status = 204, description = "Withdrawn."),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
+        (status = 404, description = "No pending invitation with this id.", body = ErrorBody),
+    )
+)]
 pub async fn revoke_invitation(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,
@@ -146,13 +296,38 @@ pub async fn revoke_invitation(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptBody {
+    /// The part of the invitation link after `/join/`.
     token: String,
 }
 
 /// A signed-in account accepts an invitation made for its email.
+///
+/// It moves into the inviting company. An owner whose company still has
+/// other members or working keys cannot leave it (409).
+#[utoipa::path(
+    post,
+    path = "/api/v1/invitations/accept",
+    operation_id = "accept_invitation",
+    tag = "members",
+    security(("session" = [])),
+    request_body(content = inline(AcceptBody)),
+    responses(
+        (status = 200, description = "Joined.", body = AccountAnswer),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request, or the invitation is for another email.", body = ErrorBody),
+        (status = 404, description = "No such invitation.", body = ErrorBody),
+        (status = 409, description = "The account cannot leave its company.", body = ErrorBody),
+        (status = 410, description = "The invitation has expired or was used.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+        (status = 503, description = "Busy; try again.", body = ErrorBody),
+    )
+)]
 pub async fn accept(
     State(state): State<AppState>,
     CurrentUserWrite(user): CurrentUserWrite,

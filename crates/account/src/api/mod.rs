@@ -1,4 +1,7 @@
 //! The JSON API: `/api/v1/...` and the Magento gateway routes at the host root.
+//!
+//! The routes are registered with their `#[utoipa::path]` descriptions
+//! (`routes!`), so the OpenAPI document lists exactly what is routed.
 
 mod audit;
 mod keys;
@@ -8,45 +11,38 @@ mod secret_scanning;
 mod sessions;
 mod verify;
 
-use axum::routing::{delete, get, post, put};
+use axum::routing::get;
 use axum::Router;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
+/// The documented routes, with the document they make.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(sessions::signup))
+        .routes(routes!(sessions::login))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::set_public_key))
+        .routes(routes!(keys::roll_key))
+        .routes(routes!(verify::verify_key))
+        .routes(routes!(audit::list_events))
+        .routes(routes!(members::list_members))
+        .routes(routes!(members::remove_member, members::change_role))
+        .routes(routes!(members::list_invitations, members::invite))
+        .routes(routes!(members::accept))
+        .routes(routes!(members::revoke_invitation))
+        .routes(routes!(secret_scanning::verify_report))
+        .routes(routes!(verify::gateway_apikeycheck))
+        .routes(routes!(verify::merchant_registry_ping))
+        .routes(routes!(verify::noop))
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/signup", post(sessions::signup))
-        .route("/api/v1/login", post(sessions::login))
-        .route("/api/v1/logout", post(sessions::logout))
-        .route("/api/v1/keys", get(keys::list_keys).post(keys::create_key))
-        .route("/api/v1/keys/{id}", delete(keys::revoke_key))
-        .route("/api/v1/keys/{id}/public-key", put(keys::set_public_key))
-        .route("/api/v1/keys/{id}/roll", post(keys::roll_key))
-        .route("/api/v1/keys/verify", post(verify::verify_key))
-        .route("/api/v1/audit", get(audit::list_events))
-        .route("/api/v1/members", get(members::list_members))
-        .route(
-            "/api/v1/members/{id}",
-            delete(members::remove_member).patch(members::change_role),
-        )
-        .route(
-            "/api/v1/invitations",
-            get(members::list_invitations).post(members::invite),
-        )
-        .route("/api/v1/invitations/accept", post(members::accept))
-        .route(
-            "/api/v1/invitations/{id}",
-            delete(members::revoke_invitation),
-        )
-        .route(
-            "/api/v1/secret-scanning/verify",
-            post(secret_scanning::verify_report),
-        )
-        .route("/gateway/apikeycheck", get(verify::gateway_apikeycheck))
-        .route(
-            "/merchant-registry/v1/ping",
-            get(verify::merchant_registry_ping),
-        )
-        .route("/noop", get(verify::noop))
-        .route("/api/openapi.json", get(openapi::openapi_json))
+    let (router, _) = routes().split_for_parts();
+    router.route("/api/openapi.json", get(openapi::openapi_json))
 }

@@ -36,6 +36,7 @@ pub struct AccountView {
     id: String,
     email: String,
     name: String,
+    #[schema(value_type = super::members::Role)]
     role: String,
     company: CompanyView,
 }
@@ -81,7 +82,7 @@ impl AccountAnswer {
     path = "/api/v1/signup",
     operation_id = "signup",
     tag = "sessions",
-    request_body = SignupBody,
+    request_body(content = inline(SignupBody)),
     responses(
         (status = 201, description = "Signed up and signed in; the session cookie is set.", body = AccountAnswer),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
@@ -155,7 +156,7 @@ pub struct LoginBody {
     path = "/api/v1/login",
     operation_id = "login",
     tag = "sessions",
-    request_body = LoginBody,
+    request_body(content = inline(LoginBody)),
     responses(
         (status = 200, description = "Signed in; the session cookie is set.", body = AccountAnswer),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),

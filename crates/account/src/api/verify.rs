@@ -8,19 +8,85 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
 use web::extract::ClientIp;
 use web::Error;
 
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
-#[derive(Serialize)]
-struct VerifyAnswer {
+use super::openapi::{Environment, ErrorBody, KeyStatus};
+
+/// A key's status. `environment` is left out for an unknown key,
+/// `expires_at` for a key that does not expire.
+#[derive(Serialize, ToSchema)]
+pub struct VerifyAnswer {
     valid: bool,
+    #[schema(value_type = KeyStatus)]
     status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Environment>)]
     environment: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    expires_at: Option<String>,
+}
+
+/// The header `POST /api/v1/keys/verify` reads (through [`KeyHeaders`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // described only
+pub struct VerifyHeaders {
+    /// The key to verify.
+    #[param(rename = "X-Api-Key", value_type = String, required = false)]
+    x_api_key: Option<String>,
+}
+
+/// The headers the gateway check reads (through [`KeyHeaders`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // described only
+pub struct GatewayHeaders {
+    /// The key to check (read first).
+    #[param(rename = "magento-api-key", value_type = String, required = false)]
+    magento_api_key: Option<String>,
+    /// The key to check, when `magento-api-key` is not sent.
+    #[param(rename = "X-Api-Key", value_type = String, required = false)]
+    x_api_key: Option<String>,
+}
+
+/// The headers the signed ping reads (through [`KeyHeaders`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // described only
+pub struct PingHeaders {
+    /// The key to check (read first).
+    #[param(rename = "X-Api-Key", value_type = String, required = false)]
+    x_api_key: Option<String>,
+    /// The key to check, when `X-Api-Key` is not sent.
+    #[param(rename = "magento-api-key", value_type = String, required = false)]
+    magento_api_key: Option<String>,
+    /// An RS256 JWT signed with the key's private key.
+    #[param(rename = "x-gw-signature", value_type = String, required = false)]
+    x_gw_signature: Option<String>,
+}
+
+/// The gateway check's answer when the key is valid: `{"valid": true}`.
+#[derive(Serialize, ToSchema)]
+pub struct GatewayAnswer {
+    valid: bool,
+}
+
+/// The gateway's answer, written once (the hot path serializes nothing).
+const GATEWAY_VALID: &str = r#"{"valid":true}"#;
+
+/// The signed ping's answer: a valid key, and when it expires (`null`: never).
+#[derive(Serialize, ToSchema)]
+pub struct PingAnswer {
+    valid: bool,
+    #[schema(value_type = KeyStatus)]
+    status: &'static str,
+    #[schema(format = DateTime, required = true)]
     expires_at: Option<String>,
 }
 
@@ -93,6 +159,19 @@ impl Throttle {
     }
 }
 
+/// Verifies the key in `X-Api-Key`: its status, environment and expiry.
+#[utoipa::path(
+    post,
+    path = "/api/v1/keys/verify",
+    operation_id = "verify_key",
+    tag = "verify",
+    params(VerifyHeaders),
+    responses(
+        (status = 200, description = "The key's status.", body = VerifyAnswer),
+        (status = 400, description = "No X-Api-Key header.", body = ErrorBody),
+        (status = 429, description = "Too many failed verifications from this client.", body = ErrorBody),
+    )
+)]
 pub async fn verify_key(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -151,7 +230,19 @@ impl VerifyAnswer {
     }
 }
 
-/// Magento's Services Connector contract: exactly 200 when valid, 401 otherwise.
+/// Magento Services Connector's key check: exactly 200 when valid, 401 otherwise.
+#[utoipa::path(
+    get,
+    path = "/gateway/apikeycheck",
+    operation_id = "gateway_apikeycheck",
+    tag = "verify",
+    params(GatewayHeaders),
+    responses(
+        (status = 200, description = "Valid.", body = GatewayAnswer),
+        (status = 401, description = "Not valid, or no key.", body = ErrorBody),
+        (status = 429, description = "Too many failed verifications from this client.", body = ErrorBody),
+    )
+)]
 pub async fn gateway_apikeycheck(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -170,7 +261,7 @@ pub async fn gateway_apikeycheck(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            r#"{"valid":true}"#,
+            GATEWAY_VALID,
         )
             .into_response()
     } else {
@@ -181,6 +272,19 @@ pub async fn gateway_apikeycheck(
 /// Services Connector 1.3.x: exactly 200 when the key is valid and
 /// `x-gw-signature` is an RS256 JWT signed with the key's private key; 401
 /// when the key is not valid, 403 when the signature is not acceptable.
+#[utoipa::path(
+    get,
+    path = "/merchant-registry/v1/ping",
+    operation_id = "merchant_registry_ping",
+    tag = "verify",
+    params(PingHeaders),
+    responses(
+        (status = 200, description = "Valid and signed.", body = PingAnswer),
+        (status = 401, description = "The key is not valid; the code names its status.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed verifications from this client.", body = ErrorBody),
+    )
+)]
 pub async fn merchant_registry_ping(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -199,11 +303,11 @@ pub async fn merchant_registry_ping(
     let outcome = state.verifier.verify_signed(presented, token).await?;
     throttle.count(&state, matches!(outcome, PingOutcome::Ok { .. }));
     match outcome {
-        PingOutcome::Ok { expires_at } => Ok(Json(serde_json::json!({
-            "valid": true,
-            "status": "valid",
-            "expires_at": expires_at.map(web::clock::rfc3339),
-        }))
+        PingOutcome::Ok { expires_at } => Ok(Json(PingAnswer {
+            valid: true,
+            status: Status::Valid.as_str(),
+            expires_at: expires_at.map(web::clock::rfc3339),
+        })
         .into_response()),
         // The code names the status, so our Admin can say which case it is.
         PingOutcome::Key(status) => Err(Error::unauthorized(
@@ -232,13 +336,20 @@ pub async fn merchant_registry_ping(
 }
 
 /// Does nothing: the floor that benchmarks compare verification with.
+#[utoipa::path(
+    get,
+    path = "/noop",
+    operation_id = "noop",
+    tag = "verify",
+    responses((status = 200, description = "Nothing."))
+)]
 pub async fn noop() -> StatusCode {
     StatusCode::OK
 }
 
 #[cfg(test)]
 mod tests {
-    use super::VerifyAnswer;
+    use super::{GatewayAnswer, VerifyAnswer, GATEWAY_VALID};
 
     #[test]
     fn hand_written_json_is_json() {
@@ -258,5 +369,7 @@ mod tests {
         };
         let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
         assert_eq!(v, serde_json::to_value(&b).unwrap());
+        let g = serde_json::to_string(&GatewayAnswer { valid: true }).unwrap();
+        assert_eq!(g, GATEWAY_VALID);
     }
 }
