@@ -17,7 +17,8 @@ use crate::store::{self, KeyRow};
 use crate::AppState;
 use crate::{AccountError, FieldError};
 
-use super::openapi::{Environment, ErrorBody, KeyStatus};
+use super::openapi::{Environment, ErrorBody};
+use crate::verify::Status;
 
 /// A key as the API shows it: never the secret or its hash.
 /// Answers that carry a key or a private key must not be kept by any cache.
@@ -33,8 +34,7 @@ pub struct KeyView {
     #[schema(value_type = Environment)]
     environment: String,
     hint: String,
-    #[schema(value_type = KeyStatus)]
-    status: &'static str,
+    status: Status,
     #[schema(format = DateTime)]
     created_at: String,
     created_by: String,
@@ -55,7 +55,7 @@ pub struct KeyView {
 impl KeyView {
     fn new(row: KeyRow, now: i64) -> Self {
         KeyView {
-            status: api_keys::key_status(&row, now).as_str(),
+            status: api_keys::key_status(&row, now),
             id: row.id,
             name: row.name,
             environment: row.environment.as_str().to_owned(),

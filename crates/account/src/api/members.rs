@@ -15,7 +15,7 @@ use super::openapi::ErrorBody;
 use super::sessions::AccountAnswer;
 use crate::auth::{CurrentUser, CurrentUserWrite};
 use crate::members;
-use crate::store::{self, InvitationRow, MemberRow};
+use crate::store::{self, InvitationRow, MemberRow, Role};
 use crate::AppState;
 
 /// A member of the company.
@@ -24,19 +24,9 @@ pub struct MemberView {
     id: String,
     email: String,
     name: String,
-    #[schema(value_type = Role)]
-    role: String,
+    role: Role,
     #[schema(format = DateTime)]
     joined_at: String,
-}
-
-/// A member's role in the company.
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // described only: roles travel as text
-pub enum Role {
-    Owner,
-    Member,
 }
 
 impl From<MemberRow> for MemberView {
@@ -45,7 +35,7 @@ impl From<MemberRow> for MemberView {
             id: m.id,
             email: m.email,
             name: m.name,
-            role: m.role.as_str().to_owned(),
+            role: m.role,
             joined_at: rfc3339(m.joined_at),
         }
     }
@@ -56,8 +46,7 @@ impl From<MemberRow> for MemberView {
 pub struct InvitationView {
     id: String,
     email: String,
-    #[schema(value_type = Role)]
-    role: String,
+    role: Role,
     /// The inviting owner's email.
     invited_by: String,
     #[schema(format = DateTime)]
@@ -71,7 +60,7 @@ impl From<InvitationRow> for InvitationView {
         InvitationView {
             id: i.id,
             email: i.email,
-            role: i.role.as_str().to_owned(),
+            role: i.role,
             invited_by: i.invited_by,
             created_at: rfc3339(i.created_at),
             expires_at: rfc3339(i.expires_at),
@@ -138,8 +127,7 @@ pub async fn remove_member(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    #[schema(value_type = Role)]
-    role: String,
+    role: Role,
 }
 
 /// The answer of a role change: `{"member": {...}}`.

@@ -84,17 +84,6 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
-/// A key's status.
-#[derive(ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // described only: statuses travel as text
-pub enum KeyStatus {
-    Valid,
-    Invalid,
-    Expired,
-    Revoked,
-}
-
 /// A key's environment.
 #[derive(ToSchema)]
 #[schema(rename_all = "lowercase")]

@@ -15,15 +15,14 @@ use web::Error;
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
-use super::openapi::{Environment, ErrorBody, KeyStatus};
+use super::openapi::{Environment, ErrorBody};
 
 /// A key's status. `environment` is left out for an unknown key,
 /// `expires_at` for a key that does not expire.
 #[derive(Serialize, ToSchema)]
 pub struct VerifyAnswer {
     valid: bool,
-    #[schema(value_type = KeyStatus)]
-    status: &'static str,
+    status: Status,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Environment>)]
     environment: Option<&'static str>,
@@ -84,8 +83,7 @@ const GATEWAY_VALID: &str = r#"{"valid":true}"#;
 #[derive(Serialize, ToSchema)]
 pub struct PingAnswer {
     valid: bool,
-    #[schema(value_type = KeyStatus)]
-    status: &'static str,
+    status: Status,
     #[schema(format = DateTime, required = true)]
     expires_at: Option<String>,
 }
@@ -189,7 +187,7 @@ pub async fn verify_key(
     let known = verdict.status != Status::Invalid;
     let answer = VerifyAnswer {
         valid: verdict.status == Status::Valid,
-        status: verdict.status.as_str(),
+        status: verdict.status,
         environment: verdict.environment.filter(|_| known).map(|e| e.as_str()),
         expires_at: verdict.expires_at.map(web::clock::rfc3339),
     };
@@ -213,7 +211,7 @@ impl VerifyAnswer {
         } else {
             r#"{"valid":false,"status":""#
         });
-        out.push_str(self.status);
+        out.push_str(self.status.as_str());
         out.push('"');
         if let Some(env) = self.environment {
             out.push_str(r#","environment":""#);
@@ -305,7 +303,7 @@ pub async fn merchant_registry_ping(
     match outcome {
         PingOutcome::Ok { expires_at } => Ok(Json(PingAnswer {
             valid: true,
-            status: Status::Valid.as_str(),
+            status: Status::Valid,
             expires_at: expires_at.map(web::clock::rfc3339),
         })
         .into_response()),
@@ -349,13 +347,13 @@ pub async fn noop() -> StatusCode {
 
 #[cfg(test)]
 mod tests {
-    use super::{GatewayAnswer, VerifyAnswer, GATEWAY_VALID};
+    use super::{GatewayAnswer, Status, VerifyAnswer, GATEWAY_VALID};
 
     #[test]
     fn hand_written_json_is_json() {
         let a = VerifyAnswer {
             valid: true,
-            status: "valid",
+            status: Status::Valid,
             environment: Some("production"),
             expires_at: Some("2027-01-01T00:00:00Z".into()),
         };
@@ -363,7 +361,7 @@ mod tests {
         assert_eq!(v, serde_json::to_value(&a).unwrap());
         let b = VerifyAnswer {
             valid: false,
-            status: "invalid",
+            status: Status::Invalid,
             environment: None,
             expires_at: None,
         };

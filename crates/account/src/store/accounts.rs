@@ -5,8 +5,9 @@ use web::db::Db;
 
 use super::DbError;
 
-/// What a member may do in their company.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A member's role in the company.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Role {
     /// Manages members and invitations; a company always keeps one.
     Owner,

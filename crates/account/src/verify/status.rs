@@ -7,12 +7,20 @@ use keys::{Environment, KeyHash};
 
 use crate::store;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// A key's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = KeyStatus, rename_all = "lowercase")]
 pub enum Status {
     Valid,
     Invalid,
     Expired,
     Revoked,
+}
+
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
 }
 
 impl std::fmt::Display for Status {
