@@ -135,16 +135,10 @@ pub async fn authenticate(
     ip: std::net::IpAddr,
 ) -> Result<Option<AdminUser>, AdminError> {
     let now = state.clock.now();
-    let ip_key = ip.to_string();
-    let pair_key = format!("{ip_key} {}", username.trim().to_lowercase());
-    let taken = web::ratelimit::Limiter::reserve_all(
-        &[
-            (&state.login_by_ip, &ip_key),
-            (&state.login_by_user, &pair_key),
-        ],
-        now,
-    )
-    .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
+    let taken = state
+        .login
+        .reserve(&ip.to_string(), username, now)
+        .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
     let found = if web::text::has_hidden(username) || username.len() > 256 {
