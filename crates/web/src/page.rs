@@ -347,6 +347,70 @@ mod tests {
         assert_eq!(encode("/a b?c=d&e"), "/a%20b%3Fc%3Dd%26e");
     }
 
+    #[derive(Clone)]
+    struct Site;
+
+    impl CsrfSite for Site {
+        fn csrf_cookie(&self) -> &'static str {
+            "t_csrf"
+        }
+
+        fn secure_cookies(&self) -> bool {
+            false
+        }
+    }
+
+    #[derive(Deserialize, Debug)]
+    struct NameForm {
+        name: String,
+    }
+
+    const TOKEN: &str = "abcdefghijklmnopqrstuvwxyz012345";
+
+    async fn post(content_type: &str, body: &str) -> Result<String, StatusCode> {
+        let req = Request::post("/x")
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::COOKIE, format!("t_csrf={TOKEN}"))
+            .body(Body::from(body.to_owned()))
+            .expect("a request");
+        CsrfForm::<NameForm>::from_request(req, &Site)
+            .await
+            .map(|CsrfForm(f)| f.name)
+            .map_err(|e| e.0.status())
+    }
+
+    #[tokio::test]
+    async fn csrf_form_checks_the_token_before_the_fields() {
+        let form = "application/x-www-form-urlencoded";
+        assert_eq!(
+            post(form, &format!("csrf={TOKEN}&name=a")).await,
+            Ok("a".into())
+        );
+        // No token, a wrong one, two: forbidden, whatever else is missing.
+        for body in [
+            "name=a",
+            "",
+            "csrf=x&name=a",
+            &format!("csrf={TOKEN}&csrf=x"),
+        ] {
+            assert_eq!(post(form, body).await, Err(StatusCode::FORBIDDEN), "{body}");
+        }
+        // The right token and a field missing: the form cannot be read.
+        assert_eq!(
+            post(form, &format!("csrf={TOKEN}")).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
+        // Not a form, or not text: refused as before, never a pass.
+        assert_eq!(
+            post("application/json", &format!("csrf={TOKEN}&name=a")).await,
+            Err(StatusCode::UNSUPPORTED_MEDIA_TYPE)
+        );
+        assert_eq!(
+            post(form, &format!("csrf={TOKEN}&name=a%00")).await,
+            Err(StatusCode::UNPROCESSABLE_ENTITY)
+        );
+    }
+
     #[test]
     fn first_error_per_field_wins() {
         let mut e = FormErrors::default();
