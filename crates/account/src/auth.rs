@@ -30,71 +30,97 @@ pub async fn verify_password(password: Secret, stored: Option<String>) -> Result
     web::password::verify(password, stored).await
 }
 
-/// Starts a session: returns the cookie to set. Only the hash of the id is stored,
-/// and a new id is made at every sign-in (no session fixation).
+/// The account site's sessions: `acct_sid`, `account_sessions`, 12 hours
+/// idle, 7 days in all.
+pub const SESSIONS: web::sessions::SessionRules = web::sessions::SessionRules {
+    cookie: SESSION_COOKIE,
+    table: store::SESSIONS,
+    absolute_secs: SESSION_ABSOLUTE_SECS,
+};
+
+impl web::page::CsrfSite for AppState {
+    fn csrf_cookie(&self) -> &'static str {
+        CSRF_COOKIE
+    }
+
+    fn secure_cookies(&self) -> bool {
+        self.cfg.secure_cookies
+    }
+}
+
+impl web::sessions::SessionSite for AppState {
+    type User = Account;
+
+    fn session_rules(&self) -> &'static web::sessions::SessionRules {
+        &SESSIONS
+    }
+
+    fn session_db(&self) -> &web::db::Db {
+        &self.db
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn session_user(&self, id_hash: &str) -> Result<Option<Account>, Error> {
+        Ok(store::session_account(
+            &self.db,
+            id_hash,
+            self.clock.now(),
+            SESSION_IDLE_SECS,
+            SESSION_ABSOLUTE_SECS,
+        )
+        .await?)
+    }
+
+    fn sign_in_path(&self) -> &'static str {
+        "/login"
+    }
+
+    /// The pages of one key come back to the API Portal, those of one
+    /// member or invitation to Members.
+    fn return_path<'a>(&self, path: &'a str) -> &'a str {
+        use crate::pages::{MEMBERS, PORTAL};
+        if path.starts_with(PORTAL) {
+            PORTAL
+        } else if path.starts_with(MEMBERS) {
+            MEMBERS
+        } else {
+            path
+        }
+    }
+}
+
+/// Starts a session: returns the cookie to set (see `web::sessions::start`).
 pub async fn start_session(
     state: &AppState,
     account_id: &str,
 ) -> Result<axum::http::HeaderValue, Error> {
-    let sid = cookies::new_token();
-    let hash = keys::hash_str(&sid).to_hex();
-    web::sessions::create(
-        &state.db,
-        &store::SESSIONS,
-        &hash,
-        account_id,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(cookies::set(
-        &cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies),
-        &sid,
-        Some(SESSION_ABSOLUTE_SECS),
-        state.cfg.secure_cookies,
-    ))
+    web::sessions::start(state, account_id).await
 }
 
+/// Ends the request's session: returns the cookie that clears it.
 pub async fn end_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<axum::http::HeaderValue, Error> {
-    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
-    if let Some(sid) = cookies::get(headers, &name) {
-        web::sessions::delete(&state.db, &store::SESSIONS, &keys::hash_str(sid).to_hex()).await?;
-    }
-    Ok(cookies::clear(&name, state.cfg.secure_cookies))
+    web::sessions::end(state, headers).await
 }
 
 pub async fn current_account(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Account>, Error> {
-    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
-    let Some(sid) = cookies::get(headers, &name) else {
-        return Ok(None);
-    };
-    if sid.len() != 32 {
-        return Ok(None);
-    }
-    let hash = keys::hash_str(sid).to_hex();
-    Ok(store::session_account(
-        &state.db,
-        &hash,
-        state.clock.now(),
-        SESSION_IDLE_SECS,
-        SESSION_ABSOLUTE_SECS,
-    )
-    .await?)
+    web::sessions::current(state, headers).await
 }
 
 /// The company this browser's session cookie was removed from by an owner
 /// (the session itself ended then): only a browser holding that cookie learns it.
 pub async fn removed_from(state: &AppState, headers: &HeaderMap) -> Result<Option<String>, Error> {
-    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
-    let Some(sid) = cookies::get(headers, &name).filter(|s| s.len() == 32) else {
+    let Some(hash) = web::sessions::cookie_hash(state, headers) else {
         return Ok(None);
     };
-    let hash = keys::hash_str(sid).to_hex();
     Ok(store::removed_from(&state.db, &hash, state.clock.now(), SESSION_ABSOLUTE_SECS).await?)
 }
 

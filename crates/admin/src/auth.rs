@@ -3,7 +3,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
-use web::{cookies, Error, Secret};
+use web::{Error, Secret};
 
 use crate::error::AdminError;
 use crate::store::{self, AdminUser};
@@ -135,16 +135,10 @@ pub async fn authenticate(
     ip: std::net::IpAddr,
 ) -> Result<Option<AdminUser>, AdminError> {
     let now = state.clock.now();
-    let ip_key = ip.to_string();
-    let pair_key = format!("{ip_key} {}", username.trim().to_lowercase());
-    let taken = web::ratelimit::Limiter::reserve_all(
-        &[
-            (&state.login_by_ip, &ip_key),
-            (&state.login_by_user, &pair_key),
-        ],
-        now,
-    )
-    .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
+    let taken = state
+        .login
+        .reserve(&ip.to_string(), username, now)
+        .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
     let found = if web::text::has_hidden(username) || username.len() > 256 {
@@ -166,48 +160,68 @@ pub async fn authenticate(
     Ok(user)
 }
 
-pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {
-    let sid = cookies::new_token();
-    web::sessions::create(
-        &state.db,
-        &store::SESSIONS,
-        &keys::hash_str(&sid).to_hex(),
-        user_id,
-        state.clock.now(),
-    )
-    .await?;
-    Ok(cookies::set(
-        &cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies),
-        &sid,
-        Some(SESSION_ABSOLUTE_SECS),
-        state.cfg.secure_cookies,
-    ))
+/// The Admin's sessions: `adm_sid`, `admin_sessions`, 4 hours idle, 24 in all.
+pub const SESSIONS: web::sessions::SessionRules = web::sessions::SessionRules {
+    cookie: SESSION_COOKIE,
+    table: store::SESSIONS,
+    absolute_secs: SESSION_ABSOLUTE_SECS,
+};
+
+impl web::sessions::SessionSite for AppState {
+    type User = AdminUser;
+
+    fn session_rules(&self) -> &'static web::sessions::SessionRules {
+        &SESSIONS
+    }
+
+    fn session_db(&self) -> &web::db::Db {
+        &self.db
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn session_user(&self, id_hash: &str) -> Result<Option<AdminUser>, Error> {
+        Ok(store::session_user(
+            &self.db,
+            id_hash,
+            self.clock.now(),
+            SESSION_IDLE_SECS,
+            SESSION_ABSOLUTE_SECS,
+        )
+        .await?)
+    }
+
+    fn sign_in_path(&self) -> &'static str {
+        "/admin/login"
+    }
+
+    /// A post to Store Integration comes back to the channel page.
+    fn return_path<'a>(&self, path: &'a str) -> &'a str {
+        if path.starts_with(crate::pages::CHANNEL_PATH) {
+            crate::pages::CHANNEL_PATH
+        } else {
+            path
+        }
+    }
 }
 
+/// Starts an admin's session: returns the cookie to set.
+pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {
+    web::sessions::start(state, user_id).await
+}
+
+/// Ends the request's session: returns the cookie that clears it.
 pub async fn end_session(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, Error> {
-    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
-    if let Some(sid) = cookies::get(headers, &name) {
-        web::sessions::delete(&state.db, &store::SESSIONS, &keys::hash_str(sid).to_hex()).await?;
-    }
-    Ok(cookies::clear(&name, state.cfg.secure_cookies))
+    web::sessions::end(state, headers).await
 }
 
 pub async fn current_user(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<AdminUser>, Error> {
-    let name = cookies::host_only(SESSION_COOKIE, state.cfg.secure_cookies);
-    let Some(sid) = cookies::get(headers, &name).filter(|s| s.len() == 32) else {
-        return Ok(None);
-    };
-    Ok(store::session_user(
-        &state.db,
-        &keys::hash_str(sid).to_hex(),
-        state.clock.now(),
-        SESSION_IDLE_SECS,
-        SESSION_ABSOLUTE_SECS,
-    )
-    .await?)
+    web::sessions::current(state, headers).await
 }
 
 /// A signed-in admin, or 401 in the JSON error format.

@@ -24,7 +24,7 @@ use std::sync::Arc;
 use axum::routing::get;
 use axum::Router;
 use web::db::Db;
-use web::ratelimit::Limiter;
+use web::ratelimit::{LoginLimiter, LoginLimits};
 use web::{Clock, Secret, SystemClock};
 
 use crate::config::ConfigStore;
@@ -47,9 +47,9 @@ pub struct Inner {
     pub crypto: Crypto,
     pub gate: Gate,
     pub cfg: Config,
-    /// Failed sign-ins per username (10 in 15 minutes) and per client IP (50).
-    pub login_by_user: Limiter,
-    pub login_by_ip: Limiter,
+    /// Sign-ins per client IP (50 in 15 minutes) and per username from one
+    /// client IP (10).
+    pub login: LoginLimiter,
 }
 
 #[derive(Clone)]
@@ -81,8 +81,13 @@ impl AppState {
             crypto,
             gate,
             cfg,
-            login_by_user: Limiter::new(10, 900, 10_000),
-            login_by_ip: Limiter::new(50, 900, 10_000),
+            login: LoginLimiter::new(LoginLimits {
+                per_ip: 50,
+                per_name_from_ip: 10,
+                per_name: None,
+                window_secs: 900,
+                capacity: 10_000,
+            }),
         }))
     }
 

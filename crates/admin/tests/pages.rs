@@ -53,7 +53,7 @@ async fn sign_in(env: &Env) {
         .contains("The account sign-in was incorrect or your account is disabled temporarily."));
     assert!(b.cookie("adm_sid").is_none());
 
-    // Without the CSRF token: refused.
+    // Without the CSRF token: refused as a forbidden request, as on the account site.
     let r = b
         .post_form(
             "/admin/login",
@@ -61,6 +61,7 @@ async fn sign_in(env: &Env) {
         )
         .await;
     assert!(r.status.is_client_error(), "{}", r.status);
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
     assert!(b.cookie("adm_sid").is_none());
 
     // The right password: a redirect to `next`, and an HttpOnly session cookie.

@@ -163,6 +163,84 @@ impl Reserved<'_> {
     }
 }
 
+/// Sign-in attempts of one app, taken before a password is checked: per
+/// client IP, per name (an email, a username) from that IP, and, when asked,
+/// per name from anywhere (guessing spread over many addresses). Both apps'
+/// sign-ins use it, each with its own limits.
+pub struct LoginLimiter {
+    by_ip: Limiter,
+    by_name_from_ip: Limiter,
+    by_name: Option<Limiter>,
+}
+
+/// How many sign-in attempts a [`LoginLimiter`] allows in its window.
+#[derive(Clone, Copy, Debug)]
+pub struct LoginLimits {
+    pub per_ip: u32,
+    pub per_name_from_ip: u32,
+    /// `None`: names are not counted across addresses.
+    pub per_name: Option<u32>,
+    pub window_secs: i64,
+    /// Keys remembered per throttle.
+    pub capacity: usize,
+}
+
+impl LoginLimiter {
+    pub fn new(l: LoginLimits) -> Self {
+        LoginLimiter {
+            by_ip: Limiter::new(l.per_ip, l.window_secs, l.capacity),
+            by_name_from_ip: Limiter::new(l.per_name_from_ip, l.window_secs, l.capacity),
+            by_name: l
+                .per_name
+                .map(|n| Limiter::new(n, l.window_secs, l.capacity)),
+        }
+    }
+
+    /// Takes one attempt from each throttle, or from none: `Err(seconds to
+    /// wait)` when one is used up. `ip` is the client address as text; `name`
+    /// is compared trimmed and lower-cased. A right password gives the
+    /// attempts back (`LoginAttempt::refund`).
+    pub fn reserve(&self, ip: &str, name: &str, now: i64) -> Result<LoginAttempt<'_>, u64> {
+        let name = name.trim().to_lowercase();
+        let pair = format!("{ip} {name}");
+        let mut steps: Vec<(&Limiter, &str)> =
+            vec![(&self.by_ip, ip), (&self.by_name_from_ip, &pair)];
+        if let Some(by_name) = &self.by_name {
+            steps.push((by_name, &name));
+        }
+        // Held by key from here on: `LoginAttempt::refund` gives them back.
+        Limiter::reserve_all(&steps, now)?;
+        Ok(LoginAttempt {
+            steps: steps.into_iter().map(|(l, k)| (l, k.to_owned())).collect(),
+        })
+    }
+
+    /// Keys remembered, in all throttles.
+    pub fn len(&self) -> usize {
+        self.by_ip.len()
+            + self.by_name_from_ip.len()
+            + self.by_name.as_ref().map_or(0, Limiter::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Sign-in attempts taken by [`LoginLimiter::reserve`]: `refund` gives them
+/// back (the password was right), dropping keeps them counted.
+pub struct LoginAttempt<'a> {
+    steps: Vec<(&'a Limiter, String)>,
+}
+
+impl LoginAttempt<'_> {
+    pub fn refund(self) {
+        for (l, k) in self.steps {
+            l.refund(&k);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,5 +295,39 @@ mod tests {
             l.fail(&format!("ip-{i}"), 1000 + i);
         }
         assert!(l.len() <= 160, "{}", l.len());
+    }
+
+    #[test]
+    fn login_attempts_count_per_ip_per_name_and_per_name_anywhere() {
+        let l = LoginLimiter::new(LoginLimits {
+            per_ip: 5,
+            per_name_from_ip: 2,
+            per_name: Some(3),
+            window_secs: 60,
+            capacity: 100,
+        });
+        assert!(l.reserve("1.1.1.1", " A@x.example", 0).is_ok());
+        assert!(l.reserve("1.1.1.1", "a@x.example ", 0).is_ok());
+        assert_eq!(l.reserve("1.1.1.1", "A@X.example", 10).err(), Some(50));
+        // Another address may still try the name, until it is used up anywhere.
+        assert!(l.reserve("2.2.2.2", "a@x.example", 10).is_ok());
+        assert!(l.reserve("3.3.3.3", "a@x.example", 10).is_err());
+        // A right password gives its attempts back.
+        let ok = l
+            .reserve("1.1.1.1", "b@x.example", 10)
+            .expect("another name");
+        ok.refund();
+        assert!(l.reserve("1.1.1.1", "b@x.example", 10).is_ok());
+        // Without a per-name throttle, names are counted per address only.
+        let admin = LoginLimiter::new(LoginLimits {
+            per_ip: 50,
+            per_name_from_ip: 1,
+            per_name: None,
+            window_secs: 60,
+            capacity: 100,
+        });
+        assert!(admin.reserve("1.1.1.1", "admin", 0).is_ok());
+        assert!(admin.reserve("1.1.1.1", "Admin", 0).is_err());
+        assert!(admin.reserve("2.2.2.2", "admin", 0).is_ok());
     }
 }

@@ -127,7 +127,8 @@ pub async fn remove_member(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
-    role: Role,
+    #[schema(value_type = Role)]
+    role: String,
 }
 
 /// The answer of a role change: `{"member": {...}}`.

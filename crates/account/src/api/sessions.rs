@@ -12,7 +12,7 @@ use web::{Error, Secret};
 use crate::accounts::{self, SignupInput};
 use crate::auth::{self, check_same_origin};
 use crate::members;
-use crate::store::Account;
+use crate::store::{Account, Role};
 use crate::AppState;
 
 use super::openapi::ErrorBody;
@@ -36,8 +36,7 @@ pub struct AccountView {
     id: String,
     email: String,
     name: String,
-    #[schema(value_type = super::members::Role)]
-    role: String,
+    role: Role,
     company: CompanyView,
 }
 
@@ -53,7 +52,7 @@ impl AccountView {
             id: a.id.clone(),
             email: a.email.clone(),
             name: a.name.clone(),
-            role: a.role.as_str().to_owned(),
+            role: a.role,
             company: CompanyView {
                 id: a.company_id.clone(),
                 name: a.company_name.clone(),

@@ -7,11 +7,11 @@ use serde::Deserialize;
 use web::clock::human;
 use web::i18n::T;
 
-use super::{to_login, Chrome, Page, PageResult};
+use super::{Chrome, Page, PageResult};
 use crate::audit;
-use crate::auth::MaybeUser;
-use crate::store::EventRow;
+use crate::store::{Account, EventRow};
 use crate::AppState;
+use web::page::SignedIn;
 
 const AUDIT: &str = "/account/audit";
 const PAGE_SIZE: i64 = 50;
@@ -66,13 +66,10 @@ fn summary(e: &EventRow, t: T) -> String {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(AUDIT));
-    };
     let before = q
         .before
         .as_deref()

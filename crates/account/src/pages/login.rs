@@ -7,12 +7,12 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
-use web::{csrf, Secret};
+use web::page::CsrfForm;
+use web::Secret;
 
 use super::{encode, Chrome, Page, PageResult};
-use crate::auth::{self, MaybeUser, CSRF_COOKIE};
+use crate::auth::{self, MaybeUser};
 use crate::{accounts, AppState};
-use web::page::PageForm;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -70,9 +70,6 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     email: String,
     password: Secret,
     next: Option<String>,
@@ -82,9 +79,8 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    PageForm(form): PageForm<LoginForm>,
+    CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = next_or_portal(form.next.as_deref());
     match accounts::authenticate(&state, &form.email, form.password, ip).await? {
         Some(account) => {
@@ -112,9 +108,6 @@ pub async fn submit(
 
 #[derive(Deserialize)]
 pub struct LogoutForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     /// Where to go after signing out (a local path), e.g. back to an
     /// invitation to accept it with another account.
     next: Option<String>,
@@ -123,9 +116,8 @@ pub struct LogoutForm {
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    PageForm(form): PageForm<LogoutForm>,
+    CsrfForm(form): CsrfForm<LogoutForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let cookie = auth::end_session(&state, &headers).await?;
     let next = form
         .next

@@ -9,15 +9,15 @@ use serde::Deserialize;
 use web::clock::human;
 use web::extract::{ClientIp, Id};
 use web::i18n::T;
-use web::{csrf, Error, Secret};
+use web::page::{CsrfForm, NoFields, SignedIn};
+use web::{Error, Secret};
 
-use super::{encode, to_login, Chrome, FormErrors, Page, PageResult};
-use crate::auth::{self, MaybeUser, CSRF_COOKIE};
+use super::{encode, Chrome, FormErrors, Page, PageResult};
+use crate::auth::{self, MaybeUser};
 use crate::members;
 use crate::store::Role;
 use crate::store::{self, Account};
 use crate::{AccountError, AppState};
-use web::page::PageForm;
 
 pub const MEMBERS: &str = "/account/members";
 
@@ -132,13 +132,10 @@ pub struct NoticeQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(MEMBERS));
-    };
     let notice = match q.notice.as_deref() {
         Some("removed") => "members.removed",
         Some("withdrawn") => "members.withdrawn",
@@ -161,9 +158,6 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct InviteForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     email: String,
     role: Option<String>,
@@ -171,14 +165,10 @@ pub struct InviteForm {
 
 pub async fn invite(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
-    PageForm(form): PageForm<InviteForm>,
+    CsrfForm(form): CsrfForm<InviteForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(MEMBERS));
-    };
     let base = members::link_base(&state, &headers)?;
     let mut errors = FormErrors::default();
     let mut created = None;
@@ -209,47 +199,27 @@ pub async fn invite(
     Ok(Page::render(cookie, status, &page))
 }
 
-#[derive(Deserialize)]
-pub struct CsrfForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn withdraw(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
+    SignedIn(user): SignedIn<Account>,
     Id(id): Id,
-    PageForm(form): PageForm<CsrfForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(MEMBERS));
-    };
     members::revoke_invitation(&state, &user, &id).await?;
     Ok(Redirect::to(&format!("{MEMBERS}?notice=withdrawn")).into_response())
 }
 
 #[derive(Deserialize)]
 pub struct RoleForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     role: Option<String>,
 }
 
 pub async fn change_role(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
+    SignedIn(user): SignedIn<Account>,
     Id(id): Id,
-    PageForm(form): PageForm<RoleForm>,
+    CsrfForm(form): CsrfForm<RoleForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(MEMBERS));
-    };
     members::change_role(&state, &user, &id, form.role.as_deref())
         .await
         .map_err(Error::from)?;
@@ -271,13 +241,10 @@ struct RemovePage {
 
 pub async fn confirm_remove(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(MEMBERS));
-    };
     let (member, leaving) = members::removable(&state, &user, &id).await?;
     let path = format!("{MEMBERS}/{id}/remove");
     let company = user.company_name.clone();
@@ -296,15 +263,10 @@ pub async fn confirm_remove(
 
 pub async fn remove(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
+    SignedIn(user): SignedIn<Account>,
     Id(id): Id,
-    PageForm(form): PageForm<CsrfForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(MEMBERS));
-    };
     members::remove(&state, &user, &id).await?;
     if id == user.id {
         // Left: every session of the account has ended, this one too.
@@ -312,7 +274,7 @@ pub async fn remove(
         res.headers_mut().append(
             header::SET_COOKIE,
             web::cookies::clear(
-                &web::cookies::host_only(auth::SESSION_COOKIE, state.cfg.secure_cookies),
+                &web::sessions::cookie_name(&state),
                 state.cfg.secure_cookies,
             ),
         );
@@ -436,9 +398,6 @@ pub async fn show_join(
 
 #[derive(Deserialize)]
 pub struct JoinForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     /// Present for a new account; absent when a signed-in account joins.
     name: Option<String>,
     password: Option<Secret>,
@@ -450,9 +409,8 @@ pub async fn submit_join(
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Id(token): Id,
-    PageForm(form): PageForm<JoinForm>,
+    CsrfForm(form): CsrfForm<JoinForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let done = |cookie: Option<axum::http::HeaderValue>| {
         let mut res = Redirect::to(&format!("{MEMBERS}?notice=joined")).into_response();
         if let Some(c) = cookie {

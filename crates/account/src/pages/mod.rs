@@ -10,20 +10,20 @@ mod roll;
 mod signup;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
+use web::csrf;
 use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
-use web::{cookies, csrf};
 
-use crate::auth::{self, MaybeUser, CSRF_COOKIE, LANG_COOKIE};
+use crate::auth::{self, CSRF_COOKIE, LANG_COOKIE};
 use crate::store::{self, Account};
 use crate::AppState;
-use web::page::PageForm;
+
+pub use members::MEMBERS;
+pub use portal::PORTAL;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -64,18 +64,10 @@ pub fn router() -> Router<AppState> {
             "/account/api-portal/keys/{id}/public-key",
             get(portal::show_public_key).post(portal::save_public_key),
         )
-        .route("/lang", post(switch_lang))
+        .route("/lang", post(web::page::switch_lang::<AppState>))
 }
 
-/// Unknown paths: a JSON 404 under `/api/`, the not-found page elsewhere.
-pub async fn fallback(uri: axum::http::Uri) -> Response {
-    let err = web::Error::not_found("There is nothing at this address.");
-    if uri.path().starts_with("/api/") || uri.path().starts_with("/admin/api/") {
-        err.into_response()
-    } else {
-        PageErr(err).into_response()
-    }
-}
+pub use web::page::fallback;
 
 /// What every page's layout needs: the messages, the CSRF token, who is signed in.
 pub struct Chrome {
@@ -168,45 +160,6 @@ impl web::error_pages::ErrorPages for AppState {
     }
 }
 
-#[derive(Deserialize)]
-pub struct LangForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
-    lang: String,
-    next: Option<String>,
-}
-
-/// Switches the language, remembered in a cookie and on the account.
-async fn switch_lang(
-    State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
-    PageForm(form): PageForm<LangForm>,
-) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let lang = Lang::from_code(&form.lang).unwrap_or_default();
-    if let Some(u) = &user {
-        store::set_locale(&state.db, &u.id, lang.code()).await?;
-    }
-    let next = form
-        .next
-        .as_deref()
-        .and_then(web::safe_local_path)
-        .unwrap_or("/account/api-portal");
-    let mut res = Redirect::to(next).into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(
-            LANG_COOKIE,
-            lang.code(),
-            Some(365 * 86400),
-            state.cfg.secure_cookies,
-        ),
-    );
-    Ok(res)
-}
-
 /// Field errors of the domain as a form's errors (the first per field).
 pub fn field_errors(all: Vec<crate::FieldError>) -> FormErrors {
     let mut errors = FormErrors::default();
@@ -216,9 +169,20 @@ pub fn field_errors(all: Vec<crate::FieldError>) -> FormErrors {
     errors
 }
 
-/// Where to go when a signed-out visitor opens a page that needs an account.
-pub fn to_login(path: &str) -> Response {
-    Redirect::to(&format!("/login?next={}", encode(path))).into_response()
-}
-
 pub use auth::SESSION_COOKIE;
+
+/// The account site's language switch: `acct_lang`, back to the API Portal
+/// by default, and the signed-in account's own choice.
+impl web::page::LangSite for AppState {
+    fn lang_cookie(&self) -> &'static str {
+        LANG_COOKIE
+    }
+
+    fn home_path(&self) -> &'static str {
+        PORTAL
+    }
+
+    async fn save_locale(&self, user: &Account, lang: Lang) -> Result<(), web::Error> {
+        Ok(store::set_locale(&self.db, &user.id, lang.code()).await?)
+    }
+}

@@ -8,10 +8,10 @@ use web::clock::human;
 use web::i18n::T;
 use web::Error;
 
-use super::{to_login, Chrome, Page, PageResult};
-use crate::auth::MaybeUser;
-use crate::store;
+use super::{Chrome, Page, PageResult};
+use crate::store::{self, Account};
 use crate::AppState;
+use web::page::SignedIn;
 
 const OUTBOX: &str = "/account/outbox";
 
@@ -35,12 +35,9 @@ struct OutboxPage {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(OUTBOX));
-    };
     if !user.role.is_owner() {
         return Err(
             Error::forbidden("owner_only", "Only the company's owner reads its messages.").into(),

@@ -8,17 +8,16 @@ use serde::Deserialize;
 use web::clock::human;
 use web::extract::Id;
 use web::i18n::T;
-use web::{csrf, Error};
+use web::page::{CsrfForm, NoFields, SignedIn};
+use web::Error;
 
-use super::{to_login, Chrome, FormErrors, Page, PageResult};
+use super::{Chrome, FormErrors, Page, PageResult};
 use crate::api_keys::{self, NewKeyInput, Signing};
-use crate::auth::{MaybeUser, CSRF_COOKIE};
 use crate::store::{self, Account};
 use crate::verify::Status;
 use crate::AccountError;
 use crate::AppState;
 use keys::Environment;
-use web::page::PageForm;
 
 pub const PORTAL: &str = "/account/api-portal";
 /// Keys expiring within this many seconds are highlighted.
@@ -145,13 +144,10 @@ pub struct NoticeQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     let keys = key_lines(&state, &user).await?;
     let notice = match q.notice.as_deref() {
         Some("revoked") => "portal.revoked",
@@ -166,9 +162,6 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct CreateForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     name: String,
     environment: Option<String>,
     expiry: Option<String>,
@@ -207,14 +200,10 @@ fn expiry_from_form(
 
 pub async fn create(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
-    PageForm(form): PageForm<CreateForm>,
+    CsrfForm(form): CsrfForm<CreateForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     let expiry_choice = form.expiry.clone().unwrap_or_else(|| "365".into());
     let now = state.clock.now();
     let mut errors = FormErrors::default();
@@ -316,13 +305,10 @@ struct RevokePage {
 
 pub async fn confirm_revoke(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     let key = store::get_key(&state.db, &user.company_id, &id)
         .await?
         .ok_or_else(|| Error::not_found("No such key."))?;
@@ -338,24 +324,12 @@ pub async fn confirm_revoke(
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
 
-#[derive(Deserialize)]
-pub struct RevokeForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
-}
-
 pub async fn revoke(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
-    headers: HeaderMap,
+    SignedIn(user): SignedIn<Account>,
     Id(id): Id,
-    PageForm(form): PageForm<RevokeForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     api_keys::revoke_key(&state, &user, &id).await?;
     Ok(Redirect::to(&format!("{PORTAL}?notice=revoked")).into_response())
 }
@@ -370,12 +344,9 @@ struct AccountPage {
 
 pub async fn account(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login("/account"));
-    };
     let role_label = if user.role.is_owner() {
         "role.owner"
     } else {
@@ -403,13 +374,10 @@ struct PublicKeyPage {
 
 pub async fn show_public_key(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     let key = store::get_key(&state.db, &user.company_id, &id)
         .await?
         .ok_or_else(|| Error::not_found("No such key."))?;
@@ -429,21 +397,16 @@ pub async fn show_public_key(
 
 #[derive(Deserialize)]
 pub struct PublicKeyForm {
-    csrf: String,
     public_key: String,
 }
 
 pub async fn save_public_key(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Id(id): Id,
-    PageForm(form): PageForm<PublicKeyForm>,
+    CsrfForm(form): CsrfForm<PublicKeyForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     match api_keys::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
         Ok(()) => Ok(Redirect::to(&format!("{PORTAL}?notice=public_key")).into_response()),
         Err(AccountError::Invalid(fe)) => {

@@ -8,16 +8,15 @@ use serde::Deserialize;
 use web::clock::human;
 use web::extract::Id;
 use web::i18n::T;
-use web::{csrf, Error};
+use web::page::{CsrfForm, SignedIn};
+use web::Error;
 
 use super::portal::{key_lines, CreatedKey, PortalPage, PORTAL};
-use super::{to_login, Chrome, Page, PageResult};
+use super::{Chrome, Page, PageResult};
 use crate::api_keys;
-use crate::auth::{MaybeUser, CSRF_COOKIE};
-use crate::store;
+use crate::store::{self, Account};
 use crate::AccountError;
 use crate::AppState;
-use web::page::PageForm;
 
 /// The grace periods offered: now, 1 hour, 24 hours, 7 days (seconds, catalog key).
 pub const GRACE_CHOICES: [(i64, &str); 4] = [
@@ -55,13 +54,10 @@ fn choices() -> Vec<GraceChoice> {
 
 pub async fn confirm(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     let key = store::get_key(&state.db, &user.company_id, &id)
         .await?
         .ok_or_else(|| Error::not_found("No such key."))?;
@@ -90,9 +86,6 @@ pub async fn confirm(
 
 #[derive(Deserialize)]
 pub struct RollForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     grace: String,
     nonce: Option<String>,
@@ -100,15 +93,11 @@ pub struct RollForm {
 
 pub async fn submit(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Id(id): Id,
-    PageForm(form): PageForm<RollForm>,
+    CsrfForm(form): CsrfForm<RollForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
-    let Some(user) = user else {
-        return Ok(to_login(PORTAL));
-    };
     // Only the offered periods: anything else is the form's default.
     let grace = form
         .grace

@@ -7,13 +7,13 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
-use web::{csrf, Secret};
+use web::page::CsrfForm;
+use web::Secret;
 
 use super::{encode, Chrome, FormErrors, Page, PageResult};
 use crate::accounts::{self, SignupInput};
-use crate::auth::{self, CSRF_COOKIE};
+use crate::auth;
 use crate::AppState;
-use web::page::PageForm;
 
 #[derive(Template)]
 #[template(path = "signup.html")]
@@ -60,9 +60,6 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct SignupForm {
-    // Missing is refused by the CSRF check (403), not by the form parser.
-    #[serde(default)]
-    csrf: String,
     name: String,
     company: String,
     email: String,
@@ -74,9 +71,8 @@ pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    PageForm(form): PageForm<SignupForm>,
+    CsrfForm(form): CsrfForm<SignupForm>,
 ) -> PageResult {
-    csrf::check(&headers, CSRF_COOKIE, state.cfg.secure_cookies, &form.csrf)?;
     let next = form
         .next
         .as_deref()

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use web::clock::human;
 use web::i18n::T;
 
-use super::{render, to_login, Chrome, Page, PageResult};
-use crate::auth::MaybeAdmin;
-use crate::store;
+use super::{render, Chrome, Page, PageResult};
+use crate::store::{self, AdminUser};
 use crate::AppState;
+use web::page::SignedIn;
 
 pub const AUDIT_PATH: &str = "/admin/audit";
 const PAGE_SIZE: i64 = 50;
@@ -40,13 +40,10 @@ pub struct AuditQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeAdmin(user): MaybeAdmin,
+    SignedIn(user): SignedIn<AdminUser>,
     headers: HeaderMap,
     Query(q): Query<AuditQuery>,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(AUDIT_PATH));
-    };
     let before = q
         .before
         .as_deref()

@@ -7,14 +7,13 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::i18n::T;
 
-use super::{render, to_login, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
-use crate::auth::MaybeAdmin;
+use super::{render, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
 use crate::channel::{self, NewStoreInput, MARKETPLACES};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
 use crate::gate::{Check, KeyStatus};
-use crate::store::{self, AmazonStore, Website};
+use crate::store::{self, AdminUser, AmazonStore, Website};
 use crate::AppState;
-use web::page::{CsrfForm, CsrfToken};
+use web::page::{CsrfForm, SignedIn};
 
 pub use crate::gate::{expiring_soon, EXPIRY_WARNING_SECS};
 
@@ -91,8 +90,6 @@ fn store_line(s: AmazonStore) -> StoreLine {
 
 #[derive(Deserialize, Default)]
 pub struct StoreForm {
-    #[serde(default)]
-    csrf: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -175,13 +172,10 @@ pub struct SavedQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeAdmin(user): MaybeAdmin,
+    SignedIn(user): SignedIn<AdminUser>,
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(CHANNEL_PATH));
-    };
     let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH, "amazon");
     let form = StoreForm {
         website: "base".into(),
@@ -199,21 +193,12 @@ pub async fn show(
     .await
 }
 
-impl CsrfToken for StoreForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn add_store(
     State(state): State<AppState>,
-    MaybeAdmin(user): MaybeAdmin,
+    SignedIn(user): SignedIn<AdminUser>,
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<StoreForm>,
 ) -> PageResult {
-    let Some(user) = user else {
-        return Ok(to_login(CHANNEL_PATH));
-    };
     // Stores are added only behind a valid key, as the page shows them.
     let check = state.gate.check(&state.config()).await;
     if check.status != KeyStatus::Valid {

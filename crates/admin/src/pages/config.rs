@@ -11,12 +11,11 @@ use serde::Deserialize;
 use web::i18n::T;
 use web::Error;
 
-use super::{render, to_login, Chrome, Page, PageResult, CONFIG_PATH};
-use crate::auth::MaybeAdmin;
+use super::{render, Chrome, Page, PageResult, CONFIG_PATH};
 use crate::config::{self, Input, Scope, ScopeRef, SetError, MASK, REGISTRY};
-use crate::store::{self, StoreView, Website};
+use crate::store::{self, AdminUser, StoreView, Website};
 use crate::AppState;
-use web::page::CsrfForm;
+use web::page::{CsrfForm, SignedIn};
 
 struct TabView {
     label: &'static str,
@@ -237,15 +236,12 @@ async fn respond(
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeAdmin(user): MaybeAdmin,
+    SignedIn(user): SignedIn<AdminUser>,
     headers: HeaderMap,
     Path(section_id): Path<String>,
     Query(q): Query<ScopeQuery>,
 ) -> PageResult {
     let path = format!("{CONFIG_PATH}/{section_id}");
-    let Some(user) = user else {
-        return Ok(to_login(&path));
-    };
     let section =
         config::section(&section_id).ok_or_else(|| Error::not_found("No such section."))?;
     let at = scope_from(&state, q.scope.as_deref()).await?;
@@ -265,16 +261,13 @@ pub async fn show(
 
 pub async fn save(
     State(state): State<AppState>,
-    MaybeAdmin(user): MaybeAdmin,
+    SignedIn(user): SignedIn<AdminUser>,
     headers: HeaderMap,
     Path(section_id): Path<String>,
     Query(q): Query<ScopeQuery>,
     CsrfForm(form): CsrfForm<HashMap<String, String>>,
 ) -> PageResult {
     let path = format!("{CONFIG_PATH}/{section_id}");
-    let Some(user) = user else {
-        return Ok(to_login(&path));
-    };
     let section =
         config::section(&section_id).ok_or_else(|| Error::not_found("No such section."))?;
     let at = scope_from(&state, q.scope.as_deref()).await?;

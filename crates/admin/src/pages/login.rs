@@ -12,7 +12,7 @@ use web::Secret;
 use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
 use crate::auth::{self, MaybeAdmin};
 use crate::AppState;
-use web::page::{CsrfForm, CsrfToken};
+use web::page::{CsrfForm, NoFields};
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -60,16 +60,9 @@ pub async fn show(
 
 #[derive(Deserialize)]
 pub struct LoginForm {
-    csrf: String,
     username: String,
     password: Secret,
     next: Option<String>,
-}
-
-impl CsrfToken for LoginForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf
-    }
 }
 
 pub async fn submit(
@@ -101,21 +94,10 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct LogoutForm {
-    csrf: String,
-}
-
-impl CsrfToken for LogoutForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf
-    }
-}
-
 pub async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
-    CsrfForm(_): CsrfForm<LogoutForm>,
+    CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
     let cookie = auth::end_session(&state, &headers).await?;
     let mut res = Redirect::to("/admin/login").into_response();

@@ -6,21 +6,17 @@ mod config;
 mod login;
 
 use askama::Template;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
+use web::csrf;
 use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
-use web::{cookies, csrf};
 
-use crate::auth::MaybeAdmin;
 use crate::cookies::{CSRF_COOKIE, LANG_COOKIE};
 use crate::store::{self, AdminUser};
 use crate::AppState;
-use web::page::{CsrfForm, CsrfToken};
 
 pub const CHANNEL_PATH: &str = "/admin/amazon";
 pub const CONFIG_PATH: &str = "/admin/config/edit/section";
@@ -31,7 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin", get(|| async { Redirect::to(CHANNEL_PATH) }))
         .route("/admin/login", get(login::show).post(login::submit))
         .route("/admin/logout", post(login::logout))
-        .route("/admin/lang", post(switch_lang))
+        .route("/admin/lang", post(web::page::switch_lang::<AppState>))
         .route(CHANNEL_PATH, get(channel::show))
         .route("/admin/amazon/stores", post(channel::add_store))
         .route(audit::AUDIT_PATH, get(audit::show))
@@ -45,15 +41,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-/// Unknown paths: a JSON 404 under `/api/`, the not-found page elsewhere.
-pub async fn fallback(uri: axum::http::Uri) -> Response {
-    let err = web::Error::not_found("There is nothing at this address.");
-    if uri.path().starts_with("/api/") || uri.path().starts_with("/admin/api/") {
-        err.into_response()
-    } else {
-        PageErr(err).into_response()
-    }
-}
+pub use web::page::fallback;
 
 /// What the Admin layout needs.
 pub struct Chrome {
@@ -107,11 +95,6 @@ pub fn render(
     web::page::render(set_cookie, status, tpl)
 }
 
-/// Where a signed-out admin goes.
-pub fn to_login(path: &str) -> Response {
-    Redirect::to(&format!("/admin/login?next={}", encode(path))).into_response()
-}
-
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
@@ -154,42 +137,18 @@ impl web::error_pages::ErrorPages for AppState {
     }
 }
 
-#[derive(Deserialize)]
-pub struct LangForm {
-    csrf: String,
-    lang: String,
-    next: Option<String>,
-}
-
-impl CsrfToken for LangForm {
-    fn csrf_token(&self) -> &str {
-        &self.csrf
+/// The Admin's language switch: `adm_lang`, back to the channel page by
+/// default, and the signed-in admin's own choice.
+impl web::page::LangSite for AppState {
+    fn lang_cookie(&self) -> &'static str {
+        LANG_COOKIE
     }
-}
 
-async fn switch_lang(
-    State(state): State<AppState>,
-    MaybeAdmin(user): MaybeAdmin,
-    CsrfForm(form): CsrfForm<LangForm>,
-) -> PageResult {
-    let lang = Lang::from_code(&form.lang).unwrap_or_default();
-    if let Some(u) = &user {
-        store::set_user_locale(&state.db, &u.id, lang.code()).await?;
+    fn home_path(&self) -> &'static str {
+        CHANNEL_PATH
     }
-    let next = form
-        .next
-        .as_deref()
-        .and_then(web::safe_local_path)
-        .unwrap_or(CHANNEL_PATH);
-    let mut res = Redirect::to(next).into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        cookies::set(
-            LANG_COOKIE,
-            lang.code(),
-            Some(365 * 86400),
-            state.cfg.secure_cookies,
-        ),
-    );
-    Ok(res)
+
+    async fn save_locale(&self, user: &AdminUser, lang: Lang) -> Result<(), web::Error> {
+        Ok(store::set_user_locale(&self.db, &user.id, lang.code()).await?)
+    }
 }
