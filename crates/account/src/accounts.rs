@@ -151,12 +151,12 @@ pub async fn signup(
 
 /// Takes one sign-up from the client address's hourly allowance (429 when
 /// used up), before the password is hashed.
-pub fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), Error> {
+pub fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), AccountError> {
     state
         .limits
         .signup_by_ip
         .reserve(&ip.to_string(), state.clock.now())
-        .map_err(Error::too_many_requests)
+        .map_err(AccountError::RateLimited)
 }
 
 /// Checks an email and password. `None` for an unknown email or a wrong
@@ -170,13 +170,14 @@ pub async fn authenticate(
     email: &str,
     password: Secret,
     ip: std::net::IpAddr,
-) -> Result<Option<Account>, Error> {
+) -> Result<Option<Account>, AccountError> {
     let now = state.clock.now();
-    let email_key = email.trim().to_lowercase();
     let ip_key = ip.to_string();
-    let pair_key = format!("{ip_key} {email_key}");
-    let limits = &state.limits;
-    let taken = limits.login_attempts(&ip_key, &pair_key, &email_key, now)?;
+    let taken = state
+        .limits
+        .login
+        .reserve(&ip_key, email, now)
+        .map_err(AccountError::RateLimited)?;
     let (account, ok) = check_password(state, email, password).await?;
     if ok {
         taken.refund();

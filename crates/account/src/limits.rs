@@ -1,6 +1,6 @@
 //! Throttles against guessing and abuse.
 
-use web::ratelimit::{Limiter, LoginAttempt, LoginLimiter, LoginLimits};
+use web::ratelimit::{Limiter, LoginLimiter, LoginLimits};
 
 use crate::config::Config;
 
@@ -31,21 +31,5 @@ impl Limits {
             signup_by_ip: Limiter::new(cfg.signups_per_ip_hour, 3600, 100_000),
             verify_by_ip: Limiter::new(600, 60, 100_000),
         }
-    }
-
-    /// Takes one sign-in attempt from each throttle, or none (429). `pair`
-    /// is `"{ip} {email}"`, which the limiter forms itself from `ip` and
-    /// `email` (kept for the caller).
-    pub fn login_attempts(
-        &self,
-        ip: &str,
-        pair: &str,
-        email: &str,
-        now: i64,
-    ) -> Result<LoginAttempt<'_>, web::Error> {
-        debug_assert_eq!(pair, format!("{ip} {}", email.trim().to_lowercase()));
-        self.login
-            .reserve(ip, email, now)
-            .map_err(web::Error::too_many_requests)
     }
 }
