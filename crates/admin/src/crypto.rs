@@ -90,6 +90,61 @@ impl Crypto {
         keys.filter(|k| !k.is_empty()).map(|keys| Crypto { keys })
     }
 
+    /// The current key's version (the line it is on in the key file).
+    pub fn current_version(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Adds a fresh key as a new last line of the key file and returns the
+    /// keys with it. The file is replaced atomically (a temp file in the same
+    /// dir, 0600, fsynced, renamed over it, then the dir fsynced): a crash
+    /// leaves either the old file or the new one, and every older line stays,
+    /// so whatever was encrypted before still decrypts.
+    pub fn add_key(path: &Path) -> Result<Self, CryptoError> {
+        let err = || CryptoError::KeyFile(path.display().to_string());
+        let text = fs::read_to_string(path).map_err(|_| err())?;
+        Self::from_lines(&text).ok_or_else(err)?;
+        let mut lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let fresh = B64.encode(new_key());
+        lines.push(&fresh);
+        let new_text = lines.join("\n") + "\n";
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp_name = path.file_name().ok_or_else(err)?.to_owned();
+        tmp_name.push(format!(".tmp-{}", keys::random_base62(8)));
+        let tmp = dir.join(tmp_name);
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let written = opts.open(&tmp).and_then(|mut f| {
+            f.write_all(new_text.as_bytes())?;
+            f.sync_all()
+        });
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+            return Err(err());
+        }
+        if fs::rename(&tmp, path).is_err() {
+            let _ = fs::remove_file(&tmp);
+            return Err(err());
+        }
+        // The rename itself is durable only once the dir is synced.
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|_| err())?;
+        Self::from_lines(&new_text).ok_or_else(err)
+    }
+
     /// Encrypts with the current key, binding the ciphertext to `path`.
     pub fn encrypt(&self, path: &str, plaintext: &str) -> String {
         let version = self.keys.len();
@@ -225,6 +280,33 @@ mod tests {
                 proptest::prop_assert!(r.is_err() || altered == good);
             }
         }
+    }
+
+    #[test]
+    fn add_key_appends_a_version_and_keeps_the_old_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crypt.key");
+        let first = Crypto::open_or_create(&path).unwrap();
+        let stored = first.encrypt("p", "v1");
+        let before = fs::read_to_string(&path).unwrap();
+        let rotated = Crypto::add_key(&path).unwrap();
+        assert_eq!(rotated.current_version(), 2);
+        let after = fs::read_to_string(&path).unwrap();
+        assert!(after.starts_with(&before), "the old line stays first");
+        assert_eq!(after.lines().count(), 2);
+        assert_eq!(rotated.decrypt("p", &stored).unwrap(), "v1");
+        assert!(rotated.encrypt("p", "v2").starts_with("2:3:"));
+        // Only the key file is left in the dir (no temp file).
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        assert!(Crypto::add_key(&dir.path().join("missing.key")).is_err());
     }
 
     #[test]
