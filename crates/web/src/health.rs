@@ -14,7 +14,8 @@ use crate::db::Db;
 /// How long the database has to answer before the app is reported not ready.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// `GET /readyz`: `{"status":"ready"}`, or 503 with a JSON error.
+/// `GET /readyz`: `{"status":"ready"}`, or 503 with the JSON error
+/// `{"error": {"code": "unavailable", ...}}`.
 pub async fn readyz(db: &Db) -> Response {
     let ping = sqlx::query("SELECT 1").execute(&db.pool);
     match tokio::time::timeout(READY_TIMEOUT, ping).await {
@@ -25,11 +26,12 @@ pub async fn readyz(db: &Db) -> Response {
                 _ => format!("no answer within {} s", READY_TIMEOUT.as_secs()),
             };
             tracing::warn!(error = %cause, "not ready: the database does not answer");
-            let body = json!({"status": "unavailable", "error": {
-                "code": "database_unavailable",
-                "message": "the database does not answer"
-            }});
-            (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response()
+            crate::Error::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Not ready: the database does not answer.",
+            )
+            .into_response()
         }
     }
 }
