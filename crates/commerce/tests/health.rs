@@ -39,6 +39,14 @@ async fn assert_ready(server: &Server) {
         assert_eq!(v["status"], "ready", "{body}");
         let (status, body, _) = get(&format!("{base}/healthz")).await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+        // A load balancer's probe may name the node by another host.
+        let res = http()
+            .get(format!("{base}/readyz"))
+            .header(reqwest::header::HOST, "10.0.0.7:8080")
+            .send()
+            .await
+            .expect("probe");
+        assert_eq!(res.status(), StatusCode::OK, "any host may probe");
     }
 }
 
