@@ -22,6 +22,7 @@ pub mod verify;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use web::db::Db;
@@ -60,6 +61,7 @@ pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {
 pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Router {
     let app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(api::router())
         .merge(pages::router())
         .merge(web::assets::router())
@@ -83,6 +85,10 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
 
 async fn healthz() -> &'static str {
     "ok"
+}
+
+async fn readyz(State(state): State<AppState>) -> axum::response::Response {
+    web::health::readyz(&state.db).await
 }
 
 /// A running account service.

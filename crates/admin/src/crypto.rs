@@ -10,7 +10,8 @@
 
 use std::fs;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::RwLock;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -37,12 +38,16 @@ pub enum CryptoError {
 }
 
 pub struct Crypto {
-    keys: Vec<XChaCha20Poly1305>,
+    /// Version N is `keys[N - 1]`.
+    keys: RwLock<Vec<XChaCha20Poly1305>>,
+    /// The key file, read again when a value names a version it has not
+    /// seen: another process (`encryption:key:change`) added a key.
+    file: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for Crypto {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Crypto({} keys, redacted)", self.keys.len())
+        write!(f, "Crypto({} keys, redacted)", self.current_version())
     }
 }
 
@@ -66,14 +71,24 @@ impl Crypto {
             f.sync_all().map_err(|_| err())?;
         }
         let text = fs::read_to_string(path).map_err(|_| err())?;
-        Self::from_lines(&text).ok_or_else(err)
+        Self::from_lines(&text)
+            .map(|c| c.with_file(path))
+            .ok_or_else(err)
+    }
+
+    fn with_file(mut self, path: &Path) -> Self {
+        self.file = Some(path.to_path_buf());
+        self
     }
 
     /// A fresh key held in memory only, for read-only commands on an
     /// installation without a key file (and so without encrypted values).
     pub fn ephemeral() -> Self {
         let key = XChaCha20Poly1305::new((&new_key()).into());
-        Crypto { keys: vec![key] }
+        Crypto {
+            keys: RwLock::new(vec![key]),
+            file: None,
+        }
     }
 
     /// Keys from the key file's text: one base64 32-byte key per line.
@@ -87,13 +102,74 @@ impl Crypto {
                 XChaCha20Poly1305::new_from_slice(&bytes).ok()
             })
             .collect();
-        keys.filter(|k| !k.is_empty()).map(|keys| Crypto { keys })
+        keys.filter(|k| !k.is_empty()).map(|keys| Crypto {
+            keys: RwLock::new(keys),
+            file: None,
+        })
+    }
+
+    /// The current key's version (the line it is on in the key file).
+    pub fn current_version(&self) -> usize {
+        self.keys.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    /// Adds a fresh key as a new last line of the key file and returns the
+    /// keys with it. The file is replaced atomically (a temp file in the same
+    /// dir, 0600, fsynced, renamed over it, then the dir fsynced): a crash
+    /// leaves either the old file or the new one, and every older line stays,
+    /// so whatever was encrypted before still decrypts.
+    pub fn add_key(path: &Path) -> Result<Self, CryptoError> {
+        let err = || CryptoError::KeyFile(path.display().to_string());
+        let text = fs::read_to_string(path).map_err(|_| err())?;
+        Self::from_lines(&text).ok_or_else(err)?;
+        let mut lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let fresh = B64.encode(new_key());
+        lines.push(&fresh);
+        let new_text = lines.join("\n") + "\n";
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        let mut tmp_name = path.file_name().ok_or_else(err)?.to_owned();
+        tmp_name.push(format!(".tmp-{}", keys::random_base62(8)));
+        let tmp = dir.join(tmp_name);
+        let mut opts = fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let written = opts.open(&tmp).and_then(|mut f| {
+            f.write_all(new_text.as_bytes())?;
+            f.sync_all()
+        });
+        if written.is_err() {
+            let _ = fs::remove_file(&tmp);
+            return Err(err());
+        }
+        if fs::rename(&tmp, path).is_err() {
+            let _ = fs::remove_file(&tmp);
+            return Err(err());
+        }
+        // The rename itself is durable only once the dir is synced.
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|_| err())?;
+        Self::from_lines(&new_text)
+            .map(|c| c.with_file(path))
+            .ok_or_else(err)
     }
 
     /// Encrypts with the current key, binding the ciphertext to `path`.
     pub fn encrypt(&self, path: &str, plaintext: &str) -> String {
-        let version = self.keys.len();
-        let cipher = &self.keys[version - 1];
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let version = keys.len();
+        let cipher = &keys[version - 1];
         let mut nonce = [0u8; 24];
         getrandom_fill(&mut nonce);
         let ct = cipher
@@ -120,10 +196,14 @@ impl Crypto {
             return Err(CryptoError::Format);
         }
         let version: usize = version.parse().map_err(|_| CryptoError::Format)?;
-        let key = version
-            .checked_sub(1)
-            .and_then(|i| self.keys.get(i))
-            .ok_or(CryptoError::UnknownKey)?;
+        if version == 0 {
+            return Err(CryptoError::UnknownKey);
+        }
+        if version > self.current_version() {
+            self.reload();
+        }
+        let keys = self.keys.read().unwrap_or_else(|e| e.into_inner());
+        let key = keys.get(version - 1).ok_or(CryptoError::UnknownKey)?;
         let blob = B64.decode(data).map_err(|_| CryptoError::Format)?;
         if blob.len() < 24 + 16 {
             return Err(CryptoError::Format);
@@ -139,6 +219,29 @@ impl Crypto {
             )
             .map_err(|_| CryptoError::Decrypt)?;
         String::from_utf8(pt).map_err(|_| CryptoError::Decrypt)
+    }
+}
+
+impl Crypto {
+    /// Reads the key file again, taking it only when it holds more versions
+    /// (lines are only ever appended).
+    fn reload(&self) {
+        let Some(file) = &self.file else { return };
+        let Some(fresh) = fs::read_to_string(file)
+            .ok()
+            .and_then(|t| Self::from_lines(&t))
+        else {
+            return;
+        };
+        let fresh = fresh.keys.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut keys = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        if fresh.len() > keys.len() {
+            tracing::info!(
+                versions = fresh.len(),
+                "read a new data key version from the key file"
+            );
+            *keys = fresh;
+        }
     }
 }
 
@@ -225,6 +328,44 @@ mod tests {
                 proptest::prop_assert!(r.is_err() || altered == good);
             }
         }
+    }
+
+    #[test]
+    fn add_key_appends_a_version_and_keeps_the_old_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crypt.key");
+        let first = Crypto::open_or_create(&path).unwrap();
+        let stored = first.encrypt("p", "v1");
+        let before = fs::read_to_string(&path).unwrap();
+        let rotated = Crypto::add_key(&path).unwrap();
+        assert_eq!(rotated.current_version(), 2);
+        let after = fs::read_to_string(&path).unwrap();
+        assert!(after.starts_with(&before), "the old line stays first");
+        assert_eq!(after.lines().count(), 2);
+        assert_eq!(rotated.decrypt("p", &stored).unwrap(), "v1");
+        assert!(rotated.encrypt("p", "v2").starts_with("2:3:"));
+        // Only the key file is left in the dir (no temp file).
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
+        }
+        assert!(Crypto::add_key(&dir.path().join("missing.key")).is_err());
+    }
+
+    #[test]
+    fn a_running_instance_reads_a_version_added_by_another() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crypt.key");
+        let running = Crypto::open_or_create(&path).unwrap();
+        let rotated = Crypto::add_key(&path).unwrap();
+        let stored = rotated.encrypt("p", "v2");
+        assert_eq!(running.decrypt("p", &stored).unwrap(), "v2");
+        assert_eq!(running.current_version(), 2);
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod gate;
 pub mod i18n;
 pub mod outbound;
 pub mod pages;
+pub mod rotation;
 pub mod scope;
 pub mod store;
 
@@ -21,6 +22,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 use web::db::Db;
@@ -159,6 +161,10 @@ pub async fn install(db: &Db, now: i64) -> anyhow::Result<Option<(String, Secret
 pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Router {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(|s: State<AppState>| async move { web::health::readyz(&s.db).await }),
+        )
         .merge(api::router())
         .merge(pages::router())
         .merge(web::assets::router())

@@ -234,6 +234,23 @@ pub async fn channel_verify(
     })
 }
 
+/// `encryption:key:change`: a new data key version in `crypt.key`, then every
+/// stored secret re-encrypted under it in one transaction. Prints counts,
+/// never a key or a value.
+pub async fn key_change(data_dir: &Path, db: &AdminDb) -> anyhow::Result<ExitCode> {
+    let (db, _) = open_parts(data_dir, db).await?;
+    let key_file = admin::crypt_key_path(data_dir);
+    let (_, done) = admin::rotation::change_key(&db, &key_file).await?;
+    println!(
+        "Added data key version {} to {}; re-encrypted {} stored value{} under it.",
+        done.version,
+        key_file.display(),
+        done.reencrypted,
+        if done.reencrypted == 1 { "" } else { "s" }
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn scope_of(s: ScopeArg) -> admin::config::Scope {
     match s {
         ScopeArg::Default => admin::config::Scope::Default,

@@ -110,6 +110,22 @@ pub enum Command {
         #[command(flatten)]
         db: AdminDb,
     },
+    /// An online, consistent copy of a SQLite database (PostgreSQL: use pg_dump).
+    #[command(name = "db:backup")]
+    DbBackup {
+        /// Where the copy goes: a new file (an existing one is never overwritten).
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+        /// The database to copy (default: the account service's, sqlite under --data-dir).
+        #[arg(long, env = "COMMERCE_DATABASE_URL")]
+        database_url: Option<String>,
+    },
+    /// Add a new data key to crypt.key and re-encrypt every stored secret under it.
+    #[command(name = "encryption:key:change")]
+    EncryptionKeyChange {
+        #[command(flatten)]
+        db: AdminDb,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -9,7 +9,7 @@ use anyhow::{anyhow, Context};
 use web::{Clock, SystemClock};
 
 use crate::cli::{Cli, Command, ServeArgs, Side};
-use crate::{admin_cmds, files};
+use crate::{admin_cmds, backup, files};
 
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -90,6 +90,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ChannelAmazonVerify { account_url, db } => {
             admin_cmds::channel_verify(&data_dir, &db, account_url).await
         }
+        Command::DbBackup { to, database_url } => {
+            backup::backup(&data_dir, &to, database_url.as_deref()).await
+        }
+        Command::EncryptionKeyChange { db } => admin_cmds::key_change(&data_dir, &db).await,
     }
 }
 

@@ -102,6 +102,7 @@ pub fn is_api_path(path: &str) -> bool {
     .any(|p| path.starts_with(p))
         || path == "/noop"
         || path == "/healthz"
+        || path == "/readyz"
 }
 
 /// What an error response must become so that it speaks its interface's

@@ -97,6 +97,7 @@ fn exempt(path: &str) -> bool {
         || path.starts_with("/merchant-registry/")
         || path == "/api/v1/keys/verify"
         || path == "/healthz"
+        || path == "/readyz"
 }
 
 /// The middleware: `axum::middleware::from_fn_with_state(allowed, hosts::layer)`.

@@ -9,6 +9,7 @@ pub mod error;
 pub mod error_pages;
 pub mod extract;
 pub mod headers;
+pub mod health;
 pub mod hosts;
 pub mod i18n;
 pub mod page;
