@@ -14,6 +14,7 @@ use common::{App, TestDb};
 /// document changing (or the other way round) fails here.
 const OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("POST", "/api/v1/signup"),
     ("POST", "/api/v1/login"),
     ("POST", "/api/v1/logout"),

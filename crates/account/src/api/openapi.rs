@@ -12,8 +12,8 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 /// The document's frame: info, servers, the session security scheme, and
-/// the one route documented here because it is routed outside the API
-/// (`/healthz`, in `crate::router`).
+/// the two routes documented here because they are routed outside the API
+/// (`/healthz` and `/readyz`, in `crate::router`).
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -22,7 +22,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
         description = "Accounts, companies, API keys and their verification for the Amazon Sales Channel. Errors are {\"error\": {\"code\", \"message\"}}. Authentication is the session cookie `acct_sid` set by signup or login; state-changing cookie requests must be same-origin JSON.",
     ),
     servers((url = "/")),
-    paths(healthz),
+    paths(healthz, readyz),
     modifiers(&SessionCookie),
 )]
 pub struct ApiDoc;
@@ -49,6 +49,28 @@ impl Modify for SessionCookie {
 )]
 #[allow(dead_code)] // described only: the route is `crate::healthz`
 async fn healthz() {}
+
+/// Whether the service can serve: its database answers (routed by `crate::router`).
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    operation_id = "readyz",
+    tag = "health",
+    responses(
+        (status = 200, description = "Ready: `{\"status\": \"ready\"}`.", body = ReadyAnswer),
+        (status = 503, description = "The database does not answer within 2 s.", body = ErrorBody),
+    )
+)]
+#[allow(dead_code)] // described only: the route is `web::health::readyz`
+async fn readyz() {}
+
+/// The readiness answer.
+#[derive(ToSchema)]
+#[allow(dead_code)] // described only: written by `web::health::readyz`
+pub struct ReadyAnswer {
+    /// Always `ready`.
+    status: String,
+}
 
 /// The generated document, serialized once.
 static DOCUMENT: LazyLock<Vec<u8>> = LazyLock::new(|| {
