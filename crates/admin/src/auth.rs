@@ -16,24 +16,6 @@ pub const MIN_PASSWORD: usize = 12;
 /// The longest password accepted, in bytes of UTF-8.
 pub const MAX_PASSWORD: usize = 256;
 
-#[derive(Debug, thiserror::Error)]
-pub enum CreateUserError {
-    #[error("username must be 1 to 40 letters, digits, dots, dashes or underscores")]
-    Username,
-    #[error("email is invalid")]
-    Email,
-    #[error("the password must be at least 12 characters long")]
-    Password,
-    #[error("the password must not be blank (only spaces)")]
-    PasswordBlank,
-    #[error("the password must be at most 256 bytes long")]
-    PasswordLong,
-    #[error("an admin user with this username already exists")]
-    Taken,
-    #[error("{0}")]
-    Other(String),
-}
-
 /// Creates an admin user (the CLI's `admin:user:create` and first start).
 pub async fn create_user(
     state_db: &web::db::Db,
@@ -41,7 +23,7 @@ pub async fn create_user(
     email: &str,
     password: Secret,
     now: i64,
-) -> Result<(), CreateUserError> {
+) -> Result<(), AdminError> {
     let username = username.trim();
     if username.is_empty()
         || username.len() > 40
@@ -49,13 +31,13 @@ pub async fn create_user(
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
     {
-        return Err(CreateUserError::Username);
+        return Err(AdminError::InvalidUsername);
     }
-    let email = web::normalize_email(email).ok_or(CreateUserError::Email)?;
+    let email = web::normalize_email(email).ok_or(AdminError::InvalidEmail)?;
     check_password(&password)?;
     let hash = web::password::hash(password)
         .await
-        .map_err(|e| CreateUserError::Other(e.message().to_owned()))?;
+        .map_err(AdminError::PasswordCheck)?;
     match store::create_user(
         state_db,
         &keys::random_id("adm"),
@@ -67,35 +49,25 @@ pub async fn create_user(
     .await
     {
         Ok(()) => Ok(()),
-        Err(e) if web::db::is_unique_violation(&e) => Err(CreateUserError::Taken),
-        Err(e) => Err(CreateUserError::Other(e.to_string())),
+        Err(e) if web::db::is_unique_violation(&e) => Err(AdminError::UsernameTaken),
+        Err(e) => Err(AdminError::Storage(e)),
     }
 }
 
 /// The rules for an Admin password: not blank, at least [`MIN_PASSWORD`]
 /// characters, at most [`MAX_PASSWORD`] bytes.
-pub fn check_password(password: &Secret) -> Result<(), CreateUserError> {
+pub fn check_password(password: &Secret) -> Result<(), AdminError> {
     let p = password.expose();
     if p.len() > MAX_PASSWORD {
-        return Err(CreateUserError::PasswordLong);
+        return Err(AdminError::PasswordTooLong);
     }
     if !p.is_empty() && p.trim().is_empty() {
-        return Err(CreateUserError::PasswordBlank);
+        return Err(AdminError::PasswordBlank);
     }
     if p.chars().count() < MIN_PASSWORD {
-        return Err(CreateUserError::Password);
+        return Err(AdminError::PasswordTooShort);
     }
     Ok(())
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SetPasswordError {
-    #[error("there is no admin user with this username")]
-    UnknownUser,
-    #[error("{0}")]
-    Invalid(CreateUserError),
-    #[error("{0}")]
-    Other(String),
 }
 
 /// Sets an admin user's password (`commerce admin:user:password`) and ends
@@ -105,21 +77,16 @@ pub async fn set_password(
     db: &web::db::Db,
     username: &str,
     password: Secret,
-) -> Result<String, SetPasswordError> {
-    check_password(&password).map_err(SetPasswordError::Invalid)?;
-    let other = |e: sqlx::Error| SetPasswordError::Other(e.to_string());
+) -> Result<String, AdminError> {
+    check_password(&password)?;
     let (user, _) = store::user_with_hash(db, username.trim())
-        .await
-        .map_err(other)?
-        .ok_or(SetPasswordError::UnknownUser)?;
+        .await?
+        .ok_or(AdminError::UnknownUser)?;
     let hash = web::password::hash(password)
         .await
-        .map_err(|e| SetPasswordError::Other(e.message().to_owned()))?;
-    if !store::set_password_ending_sessions(db, &user.id, &hash)
-        .await
-        .map_err(other)?
-    {
-        return Err(SetPasswordError::UnknownUser);
+        .map_err(AdminError::PasswordCheck)?;
+    if !store::set_password_ending_sessions(db, &user.id, &hash).await? {
+        return Err(AdminError::UnknownUser);
     }
     Ok(user.username)
 }

@@ -8,6 +8,7 @@ use std::fmt;
 use web::db::Db;
 
 use crate::crypto::Crypto;
+use crate::error::AdminError;
 pub use crate::scope::{Scope, ScopeRef};
 use crate::store;
 
@@ -309,27 +310,6 @@ pub struct ConfigStore<'a> {
     pub crypto: &'a Crypto,
 }
 
-#[derive(Debug)]
-pub enum SetError {
-    Invalid(ConfigError),
-    Db(sqlx::Error),
-}
-
-impl fmt::Display for SetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SetError::Invalid(e) => e.fmt(f),
-            SetError::Db(e) => write!(f, "database error: {e}"),
-        }
-    }
-}
-
-impl From<sqlx::Error> for SetError {
-    fn from(e: sqlx::Error) -> Self {
-        SetError::Db(e)
-    }
-}
-
 impl ConfigStore<'_> {
     /// Sets (or with an empty value, clears) a value at a scope, after validation.
     /// Returns whether anything changed.
@@ -339,16 +319,16 @@ impl ConfigStore<'_> {
         value: &str,
         at: ScopeRef,
         now: i64,
-    ) -> Result<bool, SetError> {
+    ) -> Result<bool, AdminError> {
         let f = field(path)
-            .ok_or_else(|| SetError::Invalid(invalid(path, "config.error.unknown_path")))?;
+            .ok_or_else(|| AdminError::InvalidConfig(invalid(path, "config.error.unknown_path")))?;
         if !f.shown_at(at.scope) {
-            return Err(SetError::Invalid(invalid(
+            return Err(AdminError::InvalidConfig(invalid(
                 path,
                 "config.error.scope_not_allowed",
             )));
         }
-        match validate(f, value).map_err(SetError::Invalid)? {
+        match validate(f, value).map_err(AdminError::InvalidConfig)? {
             None => Ok(store::delete_config(self.db, at, path).await?),
             Some(v) => {
                 let stored = if f.encrypted {
@@ -371,7 +351,7 @@ impl ConfigStore<'_> {
         value: &str,
         at: ScopeRef,
         now: i64,
-    ) -> Result<bool, SetError> {
+    ) -> Result<bool, AdminError> {
         let before = self.get_at(path, at).await?;
         let changed = self.set(path, value, at, now).await?;
         let after = self.get_at(path, at).await?;

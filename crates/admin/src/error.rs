@@ -13,6 +13,24 @@ pub enum AdminError {
     /// The password hashing pool is saturated or failed.
     #[error("password check failed: {}", .0.message())]
     PasswordCheck(web::Error),
+    #[error("username must be 1 to 40 letters, digits, dots, dashes or underscores")]
+    InvalidUsername,
+    #[error("email is invalid")]
+    InvalidEmail,
+    #[error("the password must be at least 12 characters long")]
+    PasswordTooShort,
+    #[error("the password must not be blank (only spaces)")]
+    PasswordBlank,
+    #[error("the password must be at most 256 bytes long")]
+    PasswordTooLong,
+    #[error("an admin user with this username already exists")]
+    UsernameTaken,
+    #[error("there is no admin user with this username")]
+    UnknownUser,
+    /// A configuration value (or its path or scope) that is not accepted;
+    /// its message is a catalog key.
+    #[error("{0}")]
+    InvalidConfig(crate::config::ConfigError),
     /// The database refused or is unreachable.
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
@@ -20,11 +38,22 @@ pub enum AdminError {
 
 impl From<AdminError> for web::Error {
     fn from(e: AdminError) -> Self {
+        let text = e.to_string();
         match e {
+            AdminError::InvalidUsername
+            | AdminError::InvalidEmail
+            | AdminError::PasswordTooShort
+            | AdminError::PasswordBlank
+            | AdminError::PasswordTooLong => web::Error::unprocessable("invalid_field", text),
+            AdminError::UsernameTaken => web::Error::conflict("username_taken", text),
+            AdminError::UnknownUser => web::Error::not_found(text),
             AdminError::LoginThrottled { retry_after } => {
                 web::Error::too_many_requests(retry_after)
             }
             AdminError::PasswordCheck(e) => e,
+            AdminError::InvalidConfig(e) => {
+                web::Error::unprocessable("invalid_field", e.to_string())
+            }
             AdminError::Storage(e) => e.into(),
         }
     }
@@ -32,6 +61,7 @@ impl From<AdminError> for web::Error {
 
 impl From<AdminError> for PageErr {
     fn from(e: AdminError) -> Self {
+        let text = e.to_string();
         // Each refusal gets the site's error page for its status; the
         // page's words come from the catalog by the error's code.
         match e {
@@ -39,6 +69,18 @@ impl From<AdminError> for PageErr {
                 PageErr(web::Error::too_many_requests(retry_after))
             }
             AdminError::PasswordCheck(e) => PageErr(e),
+            AdminError::InvalidUsername
+            | AdminError::InvalidEmail
+            | AdminError::PasswordTooShort
+            | AdminError::PasswordBlank
+            | AdminError::PasswordTooLong => {
+                PageErr(web::Error::unprocessable("invalid_field", text))
+            }
+            AdminError::UsernameTaken => PageErr(web::Error::conflict("username_taken", text)),
+            AdminError::UnknownUser => PageErr(web::Error::not_found(text)),
+            AdminError::InvalidConfig(e) => {
+                PageErr(web::Error::unprocessable("invalid_field", e.to_string()))
+            }
             AdminError::Storage(e) => PageErr(e.into()),
         }
     }

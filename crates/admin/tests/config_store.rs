@@ -4,9 +4,10 @@
 mod common;
 
 use admin::config::{
-    self, ConfigStore, Scope, ScopeRef, SetError, GATEWAY_URL, MASK, PRODUCTION_API_KEY,
+    self, ConfigStore, Scope, ScopeRef, GATEWAY_URL, MASK, PRODUCTION_API_KEY,
     PRODUCTION_PRIVATE_KEY, SANDBOX_API_KEY, SANDBOX_PRIVATE_KEY,
 };
+use admin::error::AdminError;
 use common::Env;
 use keys::{ApiKey, Environment};
 
@@ -20,9 +21,9 @@ both_backends!(
     validation_errors_and_clearing,
 );
 
-fn invalid_msg(r: Result<bool, SetError>) -> &'static str {
+fn invalid_msg(r: Result<bool, AdminError>) -> &'static str {
     match r {
-        Err(SetError::Invalid(e)) => e.msg,
+        Err(AdminError::InvalidConfig(e)) => e.msg,
         other => panic!("expected a validation error, got {other:?}"),
     }
 }
@@ -223,7 +224,8 @@ async fn secrets_are_default_scope_only(env: &Env) {
         "config.error.scope_not_allowed"
     );
     // The error reads as one English line for the CLI.
-    let Err(SetError::Invalid(e)) = cfg.set(PRODUCTION_API_KEY, "x", website, NOW).await else {
+    let Err(AdminError::InvalidConfig(e)) = cfg.set(PRODUCTION_API_KEY, "x", website, NOW).await
+    else {
         panic!("expected an error");
     };
     assert_eq!(

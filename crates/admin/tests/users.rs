@@ -7,7 +7,8 @@ mod common;
 
 use std::borrow::Cow;
 
-use admin::auth::{self, CreateUserError, SetPasswordError};
+use admin::auth;
+use admin::error::AdminError;
 use common::{Admin, Env};
 use reqwest::StatusCode;
 use web::Secret;
@@ -39,7 +40,10 @@ async fn usernames_are_unique_without_case(env: &Env) {
             2,
         )
         .await;
-        assert!(matches!(r, Err(CreateUserError::Taken)), "{other:?}: {r:?}");
+        assert!(
+            matches!(r, Err(AdminError::UsernameTaken)),
+            "{other:?}: {r:?}"
+        );
     }
     drop(db);
     // Signing in finds the user whatever the case typed.
@@ -99,7 +103,7 @@ async fn password_rules(env: &Env) {
         assert!(msg.contains(says), "{password:?}: {msg}");
     }
     let r = auth::set_password(&db, "nobody", Secret::new("long enough pass")).await;
-    assert!(matches!(r, Err(SetPasswordError::UnknownUser)), "{r:?}");
+    assert!(matches!(r, Err(AdminError::UnknownUser)), "{r:?}");
 }
 
 async fn password_change_ends_sessions(env: &Env) {

@@ -146,7 +146,7 @@ pub async fn config_set(
         .await
     {
         Ok(_) => {}
-        Err(admin::config::SetError::Invalid(e)) => {
+        Err(admin::error::AdminError::InvalidConfig(e)) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(EXIT_USAGE));
         }

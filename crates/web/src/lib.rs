@@ -12,6 +12,7 @@ pub mod headers;
 pub mod health;
 pub mod hosts;
 pub mod i18n;
+pub mod layout;
 pub mod page;
 pub mod password;
 pub mod ratelimit;

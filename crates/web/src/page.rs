@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 pub use crate::error_pages::{error_page_keys, ERROR_PAGE_CODES};
 use crate::i18n::Lang;
+pub use crate::layout::{Chrome, Page, PageSite};
 pub use crate::sessions::{SessionRules, SessionSite};
 use crate::Error;
 

@@ -10,15 +10,14 @@ mod roll;
 mod signup;
 
 use askama::Template;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use web::csrf;
 use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 
-use crate::auth::{self, CSRF_COOKIE, LANG_COOKIE};
+use crate::auth::{self, LANG_COOKIE};
 use crate::store::{self, Account};
 use crate::AppState;
 
@@ -69,48 +68,13 @@ pub fn router() -> Router<AppState> {
 
 pub use web::page::fallback;
 
-/// What every page's layout needs: the messages, the CSRF token, who is signed in.
-pub struct Chrome {
-    pub csrf: String,
-    pub user: Option<Account>,
-    pub path: String,
-    pub langs: [Lang; 2],
-}
+/// The account site's page and layout (see `web::layout`).
+pub type Page = web::page::Page<Account>;
+pub type Chrome = web::page::Chrome<Account>;
 
-pub struct Page {
-    pub t: T,
-    pub c: Chrome,
-    set_cookie: Option<HeaderValue>,
-}
-
-impl Page {
-    pub fn new(state: &AppState, headers: &HeaderMap, user: Option<Account>, path: &str) -> Page {
-        let t = crate::i18n::for_request(headers, user.as_ref());
-        let (token, set_cookie) = csrf::ensure(headers, CSRF_COOKIE, state.cfg.secure_cookies);
-        Page {
-            t,
-            c: Chrome {
-                csrf: token,
-                user,
-                path: path.to_owned(),
-                langs: Lang::ALL,
-            },
-            set_cookie,
-        }
-    }
-
-    /// Renders a template; `status` lets a re-shown form answer 422.
-    pub fn render(
-        set_cookie: Option<HeaderValue>,
-        status: StatusCode,
-        tpl: &impl Template,
-    ) -> Response {
-        web::page::render(set_cookie, status, tpl)
-    }
-
-    /// Splits the page into the parts templates take and the cookie to set.
-    pub fn parts(self) -> (T, Chrome, Option<HeaderValue>) {
-        (self.t, self.c, self.set_cookie)
+impl web::page::PageSite for AppState {
+    fn texts(&self, headers: &HeaderMap, user: Option<&Account>) -> T {
+        crate::i18n::for_request(headers, user)
     }
 }
 
@@ -142,17 +106,11 @@ impl web::error_pages::ErrorPages for AppState {
             .await
             .ok()
             .flatten();
-        let t = crate::i18n::for_request(&headers, user.as_ref());
         // The page's language form needs the CSRF cookie.
-        let (token, set_cookie) = csrf::ensure(&headers, CSRF_COOKIE, self.cfg.secure_cookies);
+        let (t, c, set_cookie) = Page::new(self, &headers, user, "/").parts();
         let page = ErrorPage {
             t,
-            c: Chrome {
-                csrf: token,
-                user,
-                path: "/".into(),
-                langs: Lang::ALL,
-            },
+            c,
             title,
             message,
         };

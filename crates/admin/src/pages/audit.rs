@@ -86,7 +86,9 @@ pub async fn show(
             },
         })
         .collect();
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), AUDIT_PATH, "audit").parts();
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), AUDIT_PATH)
+        .active("audit")
+        .parts();
     let page = AuditPage {
         t,
         c,

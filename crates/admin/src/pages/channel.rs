@@ -176,7 +176,7 @@ pub async fn show(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> PageResult {
-    let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH, "amazon");
+    let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH).active("amazon");
     let form = StoreForm {
         website: "base".into(),
         marketplace: "US".into(),
@@ -218,6 +218,6 @@ pub async fn add_store(
     for (field, msg) in problems {
         errors.add(field, msg);
     }
-    let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH, "amazon");
+    let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH).active("amazon");
     page(&state, &headers, p, errors, form, false).await
 }

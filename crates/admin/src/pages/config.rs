@@ -12,7 +12,7 @@ use web::i18n::T;
 use web::Error;
 
 use super::{render, Chrome, Page, PageResult, CONFIG_PATH};
-use crate::config::{self, Input, Scope, ScopeRef, SetError, MASK, REGISTRY};
+use crate::config::{self, Input, Scope, ScopeRef, MASK, REGISTRY};
 use crate::store::{self, AdminUser, StoreView, Website};
 use crate::AppState;
 use web::page::{CsrfForm, SignedIn};
@@ -245,7 +245,7 @@ pub async fn show(
     let section =
         config::section(&section_id).ok_or_else(|| Error::not_found("No such section."))?;
     let at = scope_from(&state, q.scope.as_deref()).await?;
-    let p = Page::new(&state, &headers, Some(user), &path, "config");
+    let p = Page::new(&state, &headers, Some(user), &path).active("config");
     respond(
         &state,
         &headers,
@@ -290,7 +290,7 @@ pub async fn save(
         }
     }
     if !errors.is_empty() {
-        let p = Page::new(&state, &headers, Some(user), &path, "config");
+        let p = Page::new(&state, &headers, Some(user), &path).active("config");
         return respond(&state, &headers, p, section, at, Some(&form), errors, false).await;
     }
     let cfg = state.config();
@@ -302,10 +302,7 @@ pub async fn save(
         }
         match cfg.set_by(&user.username, f.path, v, at, now).await {
             Ok(_) => {}
-            Err(SetError::Invalid(e)) => {
-                return Err(Error::unprocessable("invalid_field", e.to_string()).into())
-            }
-            Err(SetError::Db(e)) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
         }
     }
     tracing::info!(user = %user.username, section = section.id, scope = %at.scope, "configuration saved");

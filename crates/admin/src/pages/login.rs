@@ -46,7 +46,7 @@ pub async fn show(
     if user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login", "").parts();
+    let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login").parts();
     let page = LoginPage {
         t,
         c,
@@ -80,7 +80,7 @@ pub async fn submit(
             Ok(res)
         }
         None => {
-            let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login", "").parts();
+            let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login").parts();
             let page = LoginPage {
                 t,
                 c,

@@ -6,15 +6,14 @@ mod config;
 mod login;
 
 use askama::Template;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use web::csrf;
 use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 
-use crate::cookies::{CSRF_COOKIE, LANG_COOKIE};
+use crate::cookies::LANG_COOKIE;
 use crate::store::{self, AdminUser};
 use crate::AppState;
 
@@ -43,57 +42,18 @@ pub fn router() -> Router<AppState> {
 
 pub use web::page::fallback;
 
-/// What the Admin layout needs.
-pub struct Chrome {
-    pub csrf: String,
-    pub user: Option<AdminUser>,
-    pub path: String,
-    pub langs: [Lang; 2],
-    /// Which sidebar entry is current: "amazon", "config" or "audit".
-    pub active: &'static str,
-}
+/// The Admin's page and layout (see `web::layout`); `c.active` names the
+/// current sidebar entry: "amazon", "config" or "audit".
+pub type Page = web::page::Page<AdminUser>;
+pub type Chrome = web::page::Chrome<AdminUser>;
 
-pub struct Page {
-    pub t: T,
-    pub c: Chrome,
-    pub set_cookie: Option<HeaderValue>,
-}
-
-impl Page {
-    pub fn new(
-        state: &AppState,
-        headers: &HeaderMap,
-        user: Option<AdminUser>,
-        path: &str,
-        active: &'static str,
-    ) -> Page {
-        let t = crate::i18n::for_request(headers, user.as_ref());
-        let (token, set_cookie) = csrf::ensure(headers, CSRF_COOKIE, state.cfg.secure_cookies);
-        Page {
-            t,
-            c: Chrome {
-                csrf: token,
-                user,
-                path: path.to_owned(),
-                langs: Lang::ALL,
-                active,
-            },
-            set_cookie,
-        }
-    }
-
-    pub fn parts(self) -> (T, Chrome, Option<HeaderValue>) {
-        (self.t, self.c, self.set_cookie)
+impl web::page::PageSite for AppState {
+    fn texts(&self, headers: &HeaderMap, user: Option<&AdminUser>) -> T {
+        crate::i18n::for_request(headers, user)
     }
 }
 
-pub fn render(
-    set_cookie: Option<HeaderValue>,
-    status: StatusCode,
-    tpl: &impl Template,
-) -> Response {
-    web::page::render(set_cookie, status, tpl)
-}
+pub use web::page::render;
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -118,18 +78,11 @@ impl web::error_pages::ErrorPages for AppState {
             .await
             .ok()
             .flatten();
-        let t = crate::i18n::for_request(&headers, user.as_ref());
         // The page's language form needs the CSRF cookie.
-        let (token, set_cookie) = csrf::ensure(&headers, CSRF_COOKIE, self.cfg.secure_cookies);
+        let (t, c, set_cookie) = Page::new(self, &headers, user, "/admin").parts();
         let page = ErrorPage {
             t,
-            c: Chrome {
-                csrf: token,
-                user,
-                path: "/admin".into(),
-                langs: Lang::ALL,
-                active: "",
-            },
+            c,
             title,
             message,
         };
