@@ -1,5 +1,5 @@
 //! Every error answer in its interface's own format: JSON routes answer
-//! `{"error": {"code", "message"}}`, pages answer the site's error page in
+//! `{"error": {"code", "message", "request_id"}}`, pages answer the site's error page in
 //! the visitor's language, whoever made the error (a handler, an extractor,
 //! the router's 405, the timeout layer's 408). One middleware for both apps;
 //! each app says how its error page looks (`ErrorPages`).
@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::error::JsonError;
 use crate::page::{ErrorCode, ErrorText};
 use crate::Error;
 
@@ -38,10 +39,13 @@ pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next
             }
         }
     }
+    // A cheap clone (shared bytes), kept for a JSON error's body.
+    let request_id = crate::request_id::of_extensions(req.extensions()).cloned();
     let res = next.run(req).await;
     match reshape(api, &res) {
+        None if api => with_request_id(res, request_id.as_ref()),
         None => res,
-        Some(Reshape::Json(out)) => out,
+        Some(Reshape::Json(out)) => with_request_id(out, request_id.as_ref()),
         Some(Reshape::Page {
             text,
             status,
@@ -55,6 +59,24 @@ pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next
             out
         }
     }
+}
+
+/// Writes a JSON error of ours again with the request's id in it; any other
+/// answer is left as it is.
+pub fn with_request_id(res: Response, request_id: Option<&HeaderValue>) -> Response {
+    let Some(id) = request_id.and_then(|v| v.to_str().ok()) else {
+        return res;
+    };
+    if !(res.status().is_client_error() || res.status().is_server_error()) {
+        return res;
+    }
+    let Some(error) = res.extensions().get::<JsonError>() else {
+        return res;
+    };
+    let body = error.body(Some(id)).to_string();
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Every error code with a page of its own (the catalogs must have their keys).
