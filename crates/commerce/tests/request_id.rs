@@ -233,3 +233,29 @@ async fn a_bad_log_format_is_refused_in_one_line() {
     assert_eq!(out.code, Some(2), "{out:?}");
     assert!(out.stderr.contains("--log-format"), "{out:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_log_lines_carry_the_request_id_too() {
+    let dir = tempfile::tempdir().expect("test setup");
+    let args = ["serve", "account", "--account-addr", "127.0.0.1:0"];
+    let proc = Proc::start(dir.path(), &args, &[LOG], "Account service: ").await;
+    let res = http()
+        .get(format!("{}/healthz", proc.account_url()))
+        .header(HEADER, "text-id-1")
+        .send()
+        .await
+        .expect("healthz");
+    assert_eq!(id_of(&res), "text-id-1");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !proc.stderr().contains("request_id=text-id-1") {
+        assert!(Instant::now() < deadline, "{}", proc.stderr());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = proc.stderr();
+    let line = log
+        .lines()
+        .find(|l| l.contains("request_id=text-id-1"))
+        .expect("the line");
+    assert!(line.contains("route=/healthz"), "{line}");
+    assert!(serde_json::from_str::<Value>(line).is_err(), "text: {line}");
+}

@@ -260,6 +260,31 @@ mod tests {
         assert!(reshape(true, &StatusCode::OK.into_response()).is_none());
     }
 
+    #[tokio::test]
+    async fn json_errors_get_the_request_id() {
+        let id = HeaderValue::from_static("req-1");
+        let out = with_request_id(Error::not_found("gone").into_response(), Some(&id));
+        assert_eq!(out.status(), StatusCode::NOT_FOUND);
+        assert_eq!(out.headers()[header::CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(out.into_body(), 1024).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"code": "not_found", "message": "gone", "request_id": "req-1"}})
+        );
+        // Without an id, and for answers that are not our JSON errors, nothing changes.
+        let plain = Error::not_found("gone").into_response();
+        let body = axum::body::to_bytes(with_request_id(plain, None).into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(
+            &body[..],
+            br#"{"error":{"code":"not_found","message":"gone"}}"#
+        );
+        let ok = with_request_id(StatusCode::OK.into_response(), Some(&id));
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+
     #[test]
     fn errors_of_pages_become_the_error_page() {
         let Some(Reshape::Page {

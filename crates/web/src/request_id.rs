@@ -43,7 +43,8 @@ pub struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
-        HeaderValue::from_str(&keys::random_base62(FRESH_LEN))
+        // From the String's own buffer, without a copy.
+        HeaderValue::try_from(keys::random_base62(FRESH_LEN))
             .ok()
             .map(RequestId::new)
     }
@@ -77,7 +78,7 @@ fn span<B>(req: &Request<B>) -> Span {
         .get::<RequestId>()
         .and_then(|id| id.header_value().to_str().ok())
         .unwrap_or("-");
-    tracing::info_span!("request", method = %req.method(), route, request_id = id)
+    tracing::info_span!("request", method = %req.method(), route = %route, request_id = %id)
 }
 
 /// Sets, logs and returns the request id of every route of `router` (its
