@@ -80,7 +80,7 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
         )),
         None => app,
     };
-    web::headers::secure(app, hsts)
+    web::request_id::layer(web::headers::secure(app, hsts))
 }
 
 async fn healthz() -> &'static str {

@@ -89,7 +89,11 @@ impl KeyStatusView {
     }
 }
 
-async fn key_status(State(state): State<AppState>, Admin(_user): Admin) -> Result<Response, Error> {
-    let check = state.gate.check(&state.config()).await;
+async fn key_status(
+    State(state): State<AppState>,
+    Admin(_user): Admin,
+    request_id: web::request_id::ReqId,
+) -> Result<Response, Error> {
+    let check = state.gate.check(&state.config(), request_id.get()).await;
     Ok(Json(KeyStatusView::new(&check, state.clock.now())).into_response())
 }

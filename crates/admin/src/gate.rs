@@ -8,6 +8,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::http::HeaderValue;
 use keys::jwt::PrivateKey;
 
 use keys::{ApiKey, Environment};
@@ -173,8 +174,9 @@ impl Gate {
             .unwrap_or_else(|| crate::config::DEFAULT_GATEWAY_URL.to_owned())
     }
 
-    /// Checks the stored Production key with the account service.
-    pub async fn check(&self, config: &ConfigStore<'_>) -> Check {
+    /// Checks the stored Production key with the account service; the call
+    /// carries `request_id` (the Admin request's own) as `x-request-id`.
+    pub async fn check(&self, config: &ConfigStore<'_>, request_id: Option<&HeaderValue>) -> Check {
         let stored = match config.get(PRODUCTION_API_KEY, ScopeRef::DEFAULT).await {
             Ok(v) => v,
             Err(e) => {
@@ -225,9 +227,9 @@ impl Gate {
         };
         let asked = async {
             match private {
-                None => self.ask(&base, &key).await,
+                None => self.ask(&base, &key, request_id).await,
                 Some(pem) => match self.signer(&pem) {
-                    Some(signer) => self.ping(&base, &key, &signer).await,
+                    Some(signer) => self.ping(&base, &key, &signer, request_id).await,
                     None => Check {
                         reason: Some(Reason::PrivateKey),
                         ..Check::new(KeyStatus::Invalid)
@@ -268,16 +270,21 @@ impl Gate {
 
     /// Services Connector 1.3.x: a signed ping. Only 200 means valid; the
     /// error code of a 401 says which case it is.
-    async fn ping(&self, base: &str, key: &ApiKey, signer: &PrivateKey) -> Check {
+    async fn ping(
+        &self,
+        base: &str,
+        key: &ApiKey,
+        signer: &PrivateKey,
+        request_id: Option<&HeaderValue>,
+    ) -> Check {
         let token = signer.sign(&keys::jwt::connector_claims(self.clock.now()));
-        let res = self
+        let req = self
             .http
             .get(format!("{base}/merchant-registry/v1/ping"))
             .header("magento-api-key", key.expose())
             .header("x-api-key", key.expose())
-            .header("x-gw-signature", token)
-            .send()
-            .await;
+            .header("x-gw-signature", token);
+        let res = with_request_id(req, request_id).send().await;
         let res = match res {
             Ok(r) => r,
             Err(e) => {
@@ -333,18 +340,16 @@ impl Gate {
         }
     }
 
-    async fn ask(&self, base: &str, key: &ApiKey) -> Check {
+    async fn ask(&self, base: &str, key: &ApiKey, request_id: Option<&HeaderValue>) -> Check {
         let unreachable = |reason| Check {
             reason: Some(reason),
             ..Check::new(KeyStatus::Unreachable)
         };
-        let res = match self
+        let req = self
             .http
             .post(format!("{base}/api/v1/keys/verify"))
-            .header("x-api-key", key.expose())
-            .send()
-            .await
-        {
+            .header("x-api-key", key.expose());
+        let res = match with_request_id(req, request_id).send().await {
             Ok(r) => r,
             Err(e) => {
                 // reqwest errors carry the URL, never the header holding the key.
@@ -384,6 +389,17 @@ impl Gate {
                 .and_then(web::clock::parse_rfc3339),
             ..Check::new(status)
         }
+    }
+}
+
+/// Forwards the Admin request's id, so both apps' logs name the same request.
+fn with_request_id(
+    req: reqwest::RequestBuilder,
+    request_id: Option<&HeaderValue>,
+) -> reqwest::RequestBuilder {
+    match request_id {
+        Some(id) => req.header(web::request_id::HEADER, id.clone()),
+        None => req,
     }
 }
 

@@ -220,7 +220,7 @@ pub async fn channel_verify(
         crypto: &crypto,
     };
     let gate = admin::gate::Gate::new(account_url, std::sync::Arc::new(SystemClock));
-    let check = gate.check(&config).await;
+    let check = gate.check(&config, None).await;
     println!("status: {}", check.status.as_str());
     // SPEC §3: then, when known, `reason: <code>` and a sentence.
     if let Some(reason) = check.reason {

@@ -20,6 +20,18 @@ pub struct Cli {
     )]
     pub data_dir: PathBuf,
 
+    /// How log lines are written on stderr: `text` for people, `json` (one
+    /// object a line) for log collectors. Each request's lines carry its
+    /// `request_id`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        env = "COMMERCE_LOG_FORMAT"
+    )]
+    pub log_format: LogFormat,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -133,6 +145,12 @@ pub struct AdminDb {
     /// The Admin's database (default: sqlite under --data-dir).
     #[arg(long, env = "COMMERCE_ADMIN_DATABASE_URL")]
     pub database_url: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Copy, Clone, Debug, ValueEnum)]

@@ -8,18 +8,28 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use web::{Clock, SystemClock};
 
-use crate::cli::{Cli, Command, ServeArgs, Side};
+use crate::cli::{Cli, Command, LogFormat, ServeArgs, Side};
 use crate::{admin_cmds, backup, files};
 
-pub fn init_tracing() {
+/// The log on stderr, as text or (`--log-format json`) one JSON object a
+/// line; a request's lines carry its span (method, route, request_id).
+pub fn init_tracing(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .try_init();
+        .with_target(false);
+    let _ = match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .try_init(),
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
+    };
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

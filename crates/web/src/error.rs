@@ -1,5 +1,6 @@
 //! One error type for both apps. JSON routes render it as
-//! `{"error": {"code", "message"}}`; page routes render their own page from
+//! `{"error": {"code", "message", "request_id"}}` (the error middleware adds
+//! the request's id); page routes render their own page from
 //! `status()` and `message()`. Causes of 5xx go to the log, never to the client.
 
 use std::borrow::Cow;
@@ -171,13 +172,37 @@ fn is_unavailable(e: &sqlx::Error) -> bool {
     }
 }
 
+/// A JSON error answer's code and message, kept on the response so that the
+/// error middleware can write it again with the request's id.
+#[derive(Clone, Debug)]
+pub struct JsonError {
+    pub code: &'static str,
+    pub message: Cow<'static, str>,
+}
+
+impl JsonError {
+    /// `{"error": {"code", "message"[, "request_id"]}}`.
+    pub fn body(&self, request_id: Option<&str>) -> serde_json::Value {
+        match request_id {
+            Some(id) => {
+                json!({"error": {"code": self.code, "message": self.message, "request_id": id}})
+            }
+            None => json!({"error": {"code": self.code, "message": self.message}}),
+        }
+    }
+}
+
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
-        let body = json!({"error": {"code": self.code, "message": self.message}});
-        let mut res = (self.status, axum::Json(body)).into_response();
+        let error = JsonError {
+            code: self.code,
+            message: self.message,
+        };
+        let mut res = (self.status, axum::Json(error.body(None))).into_response();
         // Marks the answer as ours, so the error middleware knows its code.
         res.extensions_mut()
             .insert(crate::page::ErrorCode(self.code));
+        res.extensions_mut().insert(error);
         if let Some(text) = self.page_text {
             res.extensions_mut().insert(text);
         }

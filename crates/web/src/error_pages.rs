@@ -1,5 +1,5 @@
 //! Every error answer in its interface's own format: JSON routes answer
-//! `{"error": {"code", "message"}}`, pages answer the site's error page in
+//! `{"error": {"code", "message", "request_id"}}`, pages answer the site's error page in
 //! the visitor's language, whoever made the error (a handler, an extractor,
 //! the router's 405, the timeout layer's 408). One middleware for both apps;
 //! each app says how its error page looks (`ErrorPages`).
@@ -11,6 +11,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::error::JsonError;
 use crate::page::{ErrorCode, ErrorText};
 use crate::Error;
 
@@ -38,10 +39,13 @@ pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next
             }
         }
     }
+    // A cheap clone (shared bytes), kept for a JSON error's body.
+    let request_id = crate::request_id::of_extensions(req.extensions()).cloned();
     let res = next.run(req).await;
     match reshape(api, &res) {
+        None if api => with_request_id(res, request_id.as_ref()),
         None => res,
-        Some(Reshape::Json(out)) => out,
+        Some(Reshape::Json(out)) => with_request_id(out, request_id.as_ref()),
         Some(Reshape::Page {
             text,
             status,
@@ -55,6 +59,24 @@ pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next
             out
         }
     }
+}
+
+/// Writes a JSON error of ours again with the request's id in it; any other
+/// answer is left as it is.
+pub fn with_request_id(res: Response, request_id: Option<&HeaderValue>) -> Response {
+    let Some(id) = request_id.and_then(|v| v.to_str().ok()) else {
+        return res;
+    };
+    if !(res.status().is_client_error() || res.status().is_server_error()) {
+        return res;
+    }
+    let Some(error) = res.extensions().get::<JsonError>() else {
+        return res;
+    };
+    let body = error.body(Some(id)).to_string();
+    let (mut parts, _) = res.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(body))
 }
 
 /// Every error code with a page of its own (the catalogs must have their keys).
@@ -236,6 +258,31 @@ mod tests {
         // Our own JSON errors and successes are left alone.
         assert!(reshape(true, &Error::not_found("x").into_response()).is_none());
         assert!(reshape(true, &StatusCode::OK.into_response()).is_none());
+    }
+
+    #[tokio::test]
+    async fn json_errors_get_the_request_id() {
+        let id = HeaderValue::from_static("req-1");
+        let out = with_request_id(Error::not_found("gone").into_response(), Some(&id));
+        assert_eq!(out.status(), StatusCode::NOT_FOUND);
+        assert_eq!(out.headers()[header::CONTENT_TYPE], "application/json");
+        let body = axum::body::to_bytes(out.into_body(), 1024).await.unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {"code": "not_found", "message": "gone", "request_id": "req-1"}})
+        );
+        // Without an id, and for answers that are not our JSON errors, nothing changes.
+        let plain = Error::not_found("gone").into_response();
+        let body = axum::body::to_bytes(with_request_id(plain, None).into_body(), 1024)
+            .await
+            .unwrap();
+        assert_eq!(
+            &body[..],
+            br#"{"error":{"code":"not_found","message":"gone"}}"#
+        );
+        let ok = with_request_id(StatusCode::OK.into_response(), Some(&id));
+        assert_eq!(ok.status(), StatusCode::OK);
     }
 
     #[test]

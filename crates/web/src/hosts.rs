@@ -116,12 +116,13 @@ pub async fn layer(State(allowed): State<AllowedHosts>, req: Request, next: Next
     }
     tracing::debug!("refused a request for an unknown host");
     // Plain JSON error for every route: a rebinding page must learn nothing.
-    Error::new(
+    let res = Error::new(
         StatusCode::MISDIRECTED_REQUEST,
         "unknown_host",
         "This server does not answer to this host name.",
     )
-    .into_response()
+    .into_response();
+    crate::error_pages::with_request_id(res, crate::request_id::of_extensions(req.extensions()))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod page;
 pub mod password;
 pub mod ratelimit;
+pub mod request_id;
 pub mod secret;
 pub mod server;
 pub mod sessions;

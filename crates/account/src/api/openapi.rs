@@ -90,7 +90,7 @@ pub async fn openapi_json() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "application/json")], document())
 }
 
-/// Every error answer of the JSON API: `{"error": {"code", "message"}}`, as
+/// Every error answer of the JSON API: `{"error": {"code", "message", "request_id"}}`, as
 /// `web::Error` writes it. Described once here and referenced by every
 /// documented error status.
 #[derive(serde::Serialize, ToSchema)]
@@ -104,6 +104,10 @@ pub struct ErrorDetail {
     pub code: String,
     /// A sentence for people.
     pub message: String,
+    /// The request's `x-request-id` (the one the client sent when valid, else
+    /// a fresh one), as in the answer's header and the service's log.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// A key's environment.

@@ -109,7 +109,8 @@ async fn page(
     saved: bool,
 ) -> PageResult {
     let config = state.config();
-    let check = state.gate.check(&config).await;
+    let request_id = web::request_id::of_headers(headers);
+    let check = state.gate.check(&config, request_id).await;
     let now = state.clock.now();
     let base = state.gate.base_url(&config).await;
     let site = config
@@ -129,7 +130,6 @@ async fn page(
     } else {
         (Vec::new(), Vec::new())
     };
-    let _ = headers;
     let (t, c, cookie) = p.parts();
     let expiry_warning = if expiring_soon(&check, now) {
         let date = check
@@ -200,7 +200,8 @@ pub async fn add_store(
     CsrfForm(form): CsrfForm<StoreForm>,
 ) -> PageResult {
     // Stores are added only behind a valid key, as the page shows them.
-    let check = state.gate.check(&state.config()).await;
+    let request_id = web::request_id::of_headers(&headers);
+    let check = state.gate.check(&state.config(), request_id).await;
     if check.status != KeyStatus::Valid {
         return Ok(Redirect::to(CHANNEL_PATH).into_response());
     }
