@@ -48,50 +48,6 @@ impl web::page::CsrfSite for AppState {
     }
 }
 
-impl web::sessions::SessionSite for AppState {
-    type User = Account;
-
-    fn session_rules(&self) -> &'static web::sessions::SessionRules {
-        &SESSIONS
-    }
-
-    fn session_db(&self) -> &web::db::Db {
-        &self.db
-    }
-
-    fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
-    async fn session_user(&self, id_hash: &str) -> Result<Option<Account>, Error> {
-        Ok(store::session_account(
-            &self.db,
-            id_hash,
-            self.clock.now(),
-            SESSION_IDLE_SECS,
-            SESSION_ABSOLUTE_SECS,
-        )
-        .await?)
-    }
-
-    fn sign_in_path(&self) -> &'static str {
-        "/login"
-    }
-
-    /// The pages of one key come back to the API Portal, those of one
-    /// member or invitation to Members.
-    fn return_path<'a>(&self, path: &'a str) -> &'a str {
-        use crate::pages::{MEMBERS, PORTAL};
-        if path.starts_with(PORTAL) {
-            PORTAL
-        } else if path.starts_with(MEMBERS) {
-            MEMBERS
-        } else {
-            path
-        }
-    }
-}
-
 /// Starts a session: returns the cookie to set (see `web::sessions::start`).
 pub async fn start_session(
     state: &AppState,

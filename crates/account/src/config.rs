@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::{members, outbox};
+use crate::{link_key, smtp};
 
 /// How the service runs.
 #[derive(Clone, Debug)]
@@ -14,7 +14,7 @@ pub struct Config {
     /// Most keys the verification cache holds.
     pub cache_capacity: usize,
     /// Where the outbox's messages are sent; `None` keeps them in the outbox.
-    pub smtp: Option<outbox::SmtpConfig>,
+    pub smtp: Option<smtp::SmtpConfig>,
     /// How often the outbox worker runs; `None` runs it only when asked
     /// (`outbox::run_once`).
     pub outbox_every: Option<Duration>,
@@ -22,7 +22,7 @@ pub struct Config {
     /// (GitHub's); empty turns the endpoint off.
     pub secret_scanning_keys: Vec<p256::ecdsa::VerifyingKey>,
     /// Signs invitation links; nodes sharing a database share it.
-    pub link_key: members::LinkKey,
+    pub link_key: link_key::LinkKey,
     /// The site's address for links in messages (`https://accounts.example`);
     /// `None` uses the address the inviting request came to.
     pub public_url: Option<String>,
@@ -41,7 +41,7 @@ impl Default for Config {
             smtp: None,
             outbox_every: Some(Duration::from_secs(60)),
             secret_scanning_keys: Vec::new(),
-            link_key: members::LinkKey::random(),
+            link_key: link_key::LinkKey::random(),
             public_url: None,
             invitations_per_hour: 30,
             signups_per_ip_hour: 20,

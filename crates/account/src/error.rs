@@ -281,6 +281,12 @@ impl From<crate::store::WriteError> for AccountError {
     }
 }
 
+impl From<crate::store::WriteError> for Error {
+    fn from(e: crate::store::WriteError) -> Self {
+        AccountError::from(e).into()
+    }
+}
+
 /// The page edge: the site's error page with the refusal's own text, in the
 /// visitor's language.
 impl From<AccountError> for web::page::PageErr {

@@ -11,11 +11,13 @@ pub mod context;
 pub mod error;
 pub mod i18n;
 pub mod limits;
+pub mod link_key;
 pub mod members;
 pub mod outbox;
 pub mod pages;
 pub mod secret_scanning;
 pub mod seed;
+pub mod smtp;
 pub mod store;
 pub mod verify;
 

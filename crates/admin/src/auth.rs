@@ -134,46 +134,6 @@ pub const SESSIONS: web::sessions::SessionRules = web::sessions::SessionRules {
     absolute_secs: SESSION_ABSOLUTE_SECS,
 };
 
-impl web::sessions::SessionSite for AppState {
-    type User = AdminUser;
-
-    fn session_rules(&self) -> &'static web::sessions::SessionRules {
-        &SESSIONS
-    }
-
-    fn session_db(&self) -> &web::db::Db {
-        &self.db
-    }
-
-    fn now(&self) -> i64 {
-        self.clock.now()
-    }
-
-    async fn session_user(&self, id_hash: &str) -> Result<Option<AdminUser>, Error> {
-        Ok(store::session_user(
-            &self.db,
-            id_hash,
-            self.clock.now(),
-            SESSION_IDLE_SECS,
-            SESSION_ABSOLUTE_SECS,
-        )
-        .await?)
-    }
-
-    fn sign_in_path(&self) -> &'static str {
-        "/admin/login"
-    }
-
-    /// A post to Store Integration comes back to the channel page.
-    fn return_path<'a>(&self, path: &'a str) -> &'a str {
-        if path.starts_with(crate::pages::CHANNEL_PATH) {
-            crate::pages::CHANNEL_PATH
-        } else {
-            path
-        }
-    }
-}
-
 /// Starts an admin's session: returns the cookie to set.
 pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {
     web::sessions::start(state, user_id).await

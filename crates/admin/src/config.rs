@@ -3,12 +3,11 @@
 //! default. What may be set is declared once, in [`REGISTRY`]: the page, the
 //! CLI and validation all read it.
 
-use std::fmt;
-
 use web::db::Db;
 
 use crate::crypto::Crypto;
 use crate::error::AdminError;
+pub use crate::error::ConfigError;
 pub use crate::scope::{Scope, ScopeRef};
 use crate::store;
 
@@ -213,22 +212,6 @@ pub fn all_fields() -> impl Iterator<Item = &'static Field> {
         .flat_map(|s| s.groups)
         .flat_map(|g| g.fields)
 }
-
-/// Why a value cannot be set; `msg` is a catalog key, `Display` is English for the CLI.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    pub path: String,
-    pub msg: &'static str,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = crate::i18n::CATALOG.get(web::i18n::Lang::En, self.msg);
-        write!(f, "{}: {}", self.path, text)
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 fn invalid(path: &str, msg: &'static str) -> ConfigError {
     ConfigError {

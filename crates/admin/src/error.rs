@@ -3,7 +3,25 @@
 //! `From<AdminError> for PageErr`; both matches are exhaustive, so a new
 //! variant does not compile until both edges say what it means.
 
+use std::fmt;
+
 use web::page::PageErr;
+
+/// Why a value cannot be set; `msg` is a catalog key, `Display` is English for the CLI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub msg: &'static str,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = crate::i18n::CATALOG.get(web::i18n::Lang::En, self.msg);
+        write!(f, "{}: {}", self.path, text)
+    }
+}
+
+impl std::error::Error for ConfigError {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -30,7 +48,7 @@ pub enum AdminError {
     /// A configuration value (or its path or scope) that is not accepted;
     /// its message is a catalog key.
     #[error("{0}")]
-    InvalidConfig(crate::config::ConfigError),
+    InvalidConfig(ConfigError),
     /// The database refused or is unreachable.
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),

@@ -68,6 +68,51 @@ pub fn router() -> Router<AppState> {
 
 pub use web::page::fallback;
 
+/// The account site's sessions (see `web::sessions`): who is signed in, and
+/// where a signed-out visitor comes back to after signing in.
+impl web::sessions::SessionSite for AppState {
+    type User = Account;
+
+    fn session_rules(&self) -> &'static web::sessions::SessionRules {
+        &auth::SESSIONS
+    }
+
+    fn session_db(&self) -> &web::db::Db {
+        &self.db
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn session_user(&self, id_hash: &str) -> Result<Option<Account>, web::Error> {
+        Ok(store::session_account(
+            &self.db,
+            id_hash,
+            self.clock.now(),
+            auth::SESSION_IDLE_SECS,
+            auth::SESSION_ABSOLUTE_SECS,
+        )
+        .await?)
+    }
+
+    fn sign_in_path(&self) -> &'static str {
+        "/login"
+    }
+
+    /// The pages of one key come back to the API Portal, those of one
+    /// member or invitation to Members.
+    fn return_path<'a>(&self, path: &'a str) -> &'a str {
+        if path.starts_with(PORTAL) {
+            PORTAL
+        } else if path.starts_with(MEMBERS) {
+            MEMBERS
+        } else {
+            path
+        }
+    }
+}
+
 /// The account site's page and layout (see `web::layout`).
 pub type Page = web::page::Page<Account>;
 pub type Chrome = web::page::Chrome<Account>;

@@ -5,7 +5,6 @@
 //! owners demoting each other cannot leave the company without an owner).
 
 use sqlx::AnyConnection;
-use web::Error;
 
 use super::DbError;
 
@@ -46,12 +45,6 @@ impl WriteError {
     /// True when the write ran into this unique constraint.
     pub fn on_unique(&self, unique: &web::db::Unique) -> bool {
         matches!(self, WriteError::Db(e) if web::db::on_unique(e, unique))
-    }
-}
-
-impl From<WriteError> for Error {
-    fn from(e: WriteError) -> Self {
-        crate::AccountError::from(e).into()
     }
 }
 

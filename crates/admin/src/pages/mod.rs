@@ -13,6 +13,7 @@ use axum::Router;
 use web::i18n::{Lang, T};
 pub use web::page::{encode, FormErrors, PageErr, PageResult};
 
+use crate::auth;
 use crate::cookies::LANG_COOKIE;
 use crate::store::{self, AdminUser};
 use crate::AppState;
@@ -41,6 +42,48 @@ pub fn router() -> Router<AppState> {
 }
 
 pub use web::page::fallback;
+
+/// The Admin's sessions (see `web::sessions`): who is signed in, and where a
+/// signed-out admin comes back to after signing in.
+impl web::sessions::SessionSite for AppState {
+    type User = AdminUser;
+
+    fn session_rules(&self) -> &'static web::sessions::SessionRules {
+        &auth::SESSIONS
+    }
+
+    fn session_db(&self) -> &web::db::Db {
+        &self.db
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    async fn session_user(&self, id_hash: &str) -> Result<Option<AdminUser>, web::Error> {
+        Ok(store::session_user(
+            &self.db,
+            id_hash,
+            self.clock.now(),
+            auth::SESSION_IDLE_SECS,
+            auth::SESSION_ABSOLUTE_SECS,
+        )
+        .await?)
+    }
+
+    fn sign_in_path(&self) -> &'static str {
+        "/admin/login"
+    }
+
+    /// A post to Store Integration comes back to the channel page.
+    fn return_path<'a>(&self, path: &'a str) -> &'a str {
+        if path.starts_with(CHANNEL_PATH) {
+            CHANNEL_PATH
+        } else {
+            path
+        }
+    }
+}
 
 /// The Admin's page and layout (see `web::layout`); `c.active` names the
 /// current sidebar entry: "amazon", "config" or "audit".

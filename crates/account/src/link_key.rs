@@ -1,0 +1,104 @@
+//! The secret that signs invitation links (HMAC-SHA256), and its key file.
+//! A setting (`Config::link_key`), so it lives apart from the members module
+//! that uses it.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+/// The secret that signs invitation links. Nodes that share a database must
+/// share it (`--link-key-file`); a new one makes earlier links stop working.
+#[derive(Clone)]
+pub struct LinkKey(Arc<Vec<u8>>);
+
+impl fmt::Debug for LinkKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LinkKey([redacted])")
+    }
+}
+
+const KEY_CHARS: usize = 43; // base62: 256 bits
+
+impl LinkKey {
+    /// A fresh key (for one process, or tests).
+    pub fn random() -> LinkKey {
+        LinkKey(Arc::new(keys::random_base62(KEY_CHARS).into_bytes()))
+    }
+
+    /// Reads the key file, or creates it (mode 0600) with a fresh key.
+    pub fn open_or_create(path: &Path) -> Result<LinkKey, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let key = text.trim();
+                if key.len() < 32 || !key.chars().all(|c| c.is_ascii_alphanumeric()) {
+                    return Err(format!(
+                        "{} is not a link key (at least 32 letters and digits)",
+                        path.display()
+                    ));
+                }
+                Ok(LinkKey(Arc::new(key.as_bytes().to_vec())))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let key = keys::random_base62(KEY_CHARS);
+                write_private(path, &format!("{key}\n"))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                Ok(LinkKey(Arc::new(key.into_bytes())))
+            }
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    fn mac(&self, id: &str) -> Hmac<Sha256> {
+        // HMAC takes a key of any length.
+        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
+            Ok(m) => m,
+            Err(_) => unreachable!("HMAC accepts keys of every length"),
+        };
+        mac.update(b"commerce invitation v1:");
+        mac.update(id.as_bytes());
+        mac
+    }
+
+    /// The token of an invitation's link.
+    pub fn token(&self, id: &str) -> String {
+        let tag = self.mac(id).finalize().into_bytes();
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The invitation id of a token made by this key (checked in constant time).
+    pub fn check<'a>(&self, token: &'a str) -> Option<&'a str> {
+        let (id, tag) = token.split_once('.')?;
+        if id.is_empty()
+            || id.len() > 64
+            || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        {
+            return None;
+        }
+        let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
+        self.mac(id).verify_slice(&tag).ok()?;
+        Some(id)
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}
