@@ -1,12 +1,12 @@
 //! Repository functions: the only place the Admin's SQL lives. Written once
 //! for SQLite and PostgreSQL.
 
-use sqlx::Row;
+use sqlx::{FromRow, Row};
 use web::db::Db;
 
 use crate::scope::{Scope, ScopeRef};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct AdminUser {
     pub id: String,
     pub username: String,
@@ -14,13 +14,20 @@ pub struct AdminUser {
     pub locale: Option<String>,
 }
 
-fn user_from(r: &sqlx::any::AnyRow) -> Result<AdminUser, sqlx::Error> {
-    Ok(AdminUser {
-        id: r.try_get("id")?,
-        username: r.try_get("username")?,
-        email: r.try_get("email")?,
-        locale: r.try_get("locale")?,
-    })
+/// A user with their password hash, for sign-in only.
+#[derive(FromRow)]
+struct UserWithHash {
+    #[sqlx(flatten)]
+    user: AdminUser,
+    password_hash: String,
+}
+
+/// A session's user and when it was last seen.
+#[derive(FromRow)]
+struct SessionUser {
+    #[sqlx(flatten)]
+    user: AdminUser,
+    last_seen_at: i64,
 }
 
 pub async fn create_user(
@@ -55,7 +62,7 @@ pub async fn user_with_hash(
     db: &Db,
     username: &str,
 ) -> Result<Option<(AdminUser, String)>, sqlx::Error> {
-    let row = sqlx::query(
+    let found: Option<UserWithHash> = sqlx::query_as(
         // Usernames are ASCII (see `auth::create_user`), so lower() agrees on both
         // backends; the unique index on lower(username) serves this lookup.
         "SELECT id, username, email, locale, password_hash FROM admin_users WHERE lower(username) = lower($1)",
@@ -63,8 +70,7 @@ pub async fn user_with_hash(
     .bind(username)
     .fetch_optional(&db.pool)
     .await?;
-    row.map(|r| Ok((user_from(&r)?, r.try_get("password_hash")?)))
-        .transpose()
+    Ok(found.map(|f| (f.user, f.password_hash)))
 }
 
 /// Replaces a user's password hash and ends every session of that user, in
@@ -130,7 +136,7 @@ pub async fn session_user(
     idle: i64,
     absolute: i64,
 ) -> Result<Option<AdminUser>, sqlx::Error> {
-    let row = sqlx::query(
+    let found: Option<SessionUser> = sqlx::query_as(
         "SELECT u.id, u.username, u.email, u.locale, s.last_seen_at FROM admin_sessions s \
          JOIN admin_users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3",
@@ -140,21 +146,22 @@ pub async fn session_user(
     .bind(now - absolute)
     .fetch_optional(&db.pool)
     .await?;
-    let Some(row) = row else { return Ok(None) };
-    let last_seen: i64 = row.try_get("last_seen_at")?;
-    web::sessions::touch(db, &SESSIONS, id_hash, last_seen, now).await?;
-    user_from(&row).map(Some)
+    let Some(found) = found else { return Ok(None) };
+    web::sessions::touch(db, &SESSIONS, id_hash, found.last_seen_at, now).await?;
+    Ok(Some(found.user))
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct Website {
+    #[sqlx(rename = "website_id")]
     pub id: i64,
     pub code: String,
     pub name: String,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct StoreView {
+    #[sqlx(rename = "store_id")]
     pub id: i64,
     pub code: String,
     pub website_id: i64,
@@ -162,34 +169,15 @@ pub struct StoreView {
 }
 
 pub async fn websites(db: &Db) -> Result<Vec<Website>, sqlx::Error> {
-    let rows = sqlx::query("SELECT website_id, code, name FROM store_website ORDER BY website_id")
+    sqlx::query_as("SELECT website_id, code, name FROM store_website ORDER BY website_id")
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(Website {
-                id: r.try_get("website_id")?,
-                code: r.try_get("code")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .collect()
+        .await
 }
 
 pub async fn store_views(db: &Db) -> Result<Vec<StoreView>, sqlx::Error> {
-    let rows = sqlx::query("SELECT store_id, code, website_id, name FROM store ORDER BY store_id")
+    sqlx::query_as("SELECT store_id, code, website_id, name FROM store ORDER BY store_id")
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(StoreView {
-                id: r.try_get("store_id")?,
-                code: r.try_get("code")?,
-                website_id: r.try_get("website_id")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .collect()
+        .await
 }
 
 pub async fn scope_id_by_code(
@@ -298,7 +286,7 @@ pub async fn all_config(db: &Db) -> Result<Vec<(ScopeRef, String, String)>, sqlx
         .collect()
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct AmazonStore {
     pub id: String,
     pub name: String,
@@ -335,29 +323,16 @@ pub async fn insert_amazon_store(db: &Db, s: &NewAmazonStore<'_>) -> Result<(), 
 }
 
 pub async fn amazon_stores(db: &Db) -> Result<Vec<AmazonStore>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT a.id, a.name, a.email, w.name AS website_name, a.marketplace, a.status, a.created_at \
          FROM amazon_stores a JOIN store_website w ON w.website_id = a.website_id ORDER BY a.created_at, a.id",
     )
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(AmazonStore {
-                id: r.try_get("id")?,
-                name: r.try_get("name")?,
-                email: r.try_get("email")?,
-                website_name: r.try_get("website_name")?,
-                marketplace: r.try_get("marketplace")?,
-                status: r.try_get("status")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    .await
 }
 
 /// One configuration change: who, when, where; never the value.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, FromRow)]
 pub struct ConfigChange {
     pub id: i64,
     pub actor: String,
@@ -398,25 +373,12 @@ pub async fn config_changes(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<ConfigChange>, sqlx::Error> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, actor, path, scope, scope_id, change, created_at FROM config_audit \
          WHERE id < $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(ConfigChange {
-                id: r.try_get("id")?,
-                actor: r.try_get("actor")?,
-                path: r.try_get("path")?,
-                scope: r.try_get("scope")?,
-                scope_id: r.try_get("scope_id")?,
-                change: r.try_get("change")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    .await
 }

@@ -1,6 +1,5 @@
 //! The audit trail: who did what, when.
 
-use sqlx::Row;
 use web::db::Db;
 
 use super::DbError;
@@ -19,7 +18,7 @@ pub struct NewEvent<'a> {
     pub at: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct EventRow {
     pub id: i64,
     pub actor: Option<String>,
@@ -65,7 +64,7 @@ pub async fn list_events(
     before: Option<i64>,
     limit: i64,
 ) -> Result<Vec<EventRow>, DbError> {
-    let rows = sqlx::query(
+    sqlx::query_as(
         "SELECT id, actor, action, target, detail, ip, created_at FROM audit_events \
          WHERE company_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
     )
@@ -73,18 +72,5 @@ pub async fn list_events(
     .bind(before.unwrap_or(i64::MAX))
     .bind(limit)
     .fetch_all(&db.pool)
-    .await?;
-    rows.iter()
-        .map(|r| {
-            Ok(EventRow {
-                id: r.try_get("id")?,
-                actor: r.try_get("actor")?,
-                action: r.try_get("action")?,
-                target: r.try_get("target")?,
-                detail: r.try_get("detail")?,
-                ip: r.try_get("ip")?,
-                created_at: r.try_get("created_at")?,
-            })
-        })
-        .collect()
+    .await
 }

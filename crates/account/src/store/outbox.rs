@@ -1,6 +1,5 @@
 //! The outbox: messages waiting to be sent, and who may still be sent one.
 
-use sqlx::Row;
 use web::db::Db;
 
 use super::events::{insert_event, NewEvent};
@@ -19,7 +18,7 @@ pub struct NewMessage<'a> {
     pub at: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, sqlx::FromRow)]
 pub struct MessageRow {
     pub id: i64,
     pub recipient: String,
@@ -36,21 +35,6 @@ pub struct MessageRow {
 
 const MESSAGE_COLUMNS: &str =
     "id, recipient, kind, subject, body, created_at, sent_at, attempts, last_error, invitation_id";
-
-fn message_from(r: &sqlx::any::AnyRow) -> Result<MessageRow, DbError> {
-    Ok(MessageRow {
-        id: r.try_get("id")?,
-        recipient: r.try_get("recipient")?,
-        kind: r.try_get("kind")?,
-        subject: r.try_get("subject")?,
-        body: r.try_get("body")?,
-        created_at: r.try_get("created_at")?,
-        sent_at: r.try_get("sent_at")?,
-        attempts: r.try_get("attempts")?,
-        last_error: r.try_get("last_error")?,
-        invitation_id: r.try_get("invitation_id")?,
-    })
-}
 
 /// Queues a message, and with it an audit event, in one transaction. False
 /// (and nothing written) when a message with its dedupe key exists already.
@@ -126,13 +110,12 @@ pub async fn unsent_messages(
         "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE sent_at IS NULL AND attempts < $1 \
          AND (claimed_until IS NULL OR claimed_until <= $2) AND {SENDABLE} ORDER BY id LIMIT $3"
     );
-    let rows = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(max_attempts)
         .bind(now)
         .bind(limit)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(message_from).collect()
+        .await
 }
 
 /// Takes a message for sending until `until`: false when another worker (or
@@ -181,12 +164,11 @@ pub async fn list_messages(
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE company_id = $1 ORDER BY id DESC LIMIT $2"
     );
-    let rows = sqlx::query(&sql)
+    sqlx::query_as(&sql)
         .bind(company_id)
         .bind(limit)
         .fetch_all(&db.pool)
-        .await?;
-    rows.iter().map(message_from).collect()
+        .await
 }
 
 // ---- Members and invitations ----
