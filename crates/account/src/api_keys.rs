@@ -130,13 +130,7 @@ pub async fn create_key(
         &audit::by_user(user, action::KEY_CREATED, Some(&id), Some(&detail), now),
     )
     .await
-    .map_err(|e| {
-        if e.on_unique(&store::KEY_NONCE) {
-            AccountError::AlreadySubmitted
-        } else {
-            AccountError::from(e)
-        }
-    })?;
+    .map_err(refused_key_write)?;
     let row = KeyRow {
         id,
         company_id: user.company_id.clone(),
@@ -295,13 +289,7 @@ pub async fn roll_key(
         &event,
     )
     .await
-    .map_err(|e| {
-        if e.on_unique(&store::KEY_NONCE) {
-            AccountError::AlreadySubmitted
-        } else {
-            AccountError::from(e)
-        }
-    })?;
+    .map_err(refused_key_write)?;
     let old_key = rolled.ok_or(AccountError::KeyNotRollable)?;
     state.verifier.forget(old_key);
     let row = KeyRow {
@@ -323,6 +311,16 @@ pub async fn roll_key(
         key,
         private_key: None,
     })
+}
+
+/// A refused key insert: a form's nonce used twice is a resubmission, any
+/// other refusal keeps its own meaning.
+fn refused_key_write(e: store::WriteError) -> AccountError {
+    if e.on_unique(&store::KEY_NONCE) {
+        AccountError::AlreadySubmitted
+    } else {
+        AccountError::from(e)
+    }
 }
 
 /// A key's status now.
