@@ -16,6 +16,22 @@ fi
 pg_isready -h 127.0.0.1 -p 5432
 export TEST_POSTGRES_URL="${TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "Redis is not answering; starting it"
+  redis-server --daemonize yes --save '' --appendonly no
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+redis-cli -h 127.0.0.1 -p 6379 ping
+
+# The metrics test reads /metrics with a real Prometheus parser (Python's).
+PY_VENV=.cache/py-venv
+if ! "$PY_VENV/bin/python" -c 'import prometheus_client' 2>/dev/null; then
+  step "installing prometheus_client (for the metrics test)"
+  python3 -m venv "$PY_VENV"
+  "$PY_VENV/bin/pip" install --quiet --disable-pip-version-check "prometheus_client==0.21.1"
+fi
+export COMMERCE_TEST_PYTHON="$PWD/$PY_VENV/bin/python"
+
 if ! cargo nextest --version >/dev/null 2>&1; then
   step "installing cargo-nextest"
   cargo install --locked cargo-nextest

@@ -104,7 +104,7 @@ pub async fn signup(
     check_password_rules(&input.password)?;
     let name = text_field(&input.name, "name", 100)?;
     let company = text_field(&input.company, "company", 100)?;
-    take_signup(state, input.ip)?;
+    take_signup(state, input.ip).await?;
     let hash = auth::hash_password(input.password).await?;
     let company_id = keys::random_id("co");
     let account_id = keys::random_id("acct");
@@ -151,11 +151,12 @@ pub async fn signup(
 
 /// Takes one sign-up from the client address's hourly allowance (429 when
 /// used up), before the password is hashed.
-pub fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), AccountError> {
+pub async fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), AccountError> {
     state
         .limits
         .signup_by_ip
         .reserve(&ip.to_string(), state.clock.now())
+        .await
         .map_err(AccountError::RateLimited)
 }
 
@@ -177,10 +178,11 @@ pub async fn authenticate(
         .limits
         .login
         .reserve(&ip_key, email, now)
+        .await
         .map_err(AccountError::RateLimited)?;
     let (account, ok) = check_password(state, email, password).await?;
     if ok {
-        taken.refund();
+        taken.refund().await;
     }
     // Failures are recorded for the company of a known email only: an unknown
     // email belongs to no one, and guessing must not grow the table.

@@ -30,6 +30,9 @@ pub struct Config {
     pub invitations_per_hour: i64,
     /// Sign-ups one client IP may make in an hour.
     pub signups_per_ip_hour: u32,
+    /// `--redis-url`: sign-in, sign-up and failed-verification throttles
+    /// shared by every node; `None` counts in this process.
+    pub redis: Option<std::sync::Arc<web::ratelimit::SharedCounters>>,
 }
 
 impl Default for Config {
@@ -45,6 +48,7 @@ impl Default for Config {
             public_url: None,
             invitations_per_hour: 30,
             signups_per_ip_hour: 20,
+            redis: None,
         }
     }
 }

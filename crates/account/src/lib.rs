@@ -9,6 +9,7 @@ pub mod auth;
 pub mod config;
 pub mod context;
 pub mod error;
+pub mod gauges;
 pub mod i18n;
 pub mod limits;
 pub mod link_key;
@@ -68,6 +69,12 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
         .merge(pages::router())
         .merge(web::assets::router())
         .fallback(pages::fallback);
+    // Request counts and latency by route template, when metrics are on.
+    let app = if web::metrics::installed() {
+        app.layer(web::metrics::HttpMetricsLayer::new("account"))
+    } else {
+        app
+    };
     let hsts = state.cfg.secure_cookies;
     let app = web::headers::limit(app)
         .layer(axum::middleware::from_fn_with_state(
@@ -90,7 +97,7 @@ async fn healthz() -> &'static str {
 }
 
 async fn readyz(State(state): State<AppState>) -> axum::response::Response {
-    web::health::readyz(&state.db).await
+    web::health::readyz(&state.db, state.cfg.redis.as_deref()).await
 }
 
 /// A running account service.
@@ -120,6 +127,11 @@ impl Running {
     }
 
     /// Resolves when the server stops on its own.
+    /// What sets this service's gauges before a scrape of `/metrics`.
+    pub fn metrics_collector(&self) -> web::metrics::Collector {
+        gauges::collector(self.state.clone())
+    }
+
     pub async fn wait(&mut self) -> anyhow::Result<()> {
         (&mut self.task).await??;
         Ok(())

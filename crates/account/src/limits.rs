@@ -27,9 +27,12 @@ impl Limits {
                 per_name: Some(100),
                 window_secs: 900,
                 capacity: 100_000,
-            }),
-            signup_by_ip: Limiter::new(cfg.signups_per_ip_hour, 3600, 100_000),
-            verify_by_ip: Limiter::new(600, 60, 100_000),
+            })
+            .shared(cfg.redis.clone(), "account_signin"),
+            signup_by_ip: Limiter::new(cfg.signups_per_ip_hour, 3600, 100_000)
+                .shared(cfg.redis.clone(), "account_signup_ip"),
+            verify_by_ip: Limiter::new(600, 60, 100_000)
+                .shared(cfg.redis.clone(), "account_verify_ip"),
         }
     }
 }

@@ -105,6 +105,7 @@ pub async fn authenticate(
     let taken = state
         .login
         .reserve(&ip.to_string(), username, now)
+        .await
         .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
@@ -122,7 +123,7 @@ pub async fn authenticate(
         .map_err(AdminError::PasswordCheck)?;
     let user = user.filter(|_| ok);
     if user.is_some() {
-        taken.refund();
+        taken.refund().await;
     }
     Ok(user)
 }

@@ -177,6 +177,21 @@ impl Gate {
     /// Checks the stored Production key with the account service; the call
     /// carries `request_id` (the Admin request's own) as `x-request-id`.
     pub async fn check(&self, config: &ConfigStore<'_>, request_id: Option<&HeaderValue>) -> Check {
+        let check = self.check_uncounted(config, request_id).await;
+        metrics::counter!(
+            "commerce_admin_gate_checks_total",
+            "status" => check.status.as_str(),
+            "reason" => check.reason.map_or("none", Reason::as_str),
+        )
+        .increment(1);
+        check
+    }
+
+    async fn check_uncounted(
+        &self,
+        config: &ConfigStore<'_>,
+        request_id: Option<&HeaderValue>,
+    ) -> Check {
         let stored = match config.get(PRODUCTION_API_KEY, ScopeRef::DEFAULT).await {
             Ok(v) => v,
             Err(e) => {

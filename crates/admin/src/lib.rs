@@ -41,6 +41,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// `--account-url`: where the account service is, over the configured gateway URL.
     pub account_url: Option<String>,
+    /// `--redis-url`: sign-in throttles shared by every node.
+    pub redis: Option<Arc<web::ratelimit::SharedCounters>>,
 }
 
 pub struct Inner {
@@ -82,14 +84,15 @@ impl AppState {
             clock,
             crypto,
             gate,
-            cfg,
             login: LoginLimiter::new(LoginLimits {
                 per_ip: 50,
                 per_name_from_ip: 10,
                 per_name: None,
                 window_secs: 900,
                 capacity: 10_000,
-            }),
+            })
+            .shared(cfg.redis.clone(), "admin_signin"),
+            cfg,
         }))
     }
 
@@ -163,12 +166,20 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/readyz",
-            get(|s: State<AppState>| async move { web::health::readyz(&s.db).await }),
+            get(|s: State<AppState>| async move {
+                web::health::readyz(&s.db, s.cfg.redis.as_deref()).await
+            }),
         )
         .merge(api::router())
         .merge(pages::router())
         .merge(web::assets::router())
         .fallback(pages::fallback);
+    // Request counts and latency by route template, when metrics are on.
+    let app = if web::metrics::installed() {
+        app.layer(web::metrics::HttpMetricsLayer::new("admin"))
+    } else {
+        app
+    };
     let hsts = state.cfg.secure_cookies;
     let app = web::headers::limit(app)
         .layer(axum::middleware::from_fn_with_state(
@@ -207,6 +218,15 @@ impl Running {
     pub async fn wait(&mut self) -> anyhow::Result<()> {
         (&mut self.task).await??;
         Ok(())
+    }
+
+    /// What sets the Admin's gauges (its database pool) before a scrape of `/metrics`.
+    pub fn metrics_collector(&self) -> web::metrics::Collector {
+        let db = self.state.db.clone();
+        std::sync::Arc::new(move || {
+            web::metrics::record_pool("admin", &db);
+            Box::pin(async {})
+        })
     }
 }
 

@@ -36,6 +36,8 @@ pub struct Cli {
     pub command: Command,
 }
 
+// Parsed once at start-up: the size of `serve`'s arguments costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the account service and the Admin (or one of them).
@@ -204,6 +206,20 @@ pub struct ServeArgs {
     /// must share this file.
     #[arg(long, value_name = "FILE")]
     pub link_key_file: Option<PathBuf>,
+    /// Share the sign-in, sign-up and failed-verification throttles of every
+    /// node through this Redis, `redis://[:PASSWORD@]HOST[:PORT][/DB]`.
+    /// Without it each process counts alone; when Redis does not answer,
+    /// the throttles count in each process until it does.
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// The prefix of the throttles' keys in Redis: every node of one
+    /// deployment uses the same; deployments sharing a Redis use their own.
+    #[arg(long, default_value = "commerce", requires = "redis_url")]
+    pub redis_prefix: String,
+    /// Serve Prometheus metrics at `GET /metrics` on this address (its own
+    /// listener, never the public ports), e.g. `127.0.0.1:9100`. Off by default.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_addr: Option<String>,
     /// The account site's public address for links in emails, e.g.
     /// `https://accounts.example.com` (default: the address the inviting
     /// request came to).

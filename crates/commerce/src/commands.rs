@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, Context};
@@ -167,6 +168,25 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
     };
     files::ensure_dir(data_dir)?;
+    // Before the apps are built: their metric handles are no-ops otherwise.
+    let metrics_listener = match &args.metrics_addr {
+        Some(addr) => {
+            web::metrics::install();
+            Some(
+                web::server::bind(addr)
+                    .await
+                    .with_context(|| format!("--metrics-addr: cannot listen on {addr}"))?,
+            )
+        }
+        None => None,
+    };
+    let redis = match &args.redis_url {
+        Some(url) => Some(Arc::new(
+            web::ratelimit::SharedCounters::new(url, &args.redis_prefix)
+                .map_err(|e| anyhow!("--redis-url: {e}"))?,
+        )),
+        None => None,
+    };
     let run_account = args.side != Some(Side::Admin);
     let run_admin = args.side != Some(Side::Account);
     // The Admin's database and data key first: a missing crypt.key beside
@@ -236,6 +256,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             last_used_flush: Duration::from_secs(args.last_used_flush_secs),
             smtp,
             secret_scanning_keys,
+            redis: redis.clone(),
             ..account::Config::default()
         };
         let running = account::start(db, &args.account_addr, cfg)
@@ -262,6 +283,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         let cfg = admin::Config {
             secure_cookies: args.secure_cookies,
             account_url,
+            redis: redis.clone(),
         };
         let running = admin::start(db, crypto, &args.admin_addr, cfg)
             .await
@@ -271,10 +293,30 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let metrics = match metrics_listener {
+        Some((listener, bound)) => {
+            let collectors = account
+                .iter()
+                .map(account::Running::metrics_collector)
+                .chain(admin.iter().map(admin::Running::metrics_collector))
+                .collect();
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            let task = tokio::spawn(web::metrics::serve(listener, collectors, async {
+                let _ = rx.await;
+            }));
+            writeln!(out, "Metrics: http://{bound}/metrics")?;
+            Some((tx, task))
+        }
+        None => None,
+    };
     out.flush()?;
     drop(out);
 
     shutdown_signal().await;
+    if let Some((tx, task)) = metrics {
+        let _ = tx.send(());
+        task.await??;
+    }
     tracing::info!("shutting down: finishing requests in flight");
     if let Some(a) = admin {
         a.stop().await?;

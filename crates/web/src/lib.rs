@@ -13,6 +13,7 @@ pub mod health;
 pub mod hosts;
 pub mod i18n;
 pub mod layout;
+pub mod metrics;
 pub mod page;
 pub mod password;
 pub mod ratelimit;

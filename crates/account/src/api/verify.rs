@@ -150,9 +150,9 @@ impl Throttle {
         std::str::from_utf8(&self.key[..self.len]).unwrap_or("")
     }
 
-    fn count(&self, state: &AppState, valid: bool) {
+    async fn count(&self, state: &AppState, valid: bool) {
         if !valid {
-            state.limits.verify_by_ip.fail(self.key(), self.now);
+            state.limits.verify_by_ip.fail(self.key(), self.now).await;
         }
     }
 }
@@ -183,7 +183,9 @@ pub async fn verify_key(
     };
     let throttle = Throttle::check(&state, ip)?;
     let verdict = state.verifier.verify(presented).await?;
-    throttle.count(&state, verdict.status == Status::Valid);
+    throttle
+        .count(&state, verdict.status == Status::Valid)
+        .await;
     let known = verdict.status != Status::Invalid;
     let answer = VerifyAnswer {
         valid: verdict.status == Status::Valid,
@@ -252,7 +254,7 @@ pub async fn gateway_apikeycheck(
         Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
         None => false,
     };
-    throttle.count(&state, valid);
+    throttle.count(&state, valid).await;
     Ok(if valid {
         (
             [(
@@ -291,7 +293,7 @@ pub async fn merchant_registry_ping(
     let throttle = Throttle::check(&state, ip)?;
     let presented = header(&headers, "x-api-key").or_else(|| header(&headers, "magento-api-key"));
     let Some(presented) = presented else {
-        throttle.count(&state, false);
+        throttle.count(&state, false).await;
         return Err(Error::unauthorized(
             "invalid",
             "Send the key in the x-api-key header.",
@@ -299,7 +301,9 @@ pub async fn merchant_registry_ping(
     };
     let token = header(&headers, "x-gw-signature");
     let outcome = state.verifier.verify_signed(presented, token).await?;
-    throttle.count(&state, matches!(outcome, PingOutcome::Ok { .. }));
+    throttle
+        .count(&state, matches!(outcome, PingOutcome::Ok { .. }))
+        .await;
     match outcome {
         PingOutcome::Ok { expires_at } => Ok(Json(PingAnswer {
             valid: true,

@@ -125,7 +125,7 @@ pub async fn accept_new_account(
     }
     let name = crate::accounts::text_field(name, "name", 100)?;
     crate::accounts::check_password_rules(&password)?;
-    crate::accounts::take_signup(state, ip)?;
+    crate::accounts::take_signup(state, ip).await?;
     let hash = auth::hash_password(password).await?;
     let account_id = keys::random_id("acct");
     let now = state.clock.now();

@@ -172,3 +172,15 @@ pub async fn list_messages(
 }
 
 // ---- Members and invitations ----
+
+/// The outbox's backlog: unsent messages still to be tried, and those given
+/// up on after `max_attempts`.
+pub async fn backlog(db: &Db, max_attempts: i64) -> Result<(i64, i64), DbError> {
+    sqlx::query_as(
+        "SELECT COUNT(CASE WHEN attempts < $1 THEN 1 END), \
+         COUNT(CASE WHEN attempts >= $1 THEN 1 END) FROM outbox WHERE sent_at IS NULL",
+    )
+    .bind(max_attempts)
+    .fetch_one(&db.pool)
+    .await
+}

@@ -14,6 +14,7 @@ impl Verifier {
             batch.extend(taken.into_iter().map(|(id, at)| (id.to_string(), at)));
         }
         if let Err(e) = store::record_last_used(&self.db, &batch).await {
+            self.metrics.last_use_failures.increment(1);
             // Keep them for the next flush rather than lose them.
             for (id, at) in batch {
                 let shard = id.len() % SHARDS;
@@ -25,6 +26,7 @@ impl Verifier {
             }
             return Err(e);
         }
+        self.metrics.last_use_rows.increment(batch.len() as u64);
         Ok(batch.len())
     }
 }

@@ -6,6 +6,7 @@
 
 mod last_use;
 mod listener;
+mod metrics;
 mod ping;
 mod status;
 
@@ -83,6 +84,7 @@ pub struct Verifier {
     dirty: Vec<Mutex<HashMap<Arc<str>, i64>>>,
     /// Signed pings already verified: SHA-256 of (key hash, token) → the token's `exp`.
     verified_tokens: Mutex<HashMap<KeyHash, i64, PrefixHasher>>,
+    metrics: metrics::VerifyMetrics,
 }
 
 impl Verifier {
@@ -105,6 +107,7 @@ impl Verifier {
             per_shard_capacity: (capacity / SHARDS).max(16),
             dirty: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             verified_tokens: Mutex::new(HashMap::default()),
+            metrics: metrics::VerifyMetrics::new(),
         }
     }
 
@@ -114,6 +117,12 @@ impl Verifier {
 
     /// Verifies a presented key. Errors only when storage cannot be asked.
     pub async fn verify(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
+        let verdict = self.verify_uncounted(presented).await?;
+        self.metrics.verified(verdict.status);
+        Ok(verdict)
+    }
+
+    async fn verify_uncounted(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
         // A malformed key or bad checksum never reaches the cache or storage.
         let Ok((environment, hash)) = ApiKey::check(presented) else {
             return Ok(Verdict::invalid());
@@ -136,6 +145,7 @@ impl Verifier {
                 if unknown_until.is_some_and(|until| until > now) {
                     return Ok(Verdict::invalid());
                 }
+                self.metrics.misses.increment(1);
                 match self.load(hash, now).await? {
                     Some(k) => k,
                     None => return Ok(Verdict::invalid()),
@@ -219,6 +229,7 @@ impl Verifier {
     /// Forgets a key so the next verification reads storage (after revocation).
     pub fn invalidate(&self, hash: &KeyHash) {
         let i = Self::shard_of(hash);
+        self.metrics.invalidations.increment(1);
         let mut shard = self.shards[i].write().unwrap_or_else(|e| e.into_inner());
         self.epochs[i].fetch_add(1, Ordering::SeqCst);
         shard.remove(hash);
@@ -230,6 +241,7 @@ impl Verifier {
 
     /// Forgets every key (after a lost invalidation feed).
     pub fn invalidate_all(&self) {
+        self.metrics.invalidations.increment(1);
         for (shard, epoch) in self.shards.iter().zip(&self.epochs) {
             let mut shard = shard.write().unwrap_or_else(|e| e.into_inner());
             epoch.fetch_add(1, Ordering::SeqCst);

@@ -236,6 +236,7 @@ impl Admin {
             env.crypto(),
             "127.0.0.1:0",
             admin::Config {
+                redis: None,
                 secure_cookies: false,
                 account_url,
             },
