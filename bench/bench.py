@@ -127,10 +127,15 @@ def bench_verify(count, rounds, seconds, conns, sample):
     print(f"  seeded {count:,} keys in {time.time() - t0:.1f} s", flush=True)
     port, bare_port = free_port(), free_port()
     proc = start(["serve", "account", "--account-addr", f"127.0.0.1:{port}"], data)
+    # The same service with Prometheus metrics on: what recording costs.
+    m_port, m_metrics = free_port(), free_port()
+    proc_m = start(["serve", "account", "--account-addr", f"127.0.0.1:{m_port}",
+                    "--metrics-addr", f"127.0.0.1:{m_metrics}"], data)
     bare = subprocess.Popen(["taskset", "-c", "0", BARE, f"127.0.0.1:{bare_port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz")
+    wait_http(f"http://127.0.0.1:{m_port}/healthz")
     wait_http(f"http://127.0.0.1:{bare_port}/")
     idle_rss = rss_mb(proc.pid, "VmRSS")
     targets = {
@@ -138,9 +143,11 @@ def bench_verify(count, rounds, seconds, conns, sample):
         "noop": (proc.pid, base + "/noop", []),
         "verify": (proc.pid, base, ["-s", LUA, "--", "verify", keys_file]),
         "gateway": (proc.pid, base, ["-s", LUA, "--", "gateway", keys_file]),
+        "verify+m": (proc_m.pid, f"http://127.0.0.1:{m_port}", ["-s", LUA, "--", "verify", keys_file]),
     }
-    # Warm-up: fill the cache with the sampled keys.
+    # Warm-up: fill the caches with the sampled keys.
     measure(proc.pid, targets["verify"][1], 2, conns, targets["verify"][2])
+    measure(proc_m.pid, targets["verify+m"][1], 2, conns, targets["verify+m"][2])
     results = {name: [] for name in targets}
     for _ in range(rounds):
         for name, (pid, url, extra) in targets.items():
@@ -150,6 +157,7 @@ def bench_verify(count, rounds, seconds, conns, sample):
             results[name].append(r)
     peak_rss = rss_mb(proc.pid, "VmHWM")
     stop(proc)
+    stop(proc_m)
     stop(bare)
     return results, idle_rss, peak_rss
 
@@ -195,7 +203,12 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--connections", type=int, default=32)
     ap.add_argument("--sample", type=int, default=10_000)
-    ap.add_argument("--counts", default="1000,1000000")
+    ap.add_argument("--counts", default="1000")
+    ap.add_argument("--cold", type=int, default=1_000_000,
+                    help="keys stored for the cold-path and Zipf rows (0 skips them)")
+    ap.add_argument("--postgres-url", default=None,
+                    help="also run the cold path on PostgreSQL: a database URL whose server gets a fresh database")
+    ap.add_argument("--skip-latency", action="store_true", help="skip p99 at 1/32/256 connections")
     a = ap.parse_args()
     print(f"machine: {os.cpu_count()} cores, {subprocess.run(['uname', '-srm'], capture_output=True, text=True).stdout.strip()}")
     print(f"runs: {a.rounds} interleaved rounds x {a.seconds} s, {a.connections} connections, server on core 0, wrk on core 1")
@@ -215,10 +228,19 @@ def main():
                 print(f"    {name:<10}{ratios[count][name]:.2f}")
         print(f"  CPU ratio to our no-op route: verify {noop / median(results['verify'], 'cpu_us'):.2f}, "
               f"gateway {noop / median(results['gateway'], 'cpu_us'):.2f}")
+        print(f"  metrics on (--metrics-addr): verify costs {median(results['verify+m'], 'cpu_us') / median(results['verify'], 'cpu_us'):.3f}x "
+              f"the CPU per request without (goal <= 1.05)")
         print(f"  RSS idle {idle:.1f} MB, peak under load {peak:.1f} MB")
     print("\nAmazon Sales Channel page (Admin, verify round trip included, 1 connection)")
     runs, peak = bench_channel(a.rounds, a.seconds)
     print(f"  p50 {median(runs, 'p50'):.3f} ms, p99 {median(runs, 'p99'):.3f} ms, {median(runs, 'rps'):.0f} req/s, peak RSS {peak:.1f} MB")
+    import cold
+    if not a.skip_latency:
+        cold.latency(a.rounds, a.seconds)
+    if a.cold:
+        cold.cold(a.cold, a.rounds, a.seconds, a.connections)
+        if a.postgres_url:
+            cold.cold(a.cold, a.rounds, a.seconds, a.connections, a.postgres_url)
     counts = sorted(ratios)
     if len(counts) > 1:
         lo, hi = ratios[counts[0]]["verify"], ratios[counts[-1]]["verify"]

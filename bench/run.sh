@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 command -v taskset >/dev/null || { apt-get update && apt-get install -y util-linux; }
-cargo build --release --locked
-cargo build --release --locked -p web --example bare_floor
+# One build of the whole workspace with its examples (the bare floor): `-p web`
+# alone would resolve features differently and rebuild every dependency.
+cargo build --release --locked --workspace --bins --examples
 exec python3 bench/bench.py "$@"

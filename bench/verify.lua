@@ -1,20 +1,54 @@
 -- wrk script: POST /api/v1/keys/verify (or GET /gateway/apikeycheck with
--- mode=gateway), rotating through the sampled keys in keys.txt.
+-- mode=gateway) with keys from keys.txt: in turn (verify, gateway), drawn
+-- uniformly at random (uniform: most are cache misses when the file holds
+-- more keys than the cache), or from a Zipf distribution over the file's
+-- keys (zipf, with exponent args[3], default 1.1).
 local keys = {}
 local i = 0
 local mode = "verify"
+local cdf = nil
 
 function init(args)
   mode = args[1] or "verify"
   for line in io.lines(args[2]) do
     if #line > 0 then keys[#keys + 1] = line end
   end
+  -- Each thread its own seed: a fresh table's address differs per thread.
+  math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003))
+  if mode == "zipf" then
+    local s = tonumber(args[3] or "1.1")
+    cdf = {}
+    local total = 0
+    for r = 1, #keys do
+      total = total + 1 / (r ^ s)
+      cdf[r] = total
+    end
+    for r = 1, #keys do cdf[r] = cdf[r] / total end
+  end
+end
+
+local function zipf_rank()
+  local u = math.random()
+  local lo, hi = 1, #cdf
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if cdf[mid] < u then lo = mid + 1 else hi = mid end
+  end
+  return lo
 end
 
 function request()
-  i = i % #keys + 1
-  if mode == "gateway" then
-    return wrk.format("GET", "/gateway/apikeycheck", { ["magento-api-key"] = keys[i] })
+  local key
+  if mode == "uniform" then
+    key = keys[math.random(#keys)]
+  elseif mode == "zipf" then
+    key = keys[zipf_rank()]
+  else
+    i = i % #keys + 1
+    key = keys[i]
   end
-  return wrk.format("POST", "/api/v1/keys/verify", { ["x-api-key"] = keys[i] })
+  if mode == "gateway" then
+    return wrk.format("GET", "/gateway/apikeycheck", { ["magento-api-key"] = key })
+  end
+  return wrk.format("POST", "/api/v1/keys/verify", { ["x-api-key"] = key })
 end

@@ -77,10 +77,7 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
     };
     let hsts = state.cfg.secure_cookies;
     let app = web::headers::limit(app)
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            web::error_pages::layer::<AppState>,
-        ))
+        .layer(web::error_pages::ErrorPagesLayer::new(state.clone()))
         .with_state(state);
     let app = match hosts {
         Some(allowed) => app.layer(axum::middleware::from_fn_with_state(

@@ -4,11 +4,13 @@
 //! the router's 405, the timeout layer's 408). One middleware for both apps;
 //! each app says how its error page looks (`ErrorPages`).
 
+use std::convert::Infallible;
 use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::JsonError;
@@ -27,36 +29,141 @@ pub trait ErrorPages: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Response> + Send;
 }
 
-/// The middleware: `axum::middleware::from_fn_with_state(state, error_pages::<AppState>)`.
-pub async fn layer<S: ErrorPages>(State(app): State<S>, req: Request, next: Next) -> Response {
-    let api = is_api_path(req.uri().path());
-    // Pages need the visitor's cookies and languages; JSON routes nothing.
-    let mut page_headers = HeaderMap::new();
-    if !api {
-        for name in [header::COOKIE, header::ACCEPT_LANGUAGE] {
-            for v in req.headers().get_all(&name) {
-                page_headers.append(name.clone(), v.clone());
-            }
+/// The middleware, as a layer: `.layer(ErrorPagesLayer::new(state))`. A
+/// tower service rather than `axum::middleware::from_fn`: an answer that
+/// needs no reshaping (every success) passes through without a boxed
+/// future or a clone of the request's headers; only an error page is
+/// rendered in a future of its own.
+#[derive(Clone)]
+pub struct ErrorPagesLayer<A> {
+    app: A,
+}
+
+impl<A: ErrorPages> ErrorPagesLayer<A> {
+    pub fn new(app: A) -> Self {
+        ErrorPagesLayer { app }
+    }
+}
+
+impl<A: ErrorPages, S> tower::Layer<S> for ErrorPagesLayer<A> {
+    type Service = ErrorPagesService<A, S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        ErrorPagesService {
+            app: self.app.clone(),
+            inner,
         }
     }
-    // A cheap clone (shared bytes), kept for a JSON error's body.
-    let request_id = crate::request_id::of_extensions(req.extensions()).cloned();
-    let res = next.run(req).await;
-    match reshape(api, &res) {
-        None if api => with_request_id(res, request_id.as_ref()),
-        None => res,
-        Some(Reshape::Json(out)) => with_request_id(out, request_id.as_ref()),
-        Some(Reshape::Page {
-            text,
-            status,
-            retry_after,
-            ..
-        }) => {
-            let mut out = app.error_page(page_headers, text, status).await;
-            if let Some(v) = retry_after {
-                out.headers_mut().insert(header::RETRY_AFTER, v);
+}
+
+#[derive(Clone)]
+pub struct ErrorPagesService<A, S> {
+    app: A,
+    inner: S,
+}
+
+/// What the answer's reshaping needs from its request.
+pub struct Asked<A> {
+    app: A,
+    api: bool,
+    /// Pages need the visitor's cookies and languages; JSON routes nothing.
+    page_headers: HeaderMap,
+    /// A cheap clone (shared bytes), kept for a JSON error's body.
+    request_id: Option<HeaderValue>,
+}
+
+impl<A, S> tower::Service<Request> for ErrorPagesService<A, S>
+where
+    A: ErrorPages,
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Reshaped<A, S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let api = is_api_path(req.uri().path());
+        let mut page_headers = HeaderMap::new();
+        if !api {
+            for name in [header::COOKIE, header::ACCEPT_LANGUAGE] {
+                for v in req.headers().get_all(&name) {
+                    page_headers.append(name.clone(), v.clone());
+                }
             }
-            out
+        }
+        let asked = Asked {
+            app: self.app.clone(),
+            api,
+            page_headers,
+            request_id: crate::request_id::of_extensions(req.extensions()).cloned(),
+        };
+        Reshaped::Running {
+            fut: self.inner.call(req),
+            asked: Some(asked),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The answer, reshaped when it is an error (see `reshape`).
+    #[project = ReshapedProj]
+    pub enum Reshaped<A, F> {
+        Running { #[pin] fut: F, asked: Option<Asked<A>> },
+        Rendering { page: Pin<Box<dyn Future<Output = Response> + Send>> },
+    }
+}
+
+impl<A, F> Future for Reshaped<A, F>
+where
+    A: ErrorPages,
+    F: Future<Output = Result<Response, Infallible>>,
+{
+    type Output = Result<Response, Infallible>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                ReshapedProj::Running { fut, asked } => {
+                    let res = match std::task::ready!(fut.poll(cx)) {
+                        Ok(res) => res,
+                        Err(never) => match never {},
+                    };
+                    let Some(asked) = asked.take() else {
+                        // Polled again after it answered: a bug of the caller.
+                        return Poll::Ready(Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response()));
+                    };
+                    let id = asked.request_id.as_ref();
+                    let page = match reshape(asked.api, &res) {
+                        None if asked.api => return Poll::Ready(Ok(with_request_id(res, id))),
+                        None => return Poll::Ready(Ok(res)),
+                        Some(Reshape::Json(out)) => {
+                            return Poll::Ready(Ok(with_request_id(out, id)))
+                        }
+                        Some(Reshape::Page {
+                            text,
+                            status,
+                            retry_after,
+                            ..
+                        }) => {
+                            let Asked {
+                                app, page_headers, ..
+                            } = asked;
+                            Box::pin(async move {
+                                let mut out = app.error_page(page_headers, text, status).await;
+                                if let Some(v) = retry_after {
+                                    out.headers_mut().insert(header::RETRY_AFTER, v);
+                                }
+                                out
+                            })
+                        }
+                    };
+                    self.set(Reshaped::Rendering { page });
+                }
+                ReshapedProj::Rendering { page } => return page.as_mut().poll(cx).map(Ok),
+            }
         }
     }
 }
