@@ -185,10 +185,7 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
         .layer(web::error_pages::ErrorPagesLayer::new(state.clone()))
         .with_state(state);
     let app = match hosts {
-        Some(allowed) => app.layer(axum::middleware::from_fn_with_state(
-            allowed,
-            web::hosts::layer,
-        )),
+        Some(allowed) => app.layer(allowed),
         None => app,
     };
     web::request_id::layer(web::headers::secure(app, hsts))

@@ -4,12 +4,15 @@
 //! any other `Host` is refused in the route's format. Store verification
 //! routes are exempt: stores reach the service by whatever name it has.
 
+use std::convert::Infallible;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{header, StatusCode};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::Error;
@@ -100,29 +103,82 @@ fn exempt(path: &str) -> bool {
         || path == "/readyz"
 }
 
-/// The middleware: `axum::middleware::from_fn_with_state(allowed, hosts::layer)`.
-pub async fn layer(State(allowed): State<AllowedHosts>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    if exempt(path) {
-        return next.run(req).await;
+/// The middleware, as a layer: `.layer(allowed)`. A tower service rather
+/// than `axum::middleware::from_fn`: an allowed request goes on without a
+/// boxed future.
+impl<S> tower::Layer<S> for AllowedHosts {
+    type Service = HostCheck<S>;
+    fn layer(&self, inner: S) -> HostCheck<S> {
+        HostCheck {
+            allowed: self.clone(),
+            inner,
+        }
     }
-    let host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if allowed.allows(host) {
-        return next.run(req).await;
+}
+
+#[derive(Clone)]
+pub struct HostCheck<S> {
+    allowed: AllowedHosts,
+    inner: S,
+}
+
+impl<S> tower::Service<Request> for HostCheck<S>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible>,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Checked<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.inner.poll_ready(cx)
     }
-    tracing::debug!("refused a request for an unknown host");
-    // Plain JSON error for every route: a rebinding page must learn nothing.
-    let res = Error::new(
-        StatusCode::MISDIRECTED_REQUEST,
-        "unknown_host",
-        "This server does not answer to this host name.",
-    )
-    .into_response();
-    crate::error_pages::with_request_id(res, crate::request_id::of_extensions(req.extensions()))
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let host = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if exempt(req.uri().path()) || self.allowed.allows(host) {
+            return Checked::Allowed {
+                fut: self.inner.call(req),
+            };
+        }
+        tracing::debug!("refused a request for an unknown host");
+        // Plain JSON error for every route: a rebinding page must learn nothing.
+        let res = Error::new(
+            StatusCode::MISDIRECTED_REQUEST,
+            "unknown_host",
+            "This server does not answer to this host name.",
+        )
+        .into_response();
+        let id = crate::request_id::of_extensions(req.extensions());
+        Checked::Refused {
+            res: Some(crate::error_pages::with_request_id(res, id)),
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = CheckedProj]
+    pub enum Checked<F> {
+        Allowed { #[pin] fut: F },
+        Refused { res: Option<Response> },
+    }
+}
+
+impl<F: Future<Output = Result<Response, Infallible>>> Future for Checked<F> {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            CheckedProj::Allowed { fut } => fut.poll(cx),
+            CheckedProj::Refused { res } => Poll::Ready(Ok(res
+                .take()
+                .unwrap_or_else(|| StatusCode::MISDIRECTED_REQUEST.into_response()))),
+        }
+    }
 }
 
 #[cfg(test)]
