@@ -132,7 +132,12 @@ pub async fn signup(
             .await?
         }
     };
-    let cookie = auth::start_session(&state, &account.id).await?;
+    let cookie = auth::start_session(
+        &state,
+        &account.id,
+        &web::sessions::Client::new(&headers, ip),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         [(header::SET_COOKIE, cookie)],
@@ -182,7 +187,12 @@ pub async fn login(
             "The email or password is not correct.",
         ));
     };
-    let cookie = auth::start_session(&state, &account.id).await?;
+    let cookie = auth::start_session(
+        &state,
+        &account.id,
+        &web::sessions::Client::new(&headers, ip),
+    )
+    .await?;
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(AccountAnswer::new(&account)),

@@ -114,7 +114,12 @@ pub async fn submit(
     };
     match accounts::signup(&state, input, lang.code()).await {
         Ok(account) => {
-            let cookie = auth::start_session(&state, &account.id).await?;
+            let cookie = auth::start_session(
+                &state,
+                &account.id,
+                &web::sessions::Client::new(&headers, ip),
+            )
+            .await?;
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)
