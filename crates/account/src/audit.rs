@@ -31,8 +31,12 @@ pub mod action {
     pub const PASSWORD_CHANGED: &str = "password.changed";
     /// *Sign out other browsers*.
     pub const SESSIONS_REVOKED: &str = "session.revoked_others";
+    pub const EMAIL_VERIFIED: &str = "email.verified";
+    /// A new email took effect (its confirmation link was used).
+    pub const EMAIL_CHANGED: &str = "email.changed";
+    pub const NAME_CHANGED: &str = "profile.name_changed";
 
-    pub const ALL: [&str; 17] = [
+    pub const ALL: [&str; 20] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -50,6 +54,9 @@ pub mod action {
         PASSWORD_RESET,
         PASSWORD_CHANGED,
         SESSIONS_REVOKED,
+        EMAIL_VERIFIED,
+        EMAIL_CHANGED,
+        NAME_CHANGED,
     ];
 }
 
@@ -73,6 +80,9 @@ pub fn label(action: &str) -> &'static str {
         action::PASSWORD_RESET => "event.password_reset",
         action::PASSWORD_CHANGED => "event.password_changed",
         action::SESSIONS_REVOKED => "event.sessions_revoked",
+        action::EMAIL_VERIFIED => "event.email_verified",
+        action::EMAIL_CHANGED => "event.email_changed",
+        action::NAME_CHANGED => "event.name_changed",
         _ => "event.other",
     }
 }

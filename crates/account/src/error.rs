@@ -88,6 +88,9 @@ pub enum AccountError {
     /// A password reset link that was used, has expired or was not made here.
     #[error("reset link used, expired or not valid")]
     ResetLinkExpired,
+    /// An email confirmation link that was used, has expired or was not made here.
+    #[error("confirmation link used, expired or not valid")]
+    EmailLinkExpired,
     /// The current password, asked for to change it, is not right.
     #[error("wrong current password")]
     WrongPassword,
@@ -169,6 +172,7 @@ impl AccountError {
             E::OwnerHasKeys => (REFUSED, "join.owner_has_keys"),
             E::ResetLinkExpired => ("reset.expired_title", "reset.expired"),
             E::WrongPassword => (FORBIDDEN, "error.current_password_wrong"),
+            E::EmailLinkExpired => ("confirm.expired_title", "confirm.expired"),
             E::NoHost => (BAD, "errorpage.bad_request"),
             E::RateLimited(_) => ("errorpage.busy_title", "errorpage.too_many"),
             E::Service(e) => web::page::error_page_keys(e.code()),
@@ -270,6 +274,10 @@ impl From<AccountError> for Error {
                 "This password reset link has been used, has expired or is not valid. Ask for a new one.",
             ),
             E::WrongPassword => Error::forbidden("wrong_password", field_text(&e)),
+            E::EmailLinkExpired => gone(
+                "link_expired",
+                "This confirmation link has been used, has expired or is not valid. Ask for a new one on Account Information.",
+            ),
             E::NoHost => Error::bad_request(
                 "no_host",
                 "The request has no usable Host header, and no public URL is configured.",
@@ -334,6 +342,7 @@ mod tests {
             AccountError::RateLimited(3),
             AccountError::ResetLinkExpired,
             AccountError::WrongPassword,
+            AccountError::EmailLinkExpired,
         ];
         for e in all {
             let (title, message) = e.page_text();

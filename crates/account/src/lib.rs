@@ -8,6 +8,7 @@ pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod context;
+pub mod email_verification;
 pub mod error;
 pub mod i18n;
 pub mod limits;

@@ -25,6 +25,8 @@ pub struct Limits {
     /// email (5 an hour, whether or not it has an account).
     pub reset_by_ip: Limiter,
     pub reset_by_email: Limiter,
+    /// Email confirmation links mailed per account: 5 an hour.
+    pub verification_mail: Limiter,
 }
 
 impl Limits {
@@ -41,6 +43,7 @@ impl Limits {
             verify_by_ip: Limiter::new(600, 60, 100_000),
             reset_by_ip: Limiter::new(RESETS_PER_IP, 3600, 100_000),
             reset_by_email: Limiter::new(RESETS_PER_EMAIL, 3600, 100_000),
+            verification_mail: Limiter::new(5, 3600, 100_000),
         }
     }
 }

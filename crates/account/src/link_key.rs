@@ -1,5 +1,5 @@
 //! The secret that signs the links the service mails (HMAC-SHA256):
-//! invitations and password resets, each under a purpose of its own so a
+//! invitations, password resets and email confirmations, each under a purpose of its own so a
 //! token of one kind never opens the other. A setting (`Config::link_key`),
 //! so it lives apart from the modules that use it.
 
@@ -28,6 +28,7 @@ impl fmt::Debug for LinkKey {
 pub enum Purpose {
     Invitation,
     PasswordReset,
+    EmailVerification,
 }
 
 impl Purpose {
@@ -36,6 +37,7 @@ impl Purpose {
             // The first label is the one invitation links always had.
             Purpose::Invitation => b"commerce invitation v1:",
             Purpose::PasswordReset => b"commerce password reset v1:",
+            Purpose::EmailVerification => b"commerce email verification v1:",
         }
     }
 }

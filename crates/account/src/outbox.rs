@@ -47,13 +47,19 @@ fn catalog_for(locale: Option<&str>) -> T {
     }
 }
 
-/// A message's body as sent: an invitation's or a password reset's with its
-/// link's token put in.
+/// A message's body as sent: an invitation's, a password reset's or an
+/// email confirmation's with its link's token put in.
 pub fn message_body(state: &Ctx, m: &store::MessageRow) -> String {
     let key = &state.cfg.link_key;
     let mut body = m.body.clone();
     if let Some(id) = &m.invitation_id {
         body = body.replace(crate::members::TOKEN_PLACEHOLDER, &key.token(id));
+    }
+    if let Some(id) = &m.verification_id {
+        body = body.replace(
+            crate::email_verification::TOKEN_PLACEHOLDER,
+            &key.token_for(crate::link_key::Purpose::EmailVerification, id),
+        );
     }
     if let Some(id) = &m.reset_id {
         body = body.replace(

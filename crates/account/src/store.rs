@@ -4,6 +4,7 @@
 
 mod accounts;
 mod actor;
+mod email_verifications;
 mod events;
 mod keys;
 mod members;
@@ -15,6 +16,7 @@ mod sessions;
 
 pub use accounts::*;
 pub use actor::{Actor, Need, WriteError};
+pub use email_verifications::*;
 pub use events::*;
 pub use keys::*;
 pub use members::*;

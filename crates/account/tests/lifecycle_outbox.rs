@@ -56,6 +56,24 @@ fn subjects(inbox: &Arc<Mutex<Vec<Received>>>) -> Vec<String> {
     s
 }
 
+/// The subject of the email confirmation every sign-up mails.
+const CONFIRM_SUBJECT: &str = "Confirm your email for Commerce Account";
+
+/// Sends the sign-up's email confirmation and forgets it, so a scenario
+/// counts only its own messages.
+async fn drain_signup_mail(app: &App, inbox: &Arc<Mutex<Vec<Received>>>) {
+    let pass = account::outbox::run_once(&app.running.state).await.unwrap();
+    assert_eq!(pass.sent, 1, "{pass:?}");
+    let mut got = inbox.lock().unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|m| m.header("Subject").unwrap_or_default())
+            .collect::<Vec<_>>(),
+        [CONFIRM_SUBJECT]
+    );
+    got.clear();
+}
+
 fn subject(name: &str) -> String {
     format!("Your API key \"{name}\" expires soon")
 }
@@ -71,6 +89,7 @@ async fn each_notice_is_sent_exactly_once(db: &TestDb) {
     let app = start(db, &clock, Some(smtp)).await;
     let email = unique_email("notify");
     let sid = app.signup(&email, "Notify Co").await;
+    drain_signup_mail(&app, &inbox).await;
     let now = CLOCK_START;
     key_expiring(&app, &sid, "Store A", 20 * DAY, now).await;
     key_expiring(&app, &sid, "Store B", 10 * DAY, now).await;
@@ -211,9 +230,13 @@ async fn without_smtp_the_outbox_is_shown(db: &TestDb) {
     let app = start(db, &clock, Some(smtp)).await;
     let state = app.running.state.clone();
     let pass = account::outbox::run_once(&state).await.unwrap();
-    assert_eq!((pass.queued, pass.sent), (0, 1));
+    // The notice, and the sign-up's email confirmation.
+    assert_eq!((pass.queued, pass.sent), (0, 2));
     account::outbox::run_once(&state).await.unwrap();
-    assert_eq!(subjects(&inbox), [subject("Store Q")]);
+    assert_eq!(
+        subjects(&inbox),
+        [CONFIRM_SUBJECT.to_owned(), subject("Store Q")]
+    );
     app.stop().await;
 }
 
@@ -227,6 +250,7 @@ async fn invitations_are_mailed_once_with_a_working_link(db: &TestDb) {
     let clock = ManualClock::new(CLOCK_START);
     let app = start(db, &clock, Some(smtp)).await;
     let owner = app.signup(&unique_email("inviter"), "Mail Co").await;
+    drain_signup_mail(&app, &inbox).await;
     let guest = unique_email("guest");
     let r = app
         .post_json(

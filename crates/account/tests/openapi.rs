@@ -22,6 +22,8 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/password-reset/confirm"),
     ("POST", "/api/v1/account/password"),
     ("POST", "/api/v1/sessions/revoke-others"),
+    ("GET", "/api/v1/account"),
+    ("POST", "/api/v1/account/email-verification"),
     ("GET", "/api/v1/keys"),
     ("POST", "/api/v1/keys"),
     ("DELETE", "/api/v1/keys/{id}"),

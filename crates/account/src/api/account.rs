@@ -1,5 +1,5 @@
-//! The account's own settings: forgotten and changed passwords, and the
-//! browsers it is signed in on.
+//! The account's own settings: forgotten and changed passwords, the
+//! browsers it is signed in on, and confirming its email.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use web::extract::{ApiJson, ClientIp};
 use web::{Error, Secret};
 
-use crate::auth::{check_same_origin, CurrentUserWrite};
-use crate::{members, password_change, password_reset, sessions, AppState};
+use crate::auth::{check_same_origin, CurrentUser, CurrentUserWrite};
+use crate::{email_verification, members, password_change, password_reset, sessions, AppState};
 
 use super::openapi::ErrorBody;
+use super::sessions::AccountAnswer;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +22,8 @@ pub struct ResetRequestBody {
     email: String,
 }
 
-/// The answer to a reset request: the same for every email.
+/// The answer to a reset request (the same for every email) or to a
+/// confirmation link request.
 #[derive(Serialize, ToSchema)]
 pub struct ResetRequested {
     /// Always `accepted`.
@@ -184,4 +186,54 @@ pub async fn revoke_other_sessions(
 fn current_session(state: &AppState, headers: &HeaderMap) -> Result<String, Error> {
     web::sessions::cookie_hash(state, headers)
         .ok_or_else(|| Error::unauthorized("not_signed_in", "Sign in first."))
+}
+
+/// The signed-in account, with whether its email is confirmed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/account",
+    operation_id = "get_account",
+    tag = "account",
+    security(("session" = [])),
+    responses(
+        (status = 200, description = "The account: `{\"account\": {..., \"email_verified\": bool}}`.", body = AccountAnswer),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+    )
+)]
+pub async fn get_account(CurrentUser(user): CurrentUser) -> Json<AccountAnswer> {
+    Json(AccountAnswer::new(&user))
+}
+
+/// Mails the signed-in account a link that confirms its email (*Resend*).
+/// A confirmed email gets none; the answer is the same.
+#[utoipa::path(
+    post,
+    path = "/api/v1/account/email-verification",
+    operation_id = "send_email_verification",
+    tag = "account",
+    security(("session" = [])),
+    responses(
+        (status = 202, description = "A confirmation link is on its way (none when the email is confirmed already).", body = ResetRequested),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Cross-origin request.", body = ErrorBody),
+        (status = 429, description = "Too many links asked for.", body = ErrorBody),
+    )
+)]
+pub async fn send_email_verification(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CurrentUserWrite(user): CurrentUserWrite,
+) -> Result<Response, Error> {
+    if user.email_verified_at.is_none() {
+        let base = members::link_base(&state, &headers)?;
+        email_verification::send(&state, &user, &user.email, &base).await?;
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ResetRequested {
+            status: "accepted".to_owned(),
+            message: "A link to confirm your email is on its way.".to_owned(),
+        }),
+    )
+        .into_response())
 }

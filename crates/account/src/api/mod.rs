@@ -30,6 +30,8 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::confirm_password_reset))
         .routes(routes!(account::change_password))
         .routes(routes!(account::revoke_other_sessions))
+        .routes(routes!(account::get_account))
+        .routes(routes!(account::send_email_verification))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::set_public_key))

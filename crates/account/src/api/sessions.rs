@@ -37,6 +37,8 @@ pub struct AccountView {
     email: String,
     name: String,
     role: Role,
+    /// Whether the email was confirmed with a mailed link.
+    email_verified: bool,
     company: CompanyView,
 }
 
@@ -53,6 +55,7 @@ impl AccountView {
             email: a.email.clone(),
             name: a.name.clone(),
             role: a.role,
+            email_verified: a.email_verified_at.is_some(),
             company: CompanyView {
                 id: a.company_id.clone(),
                 name: a.company_name.clone(),
@@ -126,6 +129,7 @@ pub async fn signup(
                     password: body.password,
                     name: body.name,
                     company: body.company.unwrap_or_default(),
+                    link_base: members::link_base(&state, &headers)?,
                 },
                 lang.code(),
             )

@@ -167,6 +167,7 @@ pub async fn accept_new_account(
         name,
         role: inv.role,
         locale: Some(locale.to_owned()),
+        email_verified_at: None,
     })
 }
 

@@ -1,5 +1,6 @@
-//! My Account > Account Information: who you are, Change password, and the
-//! browsers you are signed in on, with Sign out other browsers.
+//! My Account > Account Information: who you are (Change name and email,
+//! Confirm your email), Change password, and the browsers you are signed in
+//! on, with Sign out other browsers.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -26,6 +27,24 @@ pub struct SessionItem {
     current: bool,
 }
 
+/// The page's forms as shown: the name and email fields (the account's, or
+/// what was sent) and the fields' errors.
+pub struct Form {
+    pub name: String,
+    pub email: String,
+    pub errors: FormErrors,
+}
+
+impl Form {
+    fn of(user: &Account) -> Form {
+        Form {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            errors: FormErrors::default(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "account.html")]
 struct AccountPage {
@@ -33,7 +52,8 @@ struct AccountPage {
     c: Chrome,
     role_label: &'static str,
     notice: &'static str,
-    errors: FormErrors,
+    form: Form,
+    verified: bool,
     sessions: Vec<SessionItem>,
     others: usize,
 }
@@ -52,25 +72,22 @@ pub async fn show(
     let notice = match q.notice.as_deref() {
         Some("password_changed") => "account.password_changed",
         Some("sessions_revoked") => "account.sessions_revoked",
+        Some("verification_sent") => "account.verification_sent",
+        Some("email_change_sent") => "account.email_change_sent",
+        Some("email_confirmed") => "account.email_confirmed",
+        Some("profile_saved") => "account.profile_saved",
         _ => "",
     };
-    render(
-        &state,
-        &headers,
-        user,
-        notice,
-        FormErrors::default(),
-        StatusCode::OK,
-    )
-    .await
+    let form = Form::of(&user);
+    render(&state, &headers, user, notice, form, StatusCode::OK).await
 }
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     headers: &HeaderMap,
     user: Account,
     notice: &'static str,
-    errors: FormErrors,
+    form: Form,
     status: StatusCode,
 ) -> PageResult {
     let role_label = if user.role.is_owner() {
@@ -91,13 +108,15 @@ async fn render(
         })
         .collect();
     let others = sessions.iter().filter(|s| !s.current).count();
+    let verified = user.email_verified_at.is_some();
     let (t, c, cookie) = Page::new(state, headers, Some(user), ACCOUNT).parts();
     let page = AccountPage {
         t,
         c,
         role_label,
         notice,
-        errors,
+        form,
+        verified,
         sessions,
         others,
     };
@@ -136,7 +155,11 @@ pub async fn change_password(
                 let mut errors = FormErrors::default();
                 errors.add(fe.field, fe.msg);
                 let status = web::Error::from(e).status();
-                render(&state, &headers, user, "", errors, status).await
+                let form = Form {
+                    errors,
+                    ..Form::of(&user)
+                };
+                render(&state, &headers, user, "", form, status).await
             }
             None => Err(e.into()),
         },

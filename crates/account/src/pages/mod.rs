@@ -3,6 +3,7 @@
 
 mod account;
 mod audit;
+mod email;
 mod login;
 mod members;
 mod outbox;
@@ -37,6 +38,12 @@ pub fn router() -> Router<AppState> {
         .route(
             "/account/sessions/revoke-others",
             post(account::revoke_others),
+        )
+        .route("/account/profile", post(email::save_profile))
+        .route("/account/email-verification", post(email::resend))
+        .route(
+            "/confirm-email/{token}",
+            get(email::show_link).post(email::submit_link),
         )
         .route(
             "/password-reset",

@@ -111,6 +111,7 @@ pub async fn submit(
         password: form.password,
         name: form.name.clone(),
         company: form.company.clone(),
+        link_base: crate::members::link_base(&state, &headers)?,
     };
     match accounts::signup(&state, input, lang.code()).await {
         Ok(account) => {

@@ -67,6 +67,8 @@ pub struct Account {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub locale: Option<String>,
+    /// When its email was confirmed; `None`: not (yet).
+    pub email_verified_at: Option<i64>,
 }
 
 /// An account with its password hash, for sign-in only.
@@ -78,7 +80,8 @@ pub struct Credentials {
 }
 
 pub(super) const ACCOUNT_COLUMNS: &str =
-    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale";
+    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale, \
+     a.email_verified_at";
 
 /// One account per email address, across all companies.
 pub const ACCOUNT_EMAIL: web::db::Unique = web::db::Unique {
@@ -189,6 +192,23 @@ pub(super) async fn set_password_in(
     .await?;
     web::sessions::delete_others(&mut *conn, &super::SESSIONS, account_id, keep).await?;
     insert_event(conn, event).await
+}
+
+/// Changes an account's name and records `event`, in one transaction.
+pub async fn set_name(
+    db: &Db,
+    account_id: &str,
+    name: &str,
+    event: &NewEvent<'_>,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE accounts SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await
 }
 
 pub async fn set_locale(db: &Db, account_id: &str, locale: &str) -> Result<(), DbError> {

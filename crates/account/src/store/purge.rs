@@ -62,6 +62,17 @@ pub async fn purge(
         .bind(before)
         .execute(&mut *tx)
         .await?;
+    sqlx::query(
+        "DELETE FROM outbox WHERE sent_at IS NULL AND verification_id IN \
+         (SELECT id FROM email_verifications WHERE expires_at <= $1)",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM email_verifications WHERE expires_at <= $1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let messages = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1")
         .bind(before)

@@ -133,6 +133,7 @@ impl TestDb {
                     "account_sessions",
                     "companies",
                     "password_resets",
+                    "email_verifications",
                     "outbox",
                     "audit_events",
                 ] {
@@ -150,6 +151,20 @@ impl TestDb {
             }
         }
     }
+}
+
+/// A company's messages in the outbox, newest first, without the email
+/// confirmations every sign-up mails (so a scenario sees its own messages).
+pub async fn company_messages(
+    state: &account::AppState,
+    company_id: &str,
+) -> Vec<account::store::MessageRow> {
+    account::store::list_messages(&state.db, company_id, 100)
+        .await
+        .expect("read the outbox")
+        .into_iter()
+        .filter(|m| m.kind != account::email_verification::KIND)
+        .collect()
 }
 
 /// The real server, started in-process on a free port.
