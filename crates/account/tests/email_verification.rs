@@ -96,6 +96,9 @@ async fn sign_up_mails_a_confirmation_link(db: &TestDb) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     assert_eq!(r.location(), Some("/account?notice=email_confirmed"));
     assert_eq!(me(&app, &sid).await["email_verified"], true);
+    // A member who joined by an invitation's mailed link is confirmed already.
+    let (_, member) = app.join(&sid, &unique_email("invited")).await;
+    assert_eq!(me(&app, &member).await["email_verified"], true);
     let page = browser.get("/account?notice=email_confirmed").await;
     assert!(page.text.contains("Your email is confirmed."));
     assert!(!page.text.contains("action=\"/account/email-verification\""));

@@ -167,7 +167,8 @@ pub async fn accept_new_account(
         name,
         role: inv.role,
         locale: Some(locale.to_owned()),
-        email_verified_at: None,
+        // The invitation's link was mailed to this address.
+        email_verified_at: Some(now),
     })
 }
 
