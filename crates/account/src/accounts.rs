@@ -15,6 +15,8 @@ pub struct SignupInput {
     pub password: Secret,
     pub name: String,
     pub company: String,
+    /// Where the confirmation link points (see `members::link_base`).
+    pub link_base: String,
 }
 
 pub(crate) fn text_field(
@@ -133,6 +135,7 @@ pub async fn signup(
         name,
         role: Role::Owner,
         locale: Some(locale.to_owned()),
+        email_verified_at: None,
     };
     let detail = serde_json::json!({"company": account.company_name}).to_string();
     audit::record(
@@ -146,6 +149,12 @@ pub async fn signup(
         ),
     )
     .await;
+    // The merchant's walk goes on whatever happens to the mail.
+    if let Err(e) =
+        crate::email_verification::send(state, &account, &account.email, &input.link_base).await
+    {
+        tracing::warn!(error = %e, "could not queue the confirmation link of a sign-up");
+    }
     Ok(account)
 }
 

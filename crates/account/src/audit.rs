@@ -1,4 +1,5 @@
-//! The audit trail: what happened to a company's keys, sessions and members,
+//! The audit trail: what happened to a company's keys, sessions, members
+//! and passwords,
 //! who did it and when. Events never hold a secret: a key is named by its id,
 //! name and hint.
 
@@ -23,8 +24,19 @@ pub mod action {
     pub const MEMBER_REMOVED: &str = "member.removed";
     pub const MEMBER_INVITATION_REVOKED: &str = "member.invitation_revoked";
     pub const MEMBER_ROLE_CHANGED: &str = "member.role_changed";
+    /// A reset link was asked for (a known account only).
+    pub const PASSWORD_RESET_REQUESTED: &str = "password.reset_requested";
+    /// A new password was set with a reset link.
+    pub const PASSWORD_RESET: &str = "password.reset";
+    pub const PASSWORD_CHANGED: &str = "password.changed";
+    /// *Sign out other browsers*.
+    pub const SESSIONS_REVOKED: &str = "session.revoked_others";
+    pub const EMAIL_VERIFIED: &str = "email.verified";
+    /// A new email took effect (its confirmation link was used).
+    pub const EMAIL_CHANGED: &str = "email.changed";
+    pub const NAME_CHANGED: &str = "profile.name_changed";
 
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 20] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -38,6 +50,13 @@ pub mod action {
         MEMBER_REMOVED,
         MEMBER_INVITATION_REVOKED,
         MEMBER_ROLE_CHANGED,
+        PASSWORD_RESET_REQUESTED,
+        PASSWORD_RESET,
+        PASSWORD_CHANGED,
+        SESSIONS_REVOKED,
+        EMAIL_VERIFIED,
+        EMAIL_CHANGED,
+        NAME_CHANGED,
     ];
 }
 
@@ -57,6 +76,13 @@ pub fn label(action: &str) -> &'static str {
         action::MEMBER_REMOVED => "event.member_removed",
         action::MEMBER_INVITATION_REVOKED => "event.member_invitation_revoked",
         action::MEMBER_ROLE_CHANGED => "event.member_role_changed",
+        action::PASSWORD_RESET_REQUESTED => "event.password_reset_requested",
+        action::PASSWORD_RESET => "event.password_reset",
+        action::PASSWORD_CHANGED => "event.password_changed",
+        action::SESSIONS_REVOKED => "event.sessions_revoked",
+        action::EMAIL_VERIFIED => "event.email_verified",
+        action::EMAIL_CHANGED => "event.email_changed",
+        action::NAME_CHANGED => "event.name_changed",
         _ => "event.other",
     }
 }

@@ -52,8 +52,9 @@ impl web::page::CsrfSite for AppState {
 pub async fn start_session(
     state: &AppState,
     account_id: &str,
+    client: &web::sessions::Client,
 ) -> Result<axum::http::HeaderValue, Error> {
-    web::sessions::start(state, account_id).await
+    web::sessions::start(state, account_id, client).await
 }
 
 /// Ends the request's session: returns the cookie that clears it.

@@ -85,6 +85,16 @@ pub enum AccountError {
     #[error("owner of a company with working keys")]
     OwnerHasKeys,
 
+    /// A password reset link that was used, has expired or was not made here.
+    #[error("reset link used, expired or not valid")]
+    ResetLinkExpired,
+    /// An email confirmation link that was used, has expired or was not made here.
+    #[error("confirmation link used, expired or not valid")]
+    EmailLinkExpired,
+    /// The current password, asked for to change it, is not right.
+    #[error("wrong current password")]
+    WrongPassword,
+
     /// The request names no usable host and no public URL is configured.
     #[error("no usable host")]
     NoHost,
@@ -121,6 +131,7 @@ impl AccountError {
             E::InviteEmailMismatch => ("email", "error.invite_email_mismatch"),
             E::AlreadyMember => ("email", "error.already_member"),
             E::AlreadySubmitted => ("nonce", "portal.already_created"),
+            E::WrongPassword => ("current_password", "error.current_password_wrong"),
             _ => return None,
         };
         Some(FieldError { field, msg })
@@ -159,6 +170,9 @@ impl AccountError {
             E::AlreadyInCompany => (REFUSED, "join.already_member"),
             E::OwnerHasMembers => (REFUSED, "join.owner_has_members"),
             E::OwnerHasKeys => (REFUSED, "join.owner_has_keys"),
+            E::ResetLinkExpired => ("reset.expired_title", "reset.expired"),
+            E::WrongPassword => (FORBIDDEN, "error.current_password_wrong"),
+            E::EmailLinkExpired => ("confirm.expired_title", "confirm.expired"),
             E::NoHost => (BAD, "errorpage.bad_request"),
             E::RateLimited(_) => ("errorpage.busy_title", "errorpage.too_many"),
             E::Service(e) => web::page::error_page_keys(e.code()),
@@ -255,6 +269,15 @@ impl From<AccountError> for Error {
                 "owner_has_keys",
                 "Your company still has keys that work. Revoke them before you join another company, or they could no longer be managed.",
             ),
+            E::ResetLinkExpired => gone(
+                "link_expired",
+                "This password reset link has been used, has expired or is not valid. Ask for a new one.",
+            ),
+            E::WrongPassword => Error::forbidden("wrong_password", field_text(&e)),
+            E::EmailLinkExpired => gone(
+                "link_expired",
+                "This confirmation link has been used, has expired or is not valid. Ask for a new one on Account Information.",
+            ),
             E::NoHost => Error::bad_request(
                 "no_host",
                 "The request has no usable Host header, and no public URL is configured.",
@@ -317,6 +340,9 @@ mod tests {
             AccountError::InvitationGoneMeanwhile,
             AccountError::OwnerHasKeys,
             AccountError::RateLimited(3),
+            AccountError::ResetLinkExpired,
+            AccountError::WrongPassword,
+            AccountError::EmailLinkExpired,
         ];
         for e in all {
             let (title, message) = e.page_text();

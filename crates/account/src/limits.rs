@@ -4,6 +4,11 @@ use web::ratelimit::{Limiter, LoginLimiter, LoginLimits};
 
 use crate::config::Config;
 
+/// Reset links one client IP may ask for in an hour.
+pub const RESETS_PER_IP: u32 = 30;
+/// Reset links one email may be sent in an hour.
+pub const RESETS_PER_EMAIL: u32 = 5;
+
 /// Throttles against guessing and abuse. Sign-in attempts are taken before
 /// the password is checked and given back when it was right.
 pub struct Limits {
@@ -16,6 +21,12 @@ pub struct Limits {
     /// Failed verifications per client IP: 600 a minute. Once blocked, the
     /// IP's verifications are all answered 429 before any lookup.
     pub verify_by_ip: Limiter,
+    /// Password reset links asked for per client IP (30 an hour) and per
+    /// email (5 an hour, whether or not it has an account).
+    pub reset_by_ip: Limiter,
+    pub reset_by_email: Limiter,
+    /// Email confirmation links mailed per account: 5 an hour.
+    pub verification_mail: Limiter,
 }
 
 impl Limits {
@@ -33,6 +44,12 @@ impl Limits {
                 .shared(cfg.redis.clone(), "account_signup_ip"),
             verify_by_ip: Limiter::new(600, 60, 100_000)
                 .shared(cfg.redis.clone(), "account_verify_ip"),
+            reset_by_ip: Limiter::new(RESETS_PER_IP, 3600, 100_000)
+                .shared(cfg.redis.clone(), "account_reset_ip"),
+            reset_by_email: Limiter::new(RESETS_PER_EMAIL, 3600, 100_000)
+                .shared(cfg.redis.clone(), "account_reset_email"),
+            verification_mail: Limiter::new(5, 3600, 100_000)
+                .shared(cfg.redis.clone(), "account_verification_mail"),
         }
     }
 }

@@ -1,6 +1,7 @@
-//! The secret that signs invitation links (HMAC-SHA256), and its key file.
-//! A setting (`Config::link_key`), so it lives apart from the members module
-//! that uses it.
+//! The secret that signs the links the service mails (HMAC-SHA256):
+//! invitations, password resets and email confirmations, each under a purpose of its own so a
+//! token of one kind never opens the other. A setting (`Config::link_key`),
+//! so it lives apart from the modules that use it.
 
 use std::fmt;
 use std::path::Path;
@@ -19,6 +20,25 @@ pub struct LinkKey(Arc<Vec<u8>>);
 impl fmt::Debug for LinkKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("LinkKey([redacted])")
+    }
+}
+
+/// What a link opens; each signs under its own label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Invitation,
+    PasswordReset,
+    EmailVerification,
+}
+
+impl Purpose {
+    fn label(self) -> &'static [u8] {
+        match self {
+            // The first label is the one invitation links always had.
+            Purpose::Invitation => b"commerce invitation v1:",
+            Purpose::PasswordReset => b"commerce password reset v1:",
+            Purpose::EmailVerification => b"commerce email verification v1:",
+        }
     }
 }
 
@@ -53,25 +73,35 @@ impl LinkKey {
         }
     }
 
-    fn mac(&self, id: &str) -> Hmac<Sha256> {
+    fn mac(&self, purpose: Purpose, id: &str) -> Hmac<Sha256> {
         // HMAC takes a key of any length.
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.0) {
             Ok(m) => m,
             Err(_) => unreachable!("HMAC accepts keys of every length"),
         };
-        mac.update(b"commerce invitation v1:");
+        mac.update(purpose.label());
         mac.update(id.as_bytes());
         mac
     }
 
     /// The token of an invitation's link.
     pub fn token(&self, id: &str) -> String {
-        let tag = self.mac(id).finalize().into_bytes();
-        format!("{id}.{}", URL_SAFE_NO_PAD.encode(tag))
+        self.token_for(Purpose::Invitation, id)
     }
 
     /// The invitation id of a token made by this key (checked in constant time).
     pub fn check<'a>(&self, token: &'a str) -> Option<&'a str> {
+        self.check_for(Purpose::Invitation, token)
+    }
+
+    /// The token of a link for `purpose`.
+    pub fn token_for(&self, purpose: Purpose, id: &str) -> String {
+        let tag = self.mac(purpose, id).finalize().into_bytes();
+        format!("{id}.{}", URL_SAFE_NO_PAD.encode(tag))
+    }
+
+    /// The id of a token this key made for `purpose` (checked in constant time).
+    pub fn check_for<'a>(&self, purpose: Purpose, token: &'a str) -> Option<&'a str> {
         let (id, tag) = token.split_once('.')?;
         if id.is_empty()
             || id.len() > 64
@@ -80,7 +110,7 @@ impl LinkKey {
             return None;
         }
         let tag = URL_SAFE_NO_PAD.decode(tag).ok()?;
-        self.mac(id).verify_slice(&tag).ok()?;
+        self.mac(purpose, id).verify_slice(&tag).ok()?;
         Some(id)
     }
 }
@@ -101,4 +131,28 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_opens_only_its_own_kind_of_link() {
+        let key = LinkKey::random();
+        let invite = key.token("inv_abc");
+        let reset = key.token_for(Purpose::PasswordReset, "inv_abc");
+        assert_ne!(invite, reset);
+        assert_eq!(key.check(&invite), Some("inv_abc"));
+        assert_eq!(key.check(&reset), None);
+        assert_eq!(
+            key.check_for(Purpose::PasswordReset, &reset),
+            Some("inv_abc")
+        );
+        assert_eq!(key.check_for(Purpose::PasswordReset, &invite), None);
+        assert_eq!(
+            LinkKey::random().check_for(Purpose::PasswordReset, &reset),
+            None
+        );
+    }
 }

@@ -18,7 +18,7 @@ use web::i18n::T;
 use web::{Error, Secret};
 
 use crate::audit::action;
-use crate::store::{self, AcceptError, Account, InvitationRow, MessageRow, NewEvent, Role};
+use crate::store::{self, AcceptError, Account, InvitationRow, NewEvent, Role};
 use crate::{auth, Ctx};
 use crate::{AccountError, FieldError};
 
@@ -65,16 +65,6 @@ pub fn link_base(state: &Ctx, headers: &HeaderMap) -> Result<String, Error> {
 /// The path of an invitation's page.
 pub fn join_path(state: &Ctx, invitation_id: &str) -> String {
     format!("/join/{}", state.cfg.link_key.token(invitation_id))
-}
-
-/// A message's body as sent or shown: an invitation's with its link's token.
-pub fn message_body(state: &Ctx, m: &MessageRow) -> String {
-    match &m.invitation_id {
-        Some(id) => m
-            .body
-            .replace(TOKEN_PLACEHOLDER, &state.cfg.link_key.token(id)),
-        None => m.body.clone(),
-    }
 }
 
 pub fn require_owner(user: &Account) -> Result<(), AccountError> {

@@ -47,6 +47,41 @@ fn catalog_for(locale: Option<&str>) -> T {
     }
 }
 
+/// A message's body as sent: an invitation's, a password reset's or an
+/// email confirmation's with its link's token put in.
+pub fn message_body(state: &Ctx, m: &store::MessageRow) -> String {
+    let key = &state.cfg.link_key;
+    let mut body = m.body.clone();
+    if let Some(id) = &m.invitation_id {
+        body = body.replace(crate::members::TOKEN_PLACEHOLDER, &key.token(id));
+    }
+    if let Some(id) = &m.verification_id {
+        body = body.replace(
+            crate::email_verification::TOKEN_PLACEHOLDER,
+            &key.token_for(crate::link_key::Purpose::EmailVerification, id),
+        );
+    }
+    if let Some(id) = &m.reset_id {
+        body = body.replace(
+            crate::password_reset::TOKEN_PLACEHOLDER,
+            &key.token_for(crate::link_key::Purpose::PasswordReset, id),
+        );
+    }
+    body
+}
+
+/// A message's body as the outbox page shows it to `viewer` (the owner): a
+/// password reset link only to the account it is for, so that no one signs
+/// in as a member with a link read there.
+pub fn shown_body(state: &Ctx, m: &store::MessageRow, viewer: &str, hidden: &str) -> String {
+    if m.reset_id.is_some() && m.recipient != viewer {
+        return m
+            .body
+            .replace(crate::password_reset::TOKEN_PLACEHOLDER, hidden);
+    }
+    message_body(state, m)
+}
+
 /// Queues a message to the company's owner; false when it was queued before
 /// (same dedupe key) or the company has no owner.
 pub async fn notify_owner(
@@ -186,7 +221,7 @@ pub async fn send_pending(state: &Ctx, smtp: &SmtpConfig) -> Result<Pass, sqlx::
                     .to(to)
                     .subject(m.subject.as_str())
                     .header(ContentType::TEXT_PLAIN)
-                    .body(crate::members::message_body(state, &m))
+                    .body(message_body(state, &m))
                     .map_err(|e| e.to_string())
             });
         let sent = match email {

@@ -4,19 +4,25 @@
 
 mod accounts;
 mod actor;
+mod email_verifications;
 mod events;
 mod keys;
 mod members;
 mod outbox;
+mod password_resets;
 mod purge;
 mod removed;
+mod sessions;
 
 pub use accounts::*;
 pub use actor::{Actor, Need, WriteError};
+pub use email_verifications::*;
 pub use events::*;
 pub use keys::*;
 pub use members::*;
 pub use outbox::*;
+pub use password_resets::*;
 pub use purge::{purge, Purged, KEEP_SECS};
 pub use removed::removed_from;
+pub use sessions::*;
 pub use sqlx::Error as DbError;

@@ -154,9 +154,7 @@ async fn a_signed_report_revokes_and_notifies(db: &TestDb) {
 
     // The owner is told through the outbox (never with the key).
     let state = &app.running.state;
-    let messages = account::store::list_messages(&state.db, &company, 10)
-        .await
-        .unwrap();
+    let messages = common::company_messages(state, &company).await;
     assert_eq!(messages.len(), 1);
     let m = &messages[0];
     assert_eq!(m.recipient, email);
@@ -185,9 +183,7 @@ async fn a_signed_report_revokes_and_notifies(db: &TestDb) {
     .await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()[0]["label"], "true_positive");
-    let messages = account::store::list_messages(&state.db, &company, 10)
-        .await
-        .unwrap();
+    let messages = common::company_messages(state, &company).await;
     assert_eq!(messages.len(), 1, "one alert per key");
     let audit = app.get("/api/v1/audit", Some(&sid)).await.json();
     let leaks = audit["events"]
@@ -283,10 +279,7 @@ async fn unsigned_or_badly_signed_reports_are_refused(db: &TestDb) {
     // Nothing happened to the key, nothing was queued or recorded.
     assert_eq!(app.verify_status(&key).await, "valid");
     let state = &app.running.state;
-    assert!(account::store::list_messages(&state.db, &company, 10)
-        .await
-        .unwrap()
-        .is_empty());
+    assert!(common::company_messages(state, &company).await.is_empty());
     let audit: Value = app.get("/api/v1/audit", Some(&sid)).await.json();
     assert!(!audit.to_string().contains("key.leaked"));
 

@@ -11,11 +11,10 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use common::smtp::{body_text, smtp_sink, Received};
 use common::{find_keys, unique_email, App, Browser, TestDb, CLOCK_START, PASSWORD};
 use reqwest::StatusCode;
 use serde_json::json;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
 use web::ManualClock;
 
 both_backends!(
@@ -25,95 +24,6 @@ both_backends!(
 );
 
 const DAY: i64 = 86400;
-
-/// One message as the SMTP server received it.
-#[derive(Clone, Debug)]
-struct Received {
-    from: String,
-    to: Vec<String>,
-    data: String,
-}
-
-impl Received {
-    /// A header's value, with folded lines unfolded.
-    fn header(&self, name: &str) -> Option<String> {
-        let unfolded = self.data.replace("\r\n ", " ").replace("\r\n\t", " ");
-        let head = unfolded.split("\r\n\r\n").next().unwrap_or("");
-        head.lines().find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-        })
-    }
-}
-
-/// A minimal SMTP server: accepts everything, keeps what it is sent.
-async fn smtp_sink() -> (u16, Arc<Mutex<Vec<Received>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().unwrap().port();
-    let inbox: Arc<Mutex<Vec<Received>>> = Arc::default();
-    let store = inbox.clone();
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                return;
-            };
-            let store = store.clone();
-            tokio::spawn(async move {
-                let (r, mut w) = stream.into_split();
-                let mut lines = BufReader::new(r);
-                let _ = w.write_all(b"220 sink ESMTP\r\n").await;
-                let (mut from, mut to) = (String::new(), Vec::new());
-                let mut line = String::new();
-                loop {
-                    line.clear();
-                    if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                        return;
-                    }
-                    let cmd = line.trim_end().to_owned();
-                    let upper = cmd.to_ascii_uppercase();
-                    let reply: &[u8] = if upper.starts_with("EHLO") || upper.starts_with("HELO") {
-                        b"250-sink\r\n250 8BITMIME\r\n"
-                    } else if upper.starts_with("MAIL FROM:") {
-                        from = cmd[10..].trim().to_owned();
-                        to.clear();
-                        b"250 OK\r\n"
-                    } else if upper.starts_with("RCPT TO:") {
-                        to.push(cmd[8..].trim().to_owned());
-                        b"250 OK\r\n"
-                    } else if upper == "DATA" {
-                        let _ = w.write_all(b"354 go on\r\n").await;
-                        let mut data = String::new();
-                        loop {
-                            line.clear();
-                            if lines.read_line(&mut line).await.unwrap_or(0) == 0 {
-                                return;
-                            }
-                            if line == ".\r\n" {
-                                break;
-                            }
-                            data.push_str(&line);
-                        }
-                        store.lock().unwrap().push(Received {
-                            from: from.clone(),
-                            to: to.clone(),
-                            data,
-                        });
-                        b"250 queued\r\n"
-                    } else if upper == "QUIT" {
-                        let _ = w.write_all(b"221 bye\r\n").await;
-                        return;
-                    } else {
-                        b"250 OK\r\n"
-                    };
-                    if w.write_all(reply).await.is_err() {
-                        return;
-                    }
-                }
-            });
-        }
-    });
-    (port, inbox)
-}
 
 async fn start(db: &TestDb, clock: &ManualClock, smtp: Option<account::outbox::SmtpConfig>) -> App {
     let cfg = account::Config {
@@ -146,6 +56,24 @@ fn subjects(inbox: &Arc<Mutex<Vec<Received>>>) -> Vec<String> {
     s
 }
 
+/// The subject of the email confirmation every sign-up mails.
+const CONFIRM_SUBJECT: &str = "Confirm your email for Commerce Account";
+
+/// Sends the sign-up's email confirmation and forgets it, so a scenario
+/// counts only its own messages.
+async fn drain_signup_mail(app: &App, inbox: &Arc<Mutex<Vec<Received>>>) {
+    let pass = account::outbox::run_once(&app.running.state).await.unwrap();
+    assert_eq!(pass.sent, 1, "{pass:?}");
+    let mut got = inbox.lock().unwrap();
+    assert_eq!(
+        got.iter()
+            .map(|m| m.header("Subject").unwrap_or_default())
+            .collect::<Vec<_>>(),
+        [CONFIRM_SUBJECT]
+    );
+    got.clear();
+}
+
 fn subject(name: &str) -> String {
     format!("Your API key \"{name}\" expires soon")
 }
@@ -161,6 +89,7 @@ async fn each_notice_is_sent_exactly_once(db: &TestDb) {
     let app = start(db, &clock, Some(smtp)).await;
     let email = unique_email("notify");
     let sid = app.signup(&email, "Notify Co").await;
+    drain_signup_mail(&app, &inbox).await;
     let now = CLOCK_START;
     key_expiring(&app, &sid, "Store A", 20 * DAY, now).await;
     key_expiring(&app, &sid, "Store B", 10 * DAY, now).await;
@@ -301,46 +230,14 @@ async fn without_smtp_the_outbox_is_shown(db: &TestDb) {
     let app = start(db, &clock, Some(smtp)).await;
     let state = app.running.state.clone();
     let pass = account::outbox::run_once(&state).await.unwrap();
-    assert_eq!((pass.queued, pass.sent), (0, 1));
+    // The notice, and the sign-up's email confirmation.
+    assert_eq!((pass.queued, pass.sent), (0, 2));
     account::outbox::run_once(&state).await.unwrap();
-    assert_eq!(subjects(&inbox), [subject("Store Q")]);
+    assert_eq!(
+        subjects(&inbox),
+        [CONFIRM_SUBJECT.to_owned(), subject("Store Q")]
+    );
     app.stop().await;
-}
-
-/// The text of a received message's body (quoted-printable or base64 undone).
-fn body_text(m: &Received) -> String {
-    let body = m.data.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    let cte = m
-        .header("Content-Transfer-Encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if cte == "base64" {
-        use base64::Engine;
-        let raw: String = body.split_whitespace().collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(raw)
-            .unwrap();
-        return String::from_utf8(bytes).unwrap();
-    }
-    if cte != "quoted-printable" {
-        return body.to_owned();
-    }
-    let joined = body.replace("=\r\n", "");
-    let mut out = Vec::new();
-    let bytes = joined.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'=' {
-            if let Some(Ok(b)) = joined.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8(out).unwrap()
 }
 
 async fn invitations_are_mailed_once_with_a_working_link(db: &TestDb) {
@@ -353,6 +250,7 @@ async fn invitations_are_mailed_once_with_a_working_link(db: &TestDb) {
     let clock = ManualClock::new(CLOCK_START);
     let app = start(db, &clock, Some(smtp)).await;
     let owner = app.signup(&unique_email("inviter"), "Mail Co").await;
+    drain_signup_mail(&app, &inbox).await;
     let guest = unique_email("guest");
     let r = app
         .post_json(

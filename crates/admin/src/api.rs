@@ -45,7 +45,8 @@ async fn login(
             "The username or password is not correct.",
         ));
     };
-    let cookie = auth::start_session(&state, &user.id).await?;
+    let cookie =
+        auth::start_session(&state, &user.id, &web::sessions::Client::new(&headers, ip)).await?;
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(serde_json::json!({"user": {"username": user.username, "email": user.email}})),

@@ -91,6 +91,42 @@ pub async fn set_password(
     Ok(user.username)
 }
 
+/// The signed-in admin changes their own password: the current one is
+/// required (its attempts count against the sign-in throttle), the user's
+/// other sessions end, this one (`session`, its id's hash) stays, and the
+/// change is in the audit log.
+pub async fn change_own_password(
+    state: &AppState,
+    user: &AdminUser,
+    session: &str,
+    current: Secret,
+    new: Secret,
+    ip: std::net::IpAddr,
+) -> Result<(), AdminError> {
+    check_password(&new)?;
+    let now = state.clock.now();
+    let taken = state
+        .login
+        .reserve(&ip.to_string(), &user.username, now)
+        .await
+        .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
+    let stored = store::user_with_hash(&state.db, &user.username)
+        .await?
+        .map(|(_, h)| h);
+    let ok = web::password::verify(current, stored)
+        .await
+        .map_err(AdminError::PasswordCheck)?;
+    if !ok {
+        return Err(AdminError::WrongPassword);
+    }
+    taken.refund().await;
+    let hash = web::password::hash(new)
+        .await
+        .map_err(AdminError::PasswordCheck)?;
+    store::change_password_keeping_session(&state.db, user, &hash, session, now).await?;
+    Ok(())
+}
+
 /// Checks a username and password; `None` for an unknown user or a wrong password alike.
 /// An attempt is taken per client IP and per (IP, username) before the
 /// password is hashed, so parallel requests check no more than the limits;
@@ -136,8 +172,12 @@ pub const SESSIONS: web::sessions::SessionRules = web::sessions::SessionRules {
 };
 
 /// Starts an admin's session: returns the cookie to set.
-pub async fn start_session(state: &AppState, user_id: &str) -> Result<HeaderValue, Error> {
-    web::sessions::start(state, user_id).await
+pub async fn start_session(
+    state: &AppState,
+    user_id: &str,
+    client: &web::sessions::Client,
+) -> Result<HeaderValue, Error> {
+    web::sessions::start(state, user_id, client).await
 }
 
 /// Ends the request's session: returns the cookie that clears it.

@@ -45,6 +45,9 @@ pub enum AdminError {
     UsernameTaken,
     #[error("there is no admin user with this username")]
     UnknownUser,
+    /// The current password, asked for to change it, is not right.
+    #[error("the current password is not correct")]
+    WrongPassword,
     /// A configuration value (or its path or scope) that is not accepted;
     /// its message is a catalog key.
     #[error("{0}")]
@@ -52,6 +55,20 @@ pub enum AdminError {
     /// The database refused or is unreachable.
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
+}
+
+impl AdminError {
+    /// The catalog key of a refusal a form shows beside its field (the
+    /// password rules and a wrong current password), or `None`.
+    pub fn password_field_msg(&self) -> Option<&'static str> {
+        match self {
+            AdminError::PasswordTooShort => Some("account_setting.password_short"),
+            AdminError::PasswordBlank => Some("account_setting.password_blank"),
+            AdminError::PasswordTooLong => Some("account_setting.password_long"),
+            AdminError::WrongPassword => Some("account_setting.current_wrong"),
+            _ => None,
+        }
+    }
 }
 
 impl From<AdminError> for web::Error {
@@ -65,6 +82,7 @@ impl From<AdminError> for web::Error {
             | AdminError::PasswordTooLong => web::Error::unprocessable("invalid_field", text),
             AdminError::UsernameTaken => web::Error::conflict("username_taken", text),
             AdminError::UnknownUser => web::Error::not_found(text),
+            AdminError::WrongPassword => web::Error::forbidden("wrong_password", text),
             AdminError::LoginThrottled { retry_after } => {
                 web::Error::too_many_requests(retry_after)
             }
@@ -96,6 +114,7 @@ impl From<AdminError> for PageErr {
             }
             AdminError::UsernameTaken => PageErr(web::Error::conflict("username_taken", text)),
             AdminError::UnknownUser => PageErr(web::Error::not_found(text)),
+            AdminError::WrongPassword => PageErr(web::Error::forbidden("wrong_password", text)),
             AdminError::InvalidConfig(e) => {
                 PageErr(web::Error::unprocessable("invalid_field", e.to_string()))
             }

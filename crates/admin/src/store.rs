@@ -97,6 +97,41 @@ pub async fn set_password_ending_sessions(
     Ok(true)
 }
 
+/// What the audit log records for a user's own password change (its path
+/// column names what changed; never the password).
+pub const PASSWORD_CHANGE_PATH: &str = "admin/user/password";
+pub const PASSWORD_CHANGED: &str = "password_changed";
+
+/// Replaces a signed-in user's password hash, ends the user's other
+/// sessions (not `keep`) and records the change in the audit log, in one
+/// transaction.
+pub async fn change_password_keeping_session(
+    db: &Db,
+    user: &AdminUser,
+    hash: &str,
+    keep: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE admin_users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+    web::sessions::delete_others(&mut *tx, &SESSIONS, &user.id, Some(keep)).await?;
+    sqlx::query(
+        "INSERT INTO config_audit (actor, path, scope, scope_id, change, created_at) \
+         VALUES ($1, $2, 'default', 0, $3, $4)",
+    )
+    .bind(&user.username)
+    .bind(PASSWORD_CHANGE_PATH)
+    .bind(PASSWORD_CHANGED)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
 /// How many stored configuration values are under any of `paths` (the encrypted ones).
 pub async fn count_values_at_paths(db: &Db, paths: &[&str]) -> Result<i64, sqlx::Error> {
     if paths.is_empty() {

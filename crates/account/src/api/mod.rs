@@ -3,6 +3,7 @@
 //! The routes are registered with their `#[utoipa::path]` descriptions
 //! (`routes!`), so the OpenAPI document lists exactly what is routed.
 
+mod account;
 mod audit;
 mod keys;
 mod members;
@@ -25,6 +26,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::signup))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
+        .routes(routes!(account::request_password_reset))
+        .routes(routes!(account::confirm_password_reset))
+        .routes(routes!(account::change_password))
+        .routes(routes!(account::revoke_other_sessions))
+        .routes(routes!(account::get_account))
+        .routes(routes!(account::send_email_verification))
         .routes(routes!(keys::list_keys, keys::create_key))
         .routes(routes!(keys::revoke_key))
         .routes(routes!(keys::set_public_key))

@@ -37,6 +37,8 @@ pub struct AccountView {
     email: String,
     name: String,
     role: Role,
+    /// Whether the email was confirmed with a mailed link.
+    email_verified: bool,
     company: CompanyView,
 }
 
@@ -53,6 +55,7 @@ impl AccountView {
             email: a.email.clone(),
             name: a.name.clone(),
             role: a.role,
+            email_verified: a.email_verified_at.is_some(),
             company: CompanyView {
                 id: a.company_id.clone(),
                 name: a.company_name.clone(),
@@ -126,13 +129,19 @@ pub async fn signup(
                     password: body.password,
                     name: body.name,
                     company: body.company.unwrap_or_default(),
+                    link_base: members::link_base(&state, &headers)?,
                 },
                 lang.code(),
             )
             .await?
         }
     };
-    let cookie = auth::start_session(&state, &account.id).await?;
+    let cookie = auth::start_session(
+        &state,
+        &account.id,
+        &web::sessions::Client::new(&headers, ip),
+    )
+    .await?;
     Ok((
         StatusCode::CREATED,
         [(header::SET_COOKIE, cookie)],
@@ -182,7 +191,12 @@ pub async fn login(
             "The email or password is not correct.",
         ));
     };
-    let cookie = auth::start_session(&state, &account.id).await?;
+    let cookie = auth::start_session(
+        &state,
+        &account.id,
+        &web::sessions::Client::new(&headers, ip),
+    )
+    .await?;
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(AccountAnswer::new(&account)),

@@ -167,6 +167,8 @@ pub async fn accept_new_account(
         name,
         role: inv.role,
         locale: Some(locale.to_owned()),
+        // The invitation's link was mailed to this address.
+        email_verified_at: Some(now),
     })
 }
 

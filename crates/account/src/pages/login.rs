@@ -26,11 +26,14 @@ struct LoginPage {
     from_portal: bool,
     /// "You were removed from {company}", for the browser whose session ended so.
     removed: String,
+    /// A catalog key: what just happened (a new password was set).
+    notice: &'static str,
 }
 
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
+    notice: Option<String>,
 }
 
 fn next_or_portal(next: Option<&str>) -> String {
@@ -64,6 +67,10 @@ pub async fn show(
         next,
         email: String::new(),
         error: "",
+        notice: match q.notice.as_deref() {
+            Some("password_reset") => "reset.done",
+            _ => "",
+        },
     };
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
@@ -84,7 +91,12 @@ pub async fn submit(
     let next = next_or_portal(form.next.as_deref());
     match accounts::authenticate(&state, &form.email, form.password, ip).await? {
         Some(account) => {
-            let cookie = auth::start_session(&state, &account.id).await?;
+            let cookie = auth::start_session(
+                &state,
+                &account.id,
+                &web::sessions::Client::new(&headers, ip),
+            )
+            .await?;
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)
@@ -100,6 +112,7 @@ pub async fn submit(
                 error: "login.failed",
                 from_portal: false,
                 removed: String::new(),
+                notice: "",
             };
             Ok(Page::render(cookie, StatusCode::UNAUTHORIZED, &page))
         }

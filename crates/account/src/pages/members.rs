@@ -456,7 +456,12 @@ pub async fn submit_join(
     match members::accept_new_account(&state, ip, &token, None, &name, password, lang.code()).await
     {
         Ok(account) => {
-            let cookie = auth::start_session(&state, &account.id).await?;
+            let cookie = auth::start_session(
+                &state,
+                &account.id,
+                &web::sessions::Client::new(&headers, ip),
+            )
+            .await?;
             done(Some(cookie))
         }
         Err(e) => {

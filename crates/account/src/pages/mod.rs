@@ -1,10 +1,13 @@
 //! The account site's HTML pages: sign in, create account, My Account and its
 //! API Portal tab.
 
+mod account;
 mod audit;
+mod email;
 mod login;
 mod members;
 mod outbox;
+mod password_reset;
 mod portal;
 mod roll;
 mod signup;
@@ -30,7 +33,26 @@ pub fn router() -> Router<AppState> {
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
         .route("/signup", get(signup::show).post(signup::submit))
-        .route("/account", get(portal::account))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route(
+            "/account/sessions/revoke-others",
+            post(account::revoke_others),
+        )
+        .route("/account/profile", post(email::save_profile))
+        .route("/account/email-verification", post(email::resend))
+        .route(
+            "/confirm-email/{token}",
+            get(email::show_link).post(email::submit_link),
+        )
+        .route(
+            "/password-reset",
+            get(password_reset::show).post(password_reset::submit),
+        )
+        .route(
+            "/password-reset/{token}",
+            get(password_reset::show_link).post(password_reset::submit_link),
+        )
         .route("/account/audit", get(audit::show))
         .route("/account/outbox", get(outbox::show))
         .route("/account/members", get(members::show).post(members::invite))

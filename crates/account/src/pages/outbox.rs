@@ -43,11 +43,14 @@ pub async fn show(
             Error::forbidden("owner_only", "Only the company's owner reads its messages.").into(),
         );
     }
+    let hidden = crate::i18n::for_request(&headers, Some(&user))
+        .get("outbox.link_hidden")
+        .to_owned();
     let messages = store::list_messages(&state.db, &user.company_id, 100)
         .await?
         .into_iter()
         .map(|m| MessageLine {
-            body: crate::members::message_body(&state, &m)
+            body: crate::outbox::shown_body(&state, &m, &user.email, &hidden)
                 .split("\n\n")
                 .map(str::to_owned)
                 .collect(),

@@ -335,32 +335,6 @@ pub async fn revoke(
 }
 
 #[derive(Template)]
-#[template(path = "account.html")]
-struct AccountPage {
-    t: T,
-    c: Chrome,
-    role_label: &'static str,
-}
-
-pub async fn account(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn<Account>,
-    headers: HeaderMap,
-) -> PageResult {
-    let role_label = if user.role.is_owner() {
-        "role.owner"
-    } else {
-        "role.member"
-    };
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), "/account").parts();
-    Ok(Page::render(
-        cookie,
-        StatusCode::OK,
-        &AccountPage { t, c, role_label },
-    ))
-}
-
-#[derive(Template)]
 #[template(path = "public_key.html")]
 struct PublicKeyPage {
     t: T,

@@ -111,10 +111,16 @@ pub async fn submit(
         password: form.password,
         name: form.name.clone(),
         company: form.company.clone(),
+        link_base: crate::members::link_base(&state, &headers)?,
     };
     match accounts::signup(&state, input, lang.code()).await {
         Ok(account) => {
-            let cookie = auth::start_session(&state, &account.id).await?;
+            let cookie = auth::start_session(
+                &state,
+                &account.id,
+                &web::sessions::Client::new(&headers, ip),
+            )
+            .await?;
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)

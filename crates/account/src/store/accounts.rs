@@ -1,8 +1,9 @@
-//! Accounts, their companies and their sessions.
+//! Accounts, their companies and their passwords.
 
 use sqlx::FromRow;
 use web::db::Db;
 
+use super::events::{insert_event, NewEvent};
 use super::DbError;
 
 /// A member's role in the company.
@@ -66,6 +67,8 @@ pub struct Account {
     #[sqlx(try_from = "String")]
     pub role: Role,
     pub locale: Option<String>,
+    /// When its email was confirmed; `None`: not (yet).
+    pub email_verified_at: Option<i64>,
 }
 
 /// An account with its password hash, for sign-in only.
@@ -76,8 +79,9 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
-const ACCOUNT_COLUMNS: &str =
-    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale";
+pub(super) const ACCOUNT_COLUMNS: &str =
+    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale, \
+     a.email_verified_at";
 
 /// One account per email address, across all companies.
 pub const ACCOUNT_EMAIL: web::db::Unique = web::db::Unique {
@@ -143,6 +147,70 @@ pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credent
         .await
 }
 
+/// An account with its password hash, by id (a signed-in password change).
+pub async fn credentials_by_id(db: &Db, id: &str) -> Result<Option<Credentials>, DbError> {
+    let sql = format!(
+        "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a \
+         JOIN companies c ON c.id = a.company_id WHERE a.id = $1"
+    );
+    sqlx::query_as(&sql).bind(id).fetch_optional(&db.pool).await
+}
+
+/// Replaces an account's password hash, ends its sessions but `keep` (all
+/// of them when `None`), makes its unused reset links useless and records
+/// `event`: in one transaction.
+pub async fn set_password(
+    db: &Db,
+    account_id: &str,
+    hash: &str,
+    keep: Option<&str>,
+    event: &NewEvent<'_>,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    set_password_in(&mut tx, account_id, hash, keep, event).await?;
+    tx.commit().await
+}
+
+pub(super) async fn set_password_in(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+    hash: &str,
+    keep: Option<&str>,
+    event: &NewEvent<'_>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "UPDATE password_resets SET used_at = $1 WHERE account_id = $2 AND used_at IS NULL",
+    )
+    .bind(event.at)
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    web::sessions::delete_others(&mut *conn, &super::SESSIONS, account_id, keep).await?;
+    insert_event(conn, event).await
+}
+
+/// Changes an account's name and records `event`, in one transaction.
+pub async fn set_name(
+    db: &Db,
+    account_id: &str,
+    name: &str,
+    event: &NewEvent<'_>,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query("UPDATE accounts SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(account_id)
+        .execute(&mut *tx)
+        .await?;
+    insert_event(&mut tx, event).await?;
+    tx.commit().await
+}
+
 pub async fn set_locale(db: &Db, account_id: &str, locale: &str) -> Result<(), DbError> {
     sqlx::query("UPDATE accounts SET locale = $1 WHERE id = $2")
         .bind(locale)
@@ -150,44 +218,6 @@ pub async fn set_locale(db: &Db, account_id: &str, locale: &str) -> Result<(), D
         .execute(&db.pool)
         .await?;
     Ok(())
-}
-
-/// The session table (see `web::sessions`).
-pub const SESSIONS: web::sessions::SessionTable = web::sessions::SessionTable {
-    table: "account_sessions",
-    user_column: "account_id",
-};
-
-#[derive(FromRow)]
-struct SessionAccount {
-    #[sqlx(flatten)]
-    account: Account,
-    last_seen_at: i64,
-}
-
-/// The account of a live session: seen within `idle` seconds and created
-/// within `absolute` seconds. Refreshes `last_seen_at` at most once a minute.
-pub async fn session_account(
-    db: &Db,
-    id_hash: &str,
-    now: i64,
-    idle: i64,
-    absolute: i64,
-) -> Result<Option<Account>, DbError> {
-    let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at FROM account_sessions s \
-         JOIN accounts a ON a.id = s.account_id JOIN companies c ON c.id = a.company_id \
-         WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3"
-    );
-    let found: Option<SessionAccount> = sqlx::query_as(&sql)
-        .bind(id_hash)
-        .bind(now - idle)
-        .bind(now - absolute)
-        .fetch_optional(&db.pool)
-        .await?;
-    let Some(found) = found else { return Ok(None) };
-    web::sessions::touch(db, &SESSIONS, id_hash, found.last_seen_at, now).await?;
-    Ok(Some(found.account))
 }
 
 /// The company's owner, who receives its messages: email and language.

@@ -276,7 +276,8 @@ impl From<DbError> for AcceptError {
 }
 
 /// Creates the invitee's account in the company and uses the invitation, in
-/// one transaction. A taken email is a unique violation.
+/// one transaction. The email counts as confirmed: the invitation's link was
+/// mailed to it. A taken email is a unique violation.
 pub async fn accept_as_new_account(
     db: &Db,
     m: &NewMember<'_>,
@@ -284,8 +285,8 @@ pub async fn accept_as_new_account(
 ) -> Result<(), AcceptError> {
     let mut tx = db.pool.begin().await?;
     sqlx::query(
-        "INSERT INTO accounts (id, company_id, email, name, password_hash, role, locale, created_at, joined_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
+        "INSERT INTO accounts (id, company_id, email, name, password_hash, role, locale, created_at, \
+         joined_at, email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)",
     )
     .bind(m.account_id)
     .bind(m.company_id)

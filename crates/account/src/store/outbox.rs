@@ -31,10 +31,15 @@ pub struct MessageRow {
     pub last_error: Option<String>,
     /// An invitation's message: its body has a placeholder for the link's token.
     pub invitation_id: Option<String>,
+    /// A password reset's message: its body has a placeholder for the link's token.
+    pub reset_id: Option<String>,
+    /// An email confirmation's message: its body has a placeholder for the link's token.
+    pub verification_id: Option<String>,
 }
 
 const MESSAGE_COLUMNS: &str =
-    "id, recipient, kind, subject, body, created_at, sent_at, attempts, last_error, invitation_id";
+    "id, recipient, kind, subject, body, created_at, sent_at, attempts, last_error, invitation_id, reset_id, \
+     verification_id";
 
 /// Queues a message, and with it an audit event, in one transaction. False
 /// (and nothing written) when a message with its dedupe key exists already.
@@ -93,11 +98,15 @@ pub async fn keys_to_notify(
         .await
 }
 
-/// An invitation's message may be sent only while the invitation can still
-/// be used (not withdrawn, used or expired at `$now`).
+/// An invitation's (or a password reset's) message may be sent only while
+/// its link can still be used (not withdrawn, used or expired at `$now`).
 const SENDABLE: &str = "(invitation_id IS NULL OR EXISTS (SELECT 1 FROM invitations i \
      WHERE i.id = outbox.invitation_id AND i.accepted_at IS NULL AND i.revoked_at IS NULL \
-     AND i.expires_at > $2))";
+     AND i.expires_at > $2)) \
+     AND (reset_id IS NULL OR EXISTS (SELECT 1 FROM password_resets r \
+     WHERE r.id = outbox.reset_id AND r.used_at IS NULL AND r.expires_at > $2)) \
+     AND (verification_id IS NULL OR EXISTS (SELECT 1 FROM email_verifications v \
+     WHERE v.id = outbox.verification_id AND v.used_at IS NULL AND v.expires_at > $2))";
 
 /// Unsent messages that no worker holds and that may still be sent, oldest first.
 pub async fn unsent_messages(

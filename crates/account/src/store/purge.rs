@@ -1,5 +1,5 @@
-//! What is kept no longer than needed: ended sessions, invitations that can
-//! no longer be used, and messages already sent. Run on a schedule by the
+//! What is kept no longer than needed: ended sessions, invitations and
+//! password reset links that can no longer be used, and messages already sent. Run on a schedule by the
 //! outbox worker (and on every node: each delete is idempotent).
 
 use web::db::Db;
@@ -51,6 +51,28 @@ pub async fn purge(
         .execute(&mut *tx)
         .await?
         .rows_affected();
+    let resets_ended = "SELECT id FROM password_resets WHERE expires_at <= $1";
+    sqlx::query(&format!(
+        "DELETE FROM outbox WHERE sent_at IS NULL AND reset_id IN ({resets_ended})"
+    ))
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM password_resets WHERE expires_at <= $1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "DELETE FROM outbox WHERE sent_at IS NULL AND verification_id IN \
+         (SELECT id FROM email_verifications WHERE expires_at <= $1)",
+    )
+    .bind(before)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("DELETE FROM email_verifications WHERE expires_at <= $1")
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     let messages = sqlx::query("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at <= $1")
         .bind(before)

@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod members;
+pub mod smtp;
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
@@ -126,7 +127,16 @@ impl TestDb {
                     .await
                     .expect("connect");
                 let mut out = Vec::new();
-                for table in ["api_keys", "accounts", "account_sessions", "companies"] {
+                for table in [
+                    "api_keys",
+                    "accounts",
+                    "account_sessions",
+                    "companies",
+                    "password_resets",
+                    "email_verifications",
+                    "outbox",
+                    "audit_events",
+                ] {
                     let sql = format!("SELECT t::text AS row_text FROM {table} t");
                     let rows = sqlx::query_scalar::<_, String>(&sql)
                         .fetch_all(&mut conn)
@@ -141,6 +151,20 @@ impl TestDb {
             }
         }
     }
+}
+
+/// A company's messages in the outbox, newest first, without the email
+/// confirmations every sign-up mails (so a scenario sees its own messages).
+pub async fn company_messages(
+    state: &account::AppState,
+    company_id: &str,
+) -> Vec<account::store::MessageRow> {
+    account::store::list_messages(&state.db, company_id, 100)
+        .await
+        .expect("read the outbox")
+        .into_iter()
+        .filter(|m| m.kind != account::email_verification::KIND)
+        .collect()
 }
 
 /// The real server, started in-process on a free port.
@@ -261,6 +285,54 @@ impl App {
             req = req.header(COOKIE, sid_cookie(s));
         }
         Resp::read(req.send().await.expect("request")).await
+    }
+
+    /// The password reset messages queued for `email`, oldest first.
+    pub async fn reset_messages(&self, email: &str) -> Vec<account::store::MessageRow> {
+        let state = &self.running.state;
+        account::store::unsent_messages(&state.db, 0, i64::MAX, 10_000)
+            .await
+            .expect("read the outbox")
+            .into_iter()
+            .filter(|m| m.recipient == email && m.reset_id.is_some())
+            .collect()
+    }
+
+    /// The token of the newest password reset link queued for `email`, as
+    /// it is mailed. The link is written just after the 202 answer, so this
+    /// waits for it (a few seconds at most).
+    pub async fn reset_token(&self, email: &str) -> String {
+        for _ in 0..500 {
+            if let Some(m) = self.reset_messages(email).await.pop() {
+                let body = account::outbox::message_body(&self.running.state, &m);
+                let at = body
+                    .find("/password-reset/")
+                    .expect("a reset link in the body");
+                let token: String = body[at + "/password-reset/".len()..]
+                    .chars()
+                    .take_while(|c| !c.is_whitespace())
+                    .collect();
+                return token;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no reset link was queued for {email}");
+    }
+
+    /// `POST /api/v1/password-reset`.
+    pub async fn request_reset(&self, email: &str) -> Resp {
+        self.post_json("/api/v1/password-reset", None, &json!({"email": email}))
+            .await
+    }
+
+    /// `POST /api/v1/password-reset/confirm`.
+    pub async fn confirm_reset(&self, token: &str, password: &str) -> Resp {
+        self.post_json(
+            "/api/v1/password-reset/confirm",
+            None,
+            &json!({"token": token, "password": password}),
+        )
+        .await
     }
 
     /// `POST /api/v1/signup`; the raw response.

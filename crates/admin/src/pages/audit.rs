@@ -79,10 +79,10 @@ pub async fn show(
             actor: r.actor.clone(),
             path: r.path.clone(),
             scope: scope_name(&r.scope, r.scope_id),
-            change_label: if r.change == "cleared" {
-                "audit.cleared"
-            } else {
-                "audit.set"
+            change_label: match r.change.as_str() {
+                "cleared" => "audit.cleared",
+                store::PASSWORD_CHANGED => "audit.password_changed",
+                _ => "audit.set",
             },
         })
         .collect();

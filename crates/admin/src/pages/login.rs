@@ -74,7 +74,9 @@ pub async fn submit(
     let next = next_or_default(form.next.as_deref());
     match auth::authenticate(&state, &form.username, form.password, ip).await? {
         Some(user) => {
-            let cookie = auth::start_session(&state, &user.id).await?;
+            let cookie =
+                auth::start_session(&state, &user.id, &web::sessions::Client::new(&headers, ip))
+                    .await?;
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)

@@ -1,5 +1,6 @@
 //! The Admin's pages: sign-in, the Amazon Sales Channel, Configuration.
 
+mod account_setting;
 mod audit;
 pub mod channel;
 mod config;
@@ -31,6 +32,10 @@ pub fn router() -> Router<AppState> {
         .route(CHANNEL_PATH, get(channel::show))
         .route("/admin/amazon/stores", post(channel::add_store))
         .route(audit::AUDIT_PATH, get(audit::show))
+        .route(
+            account_setting::PATH,
+            get(account_setting::show).post(account_setting::save),
+        )
         .route(
             "/admin/config",
             get(|| async { Redirect::to("/admin/config/edit/section/general") }),
@@ -86,7 +91,7 @@ impl web::sessions::SessionSite for AppState {
 }
 
 /// The Admin's page and layout (see `web::layout`); `c.active` names the
-/// current sidebar entry: "amazon", "config" or "audit".
+/// current sidebar entry: "amazon", "config", "audit" or "account".
 pub type Page = web::page::Page<AdminUser>;
 pub type Chrome = web::page::Chrome<AdminUser>;
 

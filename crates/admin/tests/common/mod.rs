@@ -355,6 +355,16 @@ impl<'a> Browser<'a> {
         }
     }
 
+    /// A browser asking for `lang` (`Accept-Language`).
+    pub fn with_language(admin: &'a Admin, lang: &str) -> Browser<'a> {
+        Browser {
+            admin,
+            web: testkit::Browser::new(&admin.base)
+                .sending_origin()
+                .with_language(lang),
+        }
+    }
+
     /// The CSRF token the pages put in their forms (the `adm_csrf` cookie).
     pub fn csrf(&self) -> String {
         self.cookie("adm_csrf")

@@ -1,0 +1,180 @@
+//! My Account > Account Information: who you are (Change name and email,
+//! Confirm your email), Change password, and the browsers you are signed in
+//! on, with Sign out other browsers.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use web::clock::human;
+use web::extract::ClientIp;
+use web::i18n::T;
+use web::page::{CsrfForm, NoFields, SignedIn};
+use web::Secret;
+
+use super::{Chrome, FormErrors, Page, PageResult};
+use crate::store::Account;
+use crate::{password_change, sessions, AppState};
+
+pub const ACCOUNT: &str = "/account";
+
+pub struct SessionItem {
+    browser: String,
+    ip: String,
+    signed_in: String,
+    last_seen: String,
+    current: bool,
+}
+
+/// The page's forms as shown: the name and email fields (the account's, or
+/// what was sent) and the fields' errors.
+pub struct Form {
+    pub name: String,
+    pub email: String,
+    pub errors: FormErrors,
+}
+
+impl Form {
+    fn of(user: &Account) -> Form {
+        Form {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            errors: FormErrors::default(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    t: T,
+    c: Chrome,
+    role_label: &'static str,
+    notice: &'static str,
+    form: Form,
+    verified: bool,
+    sessions: Vec<SessionItem>,
+    others: usize,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let notice = match q.notice.as_deref() {
+        Some("password_changed") => "account.password_changed",
+        Some("sessions_revoked") => "account.sessions_revoked",
+        Some("verification_sent") => "account.verification_sent",
+        Some("email_change_sent") => "account.email_change_sent",
+        Some("email_confirmed") => "account.email_confirmed",
+        Some("profile_saved") => "account.profile_saved",
+        _ => "",
+    };
+    let form = Form::of(&user);
+    render(&state, &headers, user, notice, form, StatusCode::OK).await
+}
+
+pub(super) async fn render(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: Account,
+    notice: &'static str,
+    form: Form,
+    status: StatusCode,
+) -> PageResult {
+    let role_label = if user.role.is_owner() {
+        "role.owner"
+    } else {
+        "role.member"
+    };
+    let current = web::sessions::cookie_hash(state, headers);
+    let sessions: Vec<SessionItem> = sessions::list(state, &user, current.as_deref())
+        .await?
+        .into_iter()
+        .map(|s| SessionItem {
+            browser: s.browser,
+            ip: s.ip,
+            signed_in: human(s.created_at),
+            last_seen: human(s.last_seen_at),
+            current: s.current,
+        })
+        .collect();
+    let others = sessions.iter().filter(|s| !s.current).count();
+    let verified = user.email_verified_at.is_some();
+    let (t, c, cookie) = Page::new(state, headers, Some(user), ACCOUNT).parts();
+    let page = AccountPage {
+        t,
+        c,
+        role_label,
+        notice,
+        form,
+        verified,
+        sessions,
+        others,
+    };
+    Ok(Page::render(cookie, status, &page))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    current_password: Secret,
+    new_password: Secret,
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<PasswordForm>,
+) -> PageResult {
+    let Some(session) = web::sessions::cookie_hash(&state, &headers) else {
+        return Ok(Redirect::to(ACCOUNT).into_response());
+    };
+    let changed = password_change::change(
+        &state,
+        &user,
+        &session,
+        form.current_password,
+        form.new_password,
+        ip,
+    )
+    .await;
+    match changed {
+        Ok(()) => Ok(Redirect::to(&format!("{ACCOUNT}?notice=password_changed")).into_response()),
+        Err(e) => match e.field() {
+            Some(fe) => {
+                let mut errors = FormErrors::default();
+                errors.add(fe.field, fe.msg);
+                let status = web::Error::from(e).status();
+                let form = Form {
+                    errors,
+                    ..Form::of(&user)
+                };
+                render(&state, &headers, user, "", form, status).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+pub async fn revoke_others(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> PageResult {
+    if let Some(session) = web::sessions::cookie_hash(&state, &headers) {
+        sessions::revoke_others(&state, &user, &session, ip).await?;
+    }
+    Ok(Redirect::to(&format!("{ACCOUNT}?notice=sessions_revoked")).into_response())
+}

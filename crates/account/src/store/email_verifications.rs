@@ -1,0 +1,124 @@
+//! Email confirmation links: a row per link (never its token), single use.
+
+use sqlx::FromRow;
+use web::db::Db;
+
+use super::events::{insert_event, NewEvent};
+use super::outbox::NewMessage;
+use super::DbError;
+
+#[derive(Clone, Debug, FromRow)]
+pub struct VerificationRow {
+    pub id: String,
+    pub account_id: String,
+    /// The address the link confirms: the account's own, or a new one.
+    pub email: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+}
+
+/// Stores a confirmation link and its message (with `verification_id`, so
+/// the token is put in only when it is sent), in one transaction.
+pub async fn create_email_verification(
+    db: &Db,
+    row: &VerificationRow,
+    message: &NewMessage<'_>,
+) -> Result<(), DbError> {
+    let mut tx = db.pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO email_verifications (id, account_id, email, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&row.id)
+    .bind(&row.account_id)
+    .bind(&row.email)
+    .bind(row.created_at)
+    .bind(row.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at, verification_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(message.company_id)
+    .bind(message.recipient)
+    .bind(message.kind)
+    .bind(message.subject)
+    .bind(message.body)
+    .bind(message.dedupe_key)
+    .bind(message.at)
+    .bind(&row.id)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await
+}
+
+pub async fn get_email_verification(db: &Db, id: &str) -> Result<Option<VerificationRow>, DbError> {
+    sqlx::query_as(
+        "SELECT id, account_id, email, created_at, expires_at, used_at \
+         FROM email_verifications WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await
+}
+
+/// Uses a confirmation link while it is unused and unexpired at `event.at`:
+/// confirms the account's address, or (`new_email`) makes the new address
+/// the account's, confirmed; the account's other links stop working; the
+/// event is recorded. One transaction; false (nothing written) when the
+/// link was used meanwhile or has expired. A new address that another
+/// account took meanwhile violates `ACCOUNT_EMAIL`.
+pub async fn use_email_verification(
+    db: &Db,
+    id: &str,
+    account_id: &str,
+    new_email: Option<&str>,
+    event: &NewEvent<'_>,
+) -> Result<bool, DbError> {
+    let now = event.at;
+    let mut tx = db.pool.begin().await?;
+    let taken = sqlx::query(
+        "UPDATE email_verifications SET used_at = $1 \
+         WHERE id = $2 AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    if taken.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    match new_email {
+        Some(email) => {
+            sqlx::query("UPDATE accounts SET email = $1, email_verified_at = $2 WHERE id = $3")
+                .bind(email)
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+            // Links to another address (or the old one) no longer apply.
+            sqlx::query(
+                "UPDATE email_verifications SET used_at = $1 \
+                 WHERE account_id = $2 AND used_at IS NULL",
+            )
+            .bind(now)
+            .bind(account_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        None => {
+            sqlx::query("UPDATE accounts SET email_verified_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
+}

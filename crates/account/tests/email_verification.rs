@@ -1,0 +1,229 @@
+//! Confirm your email and Change name and email: sign-up mails a
+//! confirmation link (the account still signs in and creates keys),
+//! *Resend* mails another, `GET /api/v1/account` shows `email_verified`; a
+//! new email takes effect only when its link is used and the old address
+//! is told. Used, expired and forged links get their own page. On both
+//! backends.
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+#[macro_use]
+mod common;
+
+use common::{form_input, unique_email, App, Browser, TestDb, CLOCK_START, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::json;
+use web::ManualClock;
+
+both_backends!(
+    sign_up_mails_a_confirmation_link,
+    resend_and_refused_links,
+    change_name_and_email,
+);
+
+async fn start(db: &TestDb) -> (App, ManualClock) {
+    let clock = ManualClock::new(CLOCK_START);
+    let cfg = account::Config {
+        outbox_every: None,
+        ..account::Config::default()
+    };
+    (App::start_with(db, &clock, cfg).await, clock)
+}
+
+/// The confirmation messages queued for `email`, oldest first.
+async fn messages(app: &App, email: &str) -> Vec<account::store::MessageRow> {
+    account::store::unsent_messages(&app.running.state.db, 0, i64::MAX, 10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.recipient == email)
+        .collect()
+}
+
+/// The token of the newest confirmation link mailed to `email`.
+async fn token(app: &App, email: &str) -> String {
+    let m = messages(app, email)
+        .await
+        .into_iter()
+        .rfind(|m| m.verification_id.is_some())
+        .expect("a confirmation link was queued");
+    let body = account::outbox::message_body(&app.running.state, &m);
+    let at = body.find("/confirm-email/").unwrap() + "/confirm-email/".len();
+    body[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+async fn me(app: &App, sid: &str) -> serde_json::Value {
+    let r = app.get("/api/v1/account", Some(sid)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.json()["account"].clone()
+}
+
+/// Opens the link's page and presses its button; the answer.
+async fn use_link(browser: &Browser, token: &str) -> common::Resp {
+    let path = format!("/confirm-email/{token}");
+    let page = browser.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let csrf = form_input(&page.text, &path, "csrf").unwrap();
+    browser.post_form(&path, &[("csrf", &csrf)]).await
+}
+
+async fn sign_up_mails_a_confirmation_link(db: &TestDb) {
+    let (app, _clock) = start(db).await;
+    let email = unique_email("confirm");
+    let r = app.signup_raw(&email, PASSWORD, "Confirm Co").await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.json()["account"]["email_verified"], false);
+    let sid = r.cookie("acct_sid").unwrap();
+    assert_eq!(me(&app, &sid).await["email_verified"], false);
+    // Unconfirmed, the walk goes on: keys can be made.
+    app.create_key(&sid, json!({"name": "Amazon Sales Channel"}))
+        .await;
+    let link = token(&app, &email).await;
+
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.login(&email, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = browser.get("/account").await;
+    assert!(page.text.contains("Confirm your email"), "{}", page.text);
+    assert!(page.text.contains("action=\"/account/email-verification\""));
+
+    let r = use_link(&browser, &link).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.location(), Some("/account?notice=email_confirmed"));
+    assert_eq!(me(&app, &sid).await["email_verified"], true);
+    // A member who joined by an invitation's mailed link is confirmed already.
+    let (_, member) = app.join(&sid, &unique_email("invited")).await;
+    assert_eq!(me(&app, &member).await["email_verified"], true);
+    let page = browser.get("/account?notice=email_confirmed").await;
+    assert!(page.text.contains("Your email is confirmed."));
+    assert!(!page.text.contains("action=\"/account/email-verification\""));
+    // Once only.
+    let page = browser.get(&format!("/confirm-email/{link}")).await;
+    assert_eq!(page.status, StatusCode::GONE);
+    assert!(page.text.contains("This confirmation link no longer works"));
+    let stored = db.stored_bytes().await;
+    assert!(
+        !common::contains_bytes(&stored, link.as_bytes()),
+        "the token is stored"
+    );
+    assert!(!common::contains_bytes(
+        &stored,
+        link.split_once('.').unwrap().1.as_bytes()
+    ));
+    app.stop().await;
+}
+
+async fn resend_and_refused_links(db: &TestDb) {
+    let (app, clock) = start(db).await;
+    let email = unique_email("resend");
+    let sid = app.signup(&email, "Resend Co").await;
+    let first = token(&app, &email).await;
+    let r = app
+        .post_json("/api/v1/account/email-verification", Some(&sid), &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    let second = token(&app, &email).await;
+    assert_ne!(first, second);
+    let r = app
+        .post_json("/api/v1/account/email-verification", None, &json!({}))
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    assert_eq!(me(&app, &sid).await["email_verified"], false);
+    // Expired after three days; forged never worked.
+    clock.advance(3 * 86400);
+    let browser = Browser::new(&app);
+    let (id, tag) = second.split_once('.').unwrap();
+    let reset_kind = app
+        .running
+        .state
+        .cfg
+        .link_key
+        .token_for(account::link_key::Purpose::PasswordReset, id);
+    for bad in [
+        second.as_str(),
+        &format!("{id}.{}x", &tag[..tag.len() - 1]),
+        &reset_kind,
+        "nonsense",
+    ] {
+        let page = browser.get(&format!("/confirm-email/{bad}")).await;
+        assert_eq!(page.status, StatusCode::GONE, "{bad}: {}", page.text);
+        assert!(page.text.contains("This confirmation link no longer works"));
+    }
+    // The Dutch page.
+    let page = Browser::with_language(&app, "nl")
+        .get("/confirm-email/nonsense")
+        .await;
+    assert!(page.text.contains("Deze bevestigingslink werkt niet meer"));
+    app.stop().await;
+}
+
+async fn change_name_and_email(db: &TestDb) {
+    let (app, _clock) = start(db).await;
+    let old = unique_email("old");
+    let new = unique_email("new");
+    let sid = app.signup(&old, "Moving Co").await;
+    let taken = unique_email("taken");
+    app.signup(&taken, "Other Co").await;
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.login(&old, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = browser.get("/account").await;
+    assert!(page.text.contains("Change name and email"));
+    let csrf = form_input(&page.text, "/account/profile", "csrf").unwrap();
+
+    // Another account's email: refused on the form.
+    let r = browser
+        .post_form(
+            "/account/profile",
+            &[("csrf", &csrf), ("name", "Moved"), ("email", &taken)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("An account with this email already exists"));
+
+    let r = browser
+        .post_form(
+            "/account/profile",
+            &[("csrf", &csrf), ("name", "New Name"), ("email", &new)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.location(), Some("/account?notice=email_change_sent"));
+    // The name at once; the email not yet.
+    let a = me(&app, &sid).await;
+    assert_eq!(a["name"], "New Name");
+    assert_eq!(a["email"], old.as_str());
+    assert_eq!(app.login_raw(&old, PASSWORD).await.status, StatusCode::OK);
+
+    let link = token(&app, &new).await;
+    let r = use_link(&browser, &link).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let a = me(&app, &sid).await;
+    assert_eq!(a["email"], new.as_str());
+    assert_eq!(a["email_verified"], true);
+    assert_eq!(app.login_raw(&new, PASSWORD).await.status, StatusCode::OK);
+    assert_eq!(
+        app.login_raw(&old, PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    // The old address is told.
+    let told: Vec<_> = messages(&app, &old)
+        .await
+        .into_iter()
+        .filter(|m| m.kind == account::email_verification::CHANGED_KIND)
+        .collect();
+    assert_eq!(told.len(), 1);
+    assert!(told[0].body.contains(&new));
+    let r = app.get("/api/v1/audit", Some(&sid)).await;
+    assert!(r.text.contains("email.changed"), "{}", r.text);
+    assert!(r.text.contains("profile.name_changed"), "{}", r.text);
+    app.stop().await;
+}
