@@ -1,7 +1,9 @@
 // axe-core (WCAG 2.1 A/AA, serious and critical fail) and the layout checks
 // (no overflow at 390 and 1280 px, tables as cards) on the pages and states
 // tests/pages.test.js does not reach: signed out with errors, empty lists,
-// form errors, every My Account tab, the confirmation pages, invitations,
+// form errors, every My Account tab and Account Information, the confirmation
+// pages, invitations, Forgot your password? and its refused links, the Admin's
+// Account Setting,
 // the Admin's audit log and a config error, the not-found pages. Together
 // the two files visit every page of both UIs, in English and Dutch.
 import assert from 'node:assert/strict';
@@ -130,6 +132,10 @@ for (const lang of ['en', 'nl']) {
         await page.goto(`${origins.account}/account/outbox`);
         await h1();
       });
+      await visit('account-information', async () => {
+        await page.goto(`${origins.account}/account`);
+        await h1();
+      }, { shot: true });
 
       // An invitation link in a signed-out browser: the join page, then a used link.
       const s2 = await Session.open(s.context.browser(), s.dir, { locale: L.locale, layout: true });
@@ -143,6 +149,16 @@ for (const lang of ['en', 'nl']) {
         assert.equal(used.status(), 410);
         await join.getByText(L.invitationUsed, { exact: true }).waitFor();
         for (const f of await s2.audit(join, 'account-join-used', { lang })) found[f.kind].push(f.text);
+        // Forgot your password? and the refused links of reset and confirmation, signed out.
+        await join.goto(`${origins.account}/password-reset`);
+        await join.getByRole('heading', { level: 1 }).first().waitFor();
+        for (const f of await s2.audit(join, 'account-password-reset', { lang, mobileShot: true })) found[f.kind].push(f.text);
+        for (const link of ['password-reset', 'confirm-email']) {
+          const forged = await join.goto(`${origins.account}/${link}/not-a-real-token`);
+          assert.equal(forged.status(), 410, link);
+          await join.getByRole('heading', { level: 1 }).first().waitFor();
+          for (const f of await s2.audit(join, `account-${link}-refused`, { lang })) found[f.kind].push(f.text);
+        }
         const audited = new Set(Object.values(found).flat());
         found.browser.push(...(await s2.takeProblems()).filter((p) => !audited.has(p)));
       } finally {
@@ -172,6 +188,10 @@ for (const lang of ['en', 'nl']) {
         await page.getByRole('status').filter({ hasText: L.configSaved }).waitFor();
         await page.goto(`${origins.admin}/admin/audit`);
         await page.getByRole('table').waitFor();
+      }, { shot: true });
+      await visit('admin-account-setting', async () => {
+        await page.goto(`${origins.admin}/admin/system/account`);
+        await h1();
       }, { shot: true });
       await visit('admin-not-found', async () => {
         const res = await page.goto(`${origins.admin}/admin/no-such-page`);
