@@ -4,7 +4,7 @@ use sqlx::FromRow;
 use web::db::Db;
 
 use super::events::{insert_event, NewEvent};
-use super::outbox::NewMessage;
+use super::outbox::{insert_link_message, MessageLink, NewMessage};
 use super::DbError;
 
 #[derive(Clone, Debug, FromRow)]
@@ -37,20 +37,7 @@ pub async fn create_email_verification(
     .bind(row.expires_at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at, verification_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(message.company_id)
-    .bind(message.recipient)
-    .bind(message.kind)
-    .bind(message.subject)
-    .bind(message.body)
-    .bind(message.dedupe_key)
-    .bind(message.at)
-    .bind(&row.id)
-    .execute(&mut *tx)
-    .await?;
+    insert_link_message(&mut tx, message, MessageLink::EmailVerification(&row.id)).await?;
     tx.commit().await
 }
 

@@ -5,7 +5,7 @@ use web::db::Db;
 
 use super::actor::{authorize, keeps_an_owner, Actor, Need, WriteError};
 use super::events::{insert_event, NewEvent};
-use super::outbox::NewMessage;
+use super::outbox::{insert_link_message, MessageLink, NewMessage};
 use super::{removed, DbError, Role};
 use sqlx::FromRow;
 
@@ -172,20 +172,7 @@ pub async fn create_invitation(
     .bind(inv.expires_at)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at, invitation_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(message.company_id)
-    .bind(message.recipient)
-    .bind(message.kind)
-    .bind(message.subject)
-    .bind(message.body)
-    .bind(message.dedupe_key)
-    .bind(message.at)
-    .bind(inv.id)
-    .execute(&mut *tx)
-    .await?;
+    insert_link_message(&mut tx, message, MessageLink::Invitation(inv.id)).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())

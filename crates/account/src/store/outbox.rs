@@ -41,6 +41,45 @@ const MESSAGE_COLUMNS: &str =
     "id, recipient, kind, subject, body, created_at, sent_at, attempts, last_error, invitation_id, reset_id, \
      verification_id";
 
+/// The single-use link a message carries (its body has a placeholder for
+/// the link's token): the row it belongs to.
+#[derive(Clone, Copy)]
+pub enum MessageLink<'a> {
+    Invitation(&'a str),
+    PasswordReset(&'a str),
+    EmailVerification(&'a str),
+}
+
+/// Queues a message carrying a link, inside the transaction that writes the
+/// link's own row.
+pub async fn insert_link_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    m: &NewMessage<'_>,
+    link: MessageLink<'_>,
+) -> Result<(), DbError> {
+    let (column, id) = match link {
+        MessageLink::Invitation(id) => ("invitation_id", id),
+        MessageLink::PasswordReset(id) => ("reset_id", id),
+        MessageLink::EmailVerification(id) => ("verification_id", id),
+    };
+    let sql = format!(
+        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at, {column}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+    );
+    sqlx::query(&sql)
+        .bind(m.company_id)
+        .bind(m.recipient)
+        .bind(m.kind)
+        .bind(m.subject)
+        .bind(m.body)
+        .bind(m.dedupe_key)
+        .bind(m.at)
+        .bind(id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// Queues a message, and with it an audit event, in one transaction. False
 /// (and nothing written) when a message with its dedupe key exists already.
 pub async fn enqueue_message(
