@@ -15,6 +15,13 @@ use argon2::Argon2;
 
 use crate::{Error, Secret};
 
+/// The form of a password change, on both sites: the current password and the new one.
+#[derive(serde::Deserialize)]
+pub struct ChangeForm {
+    pub current_password: Secret,
+    pub new_password: Secret,
+}
+
 /// Seconds a client is asked to wait when the queue is full.
 pub const BUSY_RETRY_SECS: u64 = 1;
 

@@ -11,7 +11,6 @@ use web::clock::human;
 use web::extract::ClientIp;
 use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
-use web::Secret;
 
 use super::{Chrome, FormErrors, Page, PageResult};
 use crate::store::Account;
@@ -123,18 +122,12 @@ pub(super) async fn render(
     Ok(Page::render(cookie, status, &page))
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    current_password: Secret,
-    new_password: Secret,
-}
-
 pub async fn change_password(
     State(state): State<AppState>,
     SignedIn(user): SignedIn<Account>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    CsrfForm(form): CsrfForm<PasswordForm>,
+    CsrfForm(form): CsrfForm<web::password::ChangeForm>,
 ) -> PageResult {
     let Some(session) = web::sessions::cookie_hash(&state, &headers) else {
         return Ok(Redirect::to(ACCOUNT).into_response());

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
 use web::page::{CsrfForm, FormErrors, SignedIn};
-use web::Secret;
 
 use super::{render, Chrome, Page, PageResult};
 use crate::store::AdminUser;
@@ -75,18 +74,12 @@ pub async fn show(
     )
 }
 
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    current_password: Secret,
-    new_password: Secret,
-}
-
 pub async fn save(
     State(state): State<AppState>,
     SignedIn(user): SignedIn<AdminUser>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    CsrfForm(form): CsrfForm<PasswordForm>,
+    CsrfForm(form): CsrfForm<web::password::ChangeForm>,
 ) -> PageResult {
     let Some(session) = web::sessions::cookie_hash(&state, &headers) else {
         return Ok(Redirect::to(PATH).into_response());
