@@ -70,9 +70,13 @@ const PATTERNS = {
  * every line named in `expect` (keys of PATTERNS). Returns a handle with the
  * parsed values and `stop()`.
  */
-export async function startCommerce({ dataDir, args, expect, logFile, timeoutMs = 20_000 }) {
-  requireBinary();
-  const child = spawn(BIN, ['--data-dir', dataDir, ...args], {
+export async function startCommerce({
+  dataDir, args, expect, logFile, timeoutMs = 20_000, bin = BIN, patterns = PATTERNS,
+}) {
+  if (bin === BIN) requireBinary();
+  else if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist: run \`cargo build --release\` in ${ROOT} first`);
+  const argv = dataDir ? ['--data-dir', dataDir, ...args] : args;
+  const child = spawn(bin, argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_BACKTRACE: '1' },
   });
@@ -84,7 +88,7 @@ export async function startCommerce({ dataDir, args, expect, logFile, timeoutMs 
     });
   });
   const log = logFile ? fs.createWriteStream(logFile, { flags: 'a' }) : null;
-  log?.write(`\n$ ${BIN} --data-dir ${dataDir} ${args.join(' ')}\n`);
+  log?.write(`\n$ ${bin} ${argv.join(' ')}\n`);
   const found = {};
   const wanted = new Set(expect);
   let resolveReady;
@@ -93,7 +97,7 @@ export async function startCommerce({ dataDir, args, expect, logFile, timeoutMs 
   readline.createInterface({ input: child.stdout }).on('line', (line) => {
     // The admin password is printed once; keep it out of the saved log.
     log?.write(`[stdout] ${line.replace(PATTERNS.adminUser, 'Admin user created: $1 / <password>')}\n`);
-    for (const [key, re] of Object.entries(PATTERNS)) {
+    for (const [key, re] of Object.entries(patterns)) {
       const m = line.match(re);
       if (!m) continue;
       if (key === 'adminUser') {
@@ -140,7 +144,7 @@ export async function startCommerce({ dataDir, args, expect, logFile, timeoutMs 
   if (outcome !== 'ready') {
     await handle.stop();
     throw new Error(
-      `commerce ${args.join(' ')} did not print ${[...wanted].join(', ')} (${outcome}); stderr:\n${stderrTail.join('\n')}`,
+      `${path.basename(bin)} ${args.join(' ')} did not print ${[...wanted].join(', ')} (${outcome}); stderr:\n${stderrTail.join('\n')}`,
     );
   }
   Object.assign(handle, found);
@@ -185,4 +189,23 @@ export function runCli(dataDir, args) {
     throw new Error(`commerce ${args[0]} exited ${r.status ?? r.signal}: ${r.stderr.trim()}`);
   }
   return r.stdout;
+}
+
+export const STANDIN_BIN = process.env.AMAZON_STANDIN_BIN || path.join(ROOT, 'target', 'release', 'amazon-standin');
+
+/**
+ * The test kit's Amazon stand-in (crates/testkit: an LWA token endpoint and a
+ * Seller Central consent page that follow Amazon's documented contract), for
+ * `client` = {applicationId, clientId, secretFile}. Returns a handle with
+ * `lwaUrl` (the token URL), `sellerCentralUrl` and `stop()`.
+ */
+export async function startStandIn({ applicationId, clientId, secretFile, logFile, extra = [] }) {
+  return startCommerce({
+    dataDir: null,
+    bin: STANDIN_BIN,
+    logFile,
+    args: ['--application-id', applicationId, '--client-id', clientId, '--client-secret-file', secretFile, ...extra],
+    expect: ['lwaUrl', 'sellerCentralUrl'],
+    patterns: { lwaUrl: /^LWA: (http:\/\/\S+)/, sellerCentralUrl: /^SELLER_CENTRAL: (http:\/\/\S+)/ },
+  });
 }
