@@ -123,6 +123,7 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
     let (t, c, cookie) = p.parts();
     let (mut stores, mut store_warnings, mut last_known) = (Vec::new(), Vec::new(), false);
     let mut websites = Vec::new();
+    let unreachable = check.status == KeyStatus::Unreachable;
     if valid {
         let listed = amazon_stores::sync(&Ctx::new(state, actor, headers)).await?;
         last_known = !listed.synced;
@@ -161,7 +162,7 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
         status: check.status.as_str(),
         reason: check.reason.map(|r| r.as_str()).unwrap_or_default(),
         explanation: explanation(&check),
-        unreachable: check.status == KeyStatus::Unreachable,
+        unreachable,
         sign_in_url: format!("{site}/account/api-portal"),
         add_key_url: "/admin/config/edit/section/magento_services#api_keys".into(),
         expiry_warning,
@@ -215,10 +216,11 @@ pub async fn add_store(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<StoreForm>,
 ) -> PageResult {
-    // Stores are added only behind a valid key, as the page shows them.
+    // Stores are added only behind a valid key, as the page shows them, or
+    // while the account service cannot say (the store is registered later).
     let request_id = web::request_id::of_headers(&headers);
     let check = state.gate.check(&state.config(), request_id).await;
-    if check.status != KeyStatus::Valid {
+    if !matches!(check.status, KeyStatus::Valid | KeyStatus::Unreachable) {
         return Ok(Redirect::to(CHANNEL_PATH).into_response());
     }
     let input = NewStoreInput {
