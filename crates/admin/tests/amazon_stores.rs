@@ -14,6 +14,7 @@ both_backends!(
     saved_while_down_then_registered_on_next_open,
     amazon_not_configured,
     api_refusals,
+    signed_requests,
 );
 
 const STORES: &str = "/admin/api/v1/channels/amazon/stores";
@@ -377,6 +378,86 @@ async fn api_refusals(env: &Env) {
     )
     .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+
+    admin.stop().await;
+    acct.stop().await;
+}
+
+async fn set_private(admin: &Admin, pem: &str) {
+    admin
+        .config()
+        .set(
+            admin::config::PRODUCTION_PRIVATE_KEY,
+            pem,
+            admin::config::ScopeRef::DEFAULT,
+            web::Clock::now(&web::SystemClock),
+        )
+        .await
+        .expect("store the private key");
+}
+
+/// With a Production Private key configured, the stores client signs as the
+/// gate does (one helper): a key registered with a public key is served,
+/// and a private key of another pair is refused on both.
+async fn signed_requests(env: &Env) {
+    let acct = Account::start(env).await;
+    let admin = Admin::start(env, Some(acct.base.clone())).await;
+    let owner = acct.signup().await;
+    let pair = keys::jwt::PrivateKey::generate().expect("a key pair");
+    let (_, key) = acct
+        .create_key(
+            &owner,
+            json!({"name": "signed", "public_key": pair.public_key().to_pem()}),
+        )
+        .await;
+    admin.store_key(&key).await;
+    let sid = admin.api_login().await;
+    let body =
+        json!({"name": "Signed", "email": "s@example.com", "website": "base", "country": "CA"});
+
+    // Unsigned, a key with a public key is refused: saved, not registered.
+    let r = api(&admin, Method::POST, STORES, &sid, Some(body.clone())).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["remote_id"], Value::Null);
+    let r = api(&admin, Method::GET, STORES, &sid, None).await;
+    assert_eq!(r.json()["synced"], false);
+
+    // Signed with the pair's private key: registered on the next open.
+    set_private(&admin, &pair.to_pem()).await;
+    assert_eq!(admin.key_status(&sid).await["status"], "valid");
+    let r = api(&admin, Method::GET, STORES, &sid, None).await;
+    let listed = r.json();
+    assert_eq!(listed["synced"], true, "{listed}");
+    assert!(listed["stores"][0]["remote_id"].is_string(), "{listed}");
+    // The account service really asks for the signature.
+    let unsigned = acct
+        .http
+        .get(format!("{}/amazon/v1/stores", acct.base))
+        .header("x-api-key", &key)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(unsigned.status(), StatusCode::FORBIDDEN);
+
+    // Another pair's private key: refused, said so, nothing lost.
+    let other = keys::jwt::PrivateKey::generate().expect("a key pair");
+    set_private(&admin, &other.to_pem()).await;
+    assert_eq!(admin.key_status(&sid).await["reason"], "signature_rejected");
+    let r = api(&admin, Method::GET, STORES, &sid, None).await;
+    let listed = r.json();
+    assert_eq!(listed["synced"], false);
+    assert_eq!(listed["stores"].as_array().map(Vec::len), Some(1));
+    let id = listed["stores"][0]["id"].as_str().expect("id").to_owned();
+    let r = api(
+        &admin,
+        Method::POST,
+        &format!("{STORES}/{id}/connect"),
+        &sid,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "key_refused");
 
     admin.stop().await;
     acct.stop().await;
