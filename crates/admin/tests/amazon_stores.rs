@@ -171,8 +171,48 @@ async fn saved_while_down_then_registered_on_next_open(env: &Env) {
     );
     assert!(!r.text.contains(&key));
 
-    admin.stop().await;
+    // Down again: what needs it is refused clearly and nothing is removed.
     acct.stop().await;
+    let down = &saved[0];
+    let r = b
+        .post_form(
+            &format!("/admin/amazon/stores/{}/connect", down.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert!(
+        r.text.contains("The account service did not answer"),
+        "{}",
+        r.text
+    );
+    let r = api(
+        &admin,
+        Method::DELETE,
+        &format!("{STORES}/{}", down.id),
+        &sid,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    assert_eq!(r.json()["error"]["code"], "account_service_unreachable");
+    let r = b
+        .post_form(
+            &format!("/admin/amazon/stores/{}/delete", down.id),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text);
+    let kept = admin::store::amazon_stores(&admin.running.state.db)
+        .await
+        .expect("read");
+    assert_eq!(
+        kept.len(),
+        2,
+        "nothing removed while the account service is down"
+    );
+
+    admin.stop().await;
 }
 
 async fn amazon_not_configured(env: &Env) {
