@@ -408,6 +408,29 @@ async fn api_refusals(env: &Env) {
         .await
         .expect("request");
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The pages refuse the same clearly.
+    let b = Browser::new(&admin);
+    b.sign_in().await;
+    b.get("/admin/amazon").await;
+    let csrf = b.csrf();
+    let r = b.get("/admin/amazon/stores/amz_nope/delete").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = b
+        .post_form(
+            &format!("/admin/amazon/stores/{id}/active"),
+            &[("csrf", &csrf), ("active", "maybe")],
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{} {}", r.status, r.text);
+    let r = b
+        .post_form(
+            &format!("/admin/amazon/stores/{id}/connect"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+    assert!(r.text.contains("The API key cannot be used"), "{}", r.text);
+
     // Unregistered, it deletes without the account service.
     let r = api(
         &admin,

@@ -20,7 +20,7 @@ pub struct Ctx<'a> {
     /// The admin's username, for the audit log.
     pub actor: &'a str,
     /// The address the request came to (`http://host:port`): the website
-    /// URL of a store whose website has no base URL configured.
+    /// URL a store is registered with.
     pub origin: String,
     pub request_id: Option<&'a HeaderValue>,
 }
@@ -170,32 +170,15 @@ fn current(s: &AmazonStore) -> store::AmazonStatus {
     }
 }
 
-/// The website URL a store is registered with: its website's base URL when
-/// one is configured (Magento's `web/secure/base_url`, else
-/// `web/unsecure/base_url`), else the address the Admin was asked at.
-async fn website_url(ctx: &Ctx<'_>, website_id: i64) -> Result<String, AdminError> {
-    let at = crate::config::ScopeRef {
-        scope: crate::scope::Scope::Websites,
-        id: website_id,
-    };
-    let config = ctx.state.config();
-    for path in ["web/secure/base_url", "web/unsecure/base_url"] {
-        if let Some(url) = config.get(path, at).await? {
-            if crate::outbound::check_link(url.trim()) {
-                return Ok(url.trim().trim_end_matches('/').to_owned());
-            }
-        }
-    }
-    Ok(ctx.origin.clone())
-}
-
 /// Registers one store with the account service; returns its remote id.
 async fn register(
     ctx: &Ctx<'_>,
     client: &StoresClient<'_>,
     s: &AmazonStore,
 ) -> Result<String, AdminError> {
-    let url = website_url(ctx, s.website_id).await?;
+    // The store's website is served by this Commerce installation: its
+    // address (the Admin keeps no per-website base URL).
+    let url = ctx.origin.clone();
     let remote = client
         .create(&NewRemoteStore {
             name: &s.name,
