@@ -215,3 +215,36 @@ impl AccountApi {
         creds.key.expose()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+    use super::*;
+    use web::Clock;
+
+    /// A page that asks twice signs once; a signature near its end, or of
+    /// another private key, is made afresh.
+    #[test]
+    fn signatures_are_reused_while_they_live() {
+        let clock = web::ManualClock::new(1_800_000_000);
+        let api = AccountApi::new(None, Arc::new(clock.clone()));
+        let pem = PrivateKey::generate().unwrap().to_pem();
+        let (fingerprint, key) = api.parse_signer(&pem).unwrap();
+        let first = api.signature(&fingerprint, &key);
+        clock.advance(200);
+        assert_eq!(api.signature(&fingerprint, &key), first, "reused");
+        clock.advance(50);
+        let second = api.signature(&fingerprint, &key);
+        assert_ne!(second, first, "within a minute of its end: a new one");
+        let public = key.public_key();
+        assert_eq!(public.verify(&second, clock.now(), 600), Ok(()));
+
+        let other_pem = PrivateKey::generate().unwrap().to_pem();
+        let (other_fp, other) = api.parse_signer(&other_pem).unwrap();
+        let third = api.signature(&other_fp, &other);
+        assert!(other.public_key().verify(&third, clock.now(), 600).is_ok());
+        assert!(public.verify(&third, clock.now(), 600).is_err());
+        assert!(api.parse_signer("not a pem").is_none());
+    }
+}
