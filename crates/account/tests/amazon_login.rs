@@ -90,11 +90,13 @@ async fn re_authorize_from_seller_central(db: &TestDb) {
     assert!(r.text.contains("Choose the store to authorize"));
     assert!(r.text.contains("First") && r.text.contains("Second"));
     assert!(
-        r.text.contains(&format!("value=\"{id}\" checked")),
+        r.text.contains(&format!("value=\"{id}\" required checked")),
         "{}",
         r.text
     );
-    assert!(!r.text.contains(&format!("value=\"{first}\" checked")));
+    assert!(!r
+        .text
+        .contains(&format!("value=\"{first}\" required checked")));
     let csp = r.headers["content-security-policy"].to_str().unwrap();
     assert!(
         csp.contains(&format!("form-action 'self' {}", a.standin.url)),
