@@ -174,10 +174,18 @@ async fn connect_store_through_the_binary() {
         "active"
     );
     let log = server.stderr();
-    for secret in standin
-        .refresh_tokens()
-        .iter()
-        .chain([&cfg.client_secret, &q["state"]])
+    let code: String = reqwest::Url::parse(&callback)
+        .expect("URL")
+        .query_pairs()
+        .find(|(k, _)| k == "spapi_oauth_code")
+        .map(|(_, v)| v.into_owned())
+        .expect("a code");
+    let link_token = link.rsplit('/').next().expect("token").to_owned();
+    for secret in
+        standin
+            .refresh_tokens()
+            .iter()
+            .chain([&cfg.client_secret, &q["state"], &code, &link_token])
     {
         assert!(!log.contains(secret.as_str()), "the log holds no secret");
     }
