@@ -6,38 +6,10 @@
 
 mod common;
 
-use common::amazon::{path_of, query_param, AmazonApp};
+use common::amazon::{consent, open_link, path_of, query_param, AmazonApp};
 use common::{Browser, TestDb, CLOCK_START};
 use reqwest::StatusCode;
 use testkit::contains_bytes;
-
-/// Opens a connect link in `browser`: the consent URL it is sent to.
-async fn open_link(a: &AmazonApp, browser: &Browser, store: &str) -> String {
-    let link = a.connect_link(store).await;
-    let r = browser.get(&link).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    assert_eq!(r.headers["referrer-policy"], "no-referrer");
-    r.location().unwrap().to_owned()
-}
-
-/// Confirms on the consent page: the callback URL Seller Central sends back.
-async fn consent(consent_url: &str) -> String {
-    let sc = testkit::Browser::new("");
-    let r = sc.get(consent_url).await;
-    assert_eq!(r.status, StatusCode::OK, "consent page: {}", r.text);
-    assert!(r.text.contains(">Confirm</button>"), "{}", r.text);
-    let state = query_param(consent_url, "state").unwrap();
-    let redirect_uri = query_param(consent_url, "redirect_uri").unwrap();
-    let base = consent_url.split("/apps/").next().unwrap();
-    let r = sc
-        .post_form(
-            &format!("{base}/apps/authorize/consent"),
-            &[("state", &state), ("redirect_uri", &redirect_uri)],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text);
-    r.location().unwrap().to_owned()
-}
 
 async fn register(a: &AmazonApp, country: &str) -> String {
     a.register("Main store", country).await["id"]

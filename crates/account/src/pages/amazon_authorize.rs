@@ -193,15 +193,17 @@ pub async fn login(
     };
     let seller = q.selling_partner_id.as_deref().unwrap_or("");
     let rows = stores::list(&state, &user.company_id).await?;
+    // The seller's store when it is known, the only one when there is one;
+    // otherwise the merchant chooses (no guess that could authorize another store).
     let preselect = rows
         .iter()
         .position(|r| !seller.is_empty() && r.seller_id.as_deref() == Some(seller))
-        .unwrap_or(0);
+        .or((rows.len() == 1).then_some(0));
     let choices = rows
         .into_iter()
         .enumerate()
         .map(|(i, r)| StoreChoice {
-            selected: i == preselect,
+            selected: Some(i) == preselect,
             status: r.status().label(),
             country: r.country().code(),
             id: r.id,

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use testkit::amazon::AmazonStandIn;
 use web::ManualClock;
 
-use super::{App, Resp, TestDb, CLOCK_START};
+use super::{App, Browser, Resp, TestDb, CLOCK_START};
 
 /// The account service with Amazon set up, its stand-in, and a company.
 pub struct AmazonApp {
@@ -183,4 +183,39 @@ pub fn path_of(url: &str) -> String {
         Some(q) => format!("{}?{q}", parsed.path()),
         None => parsed.path().to_owned(),
     }
+}
+
+/// Opens a connect link in `browser`: the consent URL it is sent to.
+pub async fn open_link(a: &AmazonApp, browser: &Browser, store: &str) -> String {
+    let link = a.connect_link(store).await;
+    let r = browser.get(&link).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.headers["referrer-policy"], "no-referrer");
+    r.location().expect("to Seller Central").to_owned()
+}
+
+/// Confirms on the consent page: the callback URL Seller Central sends back.
+pub async fn consent(consent_url: &str) -> String {
+    let sc = testkit::Browser::new("");
+    let r = sc.get(consent_url).await;
+    assert_eq!(r.status, StatusCode::OK, "consent page: {}", r.text);
+    assert!(r.text.contains(">Confirm</button>"), "{}", r.text);
+    let state = query_param(consent_url, "state").expect("state");
+    let redirect_uri = query_param(consent_url, "redirect_uri").expect("redirect_uri");
+    let base = consent_url.split("/apps/").next().unwrap_or_default();
+    let r = sc
+        .post_form(
+            &format!("{base}/apps/authorize/consent"),
+            &[("state", &state), ("redirect_uri", &redirect_uri)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{}", r.text);
+    r.location().expect("to the callback").to_owned()
+}
+
+/// Connects a store through the whole flow in `browser`; the callback's page.
+pub async fn authorize(a: &AmazonApp, browser: &Browser, store: &str) -> Resp {
+    let consent_url = open_link(a, browser, store).await;
+    let callback = consent(&consent_url).await;
+    browser.get(&path_of(&callback)).await
 }
