@@ -35,8 +35,19 @@ pub mod action {
     /// A new email took effect (its confirmation link was used).
     pub const EMAIL_CHANGED: &str = "email.changed";
     pub const NAME_CHANGED: &str = "profile.name_changed";
+    /// Amazon stores (issue #14): registered by the Admin, authorized in
+    /// Seller Central (`connected`, or `renewed` when it had been before),
+    /// refused (`failed`, with the reason), managed and disconnected.
+    pub const AMAZON_STORE_REGISTERED: &str = "amazon_store.registered";
+    pub const AMAZON_STORE_CONNECTED: &str = "amazon_store.connected";
+    pub const AMAZON_STORE_RENEWED: &str = "amazon_store.renewed";
+    pub const AMAZON_STORE_FAILED: &str = "amazon_store.failed";
+    pub const AMAZON_STORE_DEACTIVATED: &str = "amazon_store.deactivated";
+    pub const AMAZON_STORE_ACTIVATED: &str = "amazon_store.activated";
+    pub const AMAZON_STORE_DELETED: &str = "amazon_store.deleted";
+    pub const AMAZON_STORE_DISCONNECTED: &str = "amazon_store.disconnected";
 
-    pub const ALL: [&str; 20] = [
+    pub const ALL: [&str; 28] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -57,6 +68,14 @@ pub mod action {
         EMAIL_VERIFIED,
         EMAIL_CHANGED,
         NAME_CHANGED,
+        AMAZON_STORE_REGISTERED,
+        AMAZON_STORE_CONNECTED,
+        AMAZON_STORE_RENEWED,
+        AMAZON_STORE_FAILED,
+        AMAZON_STORE_DEACTIVATED,
+        AMAZON_STORE_ACTIVATED,
+        AMAZON_STORE_DELETED,
+        AMAZON_STORE_DISCONNECTED,
     ];
 }
 
@@ -83,6 +102,14 @@ pub fn label(action: &str) -> &'static str {
         action::EMAIL_VERIFIED => "event.email_verified",
         action::EMAIL_CHANGED => "event.email_changed",
         action::NAME_CHANGED => "event.name_changed",
+        action::AMAZON_STORE_REGISTERED => "event.amazon_store_registered",
+        action::AMAZON_STORE_CONNECTED => "event.amazon_store_connected",
+        action::AMAZON_STORE_RENEWED => "event.amazon_store_renewed",
+        action::AMAZON_STORE_FAILED => "event.amazon_store_failed",
+        action::AMAZON_STORE_DEACTIVATED => "event.amazon_store_deactivated",
+        action::AMAZON_STORE_ACTIVATED => "event.amazon_store_activated",
+        action::AMAZON_STORE_DELETED => "event.amazon_store_deleted",
+        action::AMAZON_STORE_DISCONNECTED => "event.amazon_store_disconnected",
         _ => "event.other",
     }
 }

@@ -33,6 +33,11 @@ pub struct Config {
     /// `--redis-url`: sign-in, sign-up and failed-verification throttles
     /// shared by every node; `None` counts in this process.
     pub redis: Option<std::sync::Arc<web::ratelimit::SharedCounters>>,
+    /// Connect to Amazon: `None` when the service operator has not set it up
+    /// (the routes that need it answer 503 `amazon_not_configured`).
+    pub amazon: Option<crate::amazon::AmazonConfig>,
+    /// Encrypts Amazon refresh tokens at rest (`--token-key-file`).
+    pub token_crypto: std::sync::Arc<web::crypto::Crypto>,
 }
 
 impl Default for Config {
@@ -49,6 +54,8 @@ impl Default for Config {
             invitations_per_hour: 30,
             signups_per_ip_hour: 20,
             redis: None,
+            amazon: None,
+            token_crypto: std::sync::Arc::new(web::crypto::Crypto::ephemeral()),
         }
     }
 }

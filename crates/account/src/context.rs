@@ -17,13 +17,17 @@ pub struct Ctx {
     pub verifier: Arc<Verifier>,
     pub cfg: Config,
     pub limits: Limits,
+    /// The LWA token endpoint's client, when Amazon is set up.
+    pub lwa: Option<crate::amazon::lwa::Lwa>,
 }
 
 impl Ctx {
     pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Ctx {
         let limits = Limits::new(&cfg);
         let verifier = Arc::new(Verifier::new(db.clone(), clock.clone(), cfg.cache_capacity));
+        let lwa = cfg.amazon.as_ref().map(crate::amazon::lwa::Lwa::new);
         Ctx {
+            lwa,
             db,
             clock,
             verifier,

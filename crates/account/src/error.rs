@@ -95,6 +95,22 @@ pub enum AccountError {
     #[error("wrong current password")]
     WrongPassword,
 
+    /// Amazon authorization is not set up on this service (no application id
+    /// or LWA credentials).
+    #[error("amazon not configured")]
+    AmazonNotConfigured,
+    #[error("no such amazon store")]
+    AmazonStoreNotFound,
+    /// A connect link that is unknown, used or expired.
+    #[error("connect link {0:?}")]
+    AmazonLink(crate::store::NotTaken),
+    /// A callback or log-in `state` that cannot be used; nothing changed.
+    #[error("state {0:?}")]
+    AmazonState(crate::amazon::StateRefusal),
+    /// A log-in URI whose `amazon_callback_uri` is not on a Seller Central host.
+    #[error("callback uri not allowed")]
+    AmazonCallbackUri,
+
     /// The request names no usable host and no public URL is configured.
     #[error("no usable host")]
     NoHost,
@@ -174,6 +190,18 @@ impl AccountError {
             E::WrongPassword => (FORBIDDEN, "error.current_password_wrong"),
             E::EmailLinkExpired => ("confirm.expired_title", "confirm.expired"),
             E::NoHost => (BAD, "errorpage.bad_request"),
+            E::AmazonNotConfigured => ("amazon.not_configured_title", "amazon.not_configured"),
+            E::AmazonStoreNotFound => (NOT_FOUND, "amazon.store_not_found"),
+            E::AmazonLink(n) => (
+                "amazon.link_title",
+                match n {
+                    crate::store::NotTaken::Unknown => "amazon.link_unknown",
+                    crate::store::NotTaken::Used => "amazon.link_used",
+                    crate::store::NotTaken::Expired => "amazon.link_expired",
+                },
+            ),
+            E::AmazonState(r) => ("amazon.state_title", r.message()),
+            E::AmazonCallbackUri => (BAD, "amazon.callback_uri_invalid"),
             E::RateLimited(_) => ("errorpage.busy_title", "errorpage.too_many"),
             E::Service(e) => web::page::error_page_keys(e.code()),
         }
@@ -282,6 +310,38 @@ impl From<AccountError> for Error {
                 "no_host",
                 "The request has no usable Host header, and no public URL is configured.",
             ),
+            E::AmazonNotConfigured => Error::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "amazon_not_configured",
+                "The service operator has not set up Amazon authorization (application id and LWA credentials).",
+            ),
+            E::AmazonStoreNotFound => Error::not_found("No Amazon store of your company has this id."),
+            E::AmazonLink(crate::store::NotTaken::Unknown) => {
+                Error::not_found("This connect link is not valid.")
+            }
+            E::AmazonLink(crate::store::NotTaken::Used) => gone(
+                "link_used",
+                "This connect link has been used already. Start again from the Admin.",
+            ),
+            E::AmazonLink(crate::store::NotTaken::Expired) => gone(
+                "link_expired",
+                "This connect link has expired. Start again from the Admin.",
+            ),
+            E::AmazonState(r) => Error::bad_request(
+                "invalid_state",
+                match r {
+                    crate::amazon::StateRefusal::Unknown => "The state is not one this service issued.",
+                    crate::amazon::StateRefusal::Used => "The state has been used already.",
+                    crate::amazon::StateRefusal::Expired => "The state has expired.",
+                    crate::amazon::StateRefusal::OtherBrowser => {
+                        "The state was issued to another browser."
+                    }
+                },
+            ),
+            E::AmazonCallbackUri => Error::bad_request(
+                "invalid_callback_uri",
+                "amazon_callback_uri must be a Seller Central address this service is set up for.",
+            ),
             E::RateLimited(secs) => Error::too_many_requests(secs),
             E::Service(e) => return e,
         };
@@ -343,6 +403,16 @@ mod tests {
             AccountError::ResetLinkExpired,
             AccountError::WrongPassword,
             AccountError::EmailLinkExpired,
+            AccountError::AmazonNotConfigured,
+            AccountError::AmazonStoreNotFound,
+            AccountError::AmazonLink(crate::store::NotTaken::Unknown),
+            AccountError::AmazonLink(crate::store::NotTaken::Used),
+            AccountError::AmazonLink(crate::store::NotTaken::Expired),
+            AccountError::AmazonState(crate::amazon::StateRefusal::Unknown),
+            AccountError::AmazonState(crate::amazon::StateRefusal::Used),
+            AccountError::AmazonState(crate::amazon::StateRefusal::Expired),
+            AccountError::AmazonState(crate::amazon::StateRefusal::OtherBrowser),
+            AccountError::AmazonCallbackUri,
         ];
         for e in all {
             let (title, message) = e.page_text();

@@ -2,6 +2,7 @@
 //! API), and the key verification that every Commerce store calls.
 
 pub mod accounts;
+pub mod amazon;
 pub mod api;
 pub mod api_keys;
 pub mod audit;
@@ -173,6 +174,9 @@ pub async fn start_with_clock(
             }
         }
     }));
+    if state.cfg.amazon.is_some() {
+        background.push(tokio::spawn(amazon::renewal::task(state.clone())));
+    }
     if let Some(every) = state.cfg.outbox_every {
         background.push(tokio::spawn(outbox::worker(state.clone(), every)));
     }

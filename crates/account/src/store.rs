@@ -4,6 +4,7 @@
 
 mod accounts;
 mod actor;
+mod amazon;
 mod email_verifications;
 mod events;
 mod keys;
@@ -16,6 +17,7 @@ mod sessions;
 
 pub use accounts::*;
 pub use actor::{Actor, Need, WriteError};
+pub use amazon::*;
 pub use email_verifications::*;
 pub use events::*;
 pub use keys::*;

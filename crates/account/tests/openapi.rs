@@ -42,6 +42,13 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/gateway/apikeycheck"),
     ("GET", "/merchant-registry/v1/ping"),
     ("GET", "/noop"),
+    ("GET", "/amazon/v1/stores"),
+    ("POST", "/amazon/v1/stores"),
+    ("GET", "/amazon/v1/stores/{id}"),
+    ("PATCH", "/amazon/v1/stores/{id}"),
+    ("DELETE", "/amazon/v1/stores/{id}"),
+    ("POST", "/amazon/v1/stores/{id}/connect-links"),
+    ("POST", "/amazon/v1/stores/{id}/check"),
 ];
 
 async fn document_matches_routes(db: &TestDb) {

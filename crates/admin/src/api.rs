@@ -1,5 +1,7 @@
 //! The Admin's JSON API.
 
+mod amazon_stores;
+
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/v1/login", post(login))
         .route("/admin/api/v1/logout", post(logout))
         .route("/admin/api/v1/channels/amazon/key-status", get(key_status))
+        .merge(amazon_stores::router())
 }
 
 #[derive(Deserialize)]

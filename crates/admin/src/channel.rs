@@ -19,11 +19,16 @@ pub struct NewStoreInput {
     pub marketplace: String,
 }
 
-/// Validates and saves a store; returns the field errors (catalog keys) otherwise.
+/// A form's field errors: (field, catalog key).
+pub type FieldErrors = Vec<(&'static str, &'static str)>;
+
+/// Validates and saves a store (the Admin's row only; see
+/// `amazon_stores::add` for its registration); returns its id, or the field
+/// errors (catalog keys).
 pub async fn add_store(
     state: &AppState,
     input: &NewStoreInput,
-) -> Result<Vec<(&'static str, &'static str)>, AdminError> {
+) -> Result<Result<String, FieldErrors>, AdminError> {
     let mut errors = Vec::new();
     let name = input.name.trim();
     if name.is_empty() {
@@ -46,22 +51,24 @@ pub async fn add_store(
     if website.is_none() {
         errors.push(("website", "store.error.website"));
     }
+    let (Some(email), Some(website)) = (email, website) else {
+        return Ok(Err(errors));
+    };
     if !errors.is_empty() {
-        return Ok(errors);
+        return Ok(Err(errors));
     }
-    if let (Some(email), Some(website)) = (email, website) {
-        store::insert_amazon_store(
-            &state.db,
-            &NewAmazonStore {
-                id: &keys::random_id("amz"),
-                name,
-                email: &email,
-                website_id: website.id,
-                marketplace: &marketplace,
-                now: state.clock.now(),
-            },
-        )
-        .await?;
-    }
-    Ok(errors)
+    let id = keys::random_id("amz");
+    store::insert_amazon_store(
+        &state.db,
+        &NewAmazonStore {
+            id: &id,
+            name,
+            email: &email,
+            website_id: website.id,
+            marketplace: &marketplace,
+            now: state.clock.now(),
+        },
+    )
+    .await?;
+    Ok(Ok(id))
 }

@@ -5,7 +5,10 @@
 
 use std::fmt;
 
+use axum::http::StatusCode;
 use web::page::PageErr;
+
+use crate::amazon_stores::client::RemoteError;
 
 /// Why a value cannot be set; `msg` is a catalog key, `Display` is English for the CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,9 +55,79 @@ pub enum AdminError {
     /// its message is a catalog key.
     #[error("{0}")]
     InvalidConfig(ConfigError),
+    /// There is no Amazon store with this (Admin) id.
+    #[error("there is no Amazon store with this id")]
+    AmazonStoreNotFound,
+    /// An Amazon store's fields that are not accepted: (field, catalog key).
+    #[error("{}", field_errors(.0))]
+    InvalidStore(Vec<(&'static str, &'static str)>),
+    /// The account service cannot be asked with the stored configuration
+    /// (no Production key, a Sandbox or malformed key, an unusable private
+    /// key or account service URL); the words say which.
+    #[error("the Amazon Sales Channel cannot ask the account service: {0}")]
+    KeyNotUsable(&'static str),
+    /// The account service did not do what was asked about an Amazon store.
+    #[error("{0}")]
+    Amazon(#[from] RemoteError),
     /// The database refused or is unreachable.
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
+}
+
+/// Field errors in English: `name: Name is required; email: …`.
+fn field_errors(errors: &[(&'static str, &'static str)]) -> String {
+    errors
+        .iter()
+        .map(|(field, msg)| {
+            let text = crate::i18n::CATALOG.get(web::i18n::Lang::En, msg);
+            format!("{field}: {text}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What the account service's refusals about an Amazon store are at both
+/// edges: the JSON error, and the error page's words (catalog keys).
+fn remote_error(e: RemoteError) -> web::Error {
+    let text = e.to_string();
+    match e {
+        RemoteError::Unreachable => web::Error::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "account_service_unreachable",
+            "The account service could not be reached or did not answer in time. Nothing was changed; try again in a moment.",
+        )
+        .with_page_text("amazon.error.unreachable_title", "amazon.error.unreachable"),
+        RemoteError::NotConfigured => web::Error::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "amazon_not_configured",
+            "The service operator has not set up Amazon authorization on the account service yet, so stores cannot be connected. Try again later or contact the operator.",
+        )
+        .with_page_text(
+            "amazon.error.not_configured_title",
+            "amazon.error.not_configured",
+        ),
+        RemoteError::NotFound => web::Error::conflict(
+            "amazon_store_unknown",
+            "The account service no longer knows this store. Delete it and add it again.",
+        )
+        .with_page_text("amazon.error.unknown_title", "amazon.error.unknown"),
+        RemoteError::KeyRefused => web::Error::conflict(
+            "key_refused",
+            "The account service refused the stored API key. Open the Amazon Sales Channel to see why.",
+        )
+        .with_page_text("amazon.error.key_title", "amazon.error.key_refused"),
+        RemoteError::Rejected(_) => web::Error::new(
+            StatusCode::BAD_GATEWAY,
+            "account_service_refused",
+            text,
+        )
+        .with_page_text("amazon.error.refused_title", "amazon.error.refused"),
+    }
+}
+
+fn key_not_usable(text: String) -> web::Error {
+    web::Error::conflict("key_not_usable", text)
+        .with_page_text("amazon.error.key_title", "amazon.error.key_not_usable")
 }
 
 impl AdminError {
@@ -90,6 +163,10 @@ impl From<AdminError> for web::Error {
             AdminError::InvalidConfig(e) => {
                 web::Error::unprocessable("invalid_field", e.to_string())
             }
+            AdminError::AmazonStoreNotFound => web::Error::not_found(text),
+            AdminError::InvalidStore(_) => web::Error::unprocessable("invalid_field", text),
+            AdminError::KeyNotUsable(_) => key_not_usable(text),
+            AdminError::Amazon(e) => remote_error(e),
             AdminError::Storage(e) => e.into(),
         }
     }
@@ -118,6 +195,12 @@ impl From<AdminError> for PageErr {
             AdminError::InvalidConfig(e) => {
                 PageErr(web::Error::unprocessable("invalid_field", e.to_string()))
             }
+            AdminError::AmazonStoreNotFound => PageErr(web::Error::not_found(text)),
+            AdminError::InvalidStore(_) => {
+                PageErr(web::Error::unprocessable("invalid_field", text))
+            }
+            AdminError::KeyNotUsable(_) => PageErr(key_not_usable(text)),
+            AdminError::Amazon(e) => PageErr(remote_error(e)),
             AdminError::Storage(e) => PageErr(e.into()),
         }
     }

@@ -5,18 +5,14 @@
 //! A check never touches the stored key, and "could not ask" (`unreachable`)
 //! is never reported as `invalid`.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::HeaderValue;
-use keys::jwt::PrivateKey;
-
-use keys::{ApiKey, Environment};
 use serde::Deserialize;
 
-use crate::config::{
-    ConfigStore, ScopeRef, GATEWAY_URL, PRODUCTION_API_KEY, PRODUCTION_PRIVATE_KEY,
-};
+use crate::account_api::{AccountApi, Credentials, CredentialsError};
+use crate::config::ConfigStore;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyStatus {
@@ -130,18 +126,11 @@ impl Check {
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 
-/// A parsed private key and the hash of the PEM it came from.
-type ParsedSigner = (keys::KeyHash, Arc<PrivateKey>);
-
 #[derive(Clone)]
 pub struct Gate {
-    http: reqwest::Client,
-    /// `--account-url`, which wins over the configured gateway URL.
-    account_url: Option<String>,
-    /// The last private key parsed, by a hash of its PEM.
-    signer: Arc<Mutex<Option<ParsedSigner>>>,
-    /// The app's clock, for the signed ping's claims.
-    clock: Arc<dyn web::Clock>,
+    /// The authenticated connection to the account service, shared with the
+    /// Amazon stores client.
+    api: AccountApi,
 }
 
 #[derive(Deserialize)]
@@ -152,26 +141,19 @@ struct VerifyAnswer {
 
 impl Gate {
     pub fn new(account_url: Option<String>, clock: Arc<dyn web::Clock>) -> Self {
-        let http = crate::outbound::client(CONNECT_TIMEOUT, TOTAL_TIMEOUT);
         Gate {
-            http,
-            account_url: account_url.map(|u| u.trim_end_matches('/').to_owned()),
-            signer: Arc::new(Mutex::new(None)),
-            clock,
+            api: AccountApi::new(account_url, clock),
         }
+    }
+
+    /// The connection the gate asks through.
+    pub fn api(&self) -> &AccountApi {
+        &self.api
     }
 
     /// The account service's base URL: the flag, else the configured gateway URL.
     pub async fn base_url(&self, config: &ConfigStore<'_>) -> String {
-        if let Some(u) = &self.account_url {
-            return u.clone();
-        }
-        config
-            .get(GATEWAY_URL, ScopeRef::DEFAULT)
-            .await
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| crate::config::DEFAULT_GATEWAY_URL.to_owned())
+        self.api.base_url(config).await
     }
 
     /// Checks the stored Production key with the account service; the call
@@ -192,64 +174,16 @@ impl Gate {
         config: &ConfigStore<'_>,
         request_id: Option<&HeaderValue>,
     ) -> Check {
-        let stored = match config.get(PRODUCTION_API_KEY, ScopeRef::DEFAULT).await {
-            Ok(v) => v,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read the stored API key");
-                return Check {
-                    reason: Some(Reason::BadAnswer),
-                    ..Check::new(KeyStatus::Unreachable)
-                };
-            }
+        let creds = match self.api.credentials(config).await {
+            Ok(c) => c,
+            Err(e) => return refused(e),
         };
-        let Some(stored) = stored.filter(|s| !s.trim().is_empty()) else {
-            return Check::new(KeyStatus::Missing);
-        };
-        // A malformed key is rejected here, as the service would, without a round trip.
-        let key = match ApiKey::parse(&stored) {
-            Ok(k) => k,
-            Err(_) => {
-                return Check {
-                    reason: Some(Reason::Malformed),
-                    ..Check::new(KeyStatus::Invalid)
-                }
-            }
-        };
-        let hint = Some(key.hint());
-        if key.environment() == Environment::Sandbox {
-            return Check {
-                reason: Some(Reason::SandboxKey),
-                hint,
-                ..Check::new(KeyStatus::Invalid)
-            };
-        }
-        let private = match config.get(PRODUCTION_PRIVATE_KEY, ScopeRef::DEFAULT).await {
-            Ok(p) => p.filter(|p| !p.trim().is_empty()),
-            Err(_) => None,
-        };
-        // Checked again here, whatever was stored before: a URL with userinfo,
-        // a query or another scheme is never sent the key.
-        let base = match crate::outbound::check_base_url(&self.base_url(config).await) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::warn!(error = %e, "the account service's URL is refused");
-                return Check {
-                    reason: Some(Reason::GatewayUrl),
-                    hint,
-                    ..Check::new(KeyStatus::Unreachable)
-                };
-            }
-        };
+        let hint = Some(creds.hint());
         let asked = async {
-            match private {
-                None => self.ask(&base, &key, request_id).await,
-                Some(pem) => match self.signer(&pem) {
-                    Some(signer) => self.ping(&base, &key, &signer, request_id).await,
-                    None => Check {
-                        reason: Some(Reason::PrivateKey),
-                        ..Check::new(KeyStatus::Invalid)
-                    },
-                },
+            if creds.signed() {
+                self.ping(&creds, request_id).await
+            } else {
+                self.ask(&creds, request_id).await
             }
         };
         // A bound of our own around the whole exchange (connect, answer, body), so
@@ -269,37 +203,19 @@ impl Gate {
         check
     }
 
-    /// The parsed private key, kept while the configured PEM stays the same.
-    fn signer(&self, pem: &str) -> Option<Arc<PrivateKey>> {
-        let fingerprint = keys::hash_str(pem);
-        let mut cached = self.signer.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some((f, k)) = cached.as_ref() {
-            if *f == fingerprint {
-                return Some(k.clone());
-            }
-        }
-        let key = Arc::new(PrivateKey::from_pem(pem).ok()?);
-        *cached = Some((fingerprint, key.clone()));
-        Some(key)
-    }
-
     /// Services Connector 1.3.x: a signed ping. Only 200 means valid; the
     /// error code of a 401 says which case it is.
-    async fn ping(
-        &self,
-        base: &str,
-        key: &ApiKey,
-        signer: &PrivateKey,
-        request_id: Option<&HeaderValue>,
-    ) -> Check {
-        let token = signer.sign(&keys::jwt::connector_claims(self.clock.now()));
+    async fn ping(&self, creds: &Credentials, request_id: Option<&HeaderValue>) -> Check {
         let req = self
-            .http
-            .get(format!("{base}/merchant-registry/v1/ping"))
-            .header("magento-api-key", key.expose())
-            .header("x-api-key", key.expose())
-            .header("x-gw-signature", token);
-        let res = with_request_id(req, request_id).send().await;
+            .api
+            .request(
+                reqwest::Method::GET,
+                creds,
+                "/merchant-registry/v1/ping",
+                request_id,
+            )
+            .header("magento-api-key", self.api.expose_key(creds));
+        let res = req.send().await;
         let res = match res {
             Ok(r) => r,
             Err(e) => {
@@ -355,16 +271,18 @@ impl Gate {
         }
     }
 
-    async fn ask(&self, base: &str, key: &ApiKey, request_id: Option<&HeaderValue>) -> Check {
+    async fn ask(&self, creds: &Credentials, request_id: Option<&HeaderValue>) -> Check {
         let unreachable = |reason| Check {
             reason: Some(reason),
             ..Check::new(KeyStatus::Unreachable)
         };
-        let req = self
-            .http
-            .post(format!("{base}/api/v1/keys/verify"))
-            .header("x-api-key", key.expose());
-        let res = match with_request_id(req, request_id).send().await {
+        let req = self.api.request(
+            reqwest::Method::POST,
+            creds,
+            "/api/v1/keys/verify",
+            request_id,
+        );
+        let res = match req.send().await {
             Ok(r) => r,
             Err(e) => {
                 // reqwest errors carry the URL, never the header holding the key.
@@ -407,14 +325,40 @@ impl Gate {
     }
 }
 
-/// Forwards the Admin request's id, so both apps' logs name the same request.
-fn with_request_id(
-    req: reqwest::RequestBuilder,
-    request_id: Option<&HeaderValue>,
-) -> reqwest::RequestBuilder {
-    match request_id {
-        Some(id) => req.header(web::request_id::HEADER, id.clone()),
-        None => req,
+/// The check when no request can be made with the stored configuration.
+fn refused(e: CredentialsError) -> Check {
+    match e {
+        CredentialsError::Storage(e) => {
+            tracing::error!(error = %e, "cannot read the stored API key");
+            Check {
+                reason: Some(Reason::BadAnswer),
+                ..Check::new(KeyStatus::Unreachable)
+            }
+        }
+        CredentialsError::Missing => Check::new(KeyStatus::Missing),
+        // A malformed key is rejected here, as the service would, without a round trip.
+        CredentialsError::Malformed => Check {
+            reason: Some(Reason::Malformed),
+            ..Check::new(KeyStatus::Invalid)
+        },
+        CredentialsError::SandboxKey { hint } => Check {
+            reason: Some(Reason::SandboxKey),
+            hint: Some(hint),
+            ..Check::new(KeyStatus::Invalid)
+        },
+        CredentialsError::GatewayUrl { hint, error } => {
+            tracing::warn!(%error, "the account service's URL is refused");
+            Check {
+                reason: Some(Reason::GatewayUrl),
+                hint: Some(hint),
+                ..Check::new(KeyStatus::Unreachable)
+            }
+        }
+        CredentialsError::PrivateKey { hint } => Check {
+            reason: Some(Reason::PrivateKey),
+            hint: Some(hint),
+            ..Check::new(KeyStatus::Invalid)
+        },
     }
 }
 

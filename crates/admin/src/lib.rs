@@ -3,6 +3,8 @@
 //!
 //! It talks to the account service over HTTP only, as a real store does.
 
+pub mod account_api;
+pub mod amazon_stores;
 pub mod api;
 pub mod auth;
 pub mod channel;

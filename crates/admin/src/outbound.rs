@@ -49,6 +49,35 @@ pub fn check_base_url(raw: &str) -> Result<String, UrlError> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// Whether a link the account service hands over (a connect link, a
+/// website URL) is an absolute http(s) URL without userinfo or control
+/// characters, at most 2048 bytes: the only kind the Admin passes on.
+pub fn check_link(raw: &str) -> bool {
+    if raw.len() > 2048 || raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return false;
+    }
+    let lower = raw.to_ascii_lowercase();
+    let Some(authority) = lower
+        .strip_prefix("http://")
+        .or_else(|| lower.strip_prefix("https://"))
+    else {
+        return false;
+    };
+    // The parser would read `http:///x` as the host `x`.
+    if authority.is_empty() || authority.starts_with('/') || raw.contains('\\') {
+        return false;
+    }
+    match reqwest::Url::parse(raw) {
+        Ok(url) => {
+            matches!(url.scheme(), "http" | "https")
+                && url.host_str().is_some_and(|h| !h.is_empty())
+                && url.username().is_empty()
+                && url.password().is_none()
+        }
+        Err(_) => false,
+    }
+}
+
 /// The HTTP client of the gate: bounded in time, following no redirect.
 pub fn client(connect_timeout: Duration, total_timeout: Duration) -> reqwest::Client {
     reqwest::Client::builder()
@@ -132,5 +161,29 @@ mod tests {
         ] {
             assert_eq!(check_base_url(bad), Err(why), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn links() {
+        for ok in [
+            "http://127.0.0.1:8080/amazon/connect/abc",
+            "https://accounts.example.com/amazon/connect/abc?x=1",
+        ] {
+            assert!(check_link(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "javascript:alert(1)",
+            "/amazon/connect/abc",
+            "//evil.test/x",
+            "https://user:pw@evil.test/",
+            "https://a.test/x y",
+            "https://a.test/\n",
+            "data:text/html,x",
+            "http:///x",
+        ] {
+            assert!(!check_link(bad), "{bad:?}");
+        }
+        assert!(!check_link(&format!("https://a.test/{}", "x".repeat(2048))));
     }
 }

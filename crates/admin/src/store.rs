@@ -6,6 +6,9 @@ use web::db::Db;
 
 use crate::scope::{Scope, ScopeRef};
 
+mod amazon_stores;
+pub use amazon_stores::*;
+
 #[derive(Clone, Debug, FromRow)]
 pub struct AdminUser {
     pub id: String,
@@ -321,51 +324,6 @@ pub async fn all_config(db: &Db) -> Result<Vec<(ScopeRef, String, String)>, sqlx
         .collect()
 }
 
-#[derive(Clone, Debug, FromRow)]
-pub struct AmazonStore {
-    pub id: String,
-    pub name: String,
-    pub email: String,
-    pub website_name: String,
-    pub marketplace: String,
-    pub status: String,
-    pub created_at: i64,
-}
-
-pub struct NewAmazonStore<'a> {
-    pub id: &'a str,
-    pub name: &'a str,
-    pub email: &'a str,
-    pub website_id: i64,
-    pub marketplace: &'a str,
-    pub now: i64,
-}
-
-pub async fn insert_amazon_store(db: &Db, s: &NewAmazonStore<'_>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO amazon_stores (id, name, email, website_id, marketplace, status, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'authorization_pending', $6)",
-    )
-    .bind(s.id)
-    .bind(s.name)
-    .bind(s.email)
-    .bind(s.website_id)
-    .bind(s.marketplace)
-    .bind(s.now)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn amazon_stores(db: &Db) -> Result<Vec<AmazonStore>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT a.id, a.name, a.email, w.name AS website_name, a.marketplace, a.status, a.created_at \
-         FROM amazon_stores a JOIN store_website w ON w.website_id = a.website_id ORDER BY a.created_at, a.id",
-    )
-    .fetch_all(&db.pool)
-    .await
-}
-
 /// One configuration change: who, when, where; never the value.
 #[derive(Clone, Debug, FromRow)]
 pub struct ConfigChange {
@@ -374,8 +332,11 @@ pub struct ConfigChange {
     pub path: String,
     pub scope: String,
     pub scope_id: i64,
-    /// `set` or `cleared`.
+    /// `set` or `cleared`, `password_changed`, or an Amazon store's event
+    /// (`amazon_store.deleted`, …).
     pub change: String,
+    /// What the row is about in words (an Amazon store's name and country), if anything.
+    pub detail: Option<String>,
     pub created_at: i64,
 }
 
@@ -409,7 +370,7 @@ pub async fn config_changes(
     limit: i64,
 ) -> Result<Vec<ConfigChange>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, actor, path, scope, scope_id, change, created_at FROM config_audit \
+        "SELECT id, actor, path, scope, scope_id, change, detail, created_at FROM config_audit \
          WHERE id < $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(before.unwrap_or(i64::MAX))

@@ -16,6 +16,8 @@ const KEY_PREFIXES: &[&str] = &[
     "channel.",
     "errorpage.",
     "reason.",
+    "amazon.",
+    "audit.",
 ];
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
@@ -139,6 +141,12 @@ fn every_used_key_exists_in_both_languages() {
         "config.save",
         "login.failed",
         "errorpage.csrf",
+        "amazon.connect",
+        "amazon.reauthorize",
+        "amazon.error.not_configured",
+        "amazon.reason.invalid_grant",
+        "store.status.reauthorization_required",
+        "audit.amazon_store.deleted",
     ] {
         assert!(
             used.iter().any(|k| k == expected),
@@ -162,6 +170,22 @@ fn the_documented_labels_are_the_english_texts() {
     assert_eq!(en("config.field.sandbox_api_key"), "Sandbox Api key");
     assert_eq!(en("config.save"), "Save Config");
     assert_eq!(en("integration.title"), "Store Integration");
+    // SPEC §5's labels of Store Integration.
+    assert_eq!(en("amazon.connect"), "Connect store");
+    assert_eq!(en("amazon.reauthorize"), "Re-authorize");
+    assert_eq!(en("amazon.activate"), "Activate");
+    assert_eq!(en("amazon.deactivate"), "Deactivate");
+    assert_eq!(en("amazon.delete"), "Delete");
+    for (status, label) in [
+        ("authorization_pending", "Authorization pending"),
+        ("active", "Active"),
+        ("inactive", "Inactive"),
+        ("authorization_failed", "Authorization failed"),
+        ("reauthorization_required", "Re-authorization required"),
+    ] {
+        let key = format!("store.status.{status}");
+        assert_eq!(admin::i18n::CATALOG.get(web::i18n::Lang::En, &key), label);
+    }
     // Dutch is a real translation, not a copy.
     let nl = |k| admin::i18n::CATALOG.get(web::i18n::Lang::Nl, k);
     assert_eq!(nl("welcome.title"), "Welkom bij Amazon Sales Channel");

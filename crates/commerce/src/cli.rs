@@ -225,6 +225,43 @@ pub struct ServeArgs {
     /// request came to).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    #[command(flatten)]
+    pub amazon: AmazonArgs,
+}
+
+/// Connect to Amazon (SPEC §5): the SP-API application this service is.
+/// Set up when the application id, the LWA client id and its secret file
+/// are all given; otherwise Connect store answers `amazon_not_configured`.
+#[derive(Args, Debug)]
+pub struct AmazonArgs {
+    /// The SP-API application's id (`amzn1.sellerapps.app.…`).
+    #[arg(long, value_name = "ID")]
+    pub amazon_application_id: Option<String>,
+    /// The Login with Amazon client id of the application.
+    #[arg(long, value_name = "ID")]
+    pub lwa_client_id: Option<String>,
+    /// A file holding the LWA client secret (read again when it changes).
+    #[arg(long, value_name = "FILE")]
+    pub lwa_client_secret_file: Option<PathBuf>,
+    /// The LWA token endpoint.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://api.amazon.com/auth/o2/token"
+    )]
+    pub lwa_token_url: String,
+    /// Seller Central of a country, `CC=URL` (repeatable), overriding the
+    /// defaults for US, CA, MX and GB.
+    #[arg(long, value_name = "CC=URL")]
+    pub seller_central_url: Vec<String>,
+    /// The application is a draft: consent and log-in redirects add `version=beta`.
+    #[arg(long)]
+    pub amazon_draft_app: bool,
+    /// The key that encrypts Amazon refresh tokens (made, mode 0600, if
+    /// missing; default `token.key` under --data-dir). Nodes sharing a
+    /// database share it.
+    #[arg(long, value_name = "FILE")]
+    pub token_key_file: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -248,8 +248,11 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             Some(u) => Some(check_public_url(u)?),
             None => None,
         };
+        let (amazon, token_crypto) = crate::amazon::settings(data_dir, &args.amazon)?;
         let db = files::open_account(&url).await?;
         let cfg = account::Config {
+            amazon,
+            token_crypto,
             link_key,
             public_url,
             secure_cookies: args.secure_cookies,

@@ -1,6 +1,7 @@
 //! `commerce`: the account service and the Commerce Admin in one binary.
 
 mod admin_cmds;
+mod amazon;
 mod backup;
 mod cli;
 mod commands;

@@ -3,6 +3,7 @@
 //! App-specific starters (the account service, the Admin, the binary) stay in
 //! each crate's `tests/common`; this crate knows only `web`.
 
+pub mod amazon;
 mod browser;
 mod http;
 

@@ -119,4 +119,24 @@
     sel.addEventListener("change", sync);
     sync();
   });
+
+  // Connect store / Re-authorize open Seller Central in a new tab. When the
+  // merchant comes back to this tab, it reloads once, so it shows the
+  // store's new status (the page asks the account service on every open).
+  var connectFlag = "amazon-connect-opened";
+  document.querySelectorAll("[data-connect]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      try { sessionStorage.setItem(connectFlag, "1"); } catch (e) { /* no storage: reload by hand */ }
+    });
+  });
+  var reloadAfterConnect = function () {
+    if (document.visibilityState === "hidden") return;
+    try {
+      if (!sessionStorage.getItem(connectFlag)) return;
+      sessionStorage.removeItem(connectFlag);
+    } catch (e) { return; }
+    location.reload();
+  };
+  window.addEventListener("focus", reloadAfterConnect);
+  document.addEventListener("visibilitychange", reloadAfterConnect);
 })();

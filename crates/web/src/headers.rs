@@ -113,10 +113,13 @@ where
                 HeaderValue::from_static("nosniff"),
             );
             h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-            h.insert(
-                header::REFERRER_POLICY,
-                HeaderValue::from_static("same-origin"),
-            );
+            // A route may ask for a stricter policy (the Amazon callback: no-referrer).
+            if !h.contains_key(header::REFERRER_POLICY) {
+                h.insert(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("same-origin"),
+                );
+            }
             h.insert(
                 HeaderName::from_static("cross-origin-opener-policy"),
                 HeaderValue::from_static("same-origin-allow-popups"),

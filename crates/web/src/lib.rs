@@ -3,6 +3,7 @@
 pub mod assets;
 pub mod clock;
 pub mod cookies;
+pub mod crypto;
 pub mod csrf;
 pub mod db;
 pub mod error;

@@ -22,7 +22,7 @@ use crate::verify::Status;
 
 /// A key as the API shows it: never the secret or its hash.
 /// Answers that carry a key or a private key must not be kept by any cache.
-const NO_STORE: [(axum::http::HeaderName, axum::http::HeaderValue); 1] = [(
+pub(super) const NO_STORE: [(axum::http::HeaderName, axum::http::HeaderValue); 1] = [(
     axum::http::header::CACHE_CONTROL,
     axum::http::HeaderValue::from_static("no-store"),
 )];

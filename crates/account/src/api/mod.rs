@@ -4,6 +4,7 @@
 //! (`routes!`), so the OpenAPI document lists exactly what is routed.
 
 mod account;
+mod amazon;
 mod audit;
 mod keys;
 mod members;
@@ -47,6 +48,17 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify::gateway_apikeycheck))
         .routes(routes!(verify::merchant_registry_ping))
         .routes(routes!(verify::noop))
+        .routes(routes!(
+            amazon::list_amazon_stores,
+            amazon::create_amazon_store
+        ))
+        .routes(routes!(
+            amazon::get_amazon_store,
+            amazon::update_amazon_store,
+            amazon::delete_amazon_store
+        ))
+        .routes(routes!(amazon::create_amazon_connect_link))
+        .routes(routes!(amazon::check_amazon_store))
 }
 
 pub fn router() -> Router<AppState> {

@@ -120,7 +120,7 @@ impl<S: Send + Sync> FromRequestParts<S> for KeyHeaders {
 /// The failed-verification throttle of one client. A blocked client is
 /// answered 429 before any lookup, whatever the key (so the throttle is no
 /// yes/no oracle and spares storage); a valid key is never counted.
-struct Throttle {
+pub(super) struct Throttle {
     /// The client IP as text, formatted on the stack (the hot path allocates nothing here).
     key: [u8; 48],
     len: usize,
@@ -128,7 +128,7 @@ struct Throttle {
 }
 
 impl Throttle {
-    fn check(state: &AppState, ip: std::net::IpAddr) -> Result<Throttle, Error> {
+    pub(super) fn check(state: &AppState, ip: std::net::IpAddr) -> Result<Throttle, Error> {
         use std::io::Write;
         let mut key = [0u8; 48];
         let mut cursor = std::io::Cursor::new(&mut key[..]);
@@ -150,7 +150,7 @@ impl Throttle {
         std::str::from_utf8(&self.key[..self.len]).unwrap_or("")
     }
 
-    async fn count(&self, state: &AppState, valid: bool) {
+    pub(super) async fn count(&self, state: &AppState, valid: bool) {
         if !valid {
             state.limits.verify_by_ip.fail(self.key(), self.now).await;
         }

@@ -2,6 +2,8 @@
 //! API Portal tab.
 
 mod account;
+mod amazon;
+mod amazon_authorize;
 mod audit;
 mod email;
 mod login;
@@ -84,6 +86,20 @@ pub fn router() -> Router<AppState> {
         .route(
             "/account/api-portal/keys/{id}/public-key",
             get(portal::show_public_key).post(portal::save_public_key),
+        )
+        .route("/account/amazon-stores", get(amazon::show))
+        .route(
+            "/account/amazon-stores/{id}/disconnect",
+            post(amazon::disconnect),
+        )
+        .route("/amazon/connect/{link}", get(amazon_authorize::open_link))
+        .route(
+            "/amazon/authorize/callback",
+            get(amazon_authorize::callback),
+        )
+        .route(
+            "/amazon/authorize/login",
+            get(amazon_authorize::login).post(amazon_authorize::login_submit),
         )
         .route("/lang", post(web::page::switch_lang::<AppState>))
 }

@@ -35,6 +35,7 @@ pub async fn purge(
             .await?
             .rows_affected();
     super::removed::purge(db, now, absolute_secs).await?;
+    super::amazon::purge_amazon(db, now - 86400).await?;
     let before = now - KEEP_SECS;
     let mut tx = db.pool.begin().await?;
     let ended =

@@ -164,6 +164,7 @@ impl Verifier {
             environment: Some(environment),
             expires_at: entry.state.expires_at,
             public_key: entry.public_key.clone(),
+            key_id: Some(entry.id.clone()),
         })
     }
 

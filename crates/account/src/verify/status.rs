@@ -62,6 +62,8 @@ pub struct Verdict {
     pub expires_at: Option<i64>,
     /// The key's signing public key, for signed pings.
     pub public_key: Option<Arc<SigningKey>>,
+    /// The stored key's id (`None` for an unknown key): whose company it is.
+    pub key_id: Option<Arc<str>>,
 }
 
 /// A registered public key and a hash of its PEM (which names this very key
@@ -79,6 +81,7 @@ impl Verdict {
             environment: None,
             expires_at: None,
             public_key: None,
+            key_id: None,
         }
     }
 }

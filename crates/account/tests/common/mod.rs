@@ -10,6 +10,7 @@
 
 #![allow(dead_code)]
 
+pub mod amazon;
 pub mod members;
 pub mod smtp;
 
@@ -128,6 +129,7 @@ impl TestDb {
                     .expect("connect");
                 let mut out = Vec::new();
                 for table in [
+                    "amazon_stores",
                     "api_keys",
                     "accounts",
                     "account_sessions",

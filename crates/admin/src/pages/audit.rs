@@ -22,6 +22,8 @@ pub struct ChangeLine {
     path: String,
     scope: String,
     change_label: &'static str,
+    /// What the change is about in words (an Amazon store), or empty.
+    detail: String,
 }
 
 #[derive(Template)]
@@ -79,11 +81,8 @@ pub async fn show(
             actor: r.actor.clone(),
             path: r.path.clone(),
             scope: scope_name(&r.scope, r.scope_id),
-            change_label: match r.change.as_str() {
-                "cleared" => "audit.cleared",
-                store::PASSWORD_CHANGED => "audit.password_changed",
-                _ => "audit.set",
-            },
+            change_label: change_label(&r.change),
+            detail: r.detail.clone().unwrap_or_default(),
         })
         .collect();
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), AUDIT_PATH)
@@ -96,6 +95,22 @@ pub async fn show(
         next_before,
     };
     Ok(render(cookie, StatusCode::OK, &page))
+}
+
+/// The words of a change (catalog key).
+fn change_label(change: &str) -> &'static str {
+    match change {
+        "cleared" => "audit.cleared",
+        store::PASSWORD_CHANGED => "audit.password_changed",
+        "amazon_store.saved" => "audit.amazon_store.saved",
+        "amazon_store.registered" => "audit.amazon_store.registered",
+        "amazon_store.connect_requested" => "audit.amazon_store.connect_requested",
+        "amazon_store.activated" => "audit.amazon_store.activated",
+        "amazon_store.deactivated" => "audit.amazon_store.deactivated",
+        "amazon_store.checked" => "audit.amazon_store.checked",
+        "amazon_store.deleted" => "audit.amazon_store.deleted",
+        _ => "audit.set",
+    }
 }
 
 #[cfg(test)]

@@ -7,11 +7,14 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::i18n::T;
 
+use super::amazon_stores::{ending_soon, line, StoreLine};
 use super::{render, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
-use crate::channel::{self, NewStoreInput, MARKETPLACES};
+use crate::amazon_stores::{self, Ctx};
+use crate::channel::{NewStoreInput, MARKETPLACES};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
+use crate::error::AdminError;
 use crate::gate::{Check, KeyStatus};
-use crate::store::{self, AdminUser, AmazonStore, Website};
+use crate::store::{self, AdminUser, Website};
 use crate::AppState;
 use web::page::{CsrfForm, SignedIn};
 
@@ -48,24 +51,20 @@ struct ChannelPage {
     sign_in_url: String,
     add_key_url: String,
     expiry_warning: String,
+    /// "Authorization for X ends on DATE", one per store ending soon.
+    store_warnings: Vec<String>,
+    /// The account service could not be asked: the statuses are the last known.
+    last_known: bool,
+    /// What was just done (`saved`, `deactivated`, …), as a catalog key.
+    done: &'static str,
     stores: Vec<StoreLine>,
     websites: Vec<Website>,
     marketplaces: &'static [(&'static str, &'static str)],
     errors: FormErrors,
     form: StoreForm,
-    saved: bool,
 }
 
-struct StoreLine {
-    name: String,
-    email: String,
-    website: String,
-    marketplace_label: &'static str,
-    status_label: &'static str,
-    created: String,
-}
-
-fn marketplace_label(code: &str) -> &'static str {
+pub fn marketplace_label(code: &str) -> &'static str {
     MARKETPLACES
         .iter()
         .find(|(c, _)| *c == code)
@@ -73,18 +72,15 @@ fn marketplace_label(code: &str) -> &'static str {
         .unwrap_or("marketplace.unknown")
 }
 
-fn store_line(s: AmazonStore) -> StoreLine {
-    StoreLine {
-        marketplace_label: marketplace_label(&s.marketplace),
-        status_label: if s.status == "authorization_pending" {
-            "store.status.pending"
-        } else {
-            "store.status.other"
-        },
-        created: web::clock::human(s.created_at),
-        name: s.name,
-        email: s.email,
-        website: s.website_name,
+/// The message of `?done=…` after an action (catalog key), empty for none.
+fn done_message(done: Option<&str>) -> &'static str {
+    match done {
+        Some("saved") => "integration.saved",
+        Some("activated") => "amazon.done.activated",
+        Some("deactivated") => "amazon.done.deactivated",
+        Some("checked") => "amazon.done.checked",
+        Some("deleted") => "amazon.done.deleted",
+        _ => "",
     }
 }
 
@@ -100,14 +96,20 @@ pub struct StoreForm {
     marketplace: String,
 }
 
-async fn page(
-    state: &AppState,
-    headers: &HeaderMap,
-    p: Page,
+struct Shown<'a> {
+    actor: &'a str,
     errors: FormErrors,
     form: StoreForm,
-    saved: bool,
-) -> PageResult {
+    done: &'static str,
+}
+
+async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) -> PageResult {
+    let Shown {
+        actor,
+        errors,
+        form,
+        done,
+    } = shown;
     let config = state.config();
     let request_id = web::request_id::of_headers(headers);
     let check = state.gate.check(&config, request_id).await;
@@ -118,19 +120,28 @@ async fn page(
         .await?
         .unwrap_or(base);
     let valid = check.status == KeyStatus::Valid;
-    let (stores, websites) = if valid {
-        (
-            store::amazon_stores(&state.db)
-                .await?
-                .into_iter()
-                .map(store_line)
-                .collect(),
-            store::websites(&state.db).await?,
-        )
-    } else {
-        (Vec::new(), Vec::new())
-    };
     let (t, c, cookie) = p.parts();
+    let (mut stores, mut store_warnings, mut last_known) = (Vec::new(), Vec::new(), false);
+    let mut websites = Vec::new();
+    let unreachable = check.status == KeyStatus::Unreachable;
+    if valid {
+        let listed = amazon_stores::sync(&Ctx::new(state, actor, headers)).await?;
+        last_known = !listed.synced;
+        for s in listed.stores {
+            if ending_soon(&s, now) {
+                let date = s
+                    .authorization_expires_at
+                    .map(web::clock::human_date)
+                    .unwrap_or_default();
+                store_warnings.push(
+                    t.fmt("amazon.ending_warning", "name", &s.name)
+                        .replace("{date}", &date),
+                );
+            }
+            stores.push(line(s, now));
+        }
+        websites = store::websites(&state.db).await?;
+    }
     let expiry_warning = if expiring_soon(&check, now) {
         let date = check
             .expires_at
@@ -151,16 +162,18 @@ async fn page(
         status: check.status.as_str(),
         reason: check.reason.map(|r| r.as_str()).unwrap_or_default(),
         explanation: explanation(&check),
-        unreachable: check.status == KeyStatus::Unreachable,
+        unreachable,
         sign_in_url: format!("{site}/account/api-portal"),
         add_key_url: "/admin/config/edit/section/magento_services#api_keys".into(),
         expiry_warning,
+        store_warnings,
+        last_known,
+        done,
         stores,
         websites,
         marketplaces: MARKETPLACES,
         errors,
         form,
-        saved,
     };
     Ok(render(cookie, status, &page))
 }
@@ -168,6 +181,7 @@ async fn page(
 #[derive(Deserialize)]
 pub struct SavedQuery {
     saved: Option<String>,
+    done: Option<String>,
 }
 
 pub async fn show(
@@ -176,21 +190,24 @@ pub async fn show(
     headers: HeaderMap,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> PageResult {
+    let actor = user.username.clone();
     let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH).active("amazon");
     let form = StoreForm {
         website: "base".into(),
         marketplace: "US".into(),
         ..StoreForm::default()
     };
-    page(
-        &state,
-        &headers,
-        p,
-        FormErrors::default(),
+    let done = match q.saved {
+        Some(_) => "integration.saved",
+        None => done_message(q.done.as_deref()),
+    };
+    let shown = Shown {
+        actor: &actor,
+        errors: FormErrors::default(),
         form,
-        q.saved.is_some(),
-    )
-    .await
+        done,
+    };
+    page(&state, &headers, p, shown).await
 }
 
 pub async fn add_store(
@@ -199,10 +216,11 @@ pub async fn add_store(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<StoreForm>,
 ) -> PageResult {
-    // Stores are added only behind a valid key, as the page shows them.
+    // Stores are added only behind a valid key, as the page shows them, or
+    // while the account service cannot say (the store is registered later).
     let request_id = web::request_id::of_headers(&headers);
     let check = state.gate.check(&state.config(), request_id).await;
-    if check.status != KeyStatus::Valid {
+    if !matches!(check.status, KeyStatus::Valid | KeyStatus::Unreachable) {
         return Ok(Redirect::to(CHANNEL_PATH).into_response());
     }
     let input = NewStoreInput {
@@ -211,14 +229,23 @@ pub async fn add_store(
         website: form.website.clone(),
         marketplace: form.marketplace.clone(),
     };
-    let problems = channel::add_store(&state, &input).await?;
-    if problems.is_empty() {
-        return Ok(Redirect::to(&format!("{CHANNEL_PATH}?saved=1")).into_response());
-    }
+    let actor = user.username.clone();
+    let ctx = Ctx::new(&state, &actor, &headers);
+    let problems = match amazon_stores::add(&ctx, &input).await {
+        Ok(_) => return Ok(Redirect::to(&format!("{CHANNEL_PATH}?saved=1")).into_response()),
+        Err(AdminError::InvalidStore(problems)) => problems,
+        Err(e) => return Err(e.into()),
+    };
     let mut errors = FormErrors::default();
     for (field, msg) in problems {
         errors.add(field, msg);
     }
     let p = Page::new(&state, &headers, Some(user), CHANNEL_PATH).active("amazon");
-    page(&state, &headers, p, errors, form, false).await
+    let shown = Shown {
+        actor: &actor,
+        errors,
+        form,
+        done: "",
+    };
+    page(&state, &headers, p, shown).await
 }

@@ -1,6 +1,7 @@
 //! The Admin's pages: sign-in, the Amazon Sales Channel, Configuration.
 
 mod account_setting;
+mod amazon_stores;
 mod audit;
 pub mod channel;
 mod config;
@@ -31,6 +32,22 @@ pub fn router() -> Router<AppState> {
         .route("/admin/lang", post(web::page::switch_lang::<AppState>))
         .route(CHANNEL_PATH, get(channel::show))
         .route("/admin/amazon/stores", post(channel::add_store))
+        .route(
+            "/admin/amazon/stores/{id}/connect",
+            post(amazon_stores::connect),
+        )
+        .route(
+            "/admin/amazon/stores/{id}/active",
+            post(amazon_stores::set_active),
+        )
+        .route(
+            "/admin/amazon/stores/{id}/check",
+            post(amazon_stores::check),
+        )
+        .route(
+            "/admin/amazon/stores/{id}/delete",
+            get(amazon_stores::confirm_delete).post(amazon_stores::delete),
+        )
         .route(audit::AUDIT_PATH, get(audit::show))
         .route(
             account_setting::PATH,

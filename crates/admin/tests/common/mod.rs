@@ -135,28 +135,49 @@ pub struct Account {
     pub base: String,
     pub http: reqwest::Client,
     pub clock: ManualClock,
+    /// Its database, kept to start it again on the same data.
+    pub db: web::db::Db,
 }
 
 impl Account {
     /// Starts on a manual clock set to the real time now (so the Admin, on
     /// the system clock, agrees about "now" until the test moves it).
     pub async fn start(env: &Env) -> Account {
+        Self::start_with(env, account::Config::default()).await
+    }
+
+    /// Starts with the given configuration (e.g. Amazon set up).
+    pub async fn start_with(env: &Env, cfg: account::Config) -> Account {
         let clock = ManualClock::new(SystemClock.now());
-        let running = account::start_with_clock(
-            env.account_db().await,
-            "127.0.0.1:0",
-            account::Config::default(),
-            Arc::new(clock.clone()),
-        )
-        .await
-        .expect("start the account service");
+        Self::start_on(env.account_db().await, "127.0.0.1:0", cfg, clock).await
+    }
+
+    /// Starts on `db` at `addr` (`127.0.0.1:0` for a free port).
+    pub async fn start_on(
+        db: web::db::Db,
+        addr: &str,
+        cfg: account::Config,
+        clock: ManualClock,
+    ) -> Account {
+        let running = account::start_with_clock(db.clone(), addr, cfg, Arc::new(clock.clone()))
+            .await
+            .expect("start the account service");
         assert_ne!(running.addr.port(), 0);
         Account {
             base: running.url(),
             running,
             http: http_client(),
             clock,
+            db,
         }
+    }
+
+    /// Stops, then starts again at the same address on the same data.
+    pub async fn restart(self, cfg: account::Config) -> Account {
+        let addr = self.running.addr.to_string();
+        let (db, clock) = (self.db.clone(), self.clock.clone());
+        self.stop().await;
+        Self::start_on(db, &addr, cfg, clock).await
     }
 
     pub async fn stop(self) {

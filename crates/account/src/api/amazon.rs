@@ -1,0 +1,405 @@
+//! `/amazon/v1/stores`: the Admin registers and manages its Amazon stores,
+//! authenticated by the company's API key exactly as the gateway checks it
+//! (`x-api-key` or `magento-api-key`, plus an RS256 `x-gw-signature` when
+//! the key has a public key). A store belongs to the key's company.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use web::clock::rfc3339;
+use web::extract::{ApiJson, ClientIp, Id};
+use web::Error;
+
+use crate::amazon::connect;
+use crate::amazon::renewal;
+use crate::amazon::stores::{self, By, NewStoreInput};
+use crate::store::{self, AmazonStoreRow};
+use crate::verify::{PingOutcome, Status};
+use crate::AppState;
+
+use super::openapi::ErrorBody;
+use super::verify::Throttle;
+
+/// The caller: a valid key (signed when it has a public key) and its company.
+pub struct StoreKey {
+    pub key_id: Arc<str>,
+    pub company_id: String,
+}
+
+/// The headers the Amazon routes read (through [`StoreKey`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)] // described only
+pub struct StoreKeyHeaders {
+    /// The company's API key (read first).
+    #[param(rename = "x-api-key", value_type = String, required = false)]
+    x_api_key: Option<String>,
+    /// The key, when `x-api-key` is not sent.
+    #[param(rename = "magento-api-key", value_type = String, required = false)]
+    magento_api_key: Option<String>,
+    /// An RS256 JWT signed with the key's private key: required when the key
+    /// has a public key registered.
+    #[param(rename = "x-gw-signature", value_type = String, required = false)]
+    x_gw_signature: Option<String>,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+}
+
+impl FromRequestParts<AppState> for StoreKey {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Error::unauthorized("invalid", "The API key is not valid."))?;
+        let throttle = Throttle::check(state, ip)?;
+        let headers = &parts.headers;
+        let Some(presented) =
+            header(headers, "x-api-key").or_else(|| header(headers, "magento-api-key"))
+        else {
+            throttle.count(state, false).await;
+            return Err(Error::unauthorized(
+                "missing_api_key",
+                "Send the company's API key in the x-api-key header.",
+            ));
+        };
+        let verdict = state.verifier.verify(presented).await?;
+        if verdict.status != Status::Valid {
+            throttle.count(state, false).await;
+            return Err(Error::unauthorized(
+                verdict.status.as_str(),
+                "The API key is not valid.",
+            ));
+        }
+        if verdict.public_key.is_some() {
+            let token = header(headers, "x-gw-signature");
+            match state.verifier.verify_signed(presented, token).await? {
+                PingOutcome::Ok { .. } => {}
+                PingOutcome::Key(status) => {
+                    return Err(Error::unauthorized(status.as_str(), "The API key is not valid."))
+                }
+                PingOutcome::Signature(_) => {
+                    return Err(Error::forbidden(
+                        "invalid_signature",
+                        "This key has a public key: send an RS256 JWT signed with its private key in x-gw-signature.",
+                    ))
+                }
+            }
+        }
+        let key_id = verdict
+            .key_id
+            .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
+        let company_id = store::company_of_key(&state.db, &key_id)
+            .await?
+            .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
+        Ok(StoreKey { key_id, company_id })
+    }
+}
+
+/// A store's status.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)] // described only: statuses travel as text
+pub enum AmazonStoreStatus {
+    AuthorizationPending,
+    Active,
+    Inactive,
+    AuthorizationFailed,
+    ReauthorizationRequired,
+}
+
+/// An Amazon store as the API shows it (never its refresh token).
+#[derive(Serialize, ToSchema)]
+pub struct StoreView {
+    id: String,
+    name: String,
+    email: String,
+    /// `US`, `CA`, `MX` or `GB`.
+    country: String,
+    website_url: String,
+    #[schema(value_type = AmazonStoreStatus)]
+    status: &'static str,
+    /// Why it is not authorized: `invalid_grant`, `invalid_client`,
+    /// `unsupported_grant_type`, `token_endpoint_unreachable`,
+    /// `missing_code`, `expired` or `revoked`; else `null`.
+    #[schema(required = true)]
+    reason: Option<&'static str>,
+    /// The `selling_partner_id` Seller Central gave.
+    #[schema(required = true)]
+    seller_id: Option<String>,
+    #[schema(format = DateTime, required = true)]
+    authorized_at: Option<String>,
+    /// The authorization lasts a year: re-authorize before this.
+    #[schema(format = DateTime, required = true)]
+    authorization_expires_at: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+}
+
+impl From<AmazonStoreRow> for StoreView {
+    fn from(row: AmazonStoreRow) -> Self {
+        StoreView {
+            status: row.status().as_str(),
+            reason: row.reason().map(|r| r.as_str()),
+            authorized_at: row.authorized_at.map(rfc3339),
+            authorization_expires_at: row.authorization_expires_at.map(rfc3339),
+            created_at: rfc3339(row.created_at),
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            country: row.country,
+            website_url: row.website_url,
+            seller_id: row.seller_id,
+        }
+    }
+}
+
+/// `{"stores": [...]}`.
+#[derive(Serialize, ToSchema)]
+pub struct StoreList {
+    stores: Vec<StoreView>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateStoreBody {
+    name: String,
+    email: String,
+    /// `US`, `CA`, `MX` or `GB`.
+    country: String,
+    /// The store's website (the Commerce website's base URL).
+    website_url: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchStoreBody {
+    /// `false` deactivates the store (its authorization is kept), `true` activates it.
+    active: bool,
+}
+
+/// A connect link: open it in the merchant's browser.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectLinkView {
+    url: String,
+    #[schema(format = DateTime)]
+    expires_at: String,
+}
+
+/// Lists the company's Amazon stores.
+#[utoipa::path(
+    get,
+    path = "/amazon/v1/stores",
+    operation_id = "list_amazon_stores",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders),
+    responses(
+        (status = 200, description = "The company's stores.", body = StoreList),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
+    )
+)]
+pub async fn list_amazon_stores(
+    State(state): State<AppState>,
+    key: StoreKey,
+) -> Result<Response, Error> {
+    let rows = stores::list(&state, &key.company_id).await?;
+    let stores = rows.into_iter().map(StoreView::from).collect();
+    Ok(Json(StoreList { stores }).into_response())
+}
+
+/// Registers a store (status `authorization_pending`).
+#[utoipa::path(
+    post,
+    path = "/amazon/v1/stores",
+    operation_id = "create_amazon_store",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders),
+    request_body(content = inline(CreateStoreBody)),
+    responses(
+        (status = 201, description = "The new store.", body = StoreView),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+    )
+)]
+pub async fn create_amazon_store(
+    State(state): State<AppState>,
+    key: StoreKey,
+    ApiJson(body): ApiJson<CreateStoreBody>,
+) -> Result<Response, Error> {
+    let row = stores::register(
+        &state,
+        &key.company_id,
+        By::Key(&key.key_id),
+        NewStoreInput {
+            name: &body.name,
+            email: &body.email,
+            country: &body.country,
+            website_url: &body.website_url,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(StoreView::from(row))).into_response())
+}
+
+/// One store of the company.
+#[utoipa::path(
+    get,
+    path = "/amazon/v1/stores/{id}",
+    operation_id = "get_amazon_store",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders, ("id" = String, Path, description = "The store's id.")),
+    responses(
+        (status = 200, description = "The store.", body = StoreView),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 404, description = "No store of the company has this id.", body = ErrorBody),
+    )
+)]
+pub async fn get_amazon_store(
+    State(state): State<AppState>,
+    key: StoreKey,
+    Id(id): Id,
+) -> Result<Response, Error> {
+    let row = stores::get(&state, &key.company_id, &id).await?;
+    Ok(Json(StoreView::from(row)).into_response())
+}
+
+/// Activates or deactivates a store; its authorization is kept.
+#[utoipa::path(
+    patch,
+    path = "/amazon/v1/stores/{id}",
+    operation_id = "update_amazon_store",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders, ("id" = String, Path, description = "The store's id.")),
+    request_body(content = inline(PatchStoreBody)),
+    responses(
+        (status = 200, description = "The store as it is now.", body = StoreView),
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 404, description = "No store of the company has this id.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
+        (status = 422, description = "A field is not valid.", body = ErrorBody),
+    )
+)]
+pub async fn update_amazon_store(
+    State(state): State<AppState>,
+    key: StoreKey,
+    Id(id): Id,
+    ApiJson(body): ApiJson<PatchStoreBody>,
+) -> Result<Response, Error> {
+    let row = stores::set_active(
+        &state,
+        &key.company_id,
+        &id,
+        body.active,
+        By::Key(&key.key_id),
+    )
+    .await?;
+    Ok(Json(StoreView::from(row)).into_response())
+}
+
+/// Deletes a store's registration and discards its refresh token.
+#[utoipa::path(
+    delete,
+    path = "/amazon/v1/stores/{id}",
+    operation_id = "delete_amazon_store",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders, ("id" = String, Path, description = "The store's id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 404, description = "No store of the company has this id.", body = ErrorBody),
+    )
+)]
+pub async fn delete_amazon_store(
+    State(state): State<AppState>,
+    key: StoreKey,
+    Id(id): Id,
+) -> Result<Response, Error> {
+    stores::delete(&state, &key.company_id, &id, By::Key(&key.key_id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A single-use link (10 minutes) that starts the store's authorization in
+/// the merchant's browser.
+#[utoipa::path(
+    post,
+    path = "/amazon/v1/stores/{id}/connect-links",
+    operation_id = "create_amazon_connect_link",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders, ("id" = String, Path, description = "The store's id.")),
+    responses(
+        (status = 201, description = "The link.", body = ConnectLinkView),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 404, description = "No store of the company has this id.", body = ErrorBody),
+        (status = 503, description = "Amazon authorization is not set up (`amazon_not_configured`).", body = ErrorBody),
+    )
+)]
+pub async fn create_amazon_connect_link(
+    State(state): State<AppState>,
+    key: StoreKey,
+    Id(id): Id,
+    headers: HeaderMap,
+) -> Result<Response, Error> {
+    let base = crate::members::link_base(&state, &headers)?;
+    let link = connect::create_link(&state, &key.company_id, &id, &base).await?;
+    let view = ConnectLinkView {
+        url: link.url,
+        expires_at: rfc3339(link.expires_at),
+    };
+    Ok((StatusCode::CREATED, super::keys::NO_STORE, Json(view)).into_response())
+}
+
+/// Proves the store's refresh token now and returns the store.
+#[utoipa::path(
+    post,
+    path = "/amazon/v1/stores/{id}/check",
+    operation_id = "check_amazon_store",
+    tag = "amazon",
+    security(("api_key" = [])),
+    params(StoreKeyHeaders, ("id" = String, Path, description = "The store's id.")),
+    responses(
+        (status = 200, description = "The store after the check.", body = StoreView),
+        (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
+        (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 404, description = "No store of the company has this id.", body = ErrorBody),
+        (status = 503, description = "Amazon authorization is not set up (`amazon_not_configured`).", body = ErrorBody),
+    )
+)]
+pub async fn check_amazon_store(
+    State(state): State<AppState>,
+    key: StoreKey,
+    Id(id): Id,
+) -> Result<Response, Error> {
+    let row = stores::get(&state, &key.company_id, &id).await?;
+    stores::configured(&state)?;
+    let (row, _) = renewal::check_store(&state, row).await?;
+    Ok(Json(StoreView::from(row)).into_response())
+}

@@ -1,0 +1,96 @@
+//! My Account > Amazon stores: the company's Amazon stores with their status
+//! and seller id; an owner can disconnect one (its refresh token is discarded).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+use web::clock::human_date;
+use web::extract::Id;
+use web::i18n::T;
+use web::page::{CsrfForm, NoFields, SignedIn};
+
+use super::{Chrome, Page, PageResult};
+use crate::amazon::{stores, AuthState};
+use crate::store::Account;
+use crate::AppState;
+
+pub const AMAZON_STORES: &str = "/account/amazon-stores";
+
+pub struct StoreLine {
+    id: String,
+    name: String,
+    country: &'static str,
+    status: &'static str,
+    /// The reason's sentence (catalog key), or "".
+    reason: &'static str,
+    seller_id: String,
+    authorized_until: String,
+    can_disconnect: bool,
+}
+
+#[derive(Template)]
+#[template(path = "amazon_stores.html")]
+struct StoresPage {
+    t: T,
+    c: Chrome,
+    is_owner: bool,
+    stores: Vec<StoreLine>,
+    notice: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    headers: HeaderMap,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let is_owner = user.role.is_owner();
+    let stores = stores::list(&state, &user.company_id)
+        .await?
+        .into_iter()
+        .map(|r| StoreLine {
+            status: r.status().label(),
+            reason: r.reason().map_or("", |x| x.sentence()),
+            country: r.country().code(),
+            seller_id: r.seller_id.clone().unwrap_or_default(),
+            authorized_until: r
+                .authorization_expires_at
+                .map(human_date)
+                .unwrap_or_default(),
+            can_disconnect: is_owner && r.auth() == AuthState::Authorized,
+            id: r.id,
+            name: r.name,
+        })
+        .collect();
+    let notice = match q.notice.as_deref() {
+        Some("disconnected") => "amazon.disconnected",
+        _ => "",
+    };
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), AMAZON_STORES).parts();
+    let page = StoresPage {
+        t,
+        c,
+        is_owner,
+        stores,
+        notice,
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+/// An owner disconnects a store.
+pub async fn disconnect(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> PageResult {
+    stores::disconnect(&state, &user, &id).await?;
+    Ok(Redirect::to(&format!("{AMAZON_STORES}?notice=disconnected")).into_response())
+}
