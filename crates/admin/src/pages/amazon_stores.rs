@@ -137,7 +137,21 @@ pub async fn connect(
 ) -> PageResult {
     let ctx = Ctx::new(&state, &user.username, &headers);
     let url = amazon_stores::connect(&ctx, &id).await?;
-    Ok(Redirect::to(&url).into_response())
+    // Not a redirect: the Admin's `form-action 'self'` also governs where a
+    // form submission may be redirected, so the new tab goes on to the account
+    // site (and from there to Seller Central) from a page of its own.
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user.clone()), CHANNEL_PATH)
+        .active("amazon")
+        .parts();
+    Ok(render(cookie, StatusCode::OK, &ConnectPage { t, c, url }))
+}
+
+#[derive(Template)]
+#[template(path = "amazon_store_connect.html")]
+struct ConnectPage {
+    t: T,
+    c: Chrome,
+    url: String,
 }
 
 #[derive(Deserialize)]
