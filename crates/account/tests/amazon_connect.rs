@@ -325,7 +325,25 @@ async fn not_configured_and_draft(db: &TestDb) {
     a.app.stop().await;
 }
 
+/// The same callback twice at once (a double click, a replay racing the
+/// real one): the state is taken once, the code exchanged once.
+async fn a_state_is_taken_once(db: &TestDb) {
+    let a = AmazonApp::start(db, true).await;
+    let id = register(&a, "US").await;
+    let browser = Browser::new(&a.app);
+    let consent_url = open_link(&a, &browser, &id).await;
+    let path = path_of(&consent(&consent_url).await);
+    let (one, two) = tokio::join!(browser.get(&path), browser.get(&path));
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    assert_eq!(a.standin.token_requests(), 1);
+    assert_eq!(a.store(&id).await["status"], "active");
+    a.app.stop().await;
+}
+
 both_backends!(
+    a_state_is_taken_once,
     connect_store_becomes_active,
     links_are_single_use_and_expire,
     states_are_checked_first,
