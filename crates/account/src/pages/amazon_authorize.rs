@@ -105,7 +105,11 @@ pub async fn callback(
                     "amazon.connected_title",
                     row.name.clone(),
                     row.status().label(),
-                    "amazon.connected",
+                    if row.enabled != 0 {
+                        "amazon.connected"
+                    } else {
+                        "amazon.connected_inactive"
+                    },
                     true,
                     StatusCode::OK,
                 ),
