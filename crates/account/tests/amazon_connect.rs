@@ -325,7 +325,48 @@ async fn not_configured_and_draft(db: &TestDb) {
     a.app.stop().await;
 }
 
+/// The same callback twice at once (a double click, a replay racing the
+/// real one): the state is taken once, the code exchanged once.
+async fn a_state_is_taken_once(db: &TestDb) {
+    let a = AmazonApp::start(db, true).await;
+    let id = register(&a, "US").await;
+    let browser = Browser::new(&a.app);
+    let consent_url = open_link(&a, &browser, &id).await;
+    let path = path_of(&consent(&consent_url).await);
+    let (one, two) = tokio::join!(browser.get(&path), browser.get(&path));
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::OK, StatusCode::BAD_REQUEST]);
+    assert_eq!(a.standin.token_requests(), 1);
+    assert_eq!(a.store(&id).await["status"], "active");
+    a.app.stop().await;
+}
+
+/// A deactivated store can be authorized: it stays Inactive, and the page says so.
+async fn an_inactive_store_is_authorized_and_stays_inactive(db: &TestDb) {
+    let a = AmazonApp::start(db, true).await;
+    let id = register(&a, "GB").await;
+    let r = a
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/amazon/v1/stores/{id}"),
+            Some(serde_json::json!({"active": false})),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "inactive");
+    let browser = Browser::new(&a.app);
+    let r = common::amazon::authorize(&a, &browser, &id).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("The store is Inactive"), "{}", r.text);
+    let store = a.store(&id).await;
+    assert_eq!(store["status"], "inactive");
+    assert!(store["authorized_at"].is_string());
+    a.app.stop().await;
+}
+
 both_backends!(
+    an_inactive_store_is_authorized_and_stays_inactive,
+    a_state_is_taken_once,
     connect_store_becomes_active,
     links_are_single_use_and_expire,
     states_are_checked_first,

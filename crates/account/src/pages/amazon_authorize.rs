@@ -99,13 +99,17 @@ pub async fn callback(
         Err(e) => PageErr::from(e).into_response(),
         Ok(outcome) => {
             let (t, c, cookie) =
-                Page::new(&state, &headers, user, "/amazon/authorize/callback").parts();
+                Page::new(&state, &headers, user, super::amazon::AMAZON_STORES).parts();
             let (title, store, status, message, success, code) = match outcome {
                 Outcome::Active(row) => (
                     "amazon.connected_title",
                     row.name.clone(),
                     row.status().label(),
-                    "amazon.connected",
+                    if row.enabled != 0 {
+                        "amazon.connected"
+                    } else {
+                        "amazon.connected_inactive"
+                    },
                     true,
                     StatusCode::OK,
                 ),
@@ -186,10 +190,11 @@ pub async fn login(
         amazon_state: q.amazon_state.as_deref().unwrap_or(""),
     };
     connect::check_login(cfg, &request)?;
+    // Where sign-in and the language switch come back to.
+    let here = uri.path_and_query().map_or("", |p| p.as_str());
+    let here = web::safe_local_path(here).ok_or(AccountError::AmazonCallbackUri)?;
     let Some(user) = user else {
-        let here = uri.path_and_query().map_or("", |p| p.as_str());
-        let next = web::safe_local_path(here).ok_or(AccountError::AmazonCallbackUri)?;
-        return Ok(Redirect::to(&format!("/login?next={}", encode(next))).into_response());
+        return Ok(Redirect::to(&format!("/login?next={}", encode(here))).into_response());
     };
     let seller = q.selling_partner_id.as_deref().unwrap_or("");
     let rows = stores::list(&state, &user.company_id).await?;
@@ -210,7 +215,7 @@ pub async fn login(
             name: r.name,
         })
         .collect();
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), crate::amazon::LOGIN_PATH).parts();
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), here).parts();
     let page = LoginPage {
         t,
         c,
