@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  KEY_NAME, adminSignIn, apiCreateKey, apiSignup, expectPortal, expectWelcome, inviteMember,
+  addStore, KEY_NAME, adminSignIn, apiCreateKey, apiSignup, expectPortal, expectWelcome, inviteMember,
   newAccount, openMembersTab, signUpHere,
 } from '../lib/flows.js';
 import { Session } from '../lib/browser.js';
@@ -136,6 +136,10 @@ for (const lang of ['en', 'nl']) {
         await page.goto(`${origins.account}/account`);
         await h1();
       }, { shot: true });
+      await visit('account-amazon-stores-empty', async () => {
+        await page.goto(`${origins.account}/account/amazon-stores`);
+        await h1();
+      });
 
       // An invitation link in a signed-out browser: the join page, then a used link.
       const s2 = await Session.open(s.context.browser(), s.dir, { locale: L.locale, layout: true });
@@ -188,6 +192,14 @@ for (const lang of ['en', 'nl']) {
         await page.getByRole('status').filter({ hasText: L.configSaved }).waitFor();
         await page.goto(`${origins.admin}/admin/audit`);
         await page.getByRole('table').waitFor();
+      }, { shot: true });
+      await visit('admin-store-integration', async () => {
+        await page.goto(`${origins.admin}/admin/amazon`);
+        await addStore(page, L, { name: 'Luma US', email: 'seller@example.com', marketplace: L.marketplaceUS });
+      }, { shot: true });
+      await visit('account-amazon-stores', async () => {
+        await page.goto(`${origins.account}/account/amazon-stores`);
+        await page.getByRole('table').getByText('Luma US', { exact: true }).waitFor();
       }, { shot: true });
       await visit('admin-account-setting', async () => {
         await page.goto(`${origins.admin}/admin/system/account`);

@@ -135,7 +135,8 @@
       if (!sessionStorage.getItem(connectFlag)) return;
       sessionStorage.removeItem(connectFlag);
     } catch (e) { return; }
-    location.reload();
+    // Without the query: a "saved" or "done" message belongs to the earlier action.
+    location.replace(location.pathname);
   };
   window.addEventListener("focus", reloadAfterConnect);
   document.addEventListener("visibilitychange", reloadAfterConnect);

@@ -54,6 +54,11 @@ pub async fn check_store(
             Some(Ok(token)) => {
                 let token = Secret::new(token);
                 match lwa.exchange(cfg, Grant::RefreshToken(&token)).await {
+                    // A server that rotates refresh tokens has just made the
+                    // old one useless: keep the new one.
+                    Ok(Some(new)) if new.expose() != token.expose() => {
+                        Check::Rotated(ctx.cfg.token_crypto.encrypt(&row.token_aad(), new.expose()))
+                    }
                     Ok(_) => Check::Proven,
                     Err(LwaError::InvalidGrant) => Check::Lapsed(Reason::Revoked),
                     Err(e) => {
@@ -70,7 +75,11 @@ pub async fn check_store(
         }
     };
     match outcome {
-        Check::Proven => store::amazon_store_checked(&ctx.db, &row.id, now).await?,
+        Check::Proven => store::amazon_store_checked(&ctx.db, &row.id, now, None).await?,
+        Check::Rotated(ref new_enc) => {
+            let proven = row.refresh_token_enc.as_deref().unwrap_or_default();
+            store::amazon_store_checked(&ctx.db, &row.id, now, Some((proven, new_enc))).await?
+        }
         Check::Lapsed(reason) => {
             store::fail_amazon_store(
                 &ctx.db,
@@ -86,7 +95,7 @@ pub async fn check_store(
     let after = store::amazon_store_by_id(&ctx.db, &row.id)
         .await?
         .ok_or(AccountError::AmazonStoreNotFound)?;
-    if let Check::Lapsed(reason) = outcome {
+    if let Check::Lapsed(reason) = &outcome {
         stores::record(
             ctx,
             &after,
@@ -100,9 +109,11 @@ pub async fn check_store(
 }
 
 /// What one proof found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Check {
     Proven,
+    /// Proven, and the endpoint issued a new refresh token (kept encrypted).
+    Rotated(String),
     /// Needs a new authorization now.
     Lapsed(Reason),
     /// Could not be proven this time; nothing changed.
@@ -126,7 +137,7 @@ pub async fn check_due(ctx: &Ctx) -> Result<Round, AccountError> {
             continue;
         }
         match check_store(ctx, row).await?.1 {
-            Check::Proven => round.proven += 1,
+            Check::Proven | Check::Rotated(_) => round.proven += 1,
             Check::Lapsed(Reason::Expired) => round.lapsed += 1,
             Check::Lapsed(_) => round.revoked += 1,
             Check::Unchanged | Check::NotAuthorized => round.unchanged += 1,

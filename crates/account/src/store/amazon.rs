@@ -213,12 +213,36 @@ pub async fn fail_amazon_store(
 }
 
 /// A refresh token proven now.
-pub async fn amazon_store_checked(db: &Db, id: &str, at: i64) -> Result<(), DbError> {
-    sqlx::query("UPDATE amazon_stores SET last_checked_at = $1 WHERE id = $2")
-        .bind(at)
-        .bind(id)
-        .execute(&db.pool)
-        .await?;
+/// A proof succeeded at `at`; `rotated` is the new refresh token (encrypted)
+/// when the token endpoint issued one (RFC 6749 §6 lets it rotate them), and
+/// replaces the stored one only if that is still the token that was proven.
+pub async fn amazon_store_checked(
+    db: &Db,
+    id: &str,
+    at: i64,
+    rotated: Option<(&str, &str)>,
+) -> Result<(), DbError> {
+    match rotated {
+        None => {
+            sqlx::query("UPDATE amazon_stores SET last_checked_at = $1 WHERE id = $2")
+                .bind(at)
+                .bind(id)
+                .execute(&db.pool)
+                .await?;
+        }
+        Some((proven_enc, new_enc)) => {
+            sqlx::query(
+                "UPDATE amazon_stores SET last_checked_at = $1, refresh_token_enc = $2 \
+                 WHERE id = $3 AND refresh_token_enc = $4",
+            )
+            .bind(at)
+            .bind(new_enc)
+            .bind(id)
+            .bind(proven_enc)
+            .execute(&db.pool)
+            .await?;
+        }
+    }
     Ok(())
 }
 

@@ -26,7 +26,17 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
         esc(title),
         esc(title)
     );
-    (status, Html(html)).into_response()
+    // A strict policy, as Seller Central's own pages have; the consent form
+    // posts here and is then redirected to the application's redirect URI.
+    (
+        status,
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'self'; base-uri 'none'; frame-ancestors 'none'",
+        )],
+        Html(html),
+    )
+        .into_response()
 }
 
 fn consent_page(
