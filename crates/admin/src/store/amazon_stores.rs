@@ -33,7 +33,8 @@ pub struct AmazonStore {
     pub website_url: Option<String>,
     pub authorized_at: Option<i64>,
     pub authorization_expires_at: Option<i64>,
-    /// When the account service last told us the status.
+    /// When the account service last reported a change of the status
+    /// (written only on a change: opening the page writes nothing otherwise).
     pub synced_at: Option<i64>,
     pub created_at: i64,
 }
@@ -106,7 +107,8 @@ pub async fn set_amazon_remote_id(
     Ok(done.rows_affected() > 0)
 }
 
-/// Keeps what the account service reported for a registered store.
+/// Keeps what the account service reported for a registered store (callers
+/// write only a change).
 pub async fn set_amazon_status(
     db: &Db,
     id: &str,
