@@ -229,7 +229,10 @@ async fn connect_authorize_and_manage(env: &Env) {
         link.starts_with(&format!("{}/amazon/connect/", w.acct.base)),
         "{link}"
     );
-    assert!(r.text.contains(&format!("href=\"{refresh}\"")), "and a link to it");
+    assert!(
+        r.text.contains(&format!("href=\"{refresh}\"")),
+        "and a link to it"
+    );
     // Without the CSRF token: refused, no link.
     let r = b
         .post_form(&format!("/admin/amazon/stores/{}/connect", s.id), &[])
