@@ -179,7 +179,34 @@ impl AmazonApp {
     }
 }
 
+/// Two nodes on one database run the daily round at once: each store is
+/// proven once, by one of them.
+async fn two_nodes_prove_each_store_once(db: &TestDb) {
+    let a = AmazonApp::start(db, true).await;
+    let mut ids = Vec::new();
+    for _ in 0..4 {
+        ids.push(authorized_store(&a).await);
+    }
+    let node1 = a.app.running.state.clone();
+    let node2 = account::AppState::new(node1.db.clone(), node1.clock.clone(), node1.cfg.clone());
+    a.clock.advance(DAY);
+    let before = a.standin.grants().len();
+    let r1 = tokio::spawn(async move { renewal::check_due(&node1).await.unwrap() });
+    let r2 = tokio::spawn(async move { renewal::check_due(&node2).await.unwrap() });
+    let (r1, r2) = (r1.await.unwrap(), r2.await.unwrap());
+    assert_eq!(r1.proven + r2.proven, 4, "{r1:?} {r2:?}");
+    let refreshes = a.standin.grants()[before..]
+        .iter()
+        .filter(|g| *g == "refresh_token")
+        .count();
+    assert_eq!(refreshes, 4, "one refresh exchange per store");
+    for id in &ids {
+        assert_eq!(a.row(id).await.last_checked_at, Some(a.clock_now()));
+    }
+}
+
 both_backends!(
+    two_nodes_prove_each_store_once,
     daily_proofs,
     authorizations_last_a_year,
     the_client_secret_file_is_read_again,

@@ -136,11 +136,20 @@ pub async fn check_due(ctx: &Ctx) -> Result<Round, AccountError> {
         if !due {
             continue;
         }
+        // Every node runs this round: only the one that claims a store proves it.
+        let (id, seen) = (row.id.clone(), row.last_checked_at);
+        if !store::claim_amazon_store_check(&ctx.db, &id, seen, now).await? {
+            continue;
+        }
         match check_store(ctx, row).await?.1 {
             Check::Proven | Check::Rotated(_) => round.proven += 1,
             Check::Lapsed(Reason::Expired) => round.lapsed += 1,
             Check::Lapsed(_) => round.revoked += 1,
-            Check::Unchanged | Check::NotAuthorized => round.unchanged += 1,
+            Check::Unchanged => {
+                store::release_amazon_store_check(&ctx.db, &id, seen, now).await?;
+                round.unchanged += 1;
+            }
+            Check::NotAuthorized => round.unchanged += 1,
         }
     }
     Ok(round)

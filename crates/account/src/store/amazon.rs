@@ -213,6 +213,46 @@ pub async fn fail_amazon_store(
 }
 
 /// A refresh token proven now.
+/// Claims a due store for one proof, so that nodes sharing the database do
+/// not each prove it: moves `last_checked_at` from the value read (`seen`)
+/// to `now`. False when another node moved it first.
+pub async fn claim_amazon_store_check(
+    db: &Db,
+    id: &str,
+    seen: Option<i64>,
+    now: i64,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE amazon_stores SET last_checked_at = $1 \
+         WHERE id = $2 AND last_checked_at IS NOT DISTINCT FROM $3",
+    )
+    .bind(now)
+    .bind(id)
+    .bind(seen)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Gives a claim back when the proof could not be made (network), so the
+/// next round tries the store again.
+pub async fn release_amazon_store_check(
+    db: &Db,
+    id: &str,
+    seen: Option<i64>,
+    now: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE amazon_stores SET last_checked_at = $1 WHERE id = $2 AND last_checked_at = $3",
+    )
+    .bind(seen)
+    .bind(id)
+    .bind(now)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
 /// A proof succeeded at `at`; `rotated` is the new refresh token (encrypted)
 /// when the token endpoint issued one (RFC 6749 §6 lets it rotate them), and
 /// replaces the stored one only if that is still the token that was proven.
