@@ -236,6 +236,7 @@ pub async fn list_amazon_stores(
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
         (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
         (status = 413, description = "The body is too large.", body = ErrorBody),
         (status = 415, description = "The body is not application/json.", body = ErrorBody),
         (status = 422, description = "A field is not valid.", body = ErrorBody),
@@ -273,6 +274,7 @@ pub async fn create_amazon_store(
         (status = 200, description = "The store.", body = StoreView),
         (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
         (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
         (status = 404, description = "No store of the company has this id.", body = ErrorBody),
     )
 )]
@@ -299,6 +301,7 @@ pub async fn get_amazon_store(
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
         (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
         (status = 404, description = "No store of the company has this id.", body = ErrorBody),
         (status = 415, description = "The body is not application/json.", body = ErrorBody),
         (status = 422, description = "A field is not valid.", body = ErrorBody),
@@ -333,6 +336,7 @@ pub async fn update_amazon_store(
         (status = 204, description = "Deleted."),
         (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
         (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
         (status = 404, description = "No store of the company has this id.", body = ErrorBody),
     )
 )]
@@ -358,6 +362,7 @@ pub async fn delete_amazon_store(
         (status = 201, description = "The link.", body = ConnectLinkView),
         (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
         (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
         (status = 404, description = "No store of the company has this id.", body = ErrorBody),
         (status = 503, description = "Amazon authorization is not set up (`amazon_not_configured`).", body = ErrorBody),
     )
@@ -389,6 +394,7 @@ pub async fn create_amazon_connect_link(
         (status = 200, description = "The store after the check.", body = StoreView),
         (status = 401, description = "No key, or the key is not valid.", body = ErrorBody),
         (status = 403, description = "The signature is missing or not acceptable.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this client.", body = ErrorBody),
         (status = 404, description = "No store of the company has this id.", body = ErrorBody),
         (status = 503, description = "Amazon authorization is not set up (`amazon_not_configured`).", body = ErrorBody),
     )
