@@ -43,11 +43,20 @@ pub struct MakeId;
 
 impl MakeRequestId for MakeId {
     fn make_request_id<B>(&mut self, _req: &Request<B>) -> Option<RequestId> {
-        // From the String's own buffer, without a copy.
-        HeaderValue::try_from(keys::random_base62(FRESH_LEN))
-            .ok()
-            .map(RequestId::new)
+        Some(RequestId::new(fresh()))
     }
+}
+
+/// A fresh id: 22 base62 characters. An id must be unique, not secret, so it
+/// comes from a per-thread generator (fastrand's wyrand) rather than a
+/// `getrandom` system call per request, which was 4 % of a request's CPU.
+pub fn fresh() -> HeaderValue {
+    let mut id = [0u8; FRESH_LEN];
+    for b in &mut id {
+        // ASCII letters and digits: one byte each.
+        *b = fastrand::alphanumeric() as u8;
+    }
+    HeaderValue::from_bytes(&id).unwrap_or_else(|_| HeaderValue::from_static("request"))
 }
 
 /// Drops a client's `x-request-id` that is not valid (or is sent twice), so
@@ -141,6 +150,29 @@ mod tests {
         for bad in [&b"a b"[..], b"a\"b", b"<script>", b"a/b", b"\xff", b"a\tb"] {
             assert!(!is_valid(bad), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn fresh_ids_are_valid_base62_and_distinct() {
+        let ids: std::collections::HashSet<HeaderValue> = (0..10_000).map(|_| fresh()).collect();
+        assert_eq!(ids.len(), 10_000);
+        for id in &ids {
+            assert_eq!(id.len(), FRESH_LEN);
+            assert!(
+                id.as_bytes().iter().all(u8::is_ascii_alphanumeric),
+                "{id:?}"
+            );
+        }
+        // From other threads too (each has a generator of its own).
+        let other: Vec<HeaderValue> = (0..4)
+            .map(|_| std::thread::spawn(fresh))
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(other.iter().all(|id| !ids.contains(id)));
+        assert_eq!(
+            other.iter().collect::<std::collections::HashSet<_>>().len(),
+            4
+        );
     }
 
     #[test]
