@@ -65,8 +65,9 @@ pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {
     web::db::connect(url, &MIGRATIONS_SQLITE, &MIGRATIONS_POSTGRES, 16).await
 }
 
-/// The app's routes; `hosts` refuses requests for other host names (DNS rebinding).
-pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Router {
+/// The app's routes in the edge's layers (`web::edge`); `hosts` are the host
+/// names it answers to (DNS rebinding).
+pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::edge::App {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -74,21 +75,8 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
         .merge(pages::router())
         .merge(web::assets::router())
         .fallback(pages::fallback);
-    // Request counts and latency by route template, when metrics are on.
-    let app = if web::metrics::installed() {
-        app.layer(web::metrics::HttpMetricsLayer::new("account"))
-    } else {
-        app
-    };
     let hsts = state.cfg.secure_cookies;
-    let app = web::headers::limit(app)
-        .layer(web::error_pages::ErrorPagesLayer::new(state.clone()))
-        .with_state(state);
-    let app = match hosts {
-        Some(allowed) => app.layer(allowed),
-        None => app,
-    };
-    web::request_id::layer(web::headers::secure(app, hsts))
+    web::edge::stack("account", app.with_state(state.clone()), state, hosts, hsts)
 }
 
 async fn healthz() -> &'static str {
@@ -152,7 +140,7 @@ pub async fn start_with_clock(
     let (listener, addr) = web::server::bind(addr).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let hosts = web::hosts::AllowedHosts::new(addr, state.cfg.public_url.as_deref());
-    let app = router(state.clone(), Some(hosts));
+    let app = router(state.clone(), hosts);
     let task = tokio::spawn(web::server::serve(listener, app, async {
         let _ = rx.await;
     }));

@@ -162,8 +162,9 @@ pub async fn install(db: &Db, now: i64) -> anyhow::Result<Option<(String, Secret
     Ok(Some(("admin".to_owned(), password)))
 }
 
-/// The app's routes; `hosts` refuses requests for other host names (DNS rebinding).
-pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Router {
+/// The app's routes in the edge's layers (`web::edge`); `hosts` are the host
+/// names it answers to (DNS rebinding).
+pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::edge::App {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -176,21 +177,8 @@ pub fn router(state: AppState, hosts: Option<web::hosts::AllowedHosts>) -> Route
         .merge(pages::router())
         .merge(web::assets::router())
         .fallback(pages::fallback);
-    // Request counts and latency by route template, when metrics are on.
-    let app = if web::metrics::installed() {
-        app.layer(web::metrics::HttpMetricsLayer::new("admin"))
-    } else {
-        app
-    };
     let hsts = state.cfg.secure_cookies;
-    let app = web::headers::limit(app)
-        .layer(web::error_pages::ErrorPagesLayer::new(state.clone()))
-        .with_state(state);
-    let app = match hosts {
-        Some(allowed) => app.layer(allowed),
-        None => app,
-    };
-    web::request_id::layer(web::headers::secure(app, hsts))
+    web::edge::stack("admin", app.with_state(state.clone()), state, hosts, hsts)
 }
 
 pub struct Running {
@@ -241,7 +229,7 @@ pub async fn start_with_clock(
     let (listener, addr) = web::server::bind(addr).await?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let hosts = web::hosts::AllowedHosts::new(addr, None);
-    let app = router(state.clone(), Some(hosts));
+    let app = router(state.clone(), hosts);
     let task = tokio::spawn(web::server::serve(listener, app, async {
         let _ = rx.await;
     }));

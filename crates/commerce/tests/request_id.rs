@@ -16,8 +16,8 @@ use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const HEADER: &str = "x-request-id";
-/// The request's span is `info`; the answer's line is `debug` under tower_http.
-const LOG: (&str, &str) = ("RUST_LOG", "info,sqlx=warn,tower_http=debug");
+/// The request's span is `info`; the answer's line is `debug` under web::request_id.
+const LOG: (&str, &str) = ("RUST_LOG", "info,sqlx=warn,web::request_id=debug");
 
 fn id_of(res: &reqwest::Response) -> String {
     res.headers()

@@ -98,7 +98,7 @@ where
             app: self.app.clone(),
             api,
             page_headers,
-            request_id: crate::request_id::of_extensions(req.extensions()).cloned(),
+            request_id: crate::request_id::of_headers(req.headers()).cloned(),
         };
         Reshaped::Running {
             fut: self.inner.call(req),

@@ -49,21 +49,24 @@ impl AllowedHosts {
     }
 
     pub fn allows(&self, host: &str) -> bool {
-        let host = host.trim().to_ascii_lowercase();
-        if self.names.contains(&host) {
+        // The names are lower case; compared without a lower-cased copy of
+        // the header (no allocation per request).
+        let host = host.trim();
+        if self.names.iter().any(|n| n.eq_ignore_ascii_case(host)) {
             return true;
         }
         // A public URL's host may come without its default port.
         if self.names.iter().any(|n| {
             n.strip_suffix(":443")
                 .or_else(|| n.strip_suffix(":80"))
-                .is_some_and(|bare| bare == host)
+                .is_some_and(|bare| bare.eq_ignore_ascii_case(host))
         }) {
             return true;
         }
         match self.any_ip_port {
             Some(port) => host.rsplit_once(':').is_some_and(|(ip, p)| {
-                p == port.to_string()
+                !p.starts_with('0')
+                    && p.parse::<u16>() == Ok(port)
                     && ip
                         .trim_matches(|c| c == '[' || c == ']')
                         .parse::<std::net::IpAddr>()
@@ -153,7 +156,7 @@ where
             "This server does not answer to this host name.",
         )
         .into_response();
-        let id = crate::request_id::of_extensions(req.extensions());
+        let id = crate::request_id::of_headers(req.headers());
         Checked::Refused {
             res: Some(crate::error_pages::with_request_id(res, id)),
         }

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod crypto;
 pub mod csrf;
 pub mod db;
+pub mod edge;
 pub mod error;
 pub mod error_pages;
 pub mod extract;
@@ -23,6 +24,7 @@ pub mod secret;
 pub mod server;
 pub mod sessions;
 pub mod text;
+pub mod timeout;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;

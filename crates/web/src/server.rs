@@ -6,8 +6,8 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::Router;
 use hyper::body::Incoming;
 use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -15,6 +15,8 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tower::ServiceExt;
+
+use crate::edge::App;
 
 /// A client must send a request's headers within this time (slowloris).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -26,10 +28,11 @@ pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
     Ok((listener, local))
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// Serves `app` (a router, or a router in `web::edge::stack`) until
+/// `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,
-    app: Router,
+    app: impl App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     serve_with(listener, app, shutdown, HEADER_READ_TIMEOUT).await
@@ -38,7 +41,7 @@ pub async fn serve(
 /// `serve` with a chosen header read deadline (tests use a short one).
 pub async fn serve_with(
     listener: TcpListener,
-    app: Router,
+    app: impl App,
     shutdown: impl Future<Output = ()> + Send + 'static,
     header_read_timeout: Duration,
 ) -> std::io::Result<()> {
@@ -62,7 +65,7 @@ pub async fn serve_with(
         let _ = stream.set_nodelay(true);
         let service = app.clone().map_request(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            req
+            req.map(Body::new)
         });
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();
@@ -93,6 +96,7 @@ pub async fn serve_with(
 mod tests {
     use super::*;
     use axum::routing::get;
+    use axum::Router;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     async fn start(
