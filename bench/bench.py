@@ -5,7 +5,8 @@ Builds nothing itself (run.sh does). Seeds keys through the bulk path, starts
 the server and a bare axum server (crates/web/examples/bare_floor.rs: a static
 200, nothing else) pinned to core 0 and wrk pinned to core 1, and measures,
 interleaved, several runs of: the bare server (the physical floor), our no-op
-route, POST /api/v1/keys/verify and GET /gateway/apikeycheck; then the Admin's
+route, POST /api/v1/keys/verify, GET /gateway/apikeycheck and the signed
+GET /merchant-registry/v1/ping (100 keys with an RS256 token each); then the Admin's
 Amazon Sales Channel page with its verification round trip. The figure that compares is the server's CPU time per
 request (utime + stime from /proc/PID/stat), since one wrk core saturates near
 what a minimal server answers.
@@ -122,8 +123,10 @@ def bench_verify(count, rounds, seconds, conns, sample):
     data = tempfile.mkdtemp(prefix=f"bench-{count}-")
     keys_file = os.path.join(data, "keys.txt")
     t0 = time.time()
+    signed_file = os.path.join(data, "signed.txt")
     subprocess.run([BIN, "--data-dir", data, "account:seed-keys", "--count", str(count),
-                    "--sample", str(sample), "--out", keys_file], check=True, stdout=subprocess.DEVNULL)
+                    "--sample", str(sample), "--out", keys_file, "--signed", "100",
+                    "--signed-out", signed_file], check=True, stdout=subprocess.DEVNULL)
     print(f"  seeded {count:,} keys in {time.time() - t0:.1f} s", flush=True)
     port, bare_port = free_port(), free_port()
     proc = start(["serve", "account", "--account-addr", f"127.0.0.1:{port}"], data)
@@ -143,10 +146,13 @@ def bench_verify(count, rounds, seconds, conns, sample):
         "noop": (proc.pid, base + "/noop", []),
         "verify": (proc.pid, base, ["-s", LUA, "--", "verify", keys_file]),
         "gateway": (proc.pid, base, ["-s", LUA, "--", "gateway", keys_file]),
+        # The signed ping: RS256 checked once per (key, token), then remembered.
+        "ping": (proc.pid, base, ["-s", LUA, "--", "ping", signed_file]),
         "verify+m": (proc_m.pid, f"http://127.0.0.1:{m_port}", ["-s", LUA, "--", "verify", keys_file]),
     }
     # Warm-up: fill the caches with the sampled keys.
     measure(proc.pid, targets["verify"][1], 2, conns, targets["verify"][2])
+    measure(proc.pid, targets["ping"][1], 2, conns, targets["ping"][2])
     measure(proc_m.pid, targets["verify+m"][1], 2, conns, targets["verify+m"][2])
     results = {name: [] for name in targets}
     for _ in range(rounds):
@@ -227,7 +233,8 @@ def main():
             if name != "bare":
                 print(f"    {name:<10}{ratios[count][name]:.2f}")
         print(f"  CPU ratio to our no-op route: verify {noop / median(results['verify'], 'cpu_us'):.2f}, "
-              f"gateway {noop / median(results['gateway'], 'cpu_us'):.2f}")
+              f"gateway {noop / median(results['gateway'], 'cpu_us'):.2f}, "
+              f"ping {noop / median(results['ping'], 'cpu_us'):.2f}")
         print(f"  metrics on (--metrics-addr): verify costs {median(results['verify+m'], 'cpu_us') / median(results['verify'], 'cpu_us'):.3f}x "
               f"the CPU per request without (goal <= 1.05)")
         print(f"  RSS idle {idle:.1f} MB, peak under load {peak:.1f} MB")
@@ -245,7 +252,9 @@ def main():
     if len(counts) > 1:
         lo, hi = ratios[counts[0]]["verify"], ratios[counts[-1]]["verify"]
         print(f"\n{counts[-1]:,} vs {counts[0]:,} keys: verify ratio to the bare floor {hi:.2f} vs {lo:.2f}")
-    print(f"bare/verify ratio: {ratios[counts[0]]['verify']:.2f}, bare/gateway ratio: {ratios[counts[0]]['gateway']:.2f}")
+    r = ratios[counts[0]]
+    print(f"bare/verify ratio: {r['verify']:.2f}, bare/gateway ratio: {r['gateway']:.2f}, "
+          f"bare/ping ratio: {r['ping']:.2f}")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@
   read from its own counters (commerce_verify_cache_misses_total over
   commerce_verifications_total).
 - latency(): `commerce serve` (both sides in one process, as a user runs it),
-  p99 of POST /api/v1/keys/verify at 1, 32 and 256 connections.
+  p99 of POST /api/v1/keys/verify at 1, 32 and 256 connections, and the bare
+  floor's p99 at the same counts (what this machine allows).
 """
 import os
 import re
@@ -109,24 +110,33 @@ def cold(count, rounds, seconds, conns, pg_admin_url=None):
 
 
 def latency(rounds, seconds):
-    """p99 on `commerce serve` (both sides in one process) at 1, 32, 256 connections."""
+    """p99 on `commerce serve` (both sides in one process) at 1, 32, 256 connections,
+    beside the bare floor's at the same counts (the same pinning, interleaved)."""
     data = tempfile.mkdtemp(prefix="bench-latency-")
     keys_file = os.path.join(data, "keys.txt")
     subprocess.run([b.BIN, "--data-dir", data, "account:seed-keys", "--count", "1000",
                     "--sample", "1000", "--out", keys_file], check=True, stdout=subprocess.DEVNULL)
-    ap, mp = b.free_port(), b.free_port()
+    ap, mp, bare_port = b.free_port(), b.free_port(), b.free_port()
     proc = b.start(["serve", "--account-addr", f"127.0.0.1:{ap}", "--admin-addr", f"127.0.0.1:{mp}"], data)
+    bare = subprocess.Popen(["taskset", "-c", "0", b.BARE, f"127.0.0.1:{bare_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{ap}"
+    bare_url = f"http://127.0.0.1:{bare_port}/"
     b.wait_http(base + "/healthz")
+    b.wait_http(bare_url)
     extra = ["-s", b.LUA, "--", "verify", keys_file]
     b.measure(proc.pid, base, 2, 32, extra)
-    print("\n`commerce serve` (both sides), POST /api/v1/keys/verify, 1,000 keys")
-    print(f"  {'conns':<8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}")
+    print("\n`commerce serve` (both sides), POST /api/v1/keys/verify, 1,000 keys; the bare floor beside it")
+    print(f"  {'conns':<8}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'CPU us/req':>12}{'bare p99 ms':>13}")
     rows = {c: [] for c in (1, 32, 256)}
+    bare_rows = {c: [] for c in rows}
     for _ in range(rounds):
         for conns in rows:
+            bare_rows[conns].append(b.measure(bare.pid, bare_url, seconds, conns, []))
             rows[conns].append(b.measure(proc.pid, base, seconds, conns, extra))
     for conns, runs in rows.items():
         print(f"  {conns:<8}{b.median(runs, 'rps'):>10.0f}{b.median(runs, 'p50'):>9.3f}"
-              f"{b.median(runs, 'p99'):>9.3f}{b.median(runs, 'cpu_us'):>12.2f}")
+              f"{b.median(runs, 'p99'):>9.3f}{b.median(runs, 'cpu_us'):>12.2f}"
+              f"{b.median(bare_rows[conns], 'p99'):>13.3f}")
     b.stop(proc)
+    b.stop(bare)

@@ -2,8 +2,11 @@
 -- mode=gateway) with keys from keys.txt: in turn (verify, gateway), drawn
 -- uniformly at random (uniform: most are cache misses when the file holds
 -- more keys than the cache), or from a Zipf distribution over the file's
--- keys (zipf, with exponent args[3], default 1.1).
+-- keys (zipf, with exponent args[3], default 1.1); or GET
+-- /merchant-registry/v1/ping with mode=ping, whose file holds "KEY TOKEN"
+-- lines (a key with its signed ping token, from account:seed-keys --signed-out).
 local keys = {}
+local tokens = {}
 local i = 0
 local mode = "verify"
 local cdf = nil
@@ -11,7 +14,15 @@ local cdf = nil
 function init(args)
   mode = args[1] or "verify"
   for line in io.lines(args[2]) do
-    if #line > 0 then keys[#keys + 1] = line end
+    if #line > 0 then
+      local key, token = line:match("^(%S+) (%S+)$")
+      if key then
+        keys[#keys + 1] = key
+        tokens[#keys] = token
+      else
+        keys[#keys + 1] = line
+      end
+    end
   end
   -- Each thread its own seed: a fresh table's address differs per thread.
   math.randomseed(os.time() + (tonumber(tostring({}):match("0x(%x+)") or "0", 16) % 1000003))
@@ -49,6 +60,10 @@ function request()
   end
   if mode == "gateway" then
     return wrk.format("GET", "/gateway/apikeycheck", { ["magento-api-key"] = key })
+  end
+  if mode == "ping" then
+    return wrk.format("GET", "/merchant-registry/v1/ping",
+      { ["x-api-key"] = key, ["x-gw-signature"] = tokens[i] })
   end
   return wrk.format("POST", "/api/v1/keys/verify", { ["x-api-key"] = key })
 end

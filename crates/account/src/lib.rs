@@ -67,7 +67,7 @@ pub async fn connect(url: &str) -> Result<Db, web::db::ConnectError> {
 
 /// The app's routes in the edge's layers (`web::edge`); `hosts` are the host
 /// names it answers to (DNS rebinding).
-pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::edge::App {
+pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::server::App {
     let app = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -76,7 +76,15 @@ pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::edg
         .merge(web::assets::router())
         .fallback(pages::fallback);
     let hsts = state.cfg.secure_cookies;
-    web::edge::stack("account", app.with_state(state.clone()), state, hosts, hsts)
+    let direct = api::VerifyRoutes(state.clone());
+    web::edge::stack(
+        "account",
+        app.with_state(state.clone()),
+        state,
+        hosts,
+        hsts,
+        direct,
+    )
 }
 
 async fn healthz() -> &'static str {

@@ -1,5 +1,6 @@
 //! Seeding many keys at once, for benchmarks: one company, one owner, and
-//! `count` production keys inserted through the bulk path.
+//! `count` production keys inserted through the bulk path; the first
+//! `signed` of them with a signing public key, for signed pings.
 
 use keys::{ApiKey, Environment};
 use web::db::Db;
@@ -7,13 +8,35 @@ use web::Secret;
 
 use crate::store::{self, NewKey};
 
-/// Creates the keys and returns `sample` of their plaintexts, spread evenly.
+/// What seeding gives back: plaintexts to present.
+pub struct Seeded {
+    /// `sample` of the keys, spread evenly.
+    pub sample: Vec<String>,
+    /// The signed keys with a Services Connector token each (valid for
+    /// ten minutes from `now`).
+    pub signed: Vec<(String, String)>,
+}
+
+/// Creates the keys (see the module's text).
 pub async fn seed_keys(
     db: &Db,
     count: usize,
     sample: usize,
+    signed: usize,
     now: i64,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Seeded> {
+    // One signing key for all signed keys: generating RSA keys is slow.
+    let signing = match signed {
+        0 => None,
+        _ => Some(keys::jwt::PrivateKey::generate().map_err(|e| anyhow::anyhow!("{e:?}"))?),
+    };
+    let public_pem = signing.as_ref().map(|k| k.public_key().to_pem());
+    let token = signing.as_ref().map(|k| {
+        let mut claims = keys::jwt::connector_claims(now);
+        claims["exp"] = (now + crate::verify::PING_MAX_AHEAD).into();
+        k.sign(&claims)
+    });
+    let mut signed_keys = Vec::with_capacity(signed);
     let company_id = keys::random_id("co");
     let account_id = keys::random_id("acct");
     let email = format!(
@@ -56,7 +79,8 @@ pub async fn seed_keys(
         let batch: Vec<NewKey<'_>> = generated
             .iter()
             .zip(&rows)
-            .map(|((id, _), (hash, hint))| NewKey {
+            .enumerate()
+            .map(|(i, ((id, _), (hash, hint)))| NewKey {
                 id,
                 company_id: &company_id,
                 created_by: &account_id,
@@ -66,7 +90,7 @@ pub async fn seed_keys(
                 hint,
                 created_at: now,
                 expires_at: None,
-                public_key: None,
+                public_key: public_pem.as_deref().filter(|_| done + i < signed),
                 create_nonce: None,
             })
             .collect();
@@ -75,8 +99,14 @@ pub async fn seed_keys(
             if (done + i) % step == 0 && sampled.len() < sample {
                 sampled.push(k.expose().to_owned());
             }
+            if let (Some(token), true) = (&token, done + i < signed) {
+                signed_keys.push((k.expose().to_owned(), token.clone()));
+            }
         }
         done += n;
     }
-    Ok(sampled)
+    Ok(Seeded {
+        sample: sampled,
+        signed: signed_keys,
+    })
 }

@@ -9,19 +9,57 @@ use common::{App, TestDb};
 
 async fn security_headers_and_limits(db: &TestDb) {
     let app = App::start(db).await;
-    for path in ["/login", "/api/v1/keys", "/healthz", "/no-such-page"] {
+    // Pages, JSON answers of the router and of the edge's direct routes.
+    for path in [
+        "/login",
+        "/api/v1/keys",
+        "/healthz",
+        "/no-such-page",
+        "/gateway/apikeycheck",
+        "/merchant-registry/v1/ping",
+    ] {
         let res = app.get(path, None).await;
         let h = &res.headers;
         let csp = h["content-security-policy"].to_str().unwrap();
-        assert!(
-            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
-            "{path}: {csp}"
-        );
+        let json = h
+            .get("content-type")
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if json {
+            // An answer that loads nothing: the API policy.
+            assert!(csp.starts_with("default-src 'none'"), "{path}: {csp}");
+        } else {
+            assert!(
+                csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+                "{path}: {csp}"
+            );
+        }
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(h.contains_key("x-request-id"), "{path}");
         assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
         assert_eq!(h["referrer-policy"], "same-origin", "{path}");
         assert_eq!(h["x-frame-options"], "DENY", "{path}");
     }
+    // The verification routes are answered before the router; other methods
+    // still reach it: HEAD like GET, anything else 405 with Allow, in JSON.
+    let head = app
+        .http
+        .head(app.url("/gateway/apikeycheck"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 401);
+    let put = app
+        .http
+        .put(app.url("/gateway/apikeycheck"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 405);
+    assert_eq!(put.headers()["allow"], "GET,HEAD");
+    let id = put.headers()["x-request-id"].to_str().unwrap().to_owned();
+    let v: serde_json::Value = put.json().await.unwrap();
+    assert_eq!(v["error"]["code"], "method_not_allowed");
+    assert_eq!(v["error"]["request_id"], id.as_str());
     // A body over 64 KiB is refused as too large, in the JSON error format.
     let body = format!(
         "{{\"email\":\"a@b.co\",\"password\":\"{}\",\"name\":\"n\",\"company\":\"c\"}}",

@@ -240,4 +240,30 @@ async fn own_public_key(db: &TestDb) {
     app.stop().await;
 }
 
-both_backends!(signed_pings, own_public_key);
+/// The benchmark's seeding (`account:seed-keys --signed`): the signed keys
+/// get the public key through the bulk insert, and their tokens ping 200.
+async fn seeded_signed_keys(db: &TestDb) {
+    let clock = ManualClock::new(CLOCK_START);
+    let app = App::start_with_clock(db, clock.clone()).await;
+    let seeded = account::seed::seed_keys(&app.running.state.db, 12, 12, 3, CLOCK_START)
+        .await
+        .unwrap();
+    assert_eq!(seeded.sample.len(), 12);
+    assert_eq!(seeded.signed.len(), 3);
+    for (key, token) in &seeded.signed {
+        assert_eq!(ping(&app, key, Some(token)).await.0, 200);
+    }
+    // A key seeded without a public key: the same token is refused.
+    let token = &seeded.signed[0].1;
+    let unsigned = seeded
+        .sample
+        .iter()
+        .find(|k| seeded.signed.iter().all(|(s, _)| s != *k))
+        .unwrap();
+    let (status, body) = ping(&app, unsigned, Some(token)).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["error"]["code"], "invalid_signature");
+    app.stop().await;
+}
+
+both_backends!(signed_pings, own_public_key, seeded_signed_keys);

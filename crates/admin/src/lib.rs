@@ -164,7 +164,7 @@ pub async fn install(db: &Db, now: i64) -> anyhow::Result<Option<(String, Secret
 
 /// The app's routes in the edge's layers (`web::edge`); `hosts` are the host
 /// names it answers to (DNS rebinding).
-pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::edge::App {
+pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::server::App {
     let app = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route(
@@ -178,7 +178,14 @@ pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::edg
         .merge(web::assets::router())
         .fallback(pages::fallback);
     let hsts = state.cfg.secure_cookies;
-    web::edge::stack("admin", app.with_state(state.clone()), state, hosts, hsts)
+    web::edge::stack(
+        "admin",
+        app.with_state(state.clone()),
+        state,
+        hosts,
+        hsts,
+        (),
+    )
 }
 
 pub struct Running {

@@ -111,6 +111,13 @@ pub enum Command {
         sample: usize,
         #[arg(long)]
         out: PathBuf,
+        /// How many keys get a signing public key (written with a signed
+        /// ping's token, valid ten minutes, to --signed-out).
+        #[arg(long, default_value_t = 100)]
+        signed: usize,
+        /// Where the signed keys and their tokens go, one "KEY TOKEN" per line.
+        #[arg(long)]
+        signed_out: Option<PathBuf>,
         /// The account service's database (default: sqlite under --data-dir).
         #[arg(long)]
         database_url: Option<String>,

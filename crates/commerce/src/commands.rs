@@ -83,17 +83,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             count,
             sample,
             out,
+            signed,
+            signed_out,
             database_url,
         } => {
             files::ensure_dir(&data_dir)?;
             let url = database_url.unwrap_or_else(|| files::sqlite_url(&data_dir, "account.db"));
             let db = files::open_account(&url).await?;
-            let keys = account::seed::seed_keys(&db, count, sample, SystemClock.now()).await?;
-            std::fs::write(&out, keys.join("\n") + "\n")
+            let signed = if signed_out.is_some() {
+                signed.min(count)
+            } else {
+                0
+            };
+            let seeded =
+                account::seed::seed_keys(&db, count, sample, signed, SystemClock.now()).await?;
+            std::fs::write(&out, seeded.sample.join("\n") + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
+            if let Some(path) = &signed_out {
+                let lines: Vec<String> = seeded
+                    .signed
+                    .iter()
+                    .map(|(key, token)| format!("{key} {token}\n"))
+                    .collect();
+                std::fs::write(path, lines.concat())
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
             println!(
                 "Seeded {count} keys; wrote {} of them to {}.",
-                keys.len(),
+                seeded.sample.len(),
                 out.display()
             );
             Ok(ExitCode::SUCCESS)

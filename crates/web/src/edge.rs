@@ -9,69 +9,96 @@
 //! 4. the request's deadline (`web::timeout`) and the body limit;
 //! 5. the router.
 //!
+//! A few hot routes ([`Direct`]: store verification) are answered by the
+//! first layer itself, without the router and the page-oriented layers: they
+//! keep the id, the span, the security headers, the deadline, the metrics
+//! and JSON errors carrying the id, but skip routing, the error middleware's
+//! set-up and the extensions the router adds to every request. Each is also
+//! a route of the router, which answers it for other methods (HEAD, 405).
+//!
 //! One concrete tower stack around the router rather than `Router::layer`
 //! calls: axum wraps each route in every such layer separately, and each
 //! wrapping costs a boxed clone of the service and a boxed future per
-//! request. Here the stack is built once per app and cloned once per
-//! connection; only the route-template layers (metrics, the span's route)
-//! stay inside the router, and only when they are on.
+//! request. Here the stack is built once per app, and a routed request
+//! calls a clone of it (as hyper's tower adapter did); only the
+//! route-template layers (metrics, the span's route) stay inside the
+//! router, and only when they are on.
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::HeaderValue;
-use axum::response::Response;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, Method};
+use axum::response::{IntoResponse, Response};
 use axum::Router;
-use tower::ServiceBuilder;
+use hyper::body::Incoming;
+use tower::util::Oneshot;
+use tower::{ServiceBuilder, ServiceExt};
 use tracing::Span;
 
-use crate::error_pages::{ErrorPages, ErrorPagesLayer};
+use crate::error_pages::{json_answer, ErrorPages, ErrorPagesLayer};
+use crate::extract::ClientIp;
 use crate::headers::{self, MAX_BODY};
 use crate::hosts::AllowedHosts;
+use crate::metrics::{HttpMetricsLayer, RouteTimer};
 use crate::request_id;
-use crate::timeout::{TimeoutLayer, REQUEST_TIMEOUT};
+use crate::server::App;
+use crate::timeout::{Deadline, TimeoutLayer, REQUEST_TIMEOUT};
 
-/// An app as served: its router inside the edge's layers.
-pub trait App:
-    tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
-    + Clone
-    + Send
-    + Sync
-    + 'static
-{
+/// Routes the edge answers itself, before the router (see the module's text).
+pub trait Direct: Clone + Send + Sync + 'static {
+    type Future: Future<Output = Result<Response, Infallible>> + Send + 'static;
+
+    /// The route template of a request for one of these routes.
+    fn matches(&self, method: &Method, path: &str) -> Option<&'static str>;
+
+    /// The answer to a request [`Direct::matches`] took, from `client`. The
+    /// route's errors are ours (`web::Error`) or bare statuses; both reach
+    /// the client in the JSON error format with the request's id.
+    fn call(&self, template: &'static str, req: Request, client: IpAddr) -> Self::Future;
 }
 
-impl<T> App for T where
-    T: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
-        + Clone
-        + Send
-        + Sync
-        + 'static
-{
+/// No direct routes.
+impl Direct for () {
+    type Future = std::future::Ready<Result<Response, Infallible>>;
+
+    fn matches(&self, _: &Method, _: &str) -> Option<&'static str> {
+        None
+    }
+
+    fn call(&self, _: &'static str, _: Request, _: IpAddr) -> Self::Future {
+        std::future::ready(Ok(axum::http::StatusCode::NOT_FOUND.into_response()))
+    }
 }
 
 /// Wraps the router of the app `name` (its state given) in the edge: `pages`
 /// renders its error pages, `hosts` are the host names it answers to, `hsts`
-/// when it is served over HTTPS.
-pub fn stack<A: ErrorPages>(
+/// when it is served over HTTPS, `direct` the routes answered before the router.
+pub fn stack<A: ErrorPages, D: Direct>(
     name: &'static str,
     router: Router,
     pages: A,
     hosts: AllowedHosts,
     hsts: bool,
+    direct: D,
 ) -> impl App {
     // Request counts and latency by route template, when metrics are on.
-    let router = if crate::metrics::installed() {
-        router.layer(crate::metrics::HttpMetricsLayer::new(name))
-    } else {
-        router
+    let metrics = crate::metrics::installed().then(|| crate::metrics::HttpMetricsLayer::new(name));
+    let router = match &metrics {
+        Some(layer) => router.layer(layer.clone()),
+        None => router,
     };
     ServiceBuilder::new()
-        .layer(EdgeLayer { hsts })
+        .layer(EdgeLayer {
+            hsts,
+            direct,
+            metrics,
+        })
         .layer(hosts)
         .layer(ErrorPagesLayer::new(pages))
         .layer(TimeoutLayer::new(REQUEST_TIMEOUT))
@@ -81,78 +108,188 @@ pub fn stack<A: ErrorPages>(
 }
 
 /// The outermost layer (see the module's text).
-#[derive(Clone, Copy, Debug)]
-pub struct EdgeLayer {
-    pub hsts: bool,
+#[derive(Clone)]
+pub struct EdgeLayer<D> {
+    hsts: bool,
+    direct: D,
+    metrics: Option<HttpMetricsLayer>,
 }
 
-impl<S> tower::Layer<S> for EdgeLayer {
-    type Service = Edge<S>;
-    fn layer(&self, inner: S) -> Edge<S> {
+impl<S, D: Clone> tower::Layer<S> for EdgeLayer<D> {
+    type Service = Edge<S, D>;
+    fn layer(&self, inner: S) -> Edge<S, D> {
         Edge {
             inner,
             hsts: self.hsts,
+            direct: self.direct.clone(),
+            metrics: self.metrics.clone(),
         }
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct Edge<S> {
+#[derive(Clone)]
+pub struct Edge<S, D> {
     inner: S,
     hsts: bool,
+    direct: D,
+    metrics: Option<HttpMetricsLayer>,
 }
 
-impl<S> tower::Service<Request> for Edge<S>
+impl<S, D> Edge<S, D>
 where
-    S: tower::Service<Request, Response = Response, Error = Infallible>,
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
+    D: Direct,
 {
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Answer<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, mut req: Request) -> Self::Future {
-        let id = request_id::assign(&mut req);
+    /// The answer to `req`, from `peer` when served (else its `ConnectInfo`, if any).
+    fn answer(
+        &self,
+        mut req: Request,
+        peer: Option<SocketAddr>,
+    ) -> Answer<Oneshot<S, Request>, D::Future> {
+        let direct = self.direct.matches(req.method(), req.uri().path());
+        // A direct route reads no id from the request: it is not written there.
+        let id = match direct {
+            Some(_) => request_id::sent(req.headers()).unwrap_or_else(request_id::fresh),
+            None => request_id::assign(&mut req),
+        };
         let span = request_id::span(req.method(), &id);
         // The answer's line needs the start only when it is written.
         let started = (!span.is_disabled() && request_id::finished_enabled()).then(Instant::now);
-        let inner = span.in_scope(|| self.inner.call(req));
+        let (inner, timer) = match direct {
+            None => {
+                if let Some(peer) = peer {
+                    req.extensions_mut().insert(ConnectInfo(peer));
+                }
+                let fut = span.in_scope(|| self.inner.clone().oneshot(req));
+                (Inner::Routed { fut }, None)
+            }
+            Some(template) => {
+                if !span.is_disabled() {
+                    span.record("route", template);
+                }
+                let timer = self.metrics.as_ref().map(|m| m.timer(template));
+                let client = peer.map_or_else(|| ClientIp::of(req.extensions()), |p| p.ip());
+                let fut = span.in_scope(|| self.direct.call(template, req, client));
+                let fut = Deadline::new(fut, REQUEST_TIMEOUT);
+                (Inner::Direct { fut }, timer)
+            }
+        };
         Answer {
             inner,
             span,
             id,
             hsts: self.hsts,
             started,
+            timer,
         }
+    }
+}
+
+impl<S, D> tower::Service<Request> for Edge<S, D>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
+    D: Direct,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer<Oneshot<S, Request>, D::Future>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // Each routed request calls its own clone of the stack when it is ready.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        self.answer(req, None)
+    }
+}
+
+impl<S, D> App for Edge<S, D>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+    D: Direct,
+{
+    type Connection = EdgeConnection<S, D>;
+
+    fn connection(&self, peer: SocketAddr) -> EdgeConnection<S, D> {
+        EdgeConnection {
+            edge: self.clone(),
+            peer,
+        }
+    }
+}
+
+/// The edge serving one connection: hyper calls it by reference, so a
+/// direct route clones nothing of the stack, and the peer's address needs
+/// no extension on the request.
+pub struct EdgeConnection<S, D> {
+    edge: Edge<S, D>,
+    peer: SocketAddr,
+}
+
+impl<S, D> hyper::service::Service<hyper::Request<Incoming>> for EdgeConnection<S, D>
+where
+    S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
+    D: Direct,
+{
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Answer<Oneshot<S, Request>, D::Future>;
+
+    fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
+        self.edge.answer(req.map(Body::new), Some(self.peer))
     }
 }
 
 pin_project_lite::pin_project! {
     /// The route's answer, in the request's span, given its id and the
     /// security headers.
-    pub struct Answer<F> {
+    pub struct Answer<F, G> {
         #[pin]
-        inner: F,
+        inner: Inner<F, G>,
         span: Span,
         id: HeaderValue,
         hsts: bool,
         started: Option<Instant>,
+        timer: Option<RouteTimer>,
     }
 }
 
-impl<F> Future for Answer<F>
+pin_project_lite::pin_project! {
+    #[project = InnerProj]
+    enum Inner<F, G> {
+        Routed { #[pin] fut: F },
+        Direct { #[pin] fut: Deadline<G> },
+    }
+}
+
+impl<F, G> Future for Answer<F, G>
 where
     F: Future<Output = Result<Response, Infallible>>,
+    G: Future<Output = Result<Response, Infallible>>,
 {
     type Output = Result<Response, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let Ok(mut res) = std::task::ready!(this.inner.poll(cx));
+        let mut res = match this.inner.project() {
+            InnerProj::Routed { fut } => {
+                let Ok(res) = std::task::ready!(fut.poll(cx));
+                res
+            }
+            InnerProj::Direct { fut } => {
+                let Ok(res) = std::task::ready!(fut.poll(cx));
+                json_answer(res, Some(this.id))
+            }
+        };
+        if let Some(timer) = this.timer {
+            timer.done(res.status().as_u16());
+        }
         let h = res.headers_mut();
         if !h.contains_key(request_id::HEADER) {
             h.insert(request_id::HEADER, this.id.clone());
@@ -199,7 +336,7 @@ mod tests {
                 axum::routing::post(|body: String| async move { body }),
             );
         let hosts = AllowedHosts::new("127.0.0.1:8080".parse().expect("addr"), None);
-        stack("unit", router, Pages, hosts, true)
+        stack("unit", router, Pages, hosts, true, ())
     }
 
     fn get_req(path: &str) -> Request {
@@ -229,6 +366,64 @@ mod tests {
         let res = app().oneshot(req).await.unwrap();
         assert_eq!(res.headers()["referrer-policy"], "no-referrer");
         assert_eq!(res.headers()["x-request-id"], "client-7");
+    }
+
+    /// A direct route: `GET /direct` answers 200 for `?ok`, else our 401.
+    #[derive(Clone)]
+    struct TestDirect;
+
+    impl Direct for TestDirect {
+        type Future = std::future::Ready<Result<Response, Infallible>>;
+
+        fn matches(&self, method: &Method, path: &str) -> Option<&'static str> {
+            (*method == Method::GET && path == "/direct").then_some("/direct")
+        }
+
+        fn call(&self, _: &'static str, req: Request, client: IpAddr) -> Self::Future {
+            let res = if req.uri().query() == Some("ok") {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    client.to_string(),
+                )
+                    .into_response()
+            } else {
+                crate::Error::unauthorized("nope", "Not here.").into_response()
+            };
+            std::future::ready(Ok(res))
+        }
+    }
+
+    #[tokio::test]
+    async fn direct_routes_skip_the_router_and_keep_the_edge() {
+        let router = Router::new().route("/ok", get(|| async { "ok" }));
+        let hosts = AllowedHosts::new("127.0.0.1:8080".parse().expect("addr"), None);
+        let app = stack("unit", router, Pages, hosts, false, TestDirect);
+
+        // Not a route of the router, yet answered, with the edge's headers.
+        let res = app.clone().oneshot(get_req("/direct?ok")).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-security-policy"], headers::API_CSP);
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
+        assert!(request_id::is_valid(
+            res.headers()["x-request-id"].as_bytes()
+        ));
+
+        // Its errors are JSON with the client's id; other methods go to the router.
+        let mut req = get_req("/direct");
+        req.headers_mut()
+            .insert(request_id::HEADER, HeaderValue::from_static("direct-1"));
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(res.headers()["x-request-id"], "direct-1");
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["error"]["request_id"], "direct-1", "{body}");
+        let mut req = get_req("/direct");
+        *req.method_mut() = Method::POST;
+        let res = app.oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
     }
 
     #[tokio::test]

@@ -135,13 +135,11 @@ where
                         // Polled again after it answered: a bug of the caller.
                         return Poll::Ready(Ok(StatusCode::INTERNAL_SERVER_ERROR.into_response()));
                     };
-                    let id = asked.request_id.as_ref();
-                    let page = match reshape(asked.api, &res) {
-                        None if asked.api => return Poll::Ready(Ok(with_request_id(res, id))),
-                        None => return Poll::Ready(Ok(res)),
-                        Some(Reshape::Json(out)) => {
-                            return Poll::Ready(Ok(with_request_id(out, id)))
-                        }
+                    if asked.api {
+                        return Poll::Ready(Ok(json_answer(res, asked.request_id.as_ref())));
+                    }
+                    let page = match reshape(false, &res) {
+                        None | Some(Reshape::Json(_)) => return Poll::Ready(Ok(res)),
                         Some(Reshape::Page {
                             text,
                             status,
@@ -165,6 +163,15 @@ where
                 ReshapedProj::Rendering { page } => return page.as_mut().poll(cx).map(Ok),
             }
         }
+    }
+}
+
+/// An answer of a JSON route as sent: any error in the JSON error format,
+/// with the request's id in its body.
+pub fn json_answer(res: Response, request_id: Option<&HeaderValue>) -> Response {
+    match reshape(true, &res) {
+        Some(Reshape::Json(out)) => with_request_id(out, request_id),
+        _ => with_request_id(res, request_id),
     }
 }
 

@@ -65,7 +65,9 @@ impl AllowedHosts {
         }
         match self.any_ip_port {
             Some(port) => host.rsplit_once(':').is_some_and(|(ip, p)| {
+                // Digits only: Rust's integer parse would also take a leading '+'.
                 !p.starts_with('0')
+                    && p.bytes().all(|b| b.is_ascii_digit())
                     && p.parse::<u16>() == Ok(port)
                     && ip
                         .trim_matches(|c| c == '[' || c == ']')
@@ -211,5 +213,9 @@ mod tests {
         assert!(any.allows("[2001:db8::1]:8080"));
         assert!(!any.allows("rebind.example:8080"));
         assert!(!any.allows("192.0.2.7:81"));
+        // The port as written by a client, digits only.
+        for bad in ["192.0.2.7:+8080", "192.0.2.7:08080", "192.0.2.7: 8080"] {
+            assert!(!any.allows(bad), "{bad}");
+        }
     }
 }

@@ -129,6 +129,30 @@ impl HttpMetricsLayer {
     }
 }
 
+impl HttpMetricsLayer {
+    /// Starts timing a request of the route `template` (for routes answered
+    /// outside the router, `web::edge::Direct`; the router's routes are timed
+    /// by the layer).
+    pub fn timer(&self, template: &str) -> RouteTimer {
+        RouteTimer {
+            route: self.routes.get(template),
+            start: Instant::now(),
+        }
+    }
+}
+
+/// One request being timed: [`RouteTimer::done`] records its status and duration.
+pub struct RouteTimer {
+    route: Arc<Route>,
+    start: Instant,
+}
+
+impl RouteTimer {
+    pub fn done(&self, status: u16) {
+        self.route.record(status, self.start.elapsed());
+    }
+}
+
 impl<S> tower::Layer<S> for HttpMetricsLayer {
     type Service = HttpMetrics<S>;
     fn layer(&self, inner: S) -> HttpMetrics<S> {
@@ -233,11 +257,13 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map_or("unmatched", MatchedPath::as_str);
-        let route = self.routes.get(template);
+        let timer = RouteTimer {
+            route: self.routes.get(template),
+            start: Instant::now(),
+        };
         Timed {
             inner: self.inner.call(req),
-            route,
-            start: Instant::now(),
+            timer,
         }
     }
 }
@@ -247,8 +273,7 @@ pin_project_lite::pin_project! {
     pub struct Timed<F> {
         #[pin]
         inner: F,
-        route: Arc<Route>,
-        start: Instant,
+        timer: RouteTimer,
     }
 }
 
@@ -262,8 +287,7 @@ where
         let this = self.project();
         let out = std::task::ready!(this.inner.poll(cx));
         if let Ok(res) = &out {
-            this.route
-                .record(res.status().as_u16(), this.start.elapsed());
+            this.timer.done(res.status().as_u16());
         }
         Poll::Ready(out)
     }

@@ -54,22 +54,25 @@ pub fn fresh() -> HeaderValue {
         .unwrap_or_else(|_| HeaderValue::from_static("request"))
 }
 
+/// The client's id, when it sent exactly one and it is valid.
+pub fn sent(headers: &HeaderMap) -> Option<HeaderValue> {
+    let mut sent = headers.get_all(&HEADER).iter();
+    match (sent.next(), sent.next()) {
+        (Some(v), None) if is_valid(v.as_bytes()) => Some(v.clone()),
+        _ => None,
+    }
+}
+
 /// The request's id: the client's when it sent exactly one valid id, else a
 /// fresh one, which replaces whatever it sent (hostile bytes are never
 /// echoed or logged). Sets the header, where the layers and handlers read it
 /// ([`of_headers`], [`ReqId`]).
 pub fn assign<B>(req: &mut axum::http::Request<B>) -> HeaderValue {
-    let headers = req.headers_mut();
-    let mut sent = headers.get_all(&HEADER).iter();
-    let kept = match (sent.next(), sent.next()) {
-        (Some(v), None) if is_valid(v.as_bytes()) => Some(v.clone()),
-        _ => None,
-    };
-    match kept {
+    match sent(req.headers()) {
         Some(id) => id,
         None => {
             let id = fresh();
-            headers.insert(HEADER, id.clone());
+            req.headers_mut().insert(HEADER, id.clone());
             id
         }
     }

@@ -2,21 +2,75 @@
 //! cut off (a header read deadline, which `axum::serve` does not set) and
 //! shutdown is graceful (in-flight requests finish, then the loop returns).
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::ConnectInfo;
+use axum::extract::{ConnectInfo, Request};
+use axum::response::Response;
+use axum::Router;
 use hyper::body::Incoming;
-use hyper::Request;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::util::Oneshot;
 use tower::ServiceExt;
 
-use crate::edge::App;
+/// An app as served ([`serve`]): a tower service (a router, or
+/// a router in the edge's layers) that also makes the service of each
+/// connection, which knows the client's address.
+pub trait App:
+    tower::Service<Request, Response = Response, Error = Infallible, Future: Send + 'static>
+    + Clone
+    + Send
+    + Sync
+    + 'static
+{
+    /// hyper's service for one connection.
+    type Connection: hyper::service::Service<
+            hyper::Request<Incoming>,
+            Response = Response,
+            Error = Infallible,
+            Future: Send + 'static,
+        > + Send
+        + 'static;
+
+    /// The service of the connection from `peer`.
+    fn connection(&self, peer: SocketAddr) -> Self::Connection;
+}
+
+/// A plain router (the metrics endpoint, tests): each request gets the
+/// peer's address as `ConnectInfo`.
+impl App for Router {
+    type Connection = PeerRouter;
+
+    fn connection(&self, peer: SocketAddr) -> PeerRouter {
+        PeerRouter {
+            router: self.clone(),
+            peer,
+        }
+    }
+}
+
+/// A router serving one connection.
+pub struct PeerRouter {
+    router: Router,
+    peer: SocketAddr,
+}
+
+impl hyper::service::Service<hyper::Request<Incoming>> for PeerRouter {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Oneshot<Router, Request>;
+
+    fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
+        let mut req = req.map(Body::new);
+        req.extensions_mut().insert(ConnectInfo(self.peer));
+        self.router.clone().oneshot(req)
+    }
+}
 
 /// A client must send a request's headers within this time (slowloris).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -63,17 +117,14 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = app.clone().map_request(move |mut req: Request<Incoming>| {
-            req.extensions_mut().insert(ConnectInfo(peer));
-            req.map(Body::new)
-        });
+        let service = app.connection(peer);
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
                 .header_read_timeout(header_read_timeout)
-                .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+                .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}

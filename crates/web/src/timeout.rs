@@ -63,11 +63,7 @@ where
     }
 
     fn call(&mut self, req: R) -> Self::Future {
-        Deadline {
-            inner: self.inner.call(req),
-            sleep: None,
-            after: self.after,
-        }
+        Deadline::new(self.inner.call(req), self.after)
     }
 }
 
@@ -79,6 +75,17 @@ pin_project_lite::pin_project! {
         #[pin]
         sleep: Option<Sleep>,
         after: Duration,
+    }
+}
+
+impl<F> Deadline<F> {
+    /// `inner`, or a 408 when it is not ready `after` its first poll.
+    pub fn new(inner: F, after: Duration) -> Self {
+        Deadline {
+            inner,
+            sleep: None,
+            after,
+        }
     }
 }
 

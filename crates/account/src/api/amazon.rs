@@ -24,7 +24,7 @@ use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
 use super::openapi::ErrorBody;
-use super::verify::Throttle;
+use super::throttle::Throttle;
 
 /// The caller: a valid key (signed when it has a public key) and its company.
 pub struct StoreKey {

@@ -11,7 +11,10 @@ mod members;
 pub mod openapi;
 mod secret_scanning;
 mod sessions;
+mod throttle;
 mod verify;
+
+pub use verify::VerifyRoutes;
 
 use axum::routing::get;
 use axum::Router;

@@ -1,12 +1,15 @@
 //! Verification: the JSON route, the Magento-compatible gateway check, and
 //! the no-op route benchmarks compare them with.
 
-use axum::extract::FromRequestParts;
-use axum::extract::State;
-use axum::http::request::Parts;
-use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use web::extract::ClientIp;
@@ -16,6 +19,7 @@ use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
 use super::openapi::{Environment, ErrorBody};
+use super::throttle::Throttle;
 
 /// A key's status. `environment` is left out for an unknown key,
 /// `expires_at` for a key that does not expire.
@@ -31,7 +35,7 @@ pub struct VerifyAnswer {
     expires_at: Option<String>,
 }
 
-/// The header `POST /api/v1/keys/verify` reads (through [`KeyHeaders`]).
+/// The header `POST /api/v1/keys/verify` reads (read by [`verify`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // described only
@@ -41,7 +45,7 @@ pub struct VerifyHeaders {
     x_api_key: Option<String>,
 }
 
-/// The headers the gateway check reads (through [`KeyHeaders`]).
+/// The headers the gateway check reads (read by [`verify`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // described only
@@ -54,7 +58,7 @@ pub struct GatewayHeaders {
     x_api_key: Option<String>,
 }
 
-/// The headers the signed ping reads (through [`KeyHeaders`]).
+/// The headers the signed ping reads (read by [`verify`]).
 #[derive(IntoParams)]
 #[into_params(parameter_in = Header)]
 #[allow(dead_code)] // described only
@@ -88,109 +92,66 @@ pub struct PingAnswer {
     expires_at: Option<String>,
 }
 
-fn header<'a>(headers: &'a KeyHeaders, name: &str) -> Option<&'a str> {
-    let v = match name {
-        "x-api-key" => headers.x_api_key.as_ref(),
-        "magento-api-key" => headers.magento_api_key.as_ref(),
-        _ => headers.x_gw_signature.as_ref(),
-    };
-    v.and_then(|v| v.to_str().ok())
-}
-
-/// The three headers verification reads, taken without cloning the whole
-/// header map (the `HeaderMap` extractor would, on every request of the hot path).
-pub struct KeyHeaders {
-    x_api_key: Option<HeaderValue>,
-    magento_api_key: Option<HeaderValue>,
-    x_gw_signature: Option<HeaderValue>,
-}
-
 // Names as constants: a `&str` name is parsed and checked on every lookup.
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const MAGENTO_API_KEY: HeaderName = HeaderName::from_static("magento-api-key");
 const X_GW_SIGNATURE: HeaderName = HeaderName::from_static("x-gw-signature");
 
-impl<S: Send + Sync> FromRequestParts<S> for KeyHeaders {
-    type Rejection = std::convert::Infallible;
+/// A header verification reads, as text (a header that is not text is not sent).
+fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(KeyHeaders {
-            x_api_key: parts.headers.get(X_API_KEY).cloned(),
-            magento_api_key: parts.headers.get(MAGENTO_API_KEY).cloned(),
-            x_gw_signature: parts.headers.get(X_GW_SIGNATURE).cloned(),
+/// The paths of the verification routes (also in their `#[utoipa::path]`).
+const VERIFY: &str = "/api/v1/keys/verify";
+const GATEWAY: &str = "/gateway/apikeycheck";
+const PING: &str = "/merchant-registry/v1/ping";
+
+/// The verification routes, answered by the edge itself before the router
+/// (`web::edge::Direct`): stores call them on every Admin page open, and
+/// they must cost about what a bare server's answer costs. The router has
+/// them too (HEAD, and 405 for other methods); both call the same functions.
+#[derive(Clone)]
+pub struct VerifyRoutes(pub AppState);
+
+impl web::edge::Direct for VerifyRoutes {
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn matches(&self, method: &Method, path: &str) -> Option<&'static str> {
+        let (template, wanted) = match path {
+            VERIFY => (VERIFY, Method::POST),
+            GATEWAY => (GATEWAY, Method::GET),
+            PING => (PING, Method::GET),
+            _ => return None,
+        };
+        (*method == wanted).then_some(template)
+    }
+
+    fn call(&self, template: &'static str, req: Request, ip: IpAddr) -> Self::Future {
+        let state = self.0.clone();
+        Box::pin(async move {
+            let headers = req.headers();
+            let res = match template {
+                VERIFY => verify(&state, ip, headers).await,
+                GATEWAY => gateway(&state, ip, headers).await,
+                _ => ping(&state, ip, headers).await,
+            };
+            Ok(res.unwrap_or_else(IntoResponse::into_response))
         })
     }
 }
 
-/// The failed-verification throttle of one client. A blocked client is
-/// answered 429 before any lookup, whatever the key (so the throttle is no
-/// yes/no oracle and spares storage); a valid key is never counted.
-pub(super) struct Throttle {
-    /// The client IP as text, formatted on the stack (the hot path allocates nothing here).
-    key: [u8; 48],
-    len: usize,
-    now: i64,
+/// A JSON answer, its header map sized for what the edge adds (the id and
+/// the security headers), so that it never grows.
+fn json(body: impl Into<Body>) -> Response {
+    let mut headers = HeaderMap::with_capacity(12);
+    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    let mut res = Response::new(body.into());
+    *res.headers_mut() = headers;
+    res
 }
 
-impl Throttle {
-    pub(super) fn check(state: &AppState, ip: std::net::IpAddr) -> Result<Throttle, Error> {
-        let mut key = [0u8; 48];
-        let len = ip_text(ip, &mut key);
-        let t = Throttle {
-            key,
-            len,
-            now: state.clock.now(),
-        };
-        match state.limits.verify_by_ip.blocked(t.key(), t.now) {
-            Some(wait) => Err(Error::too_many_requests(wait)),
-            None => Ok(t),
-        }
-    }
-
-    fn key(&self) -> &str {
-        std::str::from_utf8(&self.key[..self.len]).unwrap_or("")
-    }
-
-    pub(super) async fn count(&self, state: &AppState, valid: bool) {
-        if !valid {
-            state.limits.verify_by_ip.fail(self.key(), self.now).await;
-        }
-    }
-}
-
-/// Writes `ip` as text into `out` and returns its length: an IPv4 address
-/// digit by digit (the formatter's machinery cost more than the rest of the
-/// throttle), an IPv6 address (at most 45 characters) through `Display`.
-fn ip_text(ip: std::net::IpAddr, out: &mut [u8; 48]) -> usize {
-    match ip {
-        std::net::IpAddr::V4(v4) => {
-            let mut n = 0;
-            for (i, octet) in v4.octets().into_iter().enumerate() {
-                if i > 0 {
-                    out[n] = b'.';
-                    n += 1;
-                }
-                if octet >= 100 {
-                    out[n] = b'0' + octet / 100;
-                    n += 1;
-                }
-                if octet >= 10 {
-                    out[n] = b'0' + octet / 10 % 10;
-                    n += 1;
-                }
-                out[n] = b'0' + octet % 10;
-                n += 1;
-            }
-            n
-        }
-        std::net::IpAddr::V6(v6) => {
-            use std::io::Write;
-            let mut cursor = std::io::Cursor::new(&mut out[..]);
-            let _ = write!(cursor, "{v6}");
-            cursor.position() as usize
-        }
-    }
-}
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Verifies the key in `X-Api-Key`: its status, environment and expiry.
 #[utoipa::path(
@@ -208,19 +169,21 @@ fn ip_text(ip: std::net::IpAddr, out: &mut [u8; 48]) -> usize {
 pub async fn verify_key(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: KeyHeaders,
+    req: Request,
 ) -> Result<Response, Error> {
-    let Some(presented) = header(&headers, "x-api-key") else {
+    verify(&state, ip, req.headers()).await
+}
+
+async fn verify(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Response, Error> {
+    let Some(presented) = header(headers, X_API_KEY) else {
         return Err(Error::bad_request(
             "missing_api_key",
             "Send the key in the X-Api-Key header.",
         ));
     };
-    let throttle = Throttle::check(&state, ip)?;
+    let throttle = Throttle::check(state, ip)?;
     let verdict = state.verifier.verify(presented).await?;
-    throttle
-        .count(&state, verdict.status == Status::Valid)
-        .await;
+    throttle.count(state, verdict.status == Status::Valid).await;
     let known = verdict.status != Status::Invalid;
     let answer = VerifyAnswer {
         valid: verdict.status == Status::Valid,
@@ -228,40 +191,40 @@ pub async fn verify_key(
         environment: verdict.environment.filter(|_| known).map(|e| e.as_str()),
         expires_at: verdict.expires_at.map(web::clock::rfc3339),
     };
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        )],
-        answer.to_json(),
-    )
-        .into_response())
+    Ok(json(answer.to_json()))
 }
 
 impl VerifyAnswer {
     /// The hot path's answer, written directly: every part is a fixed word or
     /// an RFC 3339 time, so nothing needs escaping (and serde is not needed).
+    /// One allocation of exactly its length (a body then takes it as it is).
     fn to_json(&self) -> String {
-        let mut out = String::with_capacity(112);
-        out.push_str(if self.valid {
+        let head = if self.valid {
             r#"{"valid":true,"status":""#
         } else {
             r#"{"valid":false,"status":""#
-        });
-        out.push_str(self.status.as_str());
-        out.push('"');
-        if let Some(env) = self.environment {
-            out.push_str(r#","environment":""#);
-            out.push_str(env);
-            out.push('"');
-        }
-        if let Some(exp) = &self.expires_at {
-            out.push_str(r#","expires_at":""#);
-            out.push_str(exp);
-            out.push('"');
-        }
-        out.push('}');
-        out
+        };
+        let (env_open, env, env_close) = match self.environment {
+            Some(env) => (r#","environment":""#, env, "\""),
+            None => ("", "", ""),
+        };
+        let (exp_open, exp, exp_close) = match &self.expires_at {
+            Some(exp) => (r#","expires_at":""#, exp.as_str(), "\""),
+            None => ("", "", ""),
+        };
+        [
+            head,
+            self.status.as_str(),
+            "\"",
+            env_open,
+            env,
+            env_close,
+            exp_open,
+            exp,
+            exp_close,
+            "}",
+        ]
+        .concat()
     }
 }
 
@@ -281,24 +244,21 @@ impl VerifyAnswer {
 pub async fn gateway_apikeycheck(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: KeyHeaders,
+    req: Request,
 ) -> Result<Response, Error> {
-    let throttle = Throttle::check(&state, ip)?;
-    let presented = header(&headers, "magento-api-key").or_else(|| header(&headers, "x-api-key"));
+    gateway(&state, ip, req.headers()).await
+}
+
+async fn gateway(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Response, Error> {
+    let throttle = Throttle::check(state, ip)?;
+    let presented = header(headers, MAGENTO_API_KEY).or_else(|| header(headers, X_API_KEY));
     let valid = match presented {
         Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
         None => false,
     };
-    throttle.count(&state, valid).await;
+    throttle.count(state, valid).await;
     Ok(if valid {
-        (
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            GATEWAY_VALID,
-        )
-            .into_response()
+        json(GATEWAY_VALID)
     } else {
         Error::unauthorized("invalid_api_key", "The API key is not valid.").into_response()
     })
@@ -323,29 +283,35 @@ pub async fn gateway_apikeycheck(
 pub async fn merchant_registry_ping(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    headers: KeyHeaders,
+    req: Request,
 ) -> Result<Response, Error> {
-    let throttle = Throttle::check(&state, ip)?;
-    let presented = header(&headers, "x-api-key").or_else(|| header(&headers, "magento-api-key"));
+    ping(&state, ip, req.headers()).await
+}
+
+async fn ping(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Response, Error> {
+    let throttle = Throttle::check(state, ip)?;
+    let presented = header(headers, X_API_KEY).or_else(|| header(headers, MAGENTO_API_KEY));
     let Some(presented) = presented else {
-        throttle.count(&state, false).await;
+        throttle.count(state, false).await;
         return Err(Error::unauthorized(
             "invalid",
             "Send the key in the x-api-key header.",
         ));
     };
-    let token = header(&headers, "x-gw-signature");
+    let token = header(headers, X_GW_SIGNATURE);
     let outcome = state.verifier.verify_signed(presented, token).await?;
     throttle
-        .count(&state, matches!(outcome, PingOutcome::Ok { .. }))
+        .count(state, matches!(outcome, PingOutcome::Ok { .. }))
         .await;
     match outcome {
-        PingOutcome::Ok { expires_at } => Ok(Json(PingAnswer {
-            valid: true,
-            status: Status::Valid,
-            expires_at: expires_at.map(web::clock::rfc3339),
-        })
-        .into_response()),
+        PingOutcome::Ok { expires_at } => Ok(json(
+            serde_json::to_vec(&PingAnswer {
+                valid: true,
+                status: Status::Valid,
+                expires_at: expires_at.map(web::clock::rfc3339),
+            })
+            .map_err(Error::internal)?,
+        )),
         // The code names the status, so our Admin can say which case it is.
         PingOutcome::Key(status) => Err(Error::unauthorized(
             status.as_str(),
@@ -386,33 +352,7 @@ pub async fn noop() -> StatusCode {
 
 #[cfg(test)]
 mod tests {
-    use super::{ip_text, GatewayAnswer, Status, VerifyAnswer, GATEWAY_VALID};
-
-    #[test]
-    fn ip_text_is_the_address_as_displayed() {
-        let mut addrs: Vec<std::net::IpAddr> = vec![
-            "0.0.0.0".parse().unwrap(),
-            "255.255.255.255".parse().unwrap(),
-            "10.0.100.9".parse().unwrap(),
-            "::1".parse().unwrap(),
-            "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255"
-                .parse()
-                .unwrap(),
-            "2001:db8::ff00:42:8329".parse().unwrap(),
-        ];
-        // Every octet value in every place, and a sweep over the whole range.
-        for v in 0..=255u8 {
-            addrs.push(std::net::Ipv4Addr::new(v, 255 - v, v / 3, v).into());
-        }
-        for x in (0..=u32::MAX).step_by(429_497) {
-            addrs.push(std::net::Ipv4Addr::from(x).into());
-        }
-        for ip in addrs {
-            let mut out = [0u8; 48];
-            let n = ip_text(ip, &mut out);
-            assert_eq!(std::str::from_utf8(&out[..n]), Ok(ip.to_string().as_str()));
-        }
-    }
+    use super::{GatewayAnswer, Status, VerifyAnswer, GATEWAY_VALID};
 
     #[test]
     fn hand_written_json_is_json() {
@@ -424,6 +364,8 @@ mod tests {
         };
         let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
         assert_eq!(v, serde_json::to_value(&a).unwrap());
+        // Exactly its length: the body takes the buffer without a copy.
+        assert_eq!(a.to_json().capacity(), a.to_json().len());
         let b = VerifyAnswer {
             valid: false,
             status: Status::Invalid,

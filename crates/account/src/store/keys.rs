@@ -317,12 +317,12 @@ pub async fn record_last_used(db: &Db, uses: &[(String, i64)]) -> Result<(), DbE
 /// Inserts many keys in multi-row statements inside one transaction: the bulk
 /// path for seeding benchmarks and imports.
 pub async fn insert_keys_bulk(db: &Db, keys: &[NewKey<'_>]) -> Result<(), DbError> {
-    const COLS: usize = 9;
+    const COLS: usize = 10;
     const ROWS_PER_STATEMENT: usize = 500;
     let mut tx = db.pool.begin().await?;
     for chunk in keys.chunks(ROWS_PER_STATEMENT) {
         let mut sql = String::from(
-            "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at) VALUES ",
+            "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key) VALUES ",
         );
         for i in 0..chunk.len() {
             if i > 0 {
@@ -348,7 +348,8 @@ pub async fn insert_keys_bulk(db: &Db, keys: &[NewKey<'_>]) -> Result<(), DbErro
                 .bind(k.key_hash.to_hex())
                 .bind(k.hint)
                 .bind(k.created_at)
-                .bind(k.expires_at);
+                .bind(k.expires_at)
+                .bind(k.public_key);
         }
         q.execute(&mut *tx).await?;
     }

@@ -15,7 +15,7 @@ pub use ping::{PingOutcome, PING_MAX_AHEAD};
 pub use status::{status_at, SigningKey, Status, Verdict};
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -43,6 +43,10 @@ const NEGATIVE_TTL: i64 = 30;
 const POSITIVE_TTL: i64 = 300;
 
 /// The key hash is already uniformly random: its first bytes are the hash.
+/// Only for stored keys, which the service generates. Keys a client makes up
+/// (the unknown keys, the tokens of signed pings) could be ground until their
+/// unpeppered SHA-256 prefixes collide and every lookup walks one long probe
+/// chain: those maps use a hasher keyed per process (`RandomState`).
 #[derive(Clone, Copy, Default)]
 struct PrefixHasher(u64);
 
@@ -68,7 +72,7 @@ impl BuildHasher for PrefixHasher {
 type Shard = RwLock<HashMap<KeyHash, Arc<Known>, PrefixHasher>>;
 /// Well-formed keys that are not stored, each remembered until a time: a
 /// cache of its own, so a flood of forged keys evicts only forged keys.
-type UnknownShard = RwLock<HashMap<KeyHash, i64, PrefixHasher>>;
+type UnknownShard = RwLock<HashMap<KeyHash, i64, RandomState>>;
 
 pub struct Verifier {
     db: Db,
@@ -83,7 +87,7 @@ pub struct Verifier {
     /// Last-use times not yet written: key id → time.
     dirty: Vec<Mutex<HashMap<Arc<str>, i64>>>,
     /// Signed pings already verified: SHA-256 of (key hash, token) → the token's `exp`.
-    verified_tokens: Mutex<HashMap<KeyHash, i64, PrefixHasher>>,
+    verified_tokens: Mutex<HashMap<KeyHash, i64, RandomState>>,
     metrics: metrics::VerifyMetrics,
 }
 
