@@ -16,6 +16,7 @@ use web::ManualClock;
 both_backends!(
     data_survives_a_restart,
     last_use_is_batched_and_never_moves_back,
+    many_last_uses_are_written_in_one_flush,
     revoking_twice_keeps_the_first_time,
     sessions_end_when_idle_or_old,
     concurrent_signups_with_one_email,
@@ -135,6 +136,55 @@ async fn last_use_is_batched_and_never_moves_back(db: &TestDb) {
     assert_eq!(app.verify_status(&key).await, "revoked");
     assert_eq!(state.verifier.flush_last_used().await.expect("flush"), 0);
     assert_eq!(stored_last_used().await, Some(CLOCK_START + 200));
+    app.stop().await;
+}
+
+/// More keys than one statement takes (500): every one is written, each
+/// once, in one flush; an older batch moves none of them back.
+async fn many_last_uses_are_written_in_one_flush(db: &TestDb) {
+    const KEYS: usize = 1_201;
+    let clock = ManualClock::new(CLOCK_START);
+    let app = App::start_with_clock(db, clock.clone()).await;
+    let state = &app.running.state;
+    let seeded = account::seed::seed_keys(&state.db, KEYS, KEYS, 0, CLOCK_START)
+        .await
+        .expect("seed");
+    clock.advance(10);
+    for key in &seeded.sample {
+        let verdict = state.verifier.verify(key).await.expect("verify");
+        assert_eq!(verdict.status, account::verify::Status::Valid);
+    }
+    assert_eq!(state.verifier.flush_last_used().await.expect("flush"), KEYS);
+    let used_at = |at: i64| async move {
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM api_keys WHERE last_used_at = $1")
+            .bind(at)
+            .fetch_one(&state.db.pool)
+            .await
+            .expect("count")
+    };
+    assert_eq!(used_at(CLOCK_START + 10).await, KEYS as i64);
+
+    let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM api_keys WHERE last_used_at = $1")
+        .bind(CLOCK_START + 10)
+        .fetch_all(&state.db.pool)
+        .await
+        .expect("ids");
+    let older: Vec<(String, i64)> = ids.iter().map(|id| (id.clone(), CLOCK_START + 5)).collect();
+    store::record_last_used(&state.db, &older)
+        .await
+        .expect("record");
+    assert_eq!(used_at(CLOCK_START + 10).await, KEYS as i64);
+    // Newer for every other key, across the statements' boundaries.
+    let newer: Vec<(String, i64)> = ids
+        .iter()
+        .step_by(2)
+        .map(|id| (id.clone(), CLOCK_START + 20))
+        .collect();
+    store::record_last_used(&state.db, &newer)
+        .await
+        .expect("record");
+    assert_eq!(used_at(CLOCK_START + 20).await, newer.len() as i64);
+    assert_eq!(used_at(CLOCK_START + 10).await, (KEYS - newer.len()) as i64);
     app.stop().await;
 }
 

@@ -263,6 +263,17 @@ pub fn hash_str(s: &str) -> KeyHash {
     KeyHash(Sha256::digest(s.as_bytes()).into())
 }
 
+/// SHA-256 of several byte strings, each preceded by its length (so no two
+/// different lists hash the same text), without joining them first.
+pub fn hash_parts(parts: &[&[u8]]) -> KeyHash {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part);
+    }
+    KeyHash(h.finalize().into())
+}
+
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ApiKey({})", self.hint())

@@ -28,12 +28,13 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, Method};
+use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use hyper::body::Incoming;
@@ -45,7 +46,7 @@ use crate::error_pages::{json_answer, ErrorPages, ErrorPagesLayer};
 use crate::extract::ClientIp;
 use crate::headers::{self, MAX_BODY};
 use crate::hosts::AllowedHosts;
-use crate::metrics::{HttpMetricsLayer, RouteTimer};
+use crate::metrics::{RouteMetrics, RouteTimer};
 use crate::request_id;
 use crate::server::App;
 use crate::timeout::{Deadline, TimeoutLayer, REQUEST_TIMEOUT};
@@ -54,24 +55,41 @@ use crate::timeout::{Deadline, TimeoutLayer, REQUEST_TIMEOUT};
 pub trait Direct: Clone + Send + Sync + 'static {
     type Future: Future<Output = Result<Response, Infallible>> + Send + 'static;
 
+    /// Every template [`Direct::matches`] can return.
+    fn templates(&self) -> &'static [&'static str];
+
     /// The route template of a request for one of these routes.
     fn matches(&self, method: &Method, path: &str) -> Option<&'static str>;
 
-    /// The answer to a request [`Direct::matches`] took, from `client`. The
-    /// route's errors are ours (`web::Error`) or bare statuses; both reach
-    /// the client in the JSON error format with the request's id.
-    fn call(&self, template: &'static str, req: Request, client: IpAddr) -> Self::Future;
+    /// The answer to a request [`Direct::matches`] took, from `client`.
+    ///
+    /// `headers` are the answer's headers, made by the edge: the JSON
+    /// content type, the security headers and the request's id. An answer
+    /// with these headers is sent as it is. Any other answer (the route's
+    /// errors: ours, `web::Error`, or bare statuses) is given the JSON error
+    /// format with the request's id and the security headers by the edge.
+    fn call(
+        &self,
+        template: &'static str,
+        req: Request,
+        client: IpAddr,
+        headers: HeaderMap,
+    ) -> Self::Future;
 }
 
 /// No direct routes.
 impl Direct for () {
     type Future = std::future::Ready<Result<Response, Infallible>>;
 
+    fn templates(&self) -> &'static [&'static str] {
+        &[]
+    }
+
     fn matches(&self, _: &Method, _: &str) -> Option<&'static str> {
         None
     }
 
-    fn call(&self, _: &'static str, _: Request, _: IpAddr) -> Self::Future {
+    fn call(&self, _: &'static str, _: Request, _: IpAddr, _: HeaderMap) -> Self::Future {
         std::future::ready(Ok(axum::http::StatusCode::NOT_FOUND.into_response()))
     }
 }
@@ -89,15 +107,23 @@ pub fn stack<A: ErrorPages, D: Direct>(
 ) -> impl App {
     // Request counts and latency by route template, when metrics are on.
     let metrics = crate::metrics::installed().then(|| crate::metrics::HttpMetricsLayer::new(name));
-    let router = match &metrics {
-        Some(layer) => router.layer(layer.clone()),
+    let direct_metrics = metrics.as_ref().map(|layer| {
+        direct
+            .templates()
+            .iter()
+            .map(|&t| (t, layer.route(t)))
+            .collect()
+    });
+    let router = match metrics {
+        Some(layer) => router.layer(layer),
         None => router,
     };
     ServiceBuilder::new()
         .layer(EdgeLayer {
             hsts,
             direct,
-            metrics,
+            metrics: direct_metrics,
+            direct_headers: headers::json_answer_headers(hsts),
         })
         .layer(hosts)
         .layer(ErrorPagesLayer::new(pages))
@@ -112,8 +138,12 @@ pub fn stack<A: ErrorPages, D: Direct>(
 pub struct EdgeLayer<D> {
     hsts: bool,
     direct: D,
-    metrics: Option<HttpMetricsLayer>,
+    metrics: DirectMetrics,
+    direct_headers: HeaderMap,
 }
+
+/// The metrics of each direct route, by template, when metrics are on.
+type DirectMetrics = Option<Arc<[(&'static str, RouteMetrics)]>>;
 
 impl<S, D: Clone> tower::Layer<S> for EdgeLayer<D> {
     type Service = Edge<S, D>;
@@ -123,6 +153,7 @@ impl<S, D: Clone> tower::Layer<S> for EdgeLayer<D> {
             hsts: self.hsts,
             direct: self.direct.clone(),
             metrics: self.metrics.clone(),
+            direct_headers: self.direct_headers.clone(),
         }
     }
 }
@@ -132,7 +163,9 @@ pub struct Edge<S, D> {
     inner: S,
     hsts: bool,
     direct: D,
-    metrics: Option<HttpMetricsLayer>,
+    metrics: DirectMetrics,
+    /// A direct route's answer headers, but for the id ([`Direct::call`]).
+    direct_headers: HeaderMap,
 }
 
 impl<S, D> Edge<S, D>
@@ -167,9 +200,14 @@ where
                 if !span.is_disabled() {
                     span.record("route", template);
                 }
-                let timer = self.metrics.as_ref().map(|m| m.timer(template));
+                let timer = self.metrics.as_ref().and_then(|routes| {
+                    let (_, route) = routes.iter().find(|(t, _)| *t == template)?;
+                    Some(route.timer())
+                });
                 let client = peer.map_or_else(|| ClientIp::of(req.extensions()), |p| p.ip());
-                let fut = span.in_scope(|| self.direct.call(template, req, client));
+                let mut headers = self.direct_headers.clone();
+                headers.insert(request_id::HEADER, id.clone());
+                let fut = span.in_scope(|| self.direct.call(template, req, client, headers));
                 let fut = Deadline::new(fut, REQUEST_TIMEOUT);
                 (Inner::Direct { fut }, timer)
             }
@@ -277,29 +315,37 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let _entered = this.span.enter();
-        let mut res = match this.inner.project() {
+        let res = match this.inner.project() {
             InnerProj::Routed { fut } => {
                 let Ok(res) = std::task::ready!(fut.poll(cx));
-                res
+                secured(res, this.id, *this.hsts)
             }
             InnerProj::Direct { fut } => {
                 let Ok(res) = std::task::ready!(fut.poll(cx));
-                json_answer(res, Some(this.id))
+                // Sent as it is when made with the headers the edge gave.
+                if res.headers().contains_key(request_id::HEADER) {
+                    res
+                } else {
+                    secured(json_answer(res, Some(this.id)), this.id, *this.hsts)
+                }
             }
         };
         if let Some(timer) = this.timer {
             timer.done(res.status().as_u16());
         }
-        let h = res.headers_mut();
-        if !h.contains_key(request_id::HEADER) {
-            h.insert(request_id::HEADER, this.id.clone());
-        }
-        headers::secure(h, *this.hsts);
         if let Some(started) = this.started {
             request_id::finished(res.status().as_u16(), *started);
         }
         Poll::Ready(Ok(res))
     }
+}
+
+/// `res` with the request's id (unless it has one) and the security headers.
+fn secured(mut res: Response, id: &HeaderValue, hsts: bool) -> Response {
+    let h = res.headers_mut();
+    h.entry(request_id::HEADER).or_insert_with(|| id.clone());
+    headers::secure(h, hsts);
+    res
 }
 
 #[cfg(test)]
@@ -375,17 +421,25 @@ mod tests {
     impl Direct for TestDirect {
         type Future = std::future::Ready<Result<Response, Infallible>>;
 
+        fn templates(&self) -> &'static [&'static str] {
+            &["/direct"]
+        }
+
         fn matches(&self, method: &Method, path: &str) -> Option<&'static str> {
             (*method == Method::GET && path == "/direct").then_some("/direct")
         }
 
-        fn call(&self, _: &'static str, req: Request, client: IpAddr) -> Self::Future {
+        fn call(
+            &self,
+            _: &'static str,
+            req: Request,
+            client: IpAddr,
+            headers: HeaderMap,
+        ) -> Self::Future {
             let res = if req.uri().query() == Some("ok") {
-                (
-                    [(header::CONTENT_TYPE, "application/json")],
-                    client.to_string(),
-                )
-                    .into_response()
+                let mut res = Response::new(Body::from(client.to_string()));
+                *res.headers_mut() = headers;
+                res
             } else {
                 crate::Error::unauthorized("nope", "Not here.").into_response()
             };
@@ -407,6 +461,20 @@ mod tests {
         assert!(request_id::is_valid(
             res.headers()["x-request-id"].as_bytes()
         ));
+        // Made on the edge's headers: exactly what a routed JSON answer gets.
+        let mut routed = HeaderMap::new();
+        routed.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        routed.insert(request_id::HEADER, res.headers()["x-request-id"].clone());
+        headers::secure(&mut routed, false);
+        assert_eq!(res.headers(), &routed);
+        let mut req = get_req("/direct?ok");
+        req.headers_mut()
+            .insert(request_id::HEADER, HeaderValue::from_static("direct-0"));
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.headers()["x-request-id"], "direct-0");
 
         // Its errors are JSON with the client's id; other methods go to the router.
         let mut req = get_req("/direct");
@@ -415,6 +483,8 @@ mod tests {
         let res = app.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(res.headers()["x-request-id"], "direct-1");
+        assert_eq!(res.headers()["content-security-policy"], headers::API_CSP);
+        assert_eq!(res.headers()["x-frame-options"], "DENY");
         let body = axum::body::to_bytes(res.into_body(), 1 << 16)
             .await
             .unwrap();

@@ -178,12 +178,12 @@ pub fn json_answer(res: Response, request_id: Option<&HeaderValue>) -> Response 
 /// Writes a JSON error of ours again with the request's id in it; any other
 /// answer is left as it is.
 pub fn with_request_id(res: Response, request_id: Option<&HeaderValue>) -> Response {
-    let Some(id) = request_id.and_then(|v| v.to_str().ok()) else {
-        return res;
-    };
     if !(res.status().is_client_error() || res.status().is_server_error()) {
         return res;
     }
+    let Some(id) = request_id.and_then(|v| v.to_str().ok()) else {
+        return res;
+    };
     let Some(error) = res.extensions().get::<JsonError>() else {
         return res;
     };

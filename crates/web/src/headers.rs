@@ -27,23 +27,37 @@ const SAME_ORIGIN: HeaderValue = HeaderValue::from_static("same-origin");
 const COOP: HeaderName = HeaderName::from_static("cross-origin-opener-policy");
 const COOP_VALUE: HeaderValue = HeaderValue::from_static("same-origin-allow-popups");
 
+/// The headers of a JSON answer as sent: the content type, the security
+/// headers and a placeholder for the request id (so that setting the id
+/// replaces it and a clone of this map never grows). Made once per app, for
+/// the routes the edge answers itself (`web::edge::Direct`).
+pub fn json_answer_headers(hsts: bool) -> HeaderMap {
+    let mut h = HeaderMap::with_capacity(9);
+    h.insert(header::CONTENT_TYPE, APPLICATION_JSON);
+    h.insert(crate::request_id::HEADER, HeaderValue::from_static("-"));
+    secure(&mut h, hsts);
+    h
+}
+
+const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
+
 /// Sets the security headers of an answer; `hsts` when served over HTTPS.
 /// A JSON answer gets [`API_CSP`], any other [`CSP`]. The CSP and the Referrer-Policy only when the answer has none of its own
 /// (a route may ask for a stricter one: the Amazon callback's no-referrer);
 /// the others always.
 pub fn secure(h: &mut HeaderMap, hsts: bool) {
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        let json = h
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
-        let policy = if json { API_CSP_VALUE } else { CSP_VALUE };
-        h.insert(header::CONTENT_SECURITY_POLICY, policy);
-    }
+    // One probe per header (the entry API), not a look and then an insert.
+    let json = h
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    h.entry(header::CONTENT_SECURITY_POLICY).or_insert(if json {
+        API_CSP_VALUE
+    } else {
+        CSP_VALUE
+    });
     h.insert(header::X_CONTENT_TYPE_OPTIONS, NOSNIFF);
     h.insert(header::X_FRAME_OPTIONS, DENY);
-    if !h.contains_key(header::REFERRER_POLICY) {
-        h.insert(header::REFERRER_POLICY, SAME_ORIGIN);
-    }
+    h.entry(header::REFERRER_POLICY).or_insert(SAME_ORIGIN);
     h.insert(COOP, COOP_VALUE);
     if hsts {
         h.insert(header::STRICT_TRANSPORT_SECURITY, HSTS_VALUE);

@@ -130,12 +130,23 @@ impl HttpMetricsLayer {
 }
 
 impl HttpMetricsLayer {
-    /// Starts timing a request of the route `template` (for routes answered
-    /// outside the router, `web::edge::Direct`; the router's routes are timed
-    /// by the layer).
-    pub fn timer(&self, template: &str) -> RouteTimer {
+    /// The metrics of the route `template`, for routes answered outside the
+    /// router (`web::edge::Direct`; the router's routes are timed by the
+    /// layer). Looked up once, when the app is built, not per request.
+    pub fn route(&self, template: &str) -> RouteMetrics {
+        RouteMetrics(self.routes.get(template))
+    }
+}
+
+/// One route's request count and latency ([`HttpMetricsLayer::route`]).
+#[derive(Clone)]
+pub struct RouteMetrics(Arc<Route>);
+
+impl RouteMetrics {
+    /// Starts timing a request of this route.
+    pub fn timer(&self) -> RouteTimer {
         RouteTimer {
-            route: self.routes.get(template),
+            route: self.0.clone(),
             start: Instant::now(),
         }
     }

@@ -1,10 +1,21 @@
 //! Serving a router: our own accept loop over hyper, so that slow clients are
 //! cut off (a header read deadline, which `axum::serve` does not set) and
 //! shutdown is graceful (in-flight requests finish, then the loop returns).
+//!
+//! The header read deadline is a watchdog per connection ([`watchdog`]), not
+//! hyper's `header_read_timeout`: hyper's allocates a timer, registers it in
+//! the runtime's timer wheel and removes it again for every request, which
+//! cost more than the rest of a store's key check. The watchdog counts the
+//! requests a connection begins and finishes (two counters) and looks at
+//! them a few times per deadline.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -12,9 +23,10 @@ use axum::extract::{ConnectInfo, Request};
 use axum::response::Response;
 use axum::Router;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
 use tower::util::Oneshot;
 use tower::ServiceExt;
 
@@ -72,8 +84,95 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PeerRouter {
     }
 }
 
-/// A client must send a request's headers within this time (slowloris).
+/// A client must send a request's headers within this time (slowloris): a
+/// connection with no request in flight that has not begun or finished one
+/// for this long is closed (within half as long again, see [`watchdog`]).
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What one connection's requests have done: begun and finished, counted.
+#[derive(Default)]
+struct Activity {
+    begun: AtomicU64,
+    finished: AtomicU64,
+}
+
+/// A connection's service, counting its requests for the [`watchdog`].
+struct Watched<C> {
+    inner: C,
+    activity: Arc<Activity>,
+}
+
+impl<C, R> hyper::service::Service<R> for Watched<C>
+where
+    C: hyper::service::Service<R>,
+{
+    type Response = C::Response;
+    type Error = C::Error;
+    type Future = Counted<C::Future>;
+
+    fn call(&self, req: R) -> Self::Future {
+        self.activity.begun.fetch_add(1, Ordering::Relaxed);
+        Counted {
+            fut: self.inner.call(req),
+            _finished: Finished(self.activity.clone()),
+        }
+    }
+}
+
+/// Counts its request as finished when dropped: answered, or abandoned.
+struct Finished(Arc<Activity>);
+
+impl Drop for Finished {
+    fn drop(&mut self) {
+        self.0.finished.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A request's answer, counted as finished when it is dropped.
+    struct Counted<F> {
+        #[pin]
+        fut: F,
+        _finished: Finished,
+    }
+}
+
+impl<F: Future> Future for Counted<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().fut.poll(cx)
+    }
+}
+
+/// Resolves when the connection has been quiet for `deadline`: no request in
+/// flight, and none begun or finished. It looks every half deadline, so a
+/// quiet connection is cut between one and one and a half deadlines after
+/// its last request (or its opening); a request in flight, however long, is
+/// never cut by it (the request's own deadline bounds that).
+async fn watchdog(activity: &Activity, deadline: Duration) {
+    let period = deadline / 2;
+    let mut tick = tokio::time::interval_at(Instant::now() + period, period);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut seen = (0, 0);
+    let mut quiet = 0;
+    loop {
+        tick.tick().await;
+        let now = (
+            activity.begun.load(Ordering::Relaxed),
+            activity.finished.load(Ordering::Relaxed),
+        );
+        if now != seen || now.0 != now.1 {
+            seen = now;
+            quiet = 0;
+        } else {
+            quiet += 1;
+            if quiet == 2 {
+                return;
+            }
+        }
+    }
+}
 
 /// Binds `addr` (port 0 picks a free port) and reports the address bound.
 pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
@@ -117,20 +216,30 @@ pub async fn serve_with(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        let service = app.connection(peer);
+        let activity = Arc::new(Activity::default());
+        let service = Watched {
+            inner: app.connection(peer),
+            activity: activity.clone(),
+        };
         let mut stop = stop_rx.clone();
         let done = done_rx.clone();
         tokio::spawn(async move {
             let conn = hyper::server::conn::http1::Builder::new()
-                .timer(TokioTimer::new())
-                .header_read_timeout(header_read_timeout)
+                // hyper's own header read timeout is off (see the module's text).
+                .header_read_timeout(None)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
+            let quiet = watchdog(&activity, header_read_timeout);
+            tokio::pin!(quiet);
             tokio::select! {
                 _ = conn.as_mut() => {}
+                () = quiet.as_mut() => {}
                 () = async { let _ = stop.wait_for(|s| *s).await; } => {
                     conn.as_mut().graceful_shutdown();
-                    let _ = conn.as_mut().await;
+                    tokio::select! {
+                        _ = conn.as_mut() => {}
+                        () = quiet.as_mut() => {}
+                    }
                 }
             }
             drop(done);
@@ -191,6 +300,71 @@ mod tests {
             .unwrap()
             .unwrap()
             .unwrap();
+    }
+
+    /// Serves `/slow` (answers after `slow`) and `/` with a header deadline `deadline`.
+    async fn start_slow(deadline: Duration, slow: Duration) -> SocketAddr {
+        let app = Router::new().route("/", get(|| async { "ok" })).route(
+            "/slow",
+            get(move || async move {
+                tokio::time::sleep(slow).await;
+                "slow"
+            }),
+        );
+        let (listener, addr) = bind("127.0.0.1:0").await.unwrap();
+        tokio::spawn(serve_with(listener, app, std::future::pending(), deadline));
+        addr
+    }
+
+    /// Reads one answer with a body of `len` bytes.
+    async fn read_answer(s: &mut tokio::net::TcpStream, body: &str) -> String {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !out.ends_with(body.as_bytes()) {
+            let n = s.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&out));
+            out.extend_from_slice(&buf[..n]);
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    // The clock is tokio's, paused: it moves on only while every task waits.
+    #[tokio::test(start_paused = true)]
+    async fn a_request_in_flight_is_never_cut_and_a_quiet_connection_is() {
+        let deadline = Duration::from_secs(10);
+        let addr = start_slow(deadline, deadline * 5).await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let started = Instant::now();
+        s.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let out = read_answer(&mut s, "slow").await;
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+        assert!(started.elapsed() >= deadline * 5);
+
+        // The same connection serves another request, then, quiet, is closed
+        // between one and one and a half deadlines after its last answer.
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        read_answer(&mut s, "ok").await;
+        let answered = Instant::now();
+        let mut buf = [0u8; 64];
+        assert_eq!(s.read(&mut buf).await.unwrap(), 0, "closed");
+        let quiet = answered.elapsed();
+        assert!(quiet >= deadline && quiet <= deadline * 3 / 2, "{quiet:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_connection_that_sends_nothing_is_closed() {
+        let deadline = Duration::from_secs(10);
+        let addr = start_slow(deadline, deadline).await;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let opened = Instant::now();
+        let mut buf = [0u8; 64];
+        assert_eq!(s.read(&mut buf).await.unwrap(), 0, "closed");
+        let quiet = opened.elapsed();
+        assert!(quiet >= deadline && quiet <= deadline * 3 / 2, "{quiet:?}");
     }
 
     #[tokio::test]

@@ -30,6 +30,11 @@ impl Throttle {
         }
     }
 
+    /// The clock's time when the client was checked.
+    pub(super) fn now(&self) -> i64 {
+        self.now
+    }
+
     fn key(&self) -> &str {
         std::str::from_utf8(&self.key[..self.len]).unwrap_or("")
     }

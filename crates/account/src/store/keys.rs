@@ -6,6 +6,8 @@
 //! `Verifier::forget` consumes it, so a caller cannot leave a stale cache
 //! entry behind without the compiler saying so.
 
+use std::fmt::Write as _;
+
 use keys::{Environment, KeyHash};
 use sqlx::FromRow;
 use web::db::Db;
@@ -296,20 +298,37 @@ pub async fn set_public_key(
     Ok(key)
 }
 
-/// Writes batched last-use times in one transaction; never moves a time backwards.
-pub async fn record_last_used(db: &Db, uses: &[(String, i64)]) -> Result<(), DbError> {
+/// Rows per statement of [`record_last_used`]: two parameters each, far
+/// below SQLite's limit of 32,766 and PostgreSQL's of 65,535.
+const LAST_USE_ROWS: usize = 500;
+
+/// Writes batched last-use times (each id at most once) in one transaction,
+/// one multi-row statement per 500 keys rather than one per key; never moves
+/// a time backwards, and ignores ids that are not stored.
+pub async fn record_last_used<S: AsRef<str>>(db: &Db, uses: &[(S, i64)]) -> Result<(), DbError> {
     if uses.is_empty() {
         return Ok(());
     }
     let mut tx = db.pool.begin().await?;
-    for (id, at) in uses {
-        sqlx::query(
-            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2 AND (last_used_at IS NULL OR last_used_at < $1)",
-        )
-        .bind(*at)
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
+    for chunk in uses.chunks(LAST_USE_ROWS) {
+        // `VALUES` names its columns column1, column2 on both backends.
+        let mut sql = String::with_capacity(200 + chunk.len() * 16);
+        sql.push_str("UPDATE api_keys SET last_used_at = v.column2 FROM (VALUES ");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push(',');
+            }
+            let _ = write!(sql, "(${},${})", 2 * i + 1, 2 * i + 2);
+        }
+        sql.push_str(
+            ") AS v WHERE api_keys.id = v.column1 \
+             AND (api_keys.last_used_at IS NULL OR api_keys.last_used_at < v.column2)",
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, at) in chunk {
+            q = q.bind(id.as_ref()).bind(*at);
+        }
+        q.execute(&mut *tx).await?;
     }
     tx.commit().await
 }

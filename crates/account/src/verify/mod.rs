@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use keys::jwt::PublicKey;
-use keys::{ApiKey, KeyHash};
+use keys::{ApiKey, Environment, KeyHash};
 use web::db::Db;
 use web::Clock;
 
@@ -33,6 +33,18 @@ struct Known {
     last_used: AtomicI64,
     /// Reloaded after this time: a backstop should an invalidation be lost.
     fresh_until: i64,
+}
+
+/// What memory knows of a presented key ([`Verifier::lookup`]).
+enum Lookup {
+    Answered(Verdict),
+    /// Not in memory: storage must be asked.
+    Load {
+        environment: Environment,
+        hash: KeyHash,
+        shard: usize,
+        now: i64,
+    },
 }
 
 const SHARDS: usize = 32;
@@ -121,25 +133,56 @@ impl Verifier {
 
     /// Verifies a presented key. Errors only when storage cannot be asked.
     pub async fn verify(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
-        let verdict = self.verify_uncounted(presented).await?;
+        let verdict = match self.lookup(presented, self.clock.now()) {
+            Lookup::Answered(verdict) => verdict,
+            Lookup::Load {
+                environment,
+                hash,
+                shard,
+                now,
+            } => {
+                self.metrics.misses.increment(1);
+                match self.load(hash, now).await? {
+                    Some(entry) => self.answer(&entry, environment, shard, now),
+                    None => Verdict::invalid(),
+                }
+            }
+        };
         self.metrics.verified(verdict.status);
         Ok(verdict)
     }
 
-    async fn verify_uncounted(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
+    /// The verdict on a presented key when it is valid and answered from
+    /// memory, without waiting (most requests); `None` when storage must be
+    /// asked or the key is not valid (then [`Verifier::verify`] answers).
+    /// `now` is the clock's time, read by the caller.
+    pub fn verify_valid_cached(&self, presented: &str, now: i64) -> Option<Verdict> {
+        match self.lookup(presented, now) {
+            Lookup::Answered(verdict) if verdict.status == Status::Valid => {
+                self.metrics.verified(verdict.status);
+                Some(verdict)
+            }
+            _ => None,
+        }
+    }
+
+    /// What memory knows of a presented key at `now`: its verdict, or that
+    /// storage must be asked.
+    fn lookup(&self, presented: &str, now: i64) -> Lookup {
         // A malformed key or bad checksum never reaches the cache or storage.
         let Ok((environment, hash)) = ApiKey::check(presented) else {
-            return Ok(Verdict::invalid());
+            return Lookup::Answered(Verdict::invalid());
         };
-        let now = self.clock.now();
         let shard = Self::shard_of(&hash);
         let cached = self.shards[shard]
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&hash)
             .cloned();
-        let entry = match cached {
-            Some(k) if k.fresh_until > now => k,
+        match cached {
+            Some(entry) if entry.fresh_until > now => {
+                Lookup::Answered(self.answer(&entry, environment, shard, now))
+            }
             _ => {
                 let unknown_until = self.unknown[shard]
                     .read()
@@ -147,15 +190,20 @@ impl Verifier {
                     .get(&hash)
                     .copied();
                 if unknown_until.is_some_and(|until| until > now) {
-                    return Ok(Verdict::invalid());
+                    return Lookup::Answered(Verdict::invalid());
                 }
-                self.metrics.misses.increment(1);
-                match self.load(hash, now).await? {
-                    Some(k) => k,
-                    None => return Ok(Verdict::invalid()),
+                Lookup::Load {
+                    environment,
+                    hash,
+                    shard,
+                    now,
                 }
             }
-        };
+        }
+    }
+
+    /// The verdict on a stored key at `now`; a valid key's use is noted.
+    fn answer(&self, entry: &Known, environment: Environment, shard: usize, now: i64) -> Verdict {
         let status = status_at(entry.state, now);
         if status == Status::Valid && entry.last_used.swap(now, Ordering::Relaxed) != now {
             self.dirty[shard]
@@ -163,13 +211,13 @@ impl Verifier {
                 .unwrap_or_else(|e| e.into_inner())
                 .insert(entry.id.clone(), now);
         }
-        Ok(Verdict {
+        Verdict {
             status,
             environment: Some(environment),
             expires_at: entry.state.expires_at,
             public_key: entry.public_key.clone(),
             key_id: Some(entry.id.clone()),
-        })
+        }
     }
 
     async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {

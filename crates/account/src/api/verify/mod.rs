@@ -1,5 +1,9 @@
-//! Verification: the JSON route, the Magento-compatible gateway check, and
-//! the no-op route benchmarks compare them with.
+//! Verification: the JSON route, the Magento-compatible gateway check, the
+//! signed ping, and the no-op route benchmarks compare them with.
+
+mod answer;
+
+pub use answer::{GatewayAnswer, PingAnswer, VerifyAnswer};
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -8,32 +12,19 @@ use std::pin::Pin;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::{IntoParams, ToSchema};
+use futures_util::future::Either;
+use utoipa::IntoParams;
 use web::extract::ClientIp;
 use web::Error;
 
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
-use super::openapi::{Environment, ErrorBody};
+use super::openapi::ErrorBody;
 use super::throttle::Throttle;
-
-/// A key's status. `environment` is left out for an unknown key,
-/// `expires_at` for a key that does not expire.
-#[derive(Serialize, ToSchema)]
-pub struct VerifyAnswer {
-    valid: bool,
-    status: Status,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Environment>)]
-    environment: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(format = DateTime)]
-    expires_at: Option<String>,
-}
+use answer::{json, json_headers, ping_body, GATEWAY_VALID};
 
 /// The header `POST /api/v1/keys/verify` reads (read by [`verify`]).
 #[derive(IntoParams)]
@@ -74,24 +65,6 @@ pub struct PingHeaders {
     x_gw_signature: Option<String>,
 }
 
-/// The gateway check's answer when the key is valid: `{"valid": true}`.
-#[derive(Serialize, ToSchema)]
-pub struct GatewayAnswer {
-    valid: bool,
-}
-
-/// The gateway's answer, written once (the hot path serializes nothing).
-const GATEWAY_VALID: &str = r#"{"valid":true}"#;
-
-/// The signed ping's answer: a valid key, and when it expires (`null`: never).
-#[derive(Serialize, ToSchema)]
-pub struct PingAnswer {
-    valid: bool,
-    status: Status,
-    #[schema(format = DateTime, required = true)]
-    expires_at: Option<String>,
-}
-
 // Names as constants: a `&str` name is parsed and checked on every lookup.
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const MAGENTO_API_KEY: HeaderName = HeaderName::from_static("magento-api-key");
@@ -106,6 +79,18 @@ fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
 const VERIFY: &str = "/api/v1/keys/verify";
 const GATEWAY: &str = "/gateway/apikeycheck";
 const PING: &str = "/merchant-registry/v1/ping";
+const TEMPLATES: [&str; 3] = [VERIFY, GATEWAY, PING];
+
+/// The template of a verification route the edge answers itself.
+fn direct_route(method: &Method, path: &str) -> Option<&'static str> {
+    let (template, wanted) = match path {
+        VERIFY => (VERIFY, Method::POST),
+        GATEWAY => (GATEWAY, Method::GET),
+        PING => (PING, Method::GET),
+        _ => return None,
+    };
+    (*method == wanted).then_some(template)
+}
 
 /// The verification routes, answered by the edge itself before the router
 /// (`web::edge::Direct`): stores call them on every Admin page open, and
@@ -115,43 +100,80 @@ const PING: &str = "/merchant-registry/v1/ping";
 pub struct VerifyRoutes(pub AppState);
 
 impl web::edge::Direct for VerifyRoutes {
-    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+    /// Ready at once for a valid key answered from memory (most requests);
+    /// else boxed, as it may wait for storage or the throttle.
+    type Future = Either<
+        std::future::Ready<Result<Response, Infallible>>,
+        Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+    >;
+
+    fn templates(&self) -> &'static [&'static str] {
+        &TEMPLATES
+    }
 
     fn matches(&self, method: &Method, path: &str) -> Option<&'static str> {
-        let (template, wanted) = match path {
-            VERIFY => (VERIFY, Method::POST),
-            GATEWAY => (GATEWAY, Method::GET),
-            PING => (PING, Method::GET),
-            _ => return None,
-        };
-        (*method == wanted).then_some(template)
+        direct_route(method, path)
     }
 
-    fn call(&self, template: &'static str, req: Request, ip: IpAddr) -> Self::Future {
+    fn call(
+        &self,
+        template: &'static str,
+        req: Request,
+        ip: IpAddr,
+        out: HeaderMap,
+    ) -> Self::Future {
+        if let Some(body) = valid_from_memory(&self.0, template, ip, req.headers()) {
+            return Either::Left(std::future::ready(Ok(json(out, body))));
+        }
         let state = self.0.clone();
-        Box::pin(async move {
+        Either::Right(Box::pin(async move {
             let headers = req.headers();
             let res = match template {
-                VERIFY => verify(&state, ip, headers).await,
-                GATEWAY => gateway(&state, ip, headers).await,
-                _ => ping(&state, ip, headers).await,
+                VERIFY => verify(&state, ip, headers, out).await,
+                GATEWAY => gateway(&state, ip, headers, out).await,
+                _ => ping(&state, ip, headers, out).await,
             };
             Ok(res.unwrap_or_else(IntoResponse::into_response))
-        })
+        }))
     }
 }
 
-/// A JSON answer, its header map sized for what the edge adds (the id and
-/// the security headers), so that it never grows.
-fn json(body: impl Into<Body>) -> Response {
-    let mut headers = HeaderMap::with_capacity(12);
-    headers.insert(header::CONTENT_TYPE, APPLICATION_JSON);
-    let mut res = Response::new(body.into());
-    *res.headers_mut() = headers;
-    res
+/// The answer's body for a valid key the verifier holds in memory, made
+/// without waiting (most requests): the same answer as the async path's, as
+/// a valid key is never counted by the throttle. `None` for anything else (a
+/// blocked client, a key to look up, a key that is not valid, a signature
+/// not seen before), which the async path answers.
+fn valid_from_memory(
+    state: &AppState,
+    template: &str,
+    ip: IpAddr,
+    headers: &HeaderMap,
+) -> Option<Body> {
+    let presented = match template {
+        VERIFY => header(headers, X_API_KEY)?,
+        GATEWAY => header(headers, MAGENTO_API_KEY).or_else(|| header(headers, X_API_KEY))?,
+        _ => header(headers, X_API_KEY).or_else(|| header(headers, MAGENTO_API_KEY))?,
+    };
+    let throttle = Throttle::check(state, ip).ok()?;
+    let now = throttle.now();
+    Some(match template {
+        VERIFY => {
+            let verdict = state.verifier.verify_valid_cached(presented, now)?;
+            VerifyAnswer::of(&verdict).body()
+        }
+        GATEWAY => {
+            state.verifier.verify_valid_cached(presented, now)?;
+            Body::from(GATEWAY_VALID)
+        }
+        _ => {
+            let token = header(headers, X_GW_SIGNATURE);
+            match state.verifier.signed_from_memory(presented, token, now)? {
+                PingOutcome::Ok { expires_at } => ping_body(expires_at),
+                _ => return None,
+            }
+        }
+    })
 }
-
-const APPLICATION_JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// Verifies the key in `X-Api-Key`: its status, environment and expiry.
 #[utoipa::path(
@@ -171,10 +193,15 @@ pub async fn verify_key(
     ClientIp(ip): ClientIp,
     req: Request,
 ) -> Result<Response, Error> {
-    verify(&state, ip, req.headers()).await
+    verify(&state, ip, req.headers(), json_headers()).await
 }
 
-async fn verify(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Response, Error> {
+async fn verify(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    out: HeaderMap,
+) -> Result<Response, Error> {
     let Some(presented) = header(headers, X_API_KEY) else {
         return Err(Error::bad_request(
             "missing_api_key",
@@ -184,48 +211,7 @@ async fn verify(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Res
     let throttle = Throttle::check(state, ip)?;
     let verdict = state.verifier.verify(presented).await?;
     throttle.count(state, verdict.status == Status::Valid).await;
-    let known = verdict.status != Status::Invalid;
-    let answer = VerifyAnswer {
-        valid: verdict.status == Status::Valid,
-        status: verdict.status,
-        environment: verdict.environment.filter(|_| known).map(|e| e.as_str()),
-        expires_at: verdict.expires_at.map(web::clock::rfc3339),
-    };
-    Ok(json(answer.to_json()))
-}
-
-impl VerifyAnswer {
-    /// The hot path's answer, written directly: every part is a fixed word or
-    /// an RFC 3339 time, so nothing needs escaping (and serde is not needed).
-    /// One allocation of exactly its length (a body then takes it as it is).
-    fn to_json(&self) -> String {
-        let head = if self.valid {
-            r#"{"valid":true,"status":""#
-        } else {
-            r#"{"valid":false,"status":""#
-        };
-        let (env_open, env, env_close) = match self.environment {
-            Some(env) => (r#","environment":""#, env, "\""),
-            None => ("", "", ""),
-        };
-        let (exp_open, exp, exp_close) = match &self.expires_at {
-            Some(exp) => (r#","expires_at":""#, exp.as_str(), "\""),
-            None => ("", "", ""),
-        };
-        [
-            head,
-            self.status.as_str(),
-            "\"",
-            env_open,
-            env,
-            env_close,
-            exp_open,
-            exp,
-            exp_close,
-            "}",
-        ]
-        .concat()
-    }
+    Ok(json(out, VerifyAnswer::of(&verdict).body()))
 }
 
 /// Magento Services Connector's key check: exactly 200 when valid, 401 otherwise.
@@ -246,10 +232,15 @@ pub async fn gateway_apikeycheck(
     ClientIp(ip): ClientIp,
     req: Request,
 ) -> Result<Response, Error> {
-    gateway(&state, ip, req.headers()).await
+    gateway(&state, ip, req.headers(), json_headers()).await
 }
 
-async fn gateway(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Response, Error> {
+async fn gateway(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    out: HeaderMap,
+) -> Result<Response, Error> {
     let throttle = Throttle::check(state, ip)?;
     let presented = header(headers, MAGENTO_API_KEY).or_else(|| header(headers, X_API_KEY));
     let valid = match presented {
@@ -258,7 +249,7 @@ async fn gateway(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Re
     };
     throttle.count(state, valid).await;
     Ok(if valid {
-        json(GATEWAY_VALID)
+        json(out, GATEWAY_VALID)
     } else {
         Error::unauthorized("invalid_api_key", "The API key is not valid.").into_response()
     })
@@ -285,10 +276,15 @@ pub async fn merchant_registry_ping(
     ClientIp(ip): ClientIp,
     req: Request,
 ) -> Result<Response, Error> {
-    ping(&state, ip, req.headers()).await
+    ping(&state, ip, req.headers(), json_headers()).await
 }
 
-async fn ping(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Response, Error> {
+async fn ping(
+    state: &AppState,
+    ip: IpAddr,
+    headers: &HeaderMap,
+    out: HeaderMap,
+) -> Result<Response, Error> {
     let throttle = Throttle::check(state, ip)?;
     let presented = header(headers, X_API_KEY).or_else(|| header(headers, MAGENTO_API_KEY));
     let Some(presented) = presented else {
@@ -304,14 +300,7 @@ async fn ping(state: &AppState, ip: IpAddr, headers: &HeaderMap) -> Result<Respo
         .count(state, matches!(outcome, PingOutcome::Ok { .. }))
         .await;
     match outcome {
-        PingOutcome::Ok { expires_at } => Ok(json(
-            serde_json::to_vec(&PingAnswer {
-                valid: true,
-                status: Status::Valid,
-                expires_at: expires_at.map(web::clock::rfc3339),
-            })
-            .map_err(Error::internal)?,
-        )),
+        PingOutcome::Ok { expires_at } => Ok(json(out, ping_body(expires_at))),
         // The code names the status, so our Admin can say which case it is.
         PingOutcome::Key(status) => Err(Error::unauthorized(
             status.as_str(),
@@ -352,29 +341,34 @@ pub async fn noop() -> StatusCode {
 
 #[cfg(test)]
 mod tests {
-    use super::{GatewayAnswer, Status, VerifyAnswer, GATEWAY_VALID};
+    use super::{direct_route, Method, GATEWAY, TEMPLATES};
 
+    /// The edge's list of verification routes and the router's (the
+    /// `#[utoipa::path]` attributes, as the OpenAPI document shows them) are
+    /// the same: a path changed in one place only would be caught here.
     #[test]
-    fn hand_written_json_is_json() {
-        let a = VerifyAnswer {
-            valid: true,
-            status: Status::Valid,
-            environment: Some("production"),
-            expires_at: Some("2027-01-01T00:00:00Z".into()),
-        };
-        let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
-        assert_eq!(v, serde_json::to_value(&a).unwrap());
-        // Exactly its length: the body takes the buffer without a copy.
-        assert_eq!(a.to_json().capacity(), a.to_json().len());
-        let b = VerifyAnswer {
-            valid: false,
-            status: Status::Invalid,
-            environment: None,
-            expires_at: None,
-        };
-        let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
-        assert_eq!(v, serde_json::to_value(&b).unwrap());
-        let g = serde_json::to_string(&GatewayAnswer { valid: true }).unwrap();
-        assert_eq!(g, GATEWAY_VALID);
+    fn direct_routes_are_the_documented_verification_routes() {
+        let doc: serde_json::Value =
+            serde_json::from_slice(crate::api::openapi::document()).unwrap();
+        let ops = [
+            "verify_key",
+            "gateway_apikeycheck",
+            "merchant_registry_ping",
+        ];
+        let mut found = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                if ops.contains(&op["operationId"].as_str().unwrap_or("")) {
+                    let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                    assert_eq!(direct_route(&method, path), Some(path.as_str()));
+                    found.push(path.clone());
+                }
+            }
+        }
+        found.sort();
+        let mut templates = TEMPLATES.map(String::from).to_vec();
+        templates.sort();
+        assert_eq!(found, templates);
+        assert_eq!(direct_route(&Method::HEAD, GATEWAY), None);
     }
 }
