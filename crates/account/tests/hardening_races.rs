@@ -10,7 +10,8 @@ mod common;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use common::{unique_email, App, Resp, TestDb, PASSWORD};
+use common::{unique_email, App, Resp, TestDb, CLOCK_START, PASSWORD};
+use futures_util::StreamExt;
 use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -20,6 +21,7 @@ both_backends!(
     a_stranger_cannot_lock_an_account_out_from_elsewhere,
     parallel_signups_from_one_address_are_throttled,
     a_blocked_address_gets_429_for_every_key,
+    parallel_verifications_from_one_address,
     forged_keys_cannot_evict_real_ones,
 );
 
@@ -183,6 +185,90 @@ async fn parallel_signups_from_one_address_are_throttled(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
+    app.stop().await;
+}
+
+/// The verification throttle (600 failures a minute per address) under
+/// parallel requests: valid keys, answered from memory, are never counted;
+/// parallel forged keys are evaluated up to the limit, plus at most the
+/// requests already in flight when it was reached, and then every key from
+/// that address is refused on every route. The clock stands still, so no
+/// window ends during the test.
+async fn parallel_verifications_from_one_address(db: &TestDb) {
+    const LIMIT: usize = 600;
+    const IN_FLIGHT: usize = 32;
+    let app = App::start_with_clock(db, web::ManualClock::new(CLOCK_START)).await;
+    let sid = app.signup(&unique_email("par-verify"), "Parallel Co").await;
+    let key = app.create_key(&sid, json!({"name": "store"})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = client_from(loopback(43));
+    let verify = |k: String| {
+        let req = client
+            .post(app.url("/api/v1/keys/verify"))
+            .header("X-Api-Key", k);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.unwrap();
+            (status, body)
+        }
+    };
+
+    // 200 valid verifications at once: all answered, none counted.
+    let valid = futures_util::future::join_all((0..200).map(|_| verify(key.clone()))).await;
+    for (status, body) in &valid {
+        assert_eq!(*status, StatusCode::OK, "{body}");
+        assert_eq!(body["valid"], true, "{body}");
+    }
+
+    // 800 forged keys, 32 in flight at a time.
+    let forged: Vec<String> = (0..800)
+        .map(|_| {
+            keys::ApiKey::generate(keys::Environment::Production)
+                .expose()
+                .to_owned()
+        })
+        .collect();
+    let answers: Vec<_> = futures_util::stream::iter(forged.into_iter().map(verify))
+        .buffer_unordered(IN_FLIGHT)
+        .collect()
+        .await;
+    let evaluated = answers
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::OK && b["valid"] == false)
+        .count();
+    let throttled = answers
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(evaluated + throttled, 800, "only 200 or 429");
+    assert!(
+        (LIMIT..=LIMIT + IN_FLIGHT).contains(&evaluated),
+        "{evaluated} forged keys evaluated: the limit is {LIMIT}, plus at most {IN_FLIGHT} in flight"
+    );
+
+    // Now blocked: the valid key too, on every route, in parallel.
+    let after = futures_util::future::join_all((0..20).map(|i| {
+        let req = match i % 3 {
+            0 => client
+                .post(app.url("/api/v1/keys/verify"))
+                .header("X-Api-Key", key.clone()),
+            1 => client
+                .get(app.url("/gateway/apikeycheck"))
+                .header("magento-api-key", key.clone()),
+            _ => client
+                .get(app.url("/merchant-registry/v1/ping"))
+                .header("x-api-key", key.clone()),
+        };
+        async move { req.send().await.unwrap().status() }
+    }))
+    .await;
+    assert!(
+        after.iter().all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{after:?}"
+    );
     app.stop().await;
 }
 
