@@ -37,15 +37,9 @@ impl Verifier {
         if verdict.status != Status::Valid {
             return None;
         }
-        let token = token.map(str::trim).filter(|t| !t.is_empty())?;
+        let token = sent_token(token)?;
         let public = verdict.public_key.as_ref()?;
-        let pair = token_pair(&public.pem_hash, presented, token);
-        let exp = self
-            .verified_tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&pair)
-            .copied()?;
+        let exp = self.remembered(&token_pair(&public.pem_hash, presented, token))?;
         if exp <= now {
             return None;
         }
@@ -66,7 +60,7 @@ impl Verifier {
         if verdict.status != Status::Valid {
             return Ok(PingOutcome::Key(verdict.status));
         }
-        let Some(token) = token.map(str::trim).filter(|t| !t.is_empty()) else {
+        let Some(token) = sent_token(token) else {
             return Ok(PingOutcome::Signature("missing"));
         };
         let Some(public) = verdict.public_key else {
@@ -74,12 +68,7 @@ impl Verifier {
         };
         let now = self.clock.now();
         let pair = token_pair(&public.pem_hash, presented, token);
-        let known_exp = self
-            .verified_tokens
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&pair)
-            .copied();
+        let known_exp = self.remembered(&pair);
         let ok = match known_exp {
             Some(exp) if exp > now => Ok(()),
             Some(_) => Err(keys::jwt::JwtError::Expired),
@@ -115,6 +104,22 @@ impl Verifier {
             })),
         }
     }
+}
+
+impl Verifier {
+    /// The `exp` of a (key, token) pair verified before.
+    fn remembered(&self, pair: &keys::KeyHash) -> Option<i64> {
+        self.verified_tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(pair)
+            .copied()
+    }
+}
+
+/// The signature header's token, when one was sent.
+fn sent_token(token: Option<&str>) -> Option<&str> {
+    token.map(str::trim).filter(|t| !t.is_empty())
 }
 
 /// What a verified (key, token) pair is remembered by: the key's public key,

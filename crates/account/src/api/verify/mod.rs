@@ -75,6 +75,18 @@ fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The key a request to the verification route `template` presents: verify
+/// reads `X-Api-Key`; the gateway `magento-api-key` first, the ping
+/// `X-Api-Key` first, each then the other.
+fn presented_key<'h>(template: &str, headers: &'h HeaderMap) -> Option<&'h str> {
+    let (first, then) = match template {
+        VERIFY => return header(headers, X_API_KEY),
+        GATEWAY => (MAGENTO_API_KEY, X_API_KEY),
+        _ => (X_API_KEY, MAGENTO_API_KEY),
+    };
+    header(headers, first).or_else(|| header(headers, then))
+}
+
 /// The paths of the verification routes (also in their `#[utoipa::path]`).
 const VERIFY: &str = "/api/v1/keys/verify";
 const GATEWAY: &str = "/gateway/apikeycheck";
@@ -149,11 +161,7 @@ fn valid_from_memory(
     ip: IpAddr,
     headers: &HeaderMap,
 ) -> Option<Body> {
-    let presented = match template {
-        VERIFY => header(headers, X_API_KEY)?,
-        GATEWAY => header(headers, MAGENTO_API_KEY).or_else(|| header(headers, X_API_KEY))?,
-        _ => header(headers, X_API_KEY).or_else(|| header(headers, MAGENTO_API_KEY))?,
-    };
+    let presented = presented_key(template, headers)?;
     let throttle = Throttle::check(state, ip).ok()?;
     let now = throttle.now();
     Some(match template {
@@ -202,7 +210,7 @@ async fn verify(
     headers: &HeaderMap,
     out: HeaderMap,
 ) -> Result<Response, Error> {
-    let Some(presented) = header(headers, X_API_KEY) else {
+    let Some(presented) = presented_key(VERIFY, headers) else {
         return Err(Error::bad_request(
             "missing_api_key",
             "Send the key in the X-Api-Key header.",
@@ -242,8 +250,7 @@ async fn gateway(
     out: HeaderMap,
 ) -> Result<Response, Error> {
     let throttle = Throttle::check(state, ip)?;
-    let presented = header(headers, MAGENTO_API_KEY).or_else(|| header(headers, X_API_KEY));
-    let valid = match presented {
+    let valid = match presented_key(GATEWAY, headers) {
         Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
         None => false,
     };
@@ -286,8 +293,7 @@ async fn ping(
     out: HeaderMap,
 ) -> Result<Response, Error> {
     let throttle = Throttle::check(state, ip)?;
-    let presented = header(headers, X_API_KEY).or_else(|| header(headers, MAGENTO_API_KEY));
-    let Some(presented) = presented else {
+    let Some(presented) = presented_key(PING, headers) else {
         throttle.count(state, false).await;
         return Err(Error::unauthorized(
             "invalid",
