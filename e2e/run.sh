@@ -4,7 +4,7 @@
 #   e2e/run.sh                      all tests in e2e/tests/
 #   e2e/run.sh tests/revoked-key.test.js ...   only these
 #
-# Needs target/release/commerce (built by `cargo build --release`; this script
+# Needs target/release/commerce (built by `cargo build --release --workspace`; this script
 # builds nothing). Installs Chromium from Debian only when /usr/bin/chromium is
 # missing, and runs `npm ci` only when node_modules is missing or stale.
 # Environment: E2E_CONCURRENCY (test files at once, default 2),
@@ -18,7 +18,7 @@ ROOT=$(cd .. && pwd)
 BIN=${COMMERCE_BIN:-$ROOT/target/release/commerce}
 
 if [ ! -x "$BIN" ]; then
-  echo "e2e: $BIN is missing: build it first with 'cargo build --release' in $ROOT" >&2
+  echo "e2e: $BIN is missing: build it first with 'cargo build --release --workspace' in $ROOT" >&2
   exit 2
 fi
 export COMMERCE_BIN="$BIN"

@@ -63,8 +63,11 @@ cargo nextest run --workspace --locked --no-fail-fast
 step "fault test that restarts PostgreSQL (alone: it would disturb the others)"
 cargo nextest run -p commerce --test faults --locked --run-ignored only
 
-step "release build"
-cargo build --release --locked
+step "release build (the product and the Amazon stand-in the browser suite starts)"
+cargo build --release --locked --workspace
+
+step "the README's first command, as a newcomer types it"
+bash scripts/first-command.sh
 
 step "schemathesis against the OpenAPI document"
 bash scripts/schemathesis.sh

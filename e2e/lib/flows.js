@@ -157,6 +157,48 @@ export async function copyKey(tab, L, key) {
   return clip;
 }
 
+/**
+ * API Portal, a key made with the recommended key pair: the panel says next to
+ * Copy that the private key belongs in Production Private key; Copy private key
+ * puts the PEM on the clipboard.
+ */
+export async function copyPrivateKey(tab, L) {
+  const note = tab.getByText(L.signedKeyNote);
+  await note.waitFor();
+  // Said next to Copy: between the key's field and the private key's.
+  const [noteTop, keyTop, privTop] = await Promise.all([
+    note.evaluate((el) => el.getBoundingClientRect().top),
+    tab.getByRole('button', { name: L.copy, exact: true }).evaluate((el) => el.getBoundingClientRect().top),
+    tab.getByLabel(L.privateKeyLabel, { exact: true }).evaluate((el) => el.getBoundingClientRect().top),
+  ]);
+  assert.ok(keyTop < noteTop && noteTop < privTop, `the note stands by Copy (${keyTop} < ${noteTop} < ${privTop})`);
+  await tab.getByRole('button', { name: L.copyPrivateKey, exact: true }).click();
+  const pem = await tab.evaluate(() => navigator.clipboard.readText());
+  assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n[\s\S]+\n-----END PRIVATE KEY-----\n?$/);
+  return pem;
+}
+
+/**
+ * Admin, the welcome page names the missing private key and links to its
+ * field: follow it, paste, Save Config.
+ */
+export async function addPrivateKeyInAdmin(s, page, L, pem) {
+  await page.bringToFront();
+  await page.getByRole('status').filter({ hasText: L.privateKeyMissing }).waitFor();
+  await page.getByRole('link', { name: L.addPrivateKey, exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/config/edit/section/magento_services');
+  const field = page.getByRole('region', { name: L.apiKeys }).getByLabel(L.productionPrivateKey, { exact: true });
+  await field.waitFor();
+  assert.ok(await field.evaluate((el) => {
+    const r = el.getBoundingClientRect();
+    return r.top >= -1 && r.top < window.innerHeight;
+  }), 'the link scrolls to Production Private key');
+  await field.fill(pem);
+  await page.getByRole('button', { name: L.saveConfig, exact: true }).click();
+  await page.getByRole('status').filter({ hasText: L.configSaved }).waitFor();
+  assert.ok(!(await page.content()).includes(pem.split('\n')[1]), 'the private key is nowhere in the page');
+}
+
 /** Admin: Add the key → Magento Services > API Keys → paste → Save Config. */
 export async function addKeyInAdmin(s, page, L, key, { shots = true } = {}) {
   await page.bringToFront();

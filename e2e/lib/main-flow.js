@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  addKeyInAdmin, addStore, addStoreValidation, adminSignIn, copyKey, createKey,
+  addKeyInAdmin, addPrivateKeyInAdmin, addStore, addStoreValidation, adminSignIn, copyKey, copyPrivateKey, createKey,
   expectWelcome, keyStatus, newAccount, openChannel, openPortalTab, openSignInTab, signUpFromSignIn,
 } from './flows.js';
 import { withWorld } from './fixture.js';
@@ -28,14 +28,25 @@ export async function mainFlow(lang) {
     await signUpFromSignIn(s, tab, L, newAccount());
     await audit(tab, 'api-portal');
 
-    // API Portal: Amazon Sales Channel, Add New, Copy.
+    // API Portal: Amazon Sales Channel, Add New (the recommended choice:
+    // Generate a key pair for me), Copy. The panel says, next to Copy, that
+    // the private key belongs in Production Private key.
     const key = await createKey(tab, L);
     const copied = await copyKey(tab, L, key);
     await s.shot(tab, 'api-portal-new-key');
     await audit(tab, 'api-portal-new-key', { mobileShot: true });
+    const pem = await copyPrivateKey(tab, L);
 
-    // Back in the Admin: Add the key, paste, Save Config.
+    // Back in the Admin: Add the key, paste, Save Config, as the documentation says.
     await addKeyInAdmin(s, admin, L, copied);
+
+    // The key alone is not enough: the welcome page names the missing private key.
+    await openChannel(admin, L);
+    await expectWelcome(admin, L, L.privateKeyMissing);
+    assert.equal(await keyStatus(admin, origins.admin), 'invalid');
+    await s.shot(admin, 'welcome-private-key-missing');
+    await audit(admin, 'welcome-private-key-missing');
+    await addPrivateKeyInAdmin(s, admin, L, pem);
 
     // Amazon Sales Channel again: the key is valid, on to Store Integration.
     await openChannel(admin, L);
@@ -49,6 +60,10 @@ export async function mainFlow(lang) {
     await audit(admin, 'store-validation');
 
     await addStore(admin, L, { name: 'Luma US', email: 'seller@example.com', marketplace: L.marketplaceUS });
+    // Registered with the account service: no row says otherwise, no warning.
+    const stores = admin.getByRole('table', { name: L.storesTable });
+    assert.equal(await stores.locator('[data-unregistered]').count(), 0, 'the store registered');
+    assert.equal(await admin.locator('[data-sync-problem]').count(), 0, 'no problem reported');
     await s.shot(admin, 'store-integration');
     await audit(admin, 'store-integration', { mobileShot: true });
 

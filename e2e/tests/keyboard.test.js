@@ -66,6 +66,12 @@ test('keyboard only: Admin → Sign in → sign up → API Portal Add New → Co
     await tab.getByRole('status').filter({ hasText: L.copied }).waitFor();
     const key = await tab.evaluate(() => navigator.clipboard.readText());
     assert.match(key, KEY_RE);
+    // The recommended key pair: Copy private key, by Enter.
+    await tabTo(tab, tab.getByRole('button', { name: L.copyPrivateKey, exact: true }), rings);
+    await kb(tab).press('Enter');
+    await tab.getByRole('status').filter({ hasText: L.copied }).nth(0).waitFor();
+    const pem = await tab.evaluate(() => navigator.clipboard.readText());
+    assert.match(pem, /^-----BEGIN PRIVATE KEY-----/);
 
     // Back in the Admin (its tab): Add the key, paste into Production Api key, Save Config.
     await admin.bringToFront();
@@ -81,6 +87,11 @@ test('keyboard only: Admin → Sign in → sign up → API Portal Add New → Co
       await kb(admin).type(key);
     }
     assert.equal(await field.inputValue(), key);
+    // And its private key into Production Private key.
+    const privateField = admin.getByRole('region', { name: L.apiKeys }).getByLabel(L.productionPrivateKey, { exact: true });
+    await tabTo(admin, privateField, rings);
+    await admin.keyboard.insertText(pem);
+    assert.equal((await privateField.inputValue()).trim(), pem.trim());
     await tabTo(admin, admin.getByRole('button', { name: L.saveConfig, exact: true }), rings, { back: true });
     await s.shot(admin, 'focus-save-config');
     await kb(admin).press('Enter');

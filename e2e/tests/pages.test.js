@@ -63,8 +63,10 @@ for (const lang of ['en', 'nl']) {
         await expectPortal(page, L);
       });
       let key;
+      let pem;
       await visit('account-api-portal-new-key', async () => {
         key = await createKey(page, L);
+        pem = await page.getByLabel(L.privateKeyLabel, { exact: true }).inputValue();
       });
       await visit('account-information', async () => {
         await page.goto(`${origins.account}/account`);
@@ -93,6 +95,8 @@ for (const lang of ['en', 'nl']) {
       await visit('admin-config-api-keys', async () => {
         await page.goto(`${origins.admin}/admin/config/edit/section/magento_services#api_keys`);
         await page.getByRole('region', { name: L.apiKeys }).getByLabel(L.productionApiKey, { exact: true }).fill(key);
+        // The recommended key pair: its private key goes along (SPEC §3).
+        await page.getByRole('region', { name: L.apiKeys }).getByLabel(L.productionPrivateKey, { exact: true }).fill(pem);
         await page.getByRole('button', { name: L.saveConfig, exact: true }).click();
         await page.getByRole('status').filter({ hasText: L.configSaved }).waitFor();
       });

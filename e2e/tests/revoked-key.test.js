@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import {
-  KEY_NAME, addKeyInAdmin, adminSignIn, copyKey, createKey, expectWelcome, keyStatus,
+  KEY_NAME, addKeyInAdmin, addPrivateKeyInAdmin, adminSignIn, copyKey, copyPrivateKey, createKey, expectWelcome, keyStatus,
   newAccount, openChannel, openPortalTab, openSignInTab, signUpFromSignIn,
 } from '../lib/flows.js';
 import { TEST_TIMEOUT, withWorld } from '../lib/fixture.js';
@@ -18,7 +18,10 @@ test('revoked key: Revoke → confirmation → Revoke key → the channel says i
     await signUpFromSignIn(s, tab, L, newAccount(), { shots: false });
     const key = await createKey(tab, L);
     await copyKey(tab, L, key);
+    const pem = await copyPrivateKey(tab, L);
     await addKeyInAdmin(s, admin, L, key, { shots: false });
+    await openChannel(admin, L);
+    await addPrivateKeyInAdmin(s, admin, L, pem);
     await openChannel(admin, L);
     await admin.getByRole('heading', { name: L.storeIntegration, level: 2 }).waitFor();
 

@@ -13,6 +13,7 @@ const PORTAL: &str = "/account/api-portal";
 both_backends!(
     forms_need_the_csrf_token,
     dutch_labels,
+    the_new_key_panel_says_where_the_private_key_goes,
     unreadable_forms_get_the_error_page,
 );
 
@@ -192,6 +193,11 @@ async fn dutch_labels(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert!(r.text.contains(">Kopiëren</button>"), "Copy in Dutch");
+    assert!(
+        r.text
+            .contains("Deze sleutel is gemaakt met een sleutelpaar"),
+        "the key pair's note in Dutch"
+    );
     assert_eq!(find_keys(&r.text).len(), 1);
 
     // An English browser sees English; choosing Dutch switches it.
@@ -266,4 +272,60 @@ async fn unreadable_forms_get_the_error_page(db: &TestDb) {
     assert_eq!(r.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{}", r.text);
     assert!(r.text.contains("Dit formulier kon niet worden gelezen"));
     app.stop().await;
+}
+
+/// A key made with a key pair works only with its private key: the panel
+/// that shows the key says so right after **Copy** (before the private key),
+/// so a merchant who copies only the key reads it before leaving the page.
+async fn the_new_key_panel_says_where_the_private_key_goes(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("pair");
+    app.signup(&email, "Pair Ltd").await;
+    let b = Browser::with_language(&app, "en-US,en;q=0.9");
+    let r = b.login(&email, PASSWORD).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let csrf = hidden_input(&b.get(PORTAL).await.text, "csrf").expect("csrf");
+    let add = |name: &'static str, signing: &'static str| {
+        let csrf = csrf.clone();
+        let b = &b;
+        async move {
+            let r = b
+                .post_form(
+                    PORTAL,
+                    &[
+                        ("csrf", csrf.as_str()),
+                        ("name", name),
+                        ("expiry", "90"),
+                        ("signing", signing),
+                    ],
+                )
+                .await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.text
+        }
+    };
+    const GENERATED: &str =
+        "This key was made with a key pair: it works only together with its private key";
+
+    // The recommended choice: the note, after Copy and before the private key.
+    let page = add("Generated", "generate").await;
+    let copy = page.find(">Copy</button>").expect("Copy");
+    let note = page.find(GENERATED).expect("the note");
+    let private = page
+        .find("id=\"new-private-key\"")
+        .expect("the private key");
+    assert!(
+        copy < note && note < private,
+        "Copy, the note, the private key"
+    );
+    assert!(page.contains("Production Private key"));
+    assert!(
+        page.contains("aria-describedby=\"copy-status new-key-signed\""),
+        "the key's field is described by the note"
+    );
+
+    // No key pair: no note.
+    let page = add("Plain", "none").await;
+    assert!(page.contains(">Copy</button>"));
+    assert!(!page.contains("data-signed-key"), "{page}");
 }

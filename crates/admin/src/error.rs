@@ -116,6 +116,16 @@ fn remote_error(e: RemoteError) -> web::Error {
             "The account service refused the stored API key. Open the Amazon Sales Channel to see why.",
         )
         .with_page_text("amazon.error.key_title", "amazon.error.key_refused"),
+        RemoteError::SignatureRequired => web::Error::conflict(
+            "signature_required",
+            "The stored API key was made with a key pair: the account service accepts only calls signed with its private key. Store it in Production Private key.",
+        )
+        .with_page_text("amazon.error.key_title", "amazon.sync.signature_required"),
+        RemoteError::SignatureRejected => web::Error::conflict(
+            "signature_rejected",
+            "The account service refused the signature: the Production Private key does not belong to the stored API key's key pair.",
+        )
+        .with_page_text("amazon.error.key_title", "amazon.sync.signature_rejected"),
         RemoteError::Rejected(_) => web::Error::new(
             StatusCode::BAD_GATEWAY,
             "account_service_refused",

@@ -56,6 +56,9 @@ pub enum Reason {
     /// The account service's URL (`--account-url` or the gateway URL) is not an
     /// absolute http(s) URL without userinfo, query or fragment: not asked.
     GatewayUrl,
+    /// The key was made with a signing key pair, so its calls must be signed,
+    /// and no Production Private key is stored (SPEC §3).
+    PrivateKeyMissing,
 }
 
 impl Reason {
@@ -68,10 +71,11 @@ impl Reason {
             Reason::PrivateKey => "private_key_unusable",
             Reason::Signature => "signature_rejected",
             Reason::GatewayUrl => "gateway_url_invalid",
+            Reason::PrivateKeyMissing => "private_key_missing",
         }
     }
 
-    pub const ALL: [Reason; 7] = [
+    pub const ALL: [Reason; 8] = [
         Reason::SandboxKey,
         Reason::Malformed,
         Reason::BadAnswer,
@@ -79,6 +83,7 @@ impl Reason {
         Reason::PrivateKey,
         Reason::Signature,
         Reason::GatewayUrl,
+        Reason::PrivateKeyMissing,
     ];
 
     /// The catalog key of the sentence that says the reason in words: the
@@ -92,6 +97,7 @@ impl Reason {
             Reason::PrivateKey => "reason.private_key_unusable",
             Reason::Signature => "reason.signature_rejected",
             Reason::GatewayUrl => "reason.gateway_url_invalid",
+            Reason::PrivateKeyMissing => "reason.private_key_missing",
         }
     }
 
@@ -137,6 +143,9 @@ pub struct Gate {
 struct VerifyAnswer {
     status: String,
     expires_at: Option<String>,
+    /// The key was made with a key pair: its calls must carry `x-gw-signature`.
+    #[serde(default)]
+    signature_required: bool,
 }
 
 impl Gate {
@@ -315,6 +324,15 @@ impl Gate {
             "invalid" => KeyStatus::Invalid,
             _ => return unreachable(Reason::BadAnswer),
         };
+        // Asked unsigned: no Production Private key is stored. A key that
+        // expects signed calls would be refused by every store call, so it is
+        // not valid here (as Services Connector 1.3.x judges it).
+        if status == KeyStatus::Valid && answer.signature_required {
+            return Check {
+                reason: Some(Reason::PrivateKeyMissing),
+                ..Check::new(KeyStatus::Invalid)
+            };
+        }
         Check {
             expires_at: answer
                 .expires_at

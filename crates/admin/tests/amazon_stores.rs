@@ -478,12 +478,34 @@ async fn signed_requests(env: &Env) {
     let body =
         json!({"name": "Signed", "email": "s@example.com", "website": "base", "country": "CA"});
 
-    // Unsigned, a key with a public key is refused: saved, not registered.
+    // Without its private key the gate does not call the key valid, and says why.
+    let status = admin.key_status(&sid).await;
+    assert_eq!(
+        (&status["status"], &status["reason"]),
+        (&json!("invalid"), &json!("private_key_missing")),
+        "{status}"
+    );
+
+    // Unsigned, a key with a public key is refused: saved, not registered,
+    // and the answer says why (the account service answered: not "unreachable").
     let r = api(&admin, Method::POST, STORES, &sid, Some(body.clone())).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     assert_eq!(r.json()["remote_id"], Value::Null);
+    assert_eq!(r.json()["registration_problem"], "signature_required");
     let r = api(&admin, Method::GET, STORES, &sid, None).await;
-    assert_eq!(r.json()["synced"], false);
+    let listed = r.json();
+    assert_eq!(listed["synced"], false);
+    assert_eq!(listed["problem"]["code"], "signature_required", "{listed}");
+    assert!(
+        listed["problem"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("Production Private key")),
+        "{listed}"
+    );
+    assert_eq!(
+        listed["stores"][0]["registration_problem"],
+        "signature_required"
+    );
 
     // Signed with the pair's private key: registered on the next open.
     set_private(&admin, &pair.to_pem()).await;
@@ -491,7 +513,9 @@ async fn signed_requests(env: &Env) {
     let r = api(&admin, Method::GET, STORES, &sid, None).await;
     let listed = r.json();
     assert_eq!(listed["synced"], true, "{listed}");
+    assert_eq!(listed["problem"], Value::Null, "{listed}");
     assert!(listed["stores"][0]["remote_id"].is_string(), "{listed}");
+    assert!(listed["stores"][0].get("registration_problem").is_none());
     // The account service really asks for the signature.
     let unsigned = acct
         .http
@@ -509,6 +533,7 @@ async fn signed_requests(env: &Env) {
     let r = api(&admin, Method::GET, STORES, &sid, None).await;
     let listed = r.json();
     assert_eq!(listed["synced"], false);
+    assert_eq!(listed["problem"]["code"], "signature_rejected", "{listed}");
     assert_eq!(listed["stores"].as_array().map(Vec::len), Some(1));
     let id = listed["stores"][0]["id"].as_str().expect("id").to_owned();
     let r = api(
@@ -520,8 +545,131 @@ async fn signed_requests(env: &Env) {
     )
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
-    assert_eq!(r.json()["error"]["code"], "key_refused");
+    assert_eq!(r.json()["error"]["code"], "signature_rejected");
 
     admin.stop().await;
     acct.stop().await;
+}
+
+/// An account service that finds the key valid and refuses every store call
+/// with `status` and error `code`, as the real one does for the refusals
+/// that cannot be brought about between the gate's check and the stores' sync.
+async fn refusing_account_service(
+    status: u16,
+    code: &'static str,
+) -> (String, tokio::task::JoinHandle<()>) {
+    use axum::routing::{any, post};
+    let refuse = move || async move {
+        let status = axum::http::StatusCode::from_u16(status).expect("a status");
+        let body = json!({"error": {"code": code, "message": "refused"}});
+        (status, axum::Json(body))
+    };
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/keys/verify",
+            post(|| async {
+                axum::Json(json!({"valid": true, "status": "valid", "environment": "production"}))
+            }),
+        )
+        .route("/amazon/v1/stores", any(refuse))
+        .route("/amazon/v1/stores/{*rest}", any(refuse));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("addr"));
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (url, task)
+}
+
+/// Store Integration names each refusal of the account service for what it
+/// is, on the page (in English and Dutch), on the unregistered store's row,
+/// and in the JSON API; only a service that did not answer is "could not be asked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_refusal_has_its_own_message() {
+    use admin::amazon_stores::SyncProblem;
+    use admin::i18n::CATALOG;
+    use web::i18n::Lang;
+
+    let cases = [
+        (403, "invalid_signature", SyncProblem::SignatureRequired),
+        (401, "revoked", SyncProblem::KeyRefused),
+        (503, "amazon_not_configured", SyncProblem::NotConfigured),
+        (422, "invalid_field", SyncProblem::Refused),
+        (500, "internal", SyncProblem::Unreachable),
+    ];
+    // Each problem says something of its own, in both languages.
+    for lang in Lang::ALL {
+        let mut seen = std::collections::BTreeSet::new();
+        for p in SyncProblem::ALL {
+            for key in [p.catalog_key(), p.row_key()] {
+                let text = CATALOG.get(lang, key);
+                assert_ne!(text, key, "{lang:?}: {key} has no text");
+                assert!(seen.insert(text), "{lang:?}: {key} repeats another's text");
+            }
+        }
+    }
+    for (status, code, problem) in cases {
+        let env = Env::sqlite();
+        let (url, task) = refusing_account_service(status, code).await;
+        let admin = Admin::start(&env, Some(url)).await;
+        admin
+            .store_key(keys::ApiKey::generate(keys::Environment::Production).expose())
+            .await;
+        let sid = admin.api_login().await;
+        let body = json!({"name": "Refused", "email": "r@example.com", "website": "base", "country": "US"});
+        let r = api(&admin, Method::POST, STORES, &sid, Some(body)).await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+        assert_eq!(r.json()["registration_problem"], problem.code(), "{status}");
+        let listed = api(&admin, Method::GET, STORES, &sid, None).await.json();
+        assert_eq!(listed["synced"], false);
+        assert_eq!(
+            listed["problem"]["code"],
+            problem.code(),
+            "{status}: {listed}"
+        );
+        assert_eq!(listed["problem"]["message"], problem.message());
+        assert_eq!(listed["stores"][0]["registration_problem"], problem.code());
+
+        let mut b = Browser::new(&admin);
+        b.sign_in().await;
+        for lang in Lang::ALL {
+            b.accept_language = Some(lang.code().into());
+            let page = b.get("/admin/amazon").await;
+            assert_eq!(page.status, StatusCode::OK);
+            assert!(
+                page.text.contains("data-key-status=\"valid\""),
+                "{}",
+                page.text
+            );
+            let says = |key: &str| {
+                page.text
+                    .contains(&testkit::html_escaped(CATALOG.get(lang, key)))
+            };
+            assert!(
+                page.text
+                    .contains(&format!("data-sync-problem=\"{}\"", problem.code())),
+                "{status}: {}",
+                page.text
+            );
+            assert!(
+                says(problem.catalog_key()),
+                "{lang:?} {status}: {}",
+                page.text
+            );
+            assert!(
+                says(problem.row_key()),
+                "{lang:?} {status}: the row says why"
+            );
+            // Only this problem's words; "could not be asked" only when it did not answer.
+            for other in SyncProblem::ALL.into_iter().filter(|o| *o != problem) {
+                assert!(!says(other.catalog_key()), "{lang:?} {status}: {other:?}");
+            }
+            let unreachable = page.text.contains("data-last-known");
+            assert_eq!(unreachable, problem == SyncProblem::Unreachable, "{status}");
+        }
+        admin.stop().await;
+        task.abort();
+    }
 }

@@ -67,15 +67,17 @@ async fn page_names(b: &mut Browser<'_>, lang: Lang, status: &str, reason: Reaso
         reason.as_str(),
         r.text
     );
-    let sentence = CATALOG.get(lang, reason.catalog_key());
+    let sentence = testkit::html_escaped(CATALOG.get(lang, reason.catalog_key()));
     assert!(
-        r.text.contains(sentence),
+        r.text.contains(&sentence),
         "{lang:?} says {}: {sentence}",
         reason.as_str()
     );
     // Only this reason's sentence, not another's.
     for other in Reason::ALL.into_iter().filter(|o| *o != reason) {
-        assert!(!r.text.contains(CATALOG.get(lang, other.catalog_key())));
+        assert!(!r.text.contains(&testkit::html_escaped(
+            CATALOG.get(lang, other.catalog_key())
+        )));
     }
 }
 
@@ -123,6 +125,51 @@ async fn reasons_in_json_and_page(env: &Env) {
     for lang in Lang::ALL {
         page_names(&mut b, lang, "invalid", Reason::SandboxKey).await;
     }
+
+    // A key made with a key pair (the API Portal's recommended choice),
+    // stored without its private key: the calls would be refused, so it is
+    // not valid, and the page links to Production Private key.
+    let (_, paired) = acct
+        .create_key(
+            &owner,
+            json!({"name": "Amazon Sales Channel", "generate_private_key": true}),
+        )
+        .await;
+    admin.store_key(&paired).await;
+    let v = admin.key_status(&sid).await;
+    assert_eq!(
+        (&v["status"], &v["reason"]),
+        (&json!("invalid"), &json!("private_key_missing")),
+        "{v}"
+    );
+    for lang in Lang::ALL {
+        page_names(&mut b, lang, "invalid", Reason::PrivateKeyMissing).await;
+        let r = b.get("/admin/amazon").await;
+        assert!(
+            r.text.contains(&format!(
+                "<a href=\"{}\" data-private-key-link>{}</a>",
+                admin::pages::channel::PRIVATE_KEY_FIELD_URL,
+                CATALOG.get(lang, "welcome.add_private_key")
+            )),
+            "{lang:?}: {}",
+            r.text
+        );
+        assert!(
+            !r.text.contains("id=\"integration-title\""),
+            "Store Integration stays closed"
+        );
+    }
+    // The link leads to the field itself.
+    let config = b.get("/admin/config/edit/section/magento_services").await;
+    let anchor = admin::pages::channel::PRIVATE_KEY_FIELD_URL
+        .split_once('#')
+        .map(|(_, a)| a)
+        .unwrap_or_default();
+    assert!(
+        config.text.contains(&format!("id=\"{anchor}\"")),
+        "{}",
+        config.text
+    );
 
     // A valid key: no reason.
     let (_, key) = acct.create_key(&owner, json!({"name": "prod"})).await;

@@ -174,9 +174,11 @@ pub struct ServeArgs {
     /// Run only one side.
     #[arg(value_enum)]
     pub side: Option<Side>,
-    #[arg(long, default_value = "127.0.0.1:8080")]
+    /// The account service's address (port 0: any free port; the URL printed says which).
+    #[arg(long, default_value = "127.0.0.1:8080", env = "COMMERCE_ACCOUNT_ADDR")]
     pub account_addr: String,
-    #[arg(long, default_value = "127.0.0.1:8081")]
+    /// The Commerce Admin's address (port 0: any free port).
+    #[arg(long, default_value = "127.0.0.1:8081", env = "COMMERCE_ADMIN_ADDR")]
     pub admin_addr: String,
     /// The database of the side being run: `sqlite://…` (default, under
     /// --data-dir) or `postgres://…`. With both sides, the account service's.

@@ -44,6 +44,19 @@ async fn key_pair_from_the_portal_makes_the_signed_check_valid() {
     let verify = ["channel:amazon:verify", "--account-url", account.as_str()];
 
     assert!(cli(dir.path(), &["config:set", KEY_PATH, key]).await.ok());
+    // The key alone, as the merchant documentation says to paste it: the check
+    // fails and names the missing private key.
+    let out = cli(dir.path(), &verify).await;
+    assert!(!out.ok(), "{out:?}");
+    let mut lines = out.stdout.lines();
+    assert_eq!(lines.next(), Some("status: invalid"), "{out:?}");
+    assert_eq!(lines.next(), Some("reason: private_key_missing"), "{out:?}");
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.contains("Production Private key")),
+        "{out:?}"
+    );
     assert!(
         cli(dir.path(), &["config:set", PRIVATE_KEY_PATH, private_key])
             .await
@@ -93,13 +106,16 @@ async fn key_pair_from_the_portal_makes_the_signed_check_valid() {
         .unwrap();
     assert_eq!(status["reason"], "private_key_unusable", "{status}");
 
-    // Cleared again, the plain key check applies.
+    // Cleared again: the key still expects signed calls, so it is named missing.
     assert!(cli(dir.path(), &["config:set", PRIVATE_KEY_PATH, ""])
         .await
         .ok());
-    assert_eq!(
-        cli(dir.path(), &verify).await.stdout.trim(),
-        "status: valid"
+    let out = cli(dir.path(), &verify).await;
+    assert!(!out.ok());
+    assert!(
+        out.stdout
+            .starts_with("status: invalid\nreason: private_key_missing\n"),
+        "{out:?}"
     );
 
     // The account service keeps no private key anywhere under the data dir.

@@ -130,6 +130,16 @@ pub fn set_cookie_value(headers: &reqwest::header::HeaderMap, name: &str) -> Opt
         .map(|(_, v)| v.trim().to_owned())
 }
 
+/// `text` as the pages' templates (askama) write it into HTML: the five
+/// characters that need it as numeric character references.
+pub fn html_escaped(text: &str) -> String {
+    text.replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('"', "&#34;")
+        .replace('\'', "&#39;")
+}
+
 /// True when `needle` occurs in `haystack`.
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)

@@ -44,6 +44,9 @@ pub struct CreatedKey {
     pub name: String,
     pub key: String,
     pub private_key: String,
+    /// Made with a signing key pair: it works only with calls signed by its
+    /// private key, which belongs in the Admin's Production Private key.
+    pub signed: bool,
     /// For a rolled key: when the key it replaces stops working.
     pub replaces_until: String,
 }
@@ -235,6 +238,7 @@ pub async fn create(
             match api_keys::create_key(&state, &user, input).await {
                 Ok(c) => {
                     created = Some(CreatedKey {
+                        signed: c.row.public_key.is_some(),
                         name: c.row.name,
                         key: c.key.expose().to_owned(),
                         private_key: c

@@ -141,6 +141,7 @@ pub async fn submit(
     let keys = key_lines(&state, &user).await?;
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
     let shown = CreatedKey {
+        signed: created.row.public_key.is_some(),
         name: created.row.name,
         key: created.key.expose().to_owned(),
         private_key: String::new(),

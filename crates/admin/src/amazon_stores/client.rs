@@ -101,9 +101,16 @@ pub enum RemoteError {
     /// The account service does not know the store (or it is another company's).
     #[error("the account service does not know this store")]
     NotFound,
-    /// 401/403: the key or its signature was refused.
+    /// 401: the key was refused (not valid, expired, revoked).
     #[error("the account service refused the API key")]
     KeyRefused,
+    /// 403 to an unsigned call: the key was made with a key pair, and its
+    /// calls must be signed with the private key, which the Admin does not hold.
+    #[error("the account service requires calls signed with the key's private key")]
+    SignatureRequired,
+    /// 403 to a signed call: the signature was refused (another pair's private key).
+    #[error("the account service refused the signature")]
+    SignatureRejected,
     /// Any other refusal, by its error code.
     #[error("the account service refused the request: {0}")]
     Rejected(String),
@@ -156,7 +163,7 @@ impl StoresClient<'_> {
         let req = self
             .request(Method::POST, &path(id, "/check")?, None)
             .timeout(CHECK_TIMEOUT);
-        decode(send(req, CHECK_TIMEOUT).await?)
+        decode(send(req, CHECK_TIMEOUT, self.creds.signed()).await?)
     }
 
     pub async fn set_active(&self, id: &str, active: bool) -> Result<RemoteStore, RemoteError> {
@@ -171,7 +178,7 @@ impl StoresClient<'_> {
     /// Deletes the registration; one the account service no longer knows is gone already.
     pub async fn delete(&self, id: &str) -> Result<(), RemoteError> {
         let req = self.request(Method::DELETE, &path(id, "")?, None);
-        match send(req, TOTAL_TIMEOUT).await {
+        match send(req, TOTAL_TIMEOUT, self.creds.signed()).await {
             Ok(_) | Err(RemoteError::NotFound) => Ok(()),
             Err(e) => Err(e),
         }
@@ -196,7 +203,8 @@ impl StoresClient<'_> {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> Result<T, RemoteError> {
-        decode(send(self.request(method, path, body), TOTAL_TIMEOUT).await?)
+        let req = self.request(method, path, body);
+        decode(send(req, TOTAL_TIMEOUT, self.creds.signed()).await?)
     }
 }
 
@@ -215,7 +223,13 @@ fn decode<T: DeserializeOwned>(body: Vec<u8>) -> Result<T, RemoteError> {
 }
 
 /// Sends, reads the answer (bounded), and sorts it: a 2xx body, or why not.
-async fn send(req: reqwest::RequestBuilder, total: Duration) -> Result<Vec<u8>, RemoteError> {
+/// `signed`: the request carries `x-gw-signature` (a 403 then refuses the
+/// signature; without one, it asks for one).
+async fn send(
+    req: reqwest::RequestBuilder,
+    total: Duration,
+    signed: bool,
+) -> Result<Vec<u8>, RemoteError> {
     let exchange = async {
         let res = req.send().await.map_err(|e| {
             // reqwest errors carry the URL, never the header holding the key.
@@ -254,9 +268,17 @@ async fn send(req: reqwest::RequestBuilder, total: Duration) -> Result<Vec<u8>, 
             RemoteError::NotConfigured
         }
         StatusCode::NOT_FOUND => RemoteError::NotFound,
-        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+        StatusCode::UNAUTHORIZED => {
             tracing::warn!(%status, code, "the account service refused the API key");
             RemoteError::KeyRefused
+        }
+        StatusCode::FORBIDDEN if signed => {
+            tracing::warn!(%status, code, "the account service refused the signature");
+            RemoteError::SignatureRejected
+        }
+        StatusCode::FORBIDDEN => {
+            tracing::warn!(%status, code, "the account service requires signed calls");
+            RemoteError::SignatureRequired
         }
         s if s.is_client_error() => {
             tracing::warn!(%status, code, "the account service refused a request");

@@ -96,12 +96,116 @@ pub fn origin(headers: &HeaderMap, secure: bool) -> String {
     format!("{scheme}://{host}")
 }
 
+/// Why the stores could not be brought up to date with the account service:
+/// "could not be asked" only when it did not answer; each refusal by its own
+/// name (the page, each unregistered row and the JSON API say which).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncProblem {
+    /// Down, timed out, a 5xx, a redirect, or an answer not understood.
+    Unreachable,
+    /// The key was made with a key pair, and the Admin holds no private key.
+    SignatureRequired,
+    /// The signature made with the stored private key was refused.
+    SignatureRejected,
+    /// The API key itself was refused (not valid, expired, revoked).
+    KeyRefused,
+    /// The operator has not set up Amazon authorization.
+    NotConfigured,
+    /// No request could be made with the stored configuration.
+    KeyNotUsable,
+    /// Another refusal (a store the account service does not take).
+    Refused,
+}
+
+impl SyncProblem {
+    pub const ALL: [SyncProblem; 7] = [
+        SyncProblem::Unreachable,
+        SyncProblem::SignatureRequired,
+        SyncProblem::SignatureRejected,
+        SyncProblem::KeyRefused,
+        SyncProblem::NotConfigured,
+        SyncProblem::KeyNotUsable,
+        SyncProblem::Refused,
+    ];
+
+    /// The code the JSON API carries.
+    pub fn code(self) -> &'static str {
+        match self {
+            SyncProblem::Unreachable => "account_service_unreachable",
+            SyncProblem::SignatureRequired => "signature_required",
+            SyncProblem::SignatureRejected => "signature_rejected",
+            SyncProblem::KeyRefused => "key_refused",
+            SyncProblem::NotConfigured => "amazon_not_configured",
+            SyncProblem::KeyNotUsable => "key_not_usable",
+            SyncProblem::Refused => "account_service_refused",
+        }
+    }
+
+    /// The catalog key of the page's sentence: what happened and what to do.
+    pub fn catalog_key(self) -> &'static str {
+        match self {
+            SyncProblem::Unreachable => "amazon.last_known",
+            SyncProblem::SignatureRequired => "amazon.sync.signature_required",
+            SyncProblem::SignatureRejected => "amazon.sync.signature_rejected",
+            SyncProblem::KeyRefused => "amazon.sync.key_refused",
+            SyncProblem::NotConfigured => "amazon.sync.not_configured",
+            SyncProblem::KeyNotUsable => "amazon.sync.key_not_usable",
+            SyncProblem::Refused => "amazon.sync.refused",
+        }
+    }
+
+    /// The catalog key of an unregistered store's row.
+    pub fn row_key(self) -> &'static str {
+        match self {
+            SyncProblem::Unreachable => "amazon.not_registered",
+            SyncProblem::SignatureRequired => "amazon.not_registered.signature_required",
+            SyncProblem::SignatureRejected => "amazon.not_registered.signature_rejected",
+            SyncProblem::KeyRefused => "amazon.not_registered.key_refused",
+            SyncProblem::NotConfigured => "amazon.not_registered.not_configured",
+            SyncProblem::KeyNotUsable => "amazon.not_registered.key_not_usable",
+            SyncProblem::Refused => "amazon.not_registered.refused",
+        }
+    }
+
+    /// The page's sentence in English (the JSON API's `message`).
+    pub fn message(self) -> &'static str {
+        crate::i18n::CATALOG.get(web::i18n::Lang::En, self.catalog_key())
+    }
+
+    fn of(e: &AdminError) -> Option<SyncProblem> {
+        Some(match e {
+            AdminError::Amazon(r) => SyncProblem::from(r),
+            AdminError::KeyNotUsable(_) => SyncProblem::KeyNotUsable,
+            _ => return None,
+        })
+    }
+}
+
+impl From<&RemoteError> for SyncProblem {
+    fn from(e: &RemoteError) -> Self {
+        match e {
+            RemoteError::Unreachable => SyncProblem::Unreachable,
+            RemoteError::SignatureRequired => SyncProblem::SignatureRequired,
+            RemoteError::SignatureRejected => SyncProblem::SignatureRejected,
+            RemoteError::KeyRefused => SyncProblem::KeyRefused,
+            RemoteError::NotConfigured => SyncProblem::NotConfigured,
+            RemoteError::NotFound | RemoteError::Rejected(_) => SyncProblem::Refused,
+        }
+    }
+}
+
 /// The stores, each with its status as the account service last reported it.
 pub struct Listed {
     pub stores: Vec<AmazonStore>,
-    /// False when the account service could not be asked (or refused): the
-    /// statuses are the last known, and unregistered stores stay so.
-    pub synced: bool,
+    /// Why the account service could not be asked, or refused: the statuses
+    /// are then the last known, and unregistered stores stay so.
+    pub problem: Option<SyncProblem>,
+}
+
+impl Listed {
+    pub fn synced(&self) -> bool {
+        self.problem.is_none()
+    }
 }
 
 /// Registers the stores not registered yet, then takes every status from
@@ -111,32 +215,27 @@ pub async fn sync(ctx: &Ctx<'_>) -> Result<Listed, AdminError> {
     if stores.is_empty() {
         return Ok(Listed {
             stores,
-            synced: true,
+            problem: None,
         });
     }
     let client = match ctx.client().await {
         Ok(c) => c,
-        Err(AdminError::Storage(e)) => return Err(AdminError::Storage(e)),
-        Err(_) => {
+        Err(e) => {
             return Ok(Listed {
                 stores,
-                synced: false,
+                problem: Some(SyncProblem::of(&e).ok_or(e)?),
             })
         }
     };
     for s in stores.iter().filter(|s| s.remote_id.is_none()) {
-        match register(ctx, &client, s).await {
-            Ok(_) => {}
-            Err(AdminError::Amazon(_)) => {
-                return Ok(Listed {
-                    stores: store::amazon_stores(&ctx.state.db).await?,
-                    synced: false,
-                })
-            }
-            Err(e) => return Err(e),
+        if let Err(e) = register(ctx, &client, s).await {
+            return Ok(Listed {
+                problem: Some(SyncProblem::of(&e).ok_or(e)?),
+                stores: store::amazon_stores(&ctx.state.db).await?,
+            });
         }
     }
-    let synced = match client.list().await {
+    let problem = match client.list().await {
         Ok(remote) => {
             let now = ctx.state.clock.now();
             for s in &stores {
@@ -150,13 +249,13 @@ pub async fn sync(ctx: &Ctx<'_>) -> Result<Listed, AdminError> {
                     }
                 }
             }
-            true
+            None
         }
-        Err(_) => false,
+        Err(e) => Some(SyncProblem::from(&e)),
     };
     Ok(Listed {
         stores: store::amazon_stores(&ctx.state.db).await?,
-        synced,
+        problem,
     })
 }
 
@@ -212,22 +311,26 @@ async fn register(
 }
 
 /// Saves a new store and registers it; a store the account service cannot
-/// take now stays saved, unregistered, until the next open.
-pub async fn add(ctx: &Ctx<'_>, input: &NewStoreInput) -> Result<AmazonStore, AdminError> {
+/// take now stays saved, unregistered, until the next open, and the problem
+/// says why.
+pub async fn add(
+    ctx: &Ctx<'_>,
+    input: &NewStoreInput,
+) -> Result<(AmazonStore, Option<SyncProblem>), AdminError> {
     let id = channel::add_store(ctx.state, input)
         .await?
         .map_err(AdminError::InvalidStore)?;
     let saved = find(ctx, &id).await?;
     ctx.audit(&saved, "amazon_store.saved").await?;
-    match ctx.client().await {
-        Ok(client) => match register(ctx, &client, &saved).await {
-            Ok(_) | Err(AdminError::Amazon(_)) => {}
-            Err(e) => return Err(e),
-        },
-        Err(AdminError::Storage(e)) => return Err(e.into()),
-        Err(_) => {}
-    }
-    find(ctx, &id).await
+    let registered = match ctx.client().await {
+        Ok(client) => register(ctx, &client, &saved).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
+    let problem = match registered {
+        Ok(()) => None,
+        Err(e) => Some(SyncProblem::of(&e).ok_or(e)?),
+    };
+    Ok((find(ctx, &id).await?, problem))
 }
 
 pub async fn find(ctx: &Ctx<'_>, id: &str) -> Result<AmazonStore, AdminError> {

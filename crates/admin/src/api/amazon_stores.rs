@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use web::extract::ApiJson;
 use web::{cookies, Error};
 
-use crate::amazon_stores::{self, Ctx};
+use crate::amazon_stores::{self, Ctx, SyncProblem};
 use crate::auth::Admin;
 use crate::channel::NewStoreInput;
 use crate::error::AdminError;
@@ -53,6 +53,20 @@ pub struct StoreView {
     pub authorized_at: Option<String>,
     pub authorization_expires_at: Option<String>,
     pub created_at: String,
+    /// Why a store is not registered with the account service yet (a
+    /// [`SyncProblem`] code); left out when it is, or when nothing stood in the way.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_problem: Option<&'static str>,
+}
+
+impl StoreView {
+    fn with_problem(s: AmazonStore, problem: Option<SyncProblem>) -> Self {
+        let unregistered = s.remote_id.is_none();
+        StoreView {
+            registration_problem: problem.filter(|_| unregistered).map(SyncProblem::code),
+            ..StoreView::from(s)
+        }
+    }
 }
 
 impl From<AmazonStore> for StoreView {
@@ -71,6 +85,7 @@ impl From<AmazonStore> for StoreView {
             authorized_at: s.authorized_at.map(web::clock::rfc3339),
             authorization_expires_at: s.authorization_expires_at.map(web::clock::rfc3339),
             created_at: web::clock::rfc3339(s.created_at),
+            registration_problem: None,
         }
     }
 }
@@ -93,8 +108,19 @@ async fn list_stores(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let listed = amazon_stores::sync(&Ctx::new(&state, &user.username, &headers)).await?;
-    let stores: Vec<StoreView> = listed.stores.into_iter().map(StoreView::from).collect();
-    Ok(Json(serde_json::json!({"stores": stores, "synced": listed.synced})).into_response())
+    let synced = listed.synced();
+    let problem = listed
+        .problem
+        .map(|p| serde_json::json!({"code": p.code(), "message": p.message()}));
+    let stores: Vec<StoreView> = listed
+        .stores
+        .into_iter()
+        .map(|s| StoreView::with_problem(s, listed.problem))
+        .collect();
+    Ok(
+        Json(serde_json::json!({"stores": stores, "synced": synced, "problem": problem}))
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -120,7 +146,7 @@ async fn create_store(
         marketplace: body.country,
     };
     let ctx = Ctx::new(&state, &user.username, &headers);
-    let saved = amazon_stores::add(&ctx, &input)
+    let (saved, problem) = amazon_stores::add(&ctx, &input)
         .await
         .map_err(|e| match e {
             // The API calls the marketplace `country`.
@@ -132,7 +158,8 @@ async fn create_store(
             ),
             e => e,
         })?;
-    Ok((StatusCode::CREATED, Json(StoreView::from(saved))).into_response())
+    let view = StoreView::with_problem(saved, problem);
+    Ok((StatusCode::CREATED, Json(view)).into_response())
 }
 
 #[derive(Deserialize)]

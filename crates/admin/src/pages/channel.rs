@@ -9,16 +9,19 @@ use web::i18n::T;
 
 use super::amazon_stores::{ending_soon, line, StoreLine};
 use super::{render, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
-use crate::amazon_stores::{self, Ctx};
+use crate::amazon_stores::{self, Ctx, SyncProblem};
 use crate::channel::{NewStoreInput, MARKETPLACES};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
 use crate::error::AdminError;
-use crate::gate::{Check, KeyStatus};
+use crate::gate::{Check, KeyStatus, Reason};
 use crate::store::{self, AdminUser, Website};
 use crate::AppState;
 use web::page::{CsrfForm, SignedIn};
 
 pub use crate::gate::{expiring_soon, EXPIRY_WARNING_SECS};
+
+/// The **Production Private key** field on the configuration page.
+pub const PRIVATE_KEY_FIELD_URL: &str = "/admin/config/edit/section/magento_services#services_connector_services_connector_integration_production_private_key";
 
 /// The catalog key that says, in plain words, why the gate is closed: the
 /// reason's own sentence when one is known, else the status's.
@@ -50,11 +53,17 @@ struct ChannelPage {
     unreachable: bool,
     sign_in_url: String,
     add_key_url: String,
+    /// The Production Private key field, linked when the key needs it.
+    private_key_url: &'static str,
     expiry_warning: String,
     /// "Authorization for X ends on DATE", one per store ending soon.
     store_warnings: Vec<String>,
-    /// The account service could not be asked: the statuses are the last known.
-    last_known: bool,
+    /// Why the stores could not be brought up to date (catalog key), empty
+    /// when they were; `problem_code` is its code.
+    problem: &'static str,
+    problem_code: &'static str,
+    /// What an unregistered store's row says (catalog key).
+    unregistered_hint: &'static str,
     /// What was just done (`saved`, `deactivated`, …), as a catalog key.
     done: &'static str,
     stores: Vec<StoreLine>,
@@ -121,12 +130,12 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
         .unwrap_or(base);
     let valid = check.status == KeyStatus::Valid;
     let (t, c, cookie) = p.parts();
-    let (mut stores, mut store_warnings, mut last_known) = (Vec::new(), Vec::new(), false);
+    let (mut stores, mut store_warnings, mut problem) = (Vec::new(), Vec::new(), None);
     let mut websites = Vec::new();
     let unreachable = check.status == KeyStatus::Unreachable;
     if valid {
         let listed = amazon_stores::sync(&Ctx::new(state, actor, headers)).await?;
-        last_known = !listed.synced;
+        problem = listed.problem;
         for s in listed.stores {
             if ending_soon(&s, now) {
                 let date = s
@@ -165,9 +174,16 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
         unreachable,
         sign_in_url: format!("{site}/account/api-portal"),
         add_key_url: "/admin/config/edit/section/magento_services#api_keys".into(),
+        private_key_url: if check.reason == Some(Reason::PrivateKeyMissing) {
+            PRIVATE_KEY_FIELD_URL
+        } else {
+            ""
+        },
         expiry_warning,
         store_warnings,
-        last_known,
+        problem: problem.map_or("", SyncProblem::catalog_key),
+        problem_code: problem.map_or("", SyncProblem::code),
+        unregistered_hint: problem.map_or("amazon.not_registered", SyncProblem::row_key),
         done,
         stores,
         websites,
@@ -232,6 +248,7 @@ pub async fn add_store(
     let actor = user.username.clone();
     let ctx = Ctx::new(&state, &actor, &headers);
     let problems = match amazon_stores::add(&ctx, &input).await {
+        // A store that could not be registered is saved: the page then says why.
         Ok(_) => return Ok(Redirect::to(&format!("{CHANNEL_PATH}?saved=1")).into_response()),
         Err(AdminError::InvalidStore(problems)) => problems,
         Err(e) => return Err(e.into()),

@@ -12,7 +12,8 @@ use crate::api::openapi::Environment;
 use crate::verify::{Status, Verdict};
 
 /// A key's status. `environment` is left out for an unknown key,
-/// `expires_at` for a key that does not expire.
+/// `expires_at` for a key that does not expire, `signature_required` for a
+/// key without a signing public key.
 #[derive(Serialize, ToSchema)]
 pub struct VerifyAnswer {
     valid: bool,
@@ -23,6 +24,11 @@ pub struct VerifyAnswer {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(format = DateTime)]
     expires_at: Option<String>,
+    /// `true` when the key was made with a signing key pair: its calls to the
+    /// store routes (and the ping) must carry `x-gw-signature`, an RS256 JWT
+    /// signed with the key's private key. Left out otherwise.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    signature_required: bool,
 }
 
 /// The gateway check's answer when the key is valid: `{"valid": true}`.
@@ -73,15 +79,21 @@ impl VerifyAnswer {
             status: verdict.status,
             environment: verdict.environment.filter(|_| known).map(|e| e.as_str()),
             expires_at: verdict.expires_at.map(web::clock::rfc3339),
+            signature_required: known && verdict.public_key.is_some(),
         }
     }
 
     /// The answer's body: a constant for a valid key without expiry, else
     /// [`VerifyAnswer::to_json`].
     pub(super) fn body(&self) -> Body {
-        match (self.valid, self.environment, &self.expires_at) {
-            (true, Some("production"), None) => Body::from(VALID_PRODUCTION),
-            (true, Some("sandbox"), None) => Body::from(VALID_SANDBOX),
+        match (
+            self.valid,
+            self.environment,
+            &self.expires_at,
+            self.signature_required,
+        ) {
+            (true, Some("production"), None, false) => Body::from(VALID_PRODUCTION),
+            (true, Some("sandbox"), None, false) => Body::from(VALID_SANDBOX),
             _ => Body::from(self.to_json()),
         }
     }
@@ -103,6 +115,11 @@ impl VerifyAnswer {
             Some(exp) => (r#","expires_at":""#, exp.as_str(), "\""),
             None => ("", "", ""),
         };
+        let signed = if self.signature_required {
+            r#","signature_required":true"#
+        } else {
+            ""
+        };
         [
             head,
             self.status.as_str(),
@@ -113,6 +130,7 @@ impl VerifyAnswer {
             exp_open,
             exp,
             exp_close,
+            signed,
             "}",
         ]
         .concat()
@@ -161,6 +179,7 @@ mod tests {
                 status: Status::Valid,
                 environment: Some(env),
                 expires_at: None,
+                signature_required: false,
             };
             assert_eq!(a.to_json(), constant);
             assert_eq!(serde_json::to_string(&a).unwrap(), constant);
@@ -169,13 +188,25 @@ mod tests {
 
     #[test]
     fn hand_written_json_is_json() {
+        for signature_required in [false, true] {
+            let a = VerifyAnswer {
+                valid: true,
+                status: Status::Valid,
+                environment: Some("production"),
+                expires_at: Some("2027-01-01T00:00:00Z".into()),
+                signature_required,
+            };
+            assert_eq!(a.to_json(), serde_json::to_string(&a).unwrap());
+        }
         let a = VerifyAnswer {
             valid: true,
             status: Status::Valid,
             environment: Some("production"),
-            expires_at: Some("2027-01-01T00:00:00Z".into()),
+            expires_at: None,
+            signature_required: true,
         };
         let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
+        assert_eq!(v["signature_required"], true);
         assert_eq!(v, serde_json::to_value(&a).unwrap());
         // Exactly its length: the body takes the buffer without a copy.
         assert_eq!(a.to_json().capacity(), a.to_json().len());
@@ -184,6 +215,7 @@ mod tests {
             status: Status::Invalid,
             environment: None,
             expires_at: None,
+            signature_required: false,
         };
         let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
         assert_eq!(v, serde_json::to_value(&b).unwrap());
