@@ -1,11 +1,19 @@
 //! `encryption:key:change`: a new data key, and every stored secret
 //! re-encrypted under it.
 //!
+//! One rotation at a time: it holds the key file's lock
+//! ([`KeyFileLock`]: a second run on the same data dir is refused at once)
+//! and, inside its transaction, the database's (PostgreSQL: an advisory
+//! lock, refused when taken; SQLite: the write lock, taken before the key
+//! file is touched), so nodes that share a database cannot rotate at once
+//! either. The new version is numbered under both.
+//!
 //! The order makes an interruption harmless. The key file gets its new last
-//! line first (atomically, see [`Crypto::add_key`]), keeping every older line;
-//! only then are the values re-encrypted, all in one transaction. Stopped
-//! before the transaction commits, the values are still under older versions,
-//! which the file still holds; committed, they are under the new one.
+//! line first (appended and synced), keeping every older line; only then
+//! are the values re-encrypted, all in one transaction. Stopped before the
+//! transaction commits, the values are still under older versions, which
+//! the file still holds (and a run that fails before committing takes its
+//! line out again); committed, they are under the new one.
 
 use std::path::Path;
 
@@ -13,7 +21,7 @@ use sqlx::{Any, Row, Transaction};
 use web::db::Db;
 
 use crate::config::field;
-use crate::crypto::{Crypto, CryptoError};
+use crate::crypto::{Crypto, CryptoError, KeyFileLock};
 
 /// What a rotation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +47,9 @@ pub enum RotateError {
         scope_id: i64,
         cause: CryptoError,
     },
+    /// Another rotation holds the database's lock (another node).
+    #[error("another encryption:key:change is running on this database; nothing was changed")]
+    Busy,
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
 }
@@ -46,15 +57,57 @@ pub enum RotateError {
 /// Adds a key version to `key_file`, then re-encrypts every stored secret
 /// under it in one transaction. Returns the keys to use from now on.
 pub async fn change_key(db: &Db, key_file: &Path) -> Result<(Crypto, Rotated), RotateError> {
-    let crypto = Crypto::add_key(key_file)?;
+    let lock = KeyFileLock::acquire(key_file)?;
     let mut tx = db.pool.begin().await?;
-    let reencrypted = reencrypt(&mut tx, &crypto).await?;
+    lock_database(&mut tx, db.backend).await?;
+    let (crypto, len_before) = lock.add_key()?;
+    let reencrypted = match reencrypt(&mut tx, &crypto).await {
+        Ok(n) => n,
+        Err(e) => {
+            // Nothing was committed under the new version: take it out again.
+            drop(tx);
+            if let Err(undo) = lock.undo(len_before) {
+                tracing::warn!(error = %undo, "the unused key version could not be taken out");
+            }
+            return Err(e);
+        }
+    };
+    // A failed commit keeps the new line: the commit may have happened.
     tx.commit().await?;
     let rotated = Rotated {
         version: crypto.current_version(),
         reencrypted,
     };
     Ok((crypto, rotated))
+}
+
+/// The key for PostgreSQL's advisory lock of rotations ("crypt.key" in ASCII).
+const ROTATION_LOCK: i64 = 0x6372_7970_742e_6b65;
+
+/// Takes the database's rotation lock for the rest of `tx`.
+pub async fn lock_database(
+    tx: &mut Transaction<'_, Any>,
+    backend: web::db::Backend,
+) -> Result<(), RotateError> {
+    match backend {
+        web::db::Backend::Postgres => {
+            let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock($1)")
+                .bind(ROTATION_LOCK)
+                .fetch_one(&mut **tx)
+                .await?;
+            if !taken {
+                return Err(RotateError::Busy);
+            }
+        }
+        // A write statement takes SQLite's one write lock now, not at the
+        // first re-encrypted value (another writer waits for it, or fails).
+        web::db::Backend::Sqlite => {
+            sqlx::query("UPDATE core_config_data SET value = value WHERE 1 = 0")
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 /// Re-encrypts, inside `tx`, every encrypted configuration value not yet

@@ -9,8 +9,9 @@ mod common;
 use admin::config::{
     ConfigStore, ScopeRef, PRODUCTION_API_KEY, PRODUCTION_PRIVATE_KEY, SANDBOX_API_KEY,
 };
-use admin::crypto::Crypto;
+use admin::crypto::{Crypto, CryptoError, KeyFileLock};
 use admin::rotation;
+use admin::rotation::RotateError;
 use common::Env;
 use keys::{ApiKey, Environment};
 
@@ -22,6 +23,8 @@ const PEM: &str =
 both_backends!(
     rotation_reencrypts_every_secret,
     interrupted_rotation_leaves_everything_readable,
+    concurrent_rotations_never_lose_a_secret,
+    a_rotation_waits_for_none_and_refuses_while_another_holds_a_lock,
 );
 
 /// Every stored `(path, raw value)`, in a stable order.
@@ -125,13 +128,19 @@ async fn interrupted_rotation_leaves_everything_readable(env: &Env) {
     let before = raw_values(&db).await;
 
     // Interrupted after the key file was written, before the transaction ran.
-    let rotated = Crypto::add_key(&env.key_file()).expect("add a key version");
+    let rotated = KeyFileLock::acquire(&env.key_file())
+        .and_then(|l| l.add_key())
+        .expect("add a key version")
+        .0;
     assert_eq!(raw_values(&db).await, before, "nothing re-encrypted yet");
     assert_readable(&db, &rotated, &values).await;
     assert_readable(&db, &env.crypto(), &values).await;
 
     // Interrupted inside the transaction: re-encrypted, then rolled back.
-    let rotated = Crypto::add_key(&env.key_file()).expect("add another version");
+    let rotated = KeyFileLock::acquire(&env.key_file())
+        .and_then(|l| l.add_key())
+        .expect("add another version")
+        .0;
     let mut tx = db.pool.begin().await.expect("begin");
     let done = rotation::reencrypt(&mut tx, &rotated)
         .await
@@ -163,4 +172,125 @@ async fn interrupted_rotation_leaves_everything_readable(env: &Env) {
     assert!(text.contains(SANDBOX_API_KEY), "names the path: {text}");
     assert!(!values.iter().any(|(_, v)| text.contains(v.as_str())));
     assert_eq!(raw_values(&db).await, stored, "nothing changed");
+    // And the failed run took its key version out again.
+    assert_eq!(key_lines(env), 4, "no line added by the failed run");
+}
+
+fn key_lines(env: &Env) -> usize {
+    std::fs::read_to_string(env.key_file())
+        .expect("read the key file")
+        .lines()
+        .count()
+}
+
+/// Whatever is left in the key file's dir besides the key file, its lock
+/// and the databases: never a copy of the keys.
+fn stray_key_copies(env: &Env) -> Vec<String> {
+    std::fs::read_dir(env.key_file().parent().expect("dir"))
+        .expect("read the dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("crypt.key") && n != "crypt.key" && n != "crypt.key.lock")
+        .collect()
+}
+
+/// The probe's attack: rotations fired at once on one data dir. Each is
+/// done or refused with [`CryptoError::Busy`]; the key file gains exactly one
+/// line per rotation done; every value decrypts with the file as it is.
+async fn concurrent_rotations_never_lose_a_secret(env: &Env) {
+    let db = env.admin_db().await;
+    let values = seed(&db, &env.crypto()).await;
+    for round in 0..3 {
+        let lines_before = key_lines(env);
+        let runs = (0..6).map(|_| {
+            let (db, file) = (db.clone(), env.key_file());
+            tokio::spawn(async move { rotation::change_key(&db, &file).await })
+        });
+        let mut done = Vec::new();
+        for run in runs {
+            match run.await.expect("join") {
+                Ok((_, rotated)) => done.push(rotated.version),
+                Err(RotateError::KeyFile(CryptoError::Busy(_)) | RotateError::Busy) => {}
+                Err(e) => panic!("round {round}: a rotation failed: {e}"),
+            }
+        }
+        assert!(!done.is_empty(), "round {round}: one rotation at least ran");
+        done.sort_unstable();
+        let expected: Vec<usize> = (lines_before + 1..=lines_before + done.len()).collect();
+        assert_eq!(done, expected, "round {round}: each version numbered once");
+        assert_eq!(key_lines(env), lines_before + done.len());
+        assert_readable(&db, &env.crypto(), &values).await;
+        let current = format!("{}:3:", key_lines(env));
+        for (path, raw) in raw_values(&db).await {
+            if path != STORE_NAME {
+                assert!(
+                    raw.starts_with(&current),
+                    "{path} is under the newest version"
+                );
+            }
+        }
+        assert_eq!(stray_key_copies(env), Vec::<String>::new());
+    }
+}
+
+/// Deterministic: while the key file's lock is held a rotation is refused
+/// at once; while the database's is held (another node, another copy of the
+/// key file) it is refused on PostgreSQL and waits on SQLite; neither run
+/// adds a line to the key file.
+async fn a_rotation_waits_for_none_and_refuses_while_another_holds_a_lock(env: &Env) {
+    let db = env.admin_db().await;
+    let values = seed(&db, &env.crypto()).await;
+    let held = KeyFileLock::acquire(&env.key_file()).expect("lock");
+    let err = rotation::change_key(&db, &env.key_file())
+        .await
+        .expect_err("refused while the lock is held");
+    assert!(
+        matches!(err, RotateError::KeyFile(CryptoError::Busy(_))),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("another encryption:key:change"),
+        "{err}"
+    );
+    drop(held);
+    assert_eq!(key_lines(env), 1);
+
+    // Another node: the same database, its own copy of the key file.
+    let other_dir = tempfile::tempdir().expect("dir");
+    let other_file = other_dir.path().join("crypt.key");
+    std::fs::copy(env.key_file(), &other_file).expect("copy the key file");
+    let mut tx = db.pool.begin().await.expect("begin");
+    rotation::lock_database(&mut tx, db.backend)
+        .await
+        .expect("the database's lock");
+    match db.backend {
+        web::db::Backend::Postgres => {
+            let err = rotation::change_key(&db, &other_file)
+                .await
+                .expect_err("refused while another node rotates");
+            assert!(matches!(err, RotateError::Busy), "{err}");
+            tx.rollback().await.expect("release");
+        }
+        web::db::Backend::Sqlite => {
+            // SQLite: the second writer waits for the first to finish.
+            let waiting = tokio::spawn({
+                let (db, file) = (db.clone(), other_file.clone());
+                async move { rotation::change_key(&db, &file).await }
+            });
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            assert!(!waiting.is_finished(), "it waits for the write lock");
+            assert_eq!(
+                std::fs::read_to_string(&other_file)
+                    .expect("read")
+                    .lines()
+                    .count(),
+                1,
+                "no version numbered before the database's lock is held"
+            );
+            tx.rollback().await.expect("release");
+            waiting.await.expect("join").expect("then it rotates");
+        }
+    }
+    assert_eq!(key_lines(env), 1, "this node's file is untouched");
+    let other = Crypto::open_or_create(&other_file).expect("the other node's keys");
+    assert_readable(&db, &other, &values).await;
 }

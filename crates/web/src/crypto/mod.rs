@@ -19,6 +19,9 @@ use base64::Engine;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
+mod key_file;
+pub use key_file::KeyFileLock;
+
 const CIPHER_XCHACHA: &str = "3";
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,8 @@ pub enum CryptoError {
     UnknownKey,
     #[error("the stored value does not decrypt (wrong key or altered)")]
     Decrypt,
+    #[error("another encryption:key:change is running on {0}; nothing was changed")]
+    Busy(String),
 }
 
 pub struct Crypto {
@@ -92,8 +97,12 @@ impl Crypto {
         }
     }
 
-    /// Keys from the key file's text: one base64 32-byte key per line.
+    /// Keys from the key file's text: one base64 32-byte key per line. A
+    /// last line without its newline that is not a key is an append cut
+    /// short ([`KeyFileLock::add_key`] syncs the line before anything is
+    /// encrypted under it): left out.
     pub fn from_lines(text: &str) -> Option<Self> {
+        let text = key_file::complete_part(text);
         let keys: Option<Vec<_>> = text
             .lines()
             .map(str::trim)
@@ -112,58 +121,6 @@ impl Crypto {
     /// The current key's version (the line it is on in the key file).
     pub fn current_version(&self) -> usize {
         self.keys.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    /// Adds a fresh key as a new last line of the key file and returns the
-    /// keys with it. The file is replaced atomically (a temp file in the same
-    /// dir, 0600, fsynced, renamed over it, then the dir fsynced): a crash
-    /// leaves either the old file or the new one, and every older line stays,
-    /// so whatever was encrypted before still decrypts.
-    pub fn add_key(path: &Path) -> Result<Self, CryptoError> {
-        let err = || CryptoError::KeyFile(path.display().to_string());
-        let text = fs::read_to_string(path).map_err(|_| err())?;
-        Self::from_lines(&text).ok_or_else(err)?;
-        let mut lines: Vec<&str> = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let fresh = B64.encode(new_key());
-        lines.push(&fresh);
-        let new_text = lines.join("\n") + "\n";
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        let mut tmp_name = path.file_name().ok_or_else(err)?.to_owned();
-        tmp_name.push(format!(".tmp-{}", keys::random_base62(8)));
-        let tmp = dir.join(tmp_name);
-        let mut opts = fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600);
-        }
-        let written = opts.open(&tmp).and_then(|mut f| {
-            f.write_all(new_text.as_bytes())?;
-            f.sync_all()
-        });
-        if written.is_err() {
-            let _ = fs::remove_file(&tmp);
-            return Err(err());
-        }
-        if fs::rename(&tmp, path).is_err() {
-            let _ = fs::remove_file(&tmp);
-            return Err(err());
-        }
-        // The rename itself is durable only once the dir is synced.
-        fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|_| err())?;
-        Self::from_lines(&new_text)
-            .map(|c| c.with_file(path))
-            .ok_or_else(err)
     }
 
     /// Encrypts with the current key, binding the ciphertext to `path`.
@@ -338,15 +295,20 @@ mod tests {
         let first = Crypto::open_or_create(&path).unwrap();
         let stored = first.encrypt("p", "v1");
         let before = fs::read_to_string(&path).unwrap();
-        let rotated = Crypto::add_key(&path).unwrap();
+        let rotated = KeyFileLock::acquire(&path).unwrap().add_key().unwrap().0;
         assert_eq!(rotated.current_version(), 2);
         let after = fs::read_to_string(&path).unwrap();
         assert!(after.starts_with(&before), "the old line stays first");
         assert_eq!(after.lines().count(), 2);
         assert_eq!(rotated.decrypt("p", &stored).unwrap(), "v1");
         assert!(rotated.encrypt("p", "v2").starts_with("2:3:"));
-        // Only the key file is left in the dir (no temp file).
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+        // Only the key file and its lock file are in the dir (no temp file).
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["crypt.key", "crypt.key.lock"]);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -355,7 +317,10 @@ mod tests {
                 0o600
             );
         }
-        assert!(Crypto::add_key(&dir.path().join("missing.key")).is_err());
+        let missing = dir.path().join("missing.key");
+        assert!(KeyFileLock::acquire(&missing)
+            .and_then(|l| l.add_key())
+            .is_err());
     }
 
     #[test]
@@ -363,7 +328,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("crypt.key");
         let running = Crypto::open_or_create(&path).unwrap();
-        let rotated = Crypto::add_key(&path).unwrap();
+        let rotated = KeyFileLock::acquire(&path).unwrap().add_key().unwrap().0;
         let stored = rotated.encrypt("p", "v2");
         assert_eq!(running.decrypt("p", &stored).unwrap(), "v2");
         assert_eq!(running.current_version(), 2);
