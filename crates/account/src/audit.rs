@@ -34,6 +34,8 @@ pub mod action {
     pub const EMAIL_VERIFIED: &str = "email.verified";
     /// A new email took effect (its confirmation link was used).
     pub const EMAIL_CHANGED: &str = "email.changed";
+    /// A pending change of the email was cancelled from the old address's link.
+    pub const EMAIL_CHANGE_CANCELLED: &str = "email.change_cancelled";
     pub const NAME_CHANGED: &str = "profile.name_changed";
     /// Amazon stores (issue #14): registered by the Admin, authorized in
     /// Seller Central (`connected`, or `renewed` when it had been before),
@@ -47,7 +49,7 @@ pub mod action {
     pub const AMAZON_STORE_DELETED: &str = "amazon_store.deleted";
     pub const AMAZON_STORE_DISCONNECTED: &str = "amazon_store.disconnected";
 
-    pub const ALL: [&str; 28] = [
+    pub const ALL: [&str; 29] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -67,6 +69,7 @@ pub mod action {
         SESSIONS_REVOKED,
         EMAIL_VERIFIED,
         EMAIL_CHANGED,
+        EMAIL_CHANGE_CANCELLED,
         NAME_CHANGED,
         AMAZON_STORE_REGISTERED,
         AMAZON_STORE_CONNECTED,
@@ -101,6 +104,7 @@ pub fn label(action: &str) -> &'static str {
         action::SESSIONS_REVOKED => "event.sessions_revoked",
         action::EMAIL_VERIFIED => "event.email_verified",
         action::EMAIL_CHANGED => "event.email_changed",
+        action::EMAIL_CHANGE_CANCELLED => "event.email_change_cancelled",
         action::NAME_CHANGED => "event.name_changed",
         action::AMAZON_STORE_REGISTERED => "event.amazon_store_registered",
         action::AMAZON_STORE_CONNECTED => "event.amazon_store_connected",

@@ -57,11 +57,16 @@ pub async fn start_session(
     web::sessions::start(state, account_id, client).await
 }
 
-/// Ends the request's session: returns the cookie that clears it.
+/// Ends the request's session: returns the cookie that clears it. Pending
+/// changes of the account's email end with it (one asked for with a stolen
+/// session does not outlive the session).
 pub async fn end_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<axum::http::HeaderValue, Error> {
+    if let Some(account) = current_account(state, headers).await? {
+        crate::store::cancel_email_changes(&state.db, &account.id, state.clock.now()).await?;
+    }
     web::sessions::end(state, headers).await
 }
 

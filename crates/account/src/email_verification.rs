@@ -7,7 +7,10 @@
 //! As reset links, the link carries `{id}.{mac}` under a purpose of its
 //! own; the database holds the id, the outbox message a placeholder.
 
+use std::net::IpAddr;
+
 use web::i18n::{Lang, T};
+use web::Secret;
 
 use crate::audit::action;
 use crate::link_key::Purpose;
@@ -18,6 +21,12 @@ use crate::{AccountError, Ctx, FieldError};
 pub const VERIFY_SECS: i64 = 3 * 86400;
 /// Where the link's token goes in a confirmation's stored message.
 pub const TOKEN_PLACEHOLDER: &str = "{verification_token}";
+/// Where the cancel link's token goes in the old address's notice.
+pub const CANCEL_PLACEHOLDER: &str = "{email_change_cancel_token}";
+/// The page the old address's cancel link opens.
+pub const CANCEL_PATH: &str = "/cancel-email-change";
+/// The outbox kind of the old address's notice at request time.
+pub const REQUESTED_KIND: &str = "email_change_requested";
 /// The outbox kinds: a confirmation link, and the old address's notice.
 pub const KIND: &str = "email_verification";
 pub const CHANGED_KIND: &str = "email_changed";
@@ -72,6 +81,28 @@ pub async fn send(
     ]
     .join("\n\n");
     let dedupe = format!("verify:{id}");
+    // A change is told to the old address at once, with a link that cancels it.
+    let notice_body = [
+        t.get("mail.email_change_requested_body")
+            .replace("{email}", email)
+            .replace("{old}", &account.email)
+            .replace("{date}", &web::clock::human(now)),
+        t.get("mail.email_change_cancel_action").replace(
+            "{link}",
+            &format!("{base}{CANCEL_PATH}/{CANCEL_PLACEHOLDER}"),
+        ),
+        t.get("mail.signature").to_owned(),
+    ]
+    .join("\n\n");
+    let notice = changing.then(|| NewMessage {
+        company_id: Some(&account.company_id),
+        recipient: &account.email,
+        kind: REQUESTED_KIND,
+        subject: t.get("mail.email_change_requested_subject"),
+        body: &notice_body,
+        dedupe_key: None,
+        at: now,
+    });
     store::create_email_verification(
         &state.db,
         &VerificationRow {
@@ -91,6 +122,7 @@ pub async fn send(
             dedupe_key: Some(&dedupe),
             at: now,
         },
+        notice.as_ref(),
     )
     .await?;
     Ok(())
@@ -178,27 +210,28 @@ pub async fn confirm(state: &Ctx, token: &str) -> Result<Account, AccountError> 
 }
 
 /// *Change name and email* on Account Information: the name changes at
-/// once; a new email gets a confirmation link and changes only when it is
-/// used. Returns whether a link was sent.
+/// once; a new email needs the current password (attempts count against
+/// the sign-in throttle, as a password change's do), gets a confirmation
+/// link, and changes only when it is used. Returns whether a link was sent.
 pub async fn update_profile(
     state: &Ctx,
     user: &Account,
-    name: &str,
-    email: &str,
-    base: &str,
+    change: ProfileChange<'_>,
+    ip: IpAddr,
 ) -> Result<bool, AccountError> {
-    let name = crate::accounts::text_field(name, "name", 100)?;
-    let email = web::normalize_email(email).ok_or(AccountError::Invalid(FieldError::new(
-        "email",
-        "error.email_invalid",
-    )))?;
+    let name = crate::accounts::text_field(change.name, "name", 100)?;
+    let email = web::normalize_email(change.email).ok_or(AccountError::Invalid(
+        FieldError::new("email", "error.email_invalid"),
+    ))?;
     let changing = email != user.email;
-    if changing
-        && store::credentials_by_email(&state.db, &email)
+    if changing {
+        check_password(state, user, change.password, ip).await?;
+        if store::credentials_by_email(&state.db, &email)
             .await?
             .is_some()
-    {
-        return Err(AccountError::EmailTaken);
+        {
+            return Err(AccountError::EmailTaken);
+        }
     }
     if name != user.name {
         let detail = serde_json::json!({"name": name, "previous_name": user.name}).to_string();
@@ -212,7 +245,87 @@ pub async fn update_profile(
         store::set_name(&state.db, &user.id, &name, &event).await?;
     }
     if changing {
-        send(state, user, &email, base).await?;
+        send(state, user, &email, change.base).await?;
     }
     Ok(changing)
+}
+
+/// What *Change name and email* sends.
+pub struct ProfileChange<'a> {
+    pub name: &'a str,
+    pub email: &'a str,
+    /// The current password: needed to change the email.
+    pub password: Option<Secret>,
+    /// The account site's base URL, for the mailed links.
+    pub base: &'a str,
+}
+
+/// The current password of `user`, as a change of email needs it.
+async fn check_password(
+    state: &Ctx,
+    user: &Account,
+    password: Option<Secret>,
+    ip: IpAddr,
+) -> Result<(), AccountError> {
+    let Some(password) = password.filter(|p| !p.expose().is_empty()) else {
+        return Err(AccountError::Invalid(FieldError::new(
+            "profile_password",
+            "error.profile_password_required",
+        )));
+    };
+    let taken = state
+        .limits
+        .login
+        .reserve(&ip.to_string(), &user.email, state.clock.now())
+        .await
+        .map_err(AccountError::RateLimited)?;
+    let stored = store::credentials_by_id(&state.db, &user.id)
+        .await?
+        .map(|c| c.password_hash);
+    if !crate::auth::verify_password(password, stored).await? {
+        return Err(AccountError::Invalid(FieldError::new(
+            "profile_password",
+            "error.current_password_wrong",
+        )));
+    }
+    taken.refund().await;
+    Ok(())
+}
+
+/// The old address's link: what it would cancel, while it still can.
+pub async fn open_cancel(state: &Ctx, token: &str) -> Result<VerificationRow, AccountError> {
+    let id = state
+        .cfg
+        .link_key
+        .check_for(Purpose::EmailChangeCancel, token)
+        .ok_or(AccountError::EmailChangeLinkExpired)?;
+    let row = store::get_email_verification(&state.db, id)
+        .await?
+        .ok_or(AccountError::EmailChangeLinkExpired)?;
+    if row.used_at.is_some() || row.expires_at <= state.clock.now() {
+        return Err(AccountError::EmailChangeLinkExpired);
+    }
+    Ok(row)
+}
+
+/// Uses the old address's link: the pending change ends (its confirmation
+/// link no longer works). Audited.
+pub async fn cancel(state: &Ctx, token: &str) -> Result<(), AccountError> {
+    let row = open_cancel(state, token).await?;
+    let account = store::credentials_by_id(&state.db, &row.account_id)
+        .await?
+        .ok_or(AccountError::EmailChangeLinkExpired)?
+        .account;
+    let detail = serde_json::json!({"email": row.email}).to_string();
+    let event = crate::audit::by_user(
+        &account,
+        action::EMAIL_CHANGE_CANCELLED,
+        Some(&account.id),
+        Some(&detail),
+        state.clock.now(),
+    );
+    if !store::cancel_email_change(&state.db, &row.id, &account.id, &event).await? {
+        return Err(AccountError::EmailChangeLinkExpired);
+    }
+    Ok(())
 }

@@ -91,6 +91,10 @@ pub enum AccountError {
     /// An email confirmation link that was used, has expired or was not made here.
     #[error("confirmation link used, expired or not valid")]
     EmailLinkExpired,
+    /// The old address's link to cancel an email change, once the change
+    /// was confirmed or cancelled, or expired, or not made here.
+    #[error("email change link used, expired or not valid")]
+    EmailChangeLinkExpired,
     /// The current password, asked for to change it, is not right.
     #[error("wrong current password")]
     WrongPassword,
@@ -189,6 +193,7 @@ impl AccountError {
             E::ResetLinkExpired => ("reset.expired_title", "reset.expired"),
             E::WrongPassword => (FORBIDDEN, "error.current_password_wrong"),
             E::EmailLinkExpired => ("confirm.expired_title", "confirm.expired"),
+            E::EmailChangeLinkExpired => ("cancel_email.expired_title", "cancel_email.expired"),
             E::NoHost => (BAD, "errorpage.bad_request"),
             E::AmazonNotConfigured => ("amazon.not_configured_title", "amazon.not_configured"),
             E::AmazonStoreNotFound => (NOT_FOUND, "amazon.store_not_found"),
@@ -306,6 +311,10 @@ impl From<AccountError> for Error {
                 "link_expired",
                 "This confirmation link has been used, has expired or is not valid. Ask for a new one on Account Information.",
             ),
+            E::EmailChangeLinkExpired => gone(
+                "link_expired",
+                "The change was already confirmed or cancelled, or this link has expired or is not valid.",
+            ),
             E::NoHost => Error::bad_request(
                 "no_host",
                 "The request has no usable Host header, and no public URL is configured.",
@@ -403,6 +412,7 @@ mod tests {
             AccountError::ResetLinkExpired,
             AccountError::WrongPassword,
             AccountError::EmailLinkExpired,
+            AccountError::EmailChangeLinkExpired,
             AccountError::AmazonNotConfigured,
             AccountError::AmazonStoreNotFound,
             AccountError::AmazonLink(crate::store::NotTaken::Unknown),

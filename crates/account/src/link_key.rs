@@ -29,6 +29,8 @@ pub enum Purpose {
     Invitation,
     PasswordReset,
     EmailVerification,
+    /// The link mailed to the old address that cancels an email change.
+    EmailChangeCancel,
 }
 
 impl Purpose {
@@ -38,6 +40,7 @@ impl Purpose {
             Purpose::Invitation => b"commerce invitation v1:",
             Purpose::PasswordReset => b"commerce password reset v1:",
             Purpose::EmailVerification => b"commerce email verification v1:",
+            Purpose::EmailChangeCancel => b"commerce email change cancel v1:",
         }
     }
 }

@@ -60,6 +60,10 @@ pub fn message_body(state: &Ctx, m: &store::MessageRow) -> String {
             crate::email_verification::TOKEN_PLACEHOLDER,
             &key.token_for(crate::link_key::Purpose::EmailVerification, id),
         );
+        body = body.replace(
+            crate::email_verification::CANCEL_PLACEHOLDER,
+            &key.token_for(crate::link_key::Purpose::EmailChangeCancel, id),
+        );
     }
     if let Some(id) = &m.reset_id {
         body = body.replace(

@@ -19,6 +19,7 @@ both_backends!(
     sign_up_mails_a_confirmation_link,
     resend_and_refused_links,
     change_name_and_email,
+    a_stolen_session_cannot_take_the_account_by_email,
 );
 
 async fn start(db: &TestDb) -> (App, ManualClock) {
@@ -183,7 +184,12 @@ async fn change_name_and_email(db: &TestDb) {
     let r = browser
         .post_form(
             "/account/profile",
-            &[("csrf", &csrf), ("name", "Moved"), ("email", &taken)],
+            &[
+                ("csrf", &csrf),
+                ("name", "Moved"),
+                ("email", &taken),
+                ("profile_password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
@@ -192,7 +198,12 @@ async fn change_name_and_email(db: &TestDb) {
     let r = browser
         .post_form(
             "/account/profile",
-            &[("csrf", &csrf), ("name", "New Name"), ("email", &new)],
+            &[
+                ("csrf", &csrf),
+                ("name", "New Name"),
+                ("email", &new),
+                ("profile_password", PASSWORD),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
@@ -225,5 +236,194 @@ async fn change_name_and_email(db: &TestDb) {
     let r = app.get("/api/v1/audit", Some(&sid)).await;
     assert!(r.text.contains("email.changed"), "{}", r.text);
     assert!(r.text.contains("profile.name_changed"), "{}", r.text);
+    app.stop().await;
+}
+
+/// Asks for a change of the email to `new` on Account Information, with
+/// `password` (none: the field left empty); the answer.
+async fn ask_change(browser: &Browser, new: &str, password: &str) -> common::Resp {
+    let page = browser.get("/account").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let csrf = form_input(&page.text, "/account/profile", "csrf").unwrap();
+    browser
+        .post_form(
+            "/account/profile",
+            &[
+                ("csrf", &csrf),
+                ("name", "Owner"),
+                ("email", new),
+                ("profile_password", password),
+            ],
+        )
+        .await
+}
+
+/// The cancel link in the newest notice of a requested change mailed to `old`.
+async fn cancel_link(app: &App, old: &str) -> String {
+    let m = messages(app, old)
+        .await
+        .into_iter()
+        .rfind(|m| m.kind == account::email_verification::REQUESTED_KIND)
+        .expect("the old address was told");
+    let body = account::outbox::message_body(&app.running.state, &m);
+    let at = body.find("/cancel-email-change/").expect("a cancel link");
+    body[at..]
+        .chars()
+        .take_while(|c| !c.is_whitespace())
+        .collect()
+}
+
+/// The probe's attack: with only a stolen session cookie, the email moved to
+/// the attacker's address, the change outlived sign-out and a password
+/// change, and confirming it then resetting the password took the account.
+/// Now: the current password is needed; the old address is told at once,
+/// with a link that cancels; and sign-out, a password change or reset and
+/// *Sign out other browsers* each end the pending change.
+async fn a_stolen_session_cannot_take_the_account_by_email(db: &TestDb) {
+    let (app, clock) = start(db).await;
+    let owner = unique_email("owner");
+    let attacker = unique_email("attacker");
+    let sid = app.signup(&owner, "Target Co").await;
+    let thief = Browser::new(&app);
+    assert_eq!(
+        thief.login(&owner, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+
+    // The session alone: refused, nothing mailed to the attacker.
+    for password in ["", "not the password at all"] {
+        let r = ask_change(&thief, &attacker, password).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+        assert!(
+            r.text.contains("id=\"profile_password-error\""),
+            "{}",
+            r.text
+        );
+        assert!(messages(&app, &attacker).await.is_empty(), "nothing mailed");
+    }
+    assert_eq!(me(&app, &sid).await["email"], owner.as_str());
+
+    // Each of these ends a change asked for with the password.
+    let mut owner_password = PASSWORD.to_owned();
+    for ends in ["sign out", "password change", "other browsers", "reset"] {
+        let browser = Browser::new(&app);
+        let r = browser.login(&owner, &owner_password).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{ends}: {}", r.text);
+        let r = ask_change(&browser, &attacker, &owner_password).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{ends}: {}", r.text);
+        // The old address is told at request time, with a way to cancel.
+        // (Unsent messages only: one whose change ended is not sent any more.)
+        let told: Vec<_> = messages(&app, &owner)
+            .await
+            .into_iter()
+            .filter(|m| m.kind == account::email_verification::REQUESTED_KIND)
+            .collect();
+        assert_eq!(told.len(), 1, "{ends}: the old address is told at once");
+        assert!(
+            told[0].body.contains(&attacker),
+            "{ends}: names the new address"
+        );
+        let link = token(&app, &attacker).await;
+        match ends {
+            "sign out" => {
+                let page = browser.get("/account").await;
+                let csrf = form_input(&page.text, "/logout", "csrf").unwrap();
+                let r = browser.post_form("/logout", &[("csrf", &csrf)]).await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER);
+            }
+            "password change" => {
+                let page = browser.get("/account").await;
+                let csrf = form_input(&page.text, "/account/password", "csrf").unwrap();
+                let new_password = format!("{PASSWORD}-changed");
+                let r = browser
+                    .post_form(
+                        "/account/password",
+                        &[
+                            ("csrf", &csrf),
+                            ("current_password", &owner_password),
+                            ("new_password", &new_password),
+                        ],
+                    )
+                    .await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+                owner_password = new_password;
+            }
+            "other browsers" => {
+                let page = browser.get("/account").await;
+                let path = "/account/sessions/revoke-others";
+                let csrf = form_input(&page.text, path, "csrf").unwrap();
+                let r = browser.post_form(path, &[("csrf", &csrf)]).await;
+                assert_eq!(r.status, StatusCode::SEE_OTHER);
+            }
+            _ => {
+                assert_eq!(app.request_reset(&owner).await.status, StatusCode::ACCEPTED);
+                let reset = app.reset_token(&owner).await;
+                let new_password = format!("{PASSWORD}-reset");
+                let r = app.confirm_reset(&reset, &new_password).await;
+                assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+                owner_password = new_password;
+            }
+        }
+        let r = thief.get(&format!("/confirm-email/{link}")).await;
+        assert_eq!(
+            r.status,
+            StatusCode::GONE,
+            "{ends}: the change ended: {}",
+            r.text
+        );
+        let r = app.login_raw(&owner, &owner_password).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "{ends}: the owner keeps the account"
+        );
+    }
+
+    // The old address's link cancels a change: its page, its button, done.
+    // (An hour later: confirmation mails per account are throttled.)
+    clock.advance(3600);
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.login(&owner, &owner_password).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let r = ask_change(&browser, &attacker, &owner_password).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let confirm = token(&app, &attacker).await;
+    let cancel = cancel_link(&app, &owner).await;
+    let stranger = Browser::new(&app);
+    let page = stranger.get(&cancel).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains(&attacker), "names the address asked for");
+    let csrf = form_input(&page.text, &cancel, "csrf").unwrap();
+    let r = stranger.post_form(&cancel, &[("csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("The change was cancelled"), "{}", r.text);
+    let r = thief.get(&format!("/confirm-email/{confirm}")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::GONE,
+        "the cancelled change cannot be confirmed"
+    );
+    let again = stranger.get(&cancel).await;
+    assert_eq!(again.status, StatusCode::GONE, "the cancel link works once");
+    assert!(
+        again.text.contains("This link no longer works"),
+        "{}",
+        again.text
+    );
+    // A confirmation token is no cancel token, nor the other way round.
+    let swapped = stranger
+        .get(&format!("/cancel-email-change/{confirm}"))
+        .await;
+    assert_eq!(swapped.status, StatusCode::GONE);
+    // The owner still has the account and its address; the audit says what happened.
+    let r = app.login_raw(&owner, &owner_password).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let sid = r.cookie("acct_sid").expect("a session");
+    assert_eq!(me(&app, &sid).await["email"], owner.as_str());
+    let r = app.get("/api/v1/audit", Some(&sid)).await;
+    assert!(r.text.contains("email.change_cancelled"), "{}", r.text);
+    assert!(!r.text.contains("\"email.changed\""), "{}", r.text);
     app.stop().await;
 }

@@ -44,6 +44,10 @@ pub fn router() -> Router<AppState> {
         .route("/account/profile", post(email::save_profile))
         .route("/account/email-verification", post(email::resend))
         .route(
+            "/cancel-email-change/{token}",
+            get(email::show_cancel).post(email::submit_cancel),
+        )
+        .route(
             "/confirm-email/{token}",
             get(email::show_link).post(email::submit_link),
         )

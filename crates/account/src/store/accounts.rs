@@ -190,6 +190,7 @@ pub(super) async fn set_password_in(
     .bind(account_id)
     .execute(&mut *conn)
     .await?;
+    super::email_verifications::cancel_email_changes_in(&mut *conn, account_id, event.at).await?;
     web::sessions::delete_others(&mut *conn, &super::SESSIONS, account_id, keep).await?;
     insert_event(conn, event).await
 }

@@ -20,10 +20,13 @@ pub struct VerificationRow {
 
 /// Stores a confirmation link and its message (with `verification_id`, so
 /// the token is put in only when it is sent), in one transaction.
+/// Writes a confirmation link's row and its message; a change of address
+/// also queues `notice` to the old address (its link cancels the change).
 pub async fn create_email_verification(
     db: &Db,
     row: &VerificationRow,
     message: &NewMessage<'_>,
+    notice: Option<&NewMessage<'_>>,
 ) -> Result<(), DbError> {
     let mut tx = db.pool.begin().await?;
     sqlx::query(
@@ -38,7 +41,65 @@ pub async fn create_email_verification(
     .execute(&mut *tx)
     .await?;
     insert_link_message(&mut tx, message, MessageLink::EmailVerification(&row.id)).await?;
+    if let Some(notice) = notice {
+        insert_link_message(&mut tx, notice, MessageLink::EmailVerification(&row.id)).await?;
+    }
     tx.commit().await
+}
+
+/// Ends every pending change of the account's email (links to an address
+/// other than its own): a password change or reset, *Sign out other
+/// browsers* and signing out call this, so that a change asked for with a
+/// stolen session does not outlive it. Returns how many ended.
+pub(super) async fn cancel_email_changes_in(
+    conn: &mut sqlx::AnyConnection,
+    account_id: &str,
+    at: i64,
+) -> Result<u64, DbError> {
+    let done = sqlx::query(
+        "UPDATE email_verifications SET used_at = $1 \
+         WHERE account_id = $2 AND used_at IS NULL \
+         AND email <> (SELECT email FROM accounts WHERE id = $2)",
+    )
+    .bind(at)
+    .bind(account_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// [`cancel_email_changes_in`] on its own.
+pub async fn cancel_email_changes(db: &Db, account_id: &str, at: i64) -> Result<u64, DbError> {
+    let mut conn = db.pool.acquire().await?;
+    cancel_email_changes_in(&mut conn, account_id, at).await
+}
+
+/// The old address's link: ends the change `id` while it is pending, and
+/// records `event`. False (nothing written) when it was used, cancelled or
+/// has expired.
+pub async fn cancel_email_change(
+    db: &Db,
+    id: &str,
+    account_id: &str,
+    event: &NewEvent<'_>,
+) -> Result<bool, DbError> {
+    let mut tx = db.pool.begin().await?;
+    let taken = sqlx::query(
+        "UPDATE email_verifications SET used_at = $1 \
+         WHERE id = $2 AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(event.at)
+    .bind(id)
+    .bind(account_id)
+    .execute(&mut *tx)
+    .await?;
+    if taken.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    insert_event(&mut tx, event).await?;
+    tx.commit().await?;
+    Ok(true)
 }
 
 pub async fn get_email_verification(db: &Db, id: &str) -> Result<Option<VerificationRow>, DbError> {

@@ -87,6 +87,7 @@ pub async fn end_other_sessions(
 ) -> Result<u64, DbError> {
     let mut tx = db.pool.begin().await?;
     let ended = web::sessions::delete_others(&mut *tx, &SESSIONS, account_id, Some(keep)).await?;
+    super::email_verifications::cancel_email_changes_in(&mut tx, account_id, event.at).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
     Ok(ended)
