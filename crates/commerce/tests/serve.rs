@@ -165,3 +165,81 @@ async fn a_taken_port_is_one_clear_error(db: Option<String>) {
     assert!(out.stderr.contains(&addr), "{}", out.stderr);
     drop(taken);
 }
+
+/// The process's resident memory and its peak so far, in KiB (`/proc`).
+fn rss_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc status");
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} in {status}"))
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The probe's attack: 1,500 connections each sending an unfinished
+/// 390 KB header raised the account service from 240 to 648 MB, and it
+/// stayed there. Now each head is cut at 32 KB with 431, connections at
+/// once are capped, and memory stays bounded and comes back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unfinished_huge_headers_do_not_hold_memory() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir().expect("test setup");
+    let server = Server::start(
+        dir.path(),
+        &["serve", "account", "--account-addr", "127.0.0.1:0"],
+        "Account service:",
+    )
+    .await;
+    let base = server.account_url();
+    let addr = base.trim_start_matches("http://").to_owned();
+    healthz(&base).await;
+    let (idle, _) = rss_kib(server.pid());
+
+    const CONNECTIONS: usize = 1500;
+    const HEADER: usize = 390 * 1024;
+    let mut attack = tokio::task::JoinSet::new();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(CONNECTIONS));
+    for _ in 0..CONNECTIONS {
+        let (addr, gate) = (addr.clone(), gate.clone());
+        attack.spawn(async move {
+            let _open = gate.acquire_owned().await.expect("gate");
+            let mut s = tokio::net::TcpStream::connect(&addr)
+                .await
+                .expect("connect");
+            let mut head =
+                format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nX-Filler: ").into_bytes();
+            head.resize(HEADER, b'a');
+            // The server stops reading after its cap: a write may fail.
+            let _ = s.write_all(&head).await;
+            let mut answer = Vec::new();
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_secs(20),
+                s.read_to_end(&mut answer),
+            )
+            .await;
+            String::from_utf8_lossy(&answer).starts_with("HTTP/1.1 431")
+        });
+    }
+    let mut refused = 0;
+    while let Some(r) = attack.join_next().await {
+        refused += usize::from(r.expect("join"));
+    }
+    let (after, peak) = rss_kib(server.pid());
+    assert!(
+        refused >= CONNECTIONS * 9 / 10,
+        "answered 431: {refused} of {CONNECTIONS}"
+    );
+    assert!(peak < 300 * 1024, "peak RSS {peak} KiB (idle {idle} KiB)");
+    assert!(
+        after < idle + 64 * 1024,
+        "RSS {after} KiB after the attack, idle {idle} KiB, peak {peak} KiB"
+    );
+    // Still serving.
+    healthz(&base).await;
+    eprintln!("idle {idle} KiB, peak {peak} KiB, after {after} KiB, 431 answers {refused}");
+    server.terminate().await;
+}

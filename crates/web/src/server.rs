@@ -25,7 +25,7 @@ use axum::Router;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{watch, Semaphore};
 use tokio::time::{Instant, MissedTickBehavior};
 use tower::util::Oneshot;
 use tower::ServiceExt;
@@ -181,6 +181,15 @@ pub async fn bind(addr: &str) -> std::io::Result<(TcpListener, SocketAddr)> {
     Ok((listener, local))
 }
 
+/// The most a request's head (request line and headers) may take: a larger
+/// one is answered 431 and the connection closed. Each connection's read
+/// buffer grows only to this, so memory per connection is bounded.
+pub const MAX_REQUEST_HEAD: usize = 32 * 1024;
+
+/// The most connections one app serves at once; further clients wait in
+/// the kernel's accept queue until one ends.
+pub const MAX_CONNECTIONS: usize = 4096;
+
 /// Serves `app` (a router, or a router in `web::edge::stack`) until
 /// `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
@@ -198,11 +207,38 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     header_read_timeout: Duration,
 ) -> std::io::Result<()> {
+    serve_limited(
+        listener,
+        app,
+        shutdown,
+        header_read_timeout,
+        MAX_CONNECTIONS,
+    )
+    .await
+}
+
+/// `serve_with` with a chosen cap on connections at once (tests use a small one).
+pub async fn serve_limited(
+    listener: TcpListener,
+    app: impl App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    header_read_timeout: Duration,
+    max_connections: usize,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     // Each connection holds a receiver; when all are dropped, all connections are done.
     let (done_tx, done_rx) = watch::channel(());
+    let slots = Arc::new(Semaphore::new(max_connections));
     tokio::pin!(shutdown);
     loop {
+        // A free slot first: at the cap, clients wait in the accept queue.
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
@@ -227,6 +263,7 @@ pub async fn serve_with(
             let conn = hyper::server::conn::http1::Builder::new()
                 // hyper's own header read timeout is off (see the module's text).
                 .header_read_timeout(None)
+                .max_buf_size(MAX_REQUEST_HEAD)
                 .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             let quiet = watchdog(&activity, header_read_timeout);
@@ -243,6 +280,7 @@ pub async fn serve_with(
                 }
             }
             drop(done);
+            drop(slot);
         });
     }
     drop(listener);
@@ -365,6 +403,77 @@ mod tests {
         assert_eq!(s.read(&mut buf).await.unwrap(), 0, "closed");
         let quiet = opened.elapsed();
         assert!(quiet >= deadline && quiet <= deadline * 3 / 2, "{quiet:?}");
+    }
+
+    /// A request head up to [`MAX_REQUEST_HEAD`] is served; a larger one is
+    /// answered 431 and the connection closed, without reading the rest.
+    #[tokio::test]
+    async fn a_request_head_is_bounded() {
+        let (addr, _tx, _task) = start(Duration::from_secs(5)).await;
+        let head = |filler: usize| {
+            format!(
+                "GET /ip HTTP/1.1\r\nHost: x\r\nX-Filler: {}\r\nConnection: close\r\n\r\n",
+                "a".repeat(filler)
+            )
+        };
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(head(MAX_REQUEST_HEAD - 1024).as_bytes())
+            .await
+            .unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).await.unwrap();
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        // Far more than the cap, never finished: the server does not wait for it.
+        let _ = s.write_all(head(10 * MAX_REQUEST_HEAD).as_bytes()).await;
+        let mut out = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out)).await;
+        assert!(read.is_ok(), "answered at once");
+        let out = String::from_utf8_lossy(&out);
+        assert!(out.starts_with("HTTP/1.1 431"), "{out}");
+    }
+
+    /// At the cap, a further client waits for a slot: it is served once
+    /// another connection ends.
+    #[tokio::test]
+    async fn connections_at_once_are_capped() {
+        let app = Router::new().route("/", get(|| async { "ok" }));
+        let (listener, addr) = bind("127.0.0.1:0").await.unwrap();
+        tokio::spawn(serve_limited(
+            listener,
+            app,
+            std::future::pending(),
+            Duration::from_secs(30),
+            2,
+        ));
+        async fn ask(s: &mut tokio::net::TcpStream) -> String {
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+                .await
+                .unwrap();
+            let mut buf = [0u8; 256];
+            let n = s.read(&mut buf).await.unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        }
+        let mut first = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut second = tokio::net::TcpStream::connect(addr).await.unwrap();
+        assert!(ask(&mut first).await.starts_with("HTTP/1.1 200"));
+        assert!(ask(&mut second).await.starts_with("HTTP/1.1 200"));
+        // A third: connected by the kernel, but not served while both stay open.
+        let mut third = tokio::net::TcpStream::connect(addr).await.unwrap();
+        third
+            .write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut buf = [0u8; 256];
+        let waited = tokio::time::timeout(Duration::from_millis(300), third.read(&mut buf)).await;
+        assert!(waited.is_err(), "not served at the cap");
+        drop(first);
+        let n = tokio::time::timeout(Duration::from_secs(5), third.read(&mut buf))
+            .await
+            .expect("served once a slot is free")
+            .unwrap();
+        assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     }
 
     #[tokio::test]
