@@ -175,20 +175,25 @@ pub async fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), Accoun
 /// from anywhere, looser), so parallel requests never check more passwords
 /// than the limits allow; past a limit the answer is 429 with the seconds to
 /// wait, whatever the password. A right password gives its attempts back.
+///
+/// A browser whose device cookie (`device`, as sent) is valid for this email
+/// signed in to it before: its attempts count against that device alone, so
+/// strangers guessing from elsewhere never lock it out.
 pub async fn authenticate(
     state: &Ctx,
     email: &str,
     password: Secret,
     ip: std::net::IpAddr,
+    device: Option<&str>,
 ) -> Result<Option<Account>, AccountError> {
     let now = state.clock.now();
     let ip_key = ip.to_string();
-    let taken = state
-        .limits
-        .login
-        .reserve(&ip_key, email, now)
-        .await
-        .map_err(AccountError::RateLimited)?;
+    let trusted = device.and_then(|d| state.devices.check(d, email));
+    let taken = match trusted {
+        Some(device) => state.limits.login.reserve_device(device, now).await,
+        None => state.limits.login.reserve(&ip_key, email, now).await,
+    }
+    .map_err(AccountError::RateLimited)?;
     let (account, ok) = check_password(state, email, password).await?;
     if ok {
         taken.refund().await;

@@ -11,6 +11,9 @@ use crate::config::Config;
 use crate::limits::Limits;
 use crate::verify::Verifier;
 
+/// The account site's device cookie ([`web::device`]).
+pub const DEVICE_COOKIE: &str = "acct_device";
+
 pub struct Ctx {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
@@ -19,6 +22,8 @@ pub struct Ctx {
     pub limits: Limits,
     /// The LWA token endpoint's client, when Amazon is set up.
     pub lwa: Option<crate::amazon::lwa::Lwa>,
+    /// Device cookies: browsers that signed in to an account before.
+    pub devices: web::device::DeviceCookies,
 }
 
 impl Ctx {
@@ -26,8 +31,13 @@ impl Ctx {
         let limits = Limits::new(&cfg);
         let verifier = Arc::new(Verifier::new(db.clone(), clock.clone(), cfg.cache_capacity));
         let lwa = cfg.amazon.as_ref().map(crate::amazon::lwa::Lwa::new);
+        let devices = web::device::DeviceCookies::new(
+            cfg.link_key.derive("commerce account device cookie v1"),
+            DEVICE_COOKIE,
+        );
         Ctx {
             lwa,
+            devices,
             db,
             clock,
             verifier,

@@ -88,6 +88,12 @@ impl LinkKey {
     }
 
     /// The token of an invitation's link.
+    /// A key of its own for `label`, derived from this secret (device
+    /// cookies sign with one), so nodes that share the link key share it.
+    pub fn derive(&self, label: &str) -> [u8; 32] {
+        web::device::derive_key(&self.0, label)
+    }
+
     pub fn token(&self, id: &str) -> String {
         self.token_for(Purpose::Invitation, id)
     }

@@ -19,6 +19,7 @@ use serde_json::json;
 both_backends!(
     parallel_logins_evaluate_at_most_the_limit,
     a_stranger_cannot_lock_an_account_out_from_elsewhere,
+    strangers_on_ten_addresses_cannot_lock_out_a_known_browser,
     parallel_signups_from_one_address_are_throttled,
     a_blocked_address_gets_429_for_every_key,
     parallel_verifications_from_one_address,
@@ -46,6 +47,117 @@ async fn login_from(app: &App, client: &reqwest::Client, email: &str, password: 
         .await
         .unwrap();
     Resp::read(r).await
+}
+
+async fn login_with_device(
+    app: &App,
+    client: &reqwest::Client,
+    email: &str,
+    password: &str,
+    device: Option<&str>,
+) -> Resp {
+    let mut req = client
+        .post(app.url("/api/v1/login"))
+        .json(&json!({"email": email, "password": password}));
+    if let Some(d) = device {
+        req = req.header(reqwest::header::COOKIE, format!("acct_device={d}"));
+    }
+    Resp::read(req.send().await.unwrap()).await
+}
+
+/// The probe's attack: ten wrong passwords from each of ten addresses made
+/// the right password from an eleventh answer 429 for 15 minutes. The cap
+/// per email stays (for browsers never seen), but a browser that signed in
+/// to the account before (its device cookie) is never refused by it; its
+/// own wrong guesses count against that device only.
+async fn strangers_on_ten_addresses_cannot_lock_out_a_known_browser(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("locked");
+    app.signup(&email, "Locked Co").await;
+    let other = unique_email("other");
+    app.signup(&other, "Other Co").await;
+
+    // The owner's browser signed in before: it holds a device cookie.
+    let home = client_from(loopback(40));
+    let r = login_with_device(&app, &home, &email, PASSWORD, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let device = r.cookie("acct_device").expect("a device cookie");
+    let line = r.set_cookie_line("acct_device").unwrap();
+    assert!(
+        line.contains("HttpOnly") && line.contains("Max-Age="),
+        "{line}"
+    );
+    let r = login_with_device(&app, &home, &other, PASSWORD, None).await;
+    let other_device = r.cookie("acct_device").expect("a device cookie");
+
+    // Ten addresses, ten wrong passwords each, all at once.
+    let attack = (0..10u32).flat_map(|a| (0..10).map(move |_| a)).map(|a| {
+        let (app, email) = (&app, email.clone());
+        async move {
+            let client = client_from(loopback(50 + a));
+            login_with_device(app, &client, &email, "not the password!", None)
+                .await
+                .status
+        }
+    });
+    let statuses: Vec<StatusCode> = futures_util::stream::iter(attack)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::UNAUTHORIZED || *s == StatusCode::TOO_MANY_REQUESTS));
+
+    // An eleventh address, no device cookie: the cap per email holds.
+    let eleventh = client_from(loopback(70));
+    let r = login_with_device(&app, &eleventh, &email, PASSWORD, None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    // Another account's device cookie is no device cookie for this email.
+    let r = login_with_device(&app, &eleventh, &email, PASSWORD, Some(&other_device)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    let last = if device.ends_with('A') { "B" } else { "A" };
+    let forged = format!("{}{last}", &device[..device.len() - 1]);
+    let r = login_with_device(&app, &eleventh, &email, PASSWORD, Some(&forged)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "an altered cookie");
+    // The owner's browser, from any address: signed in.
+    for client in [&home, &eleventh] {
+        let r = login_with_device(&app, client, &email, PASSWORD, Some(&device)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "the known browser signs in: {}",
+            r.text
+        );
+    }
+    // A stolen device cookie does not make guessing free: ten wrong
+    // passwords lock that device, in parallel too.
+    let guesses = (0..16).map(|_| {
+        let (app, email, device, eleventh) = (&app, email.clone(), device.clone(), &eleventh);
+        async move {
+            login_with_device(app, eleventh, &email, "wrong guess!!", Some(&device))
+                .await
+                .status
+        }
+    });
+    let statuses: Vec<StatusCode> = futures_util::stream::iter(guesses)
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    let evaluated = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    assert!(
+        evaluated <= 10,
+        "at most the device's 10 were checked: {statuses:?}"
+    );
+    let r = login_with_device(&app, &home, &email, PASSWORD, Some(&device)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the device is locked now"
+    );
+    app.stop().await;
 }
 
 async fn parallel_logins_evaluate_at_most_the_limit(db: &TestDb) {

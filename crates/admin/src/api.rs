@@ -42,7 +42,9 @@ async fn login(
             "Cross-origin requests are not allowed.",
         ));
     }
-    let Some(user) = auth::authenticate(&state, &body.username, body.password, ip).await? else {
+    let device = state.devices.read(&headers);
+    let Some(user) = auth::authenticate(&state, &body.username, body.password, ip, device).await?
+    else {
         return Err(Error::unauthorized(
             "invalid_credentials",
             "The username or password is not correct.",
@@ -50,11 +52,15 @@ async fn login(
     };
     let cookie =
         auth::start_session(&state, &user.id, &web::sessions::Client::new(&headers, ip)).await?;
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Json(serde_json::json!({"user": {"username": user.username, "email": user.email}})),
-    )
-        .into_response())
+    let device = state
+        .devices
+        .set_cookie(&body.username, state.cfg.secure_cookies);
+    let mut res =
+        Json(serde_json::json!({"user": {"username": user.username, "email": user.email}}))
+            .into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res.headers_mut().append(header::SET_COOKIE, device);
+    Ok(res)
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {

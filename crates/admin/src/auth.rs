@@ -131,18 +131,24 @@ pub async fn change_own_password(
 /// An attempt is taken per client IP and per (IP, username) before the
 /// password is hashed, so parallel requests check no more than the limits;
 /// past a limit, 429. A right password gives its attempts back.
+///
+/// A browser whose device cookie (`device`, as sent) is valid for this
+/// username signed in as it before: its attempts count against that device
+/// alone, never against the username's throttles.
 pub async fn authenticate(
     state: &AppState,
     username: &str,
     password: Secret,
     ip: std::net::IpAddr,
+    device: Option<&str>,
 ) -> Result<Option<AdminUser>, AdminError> {
     let now = state.clock.now();
-    let taken = state
-        .login
-        .reserve(&ip.to_string(), username, now)
-        .await
-        .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
+    let trusted = device.and_then(|d| state.devices.check(d, username));
+    let taken = match trusted {
+        Some(device) => state.login.reserve_device(device, now).await,
+        None => state.login.reserve(&ip.to_string(), username, now).await,
+    }
+    .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
     let found = if web::text::has_hidden(username) || username.len() > 256 {

@@ -53,9 +53,13 @@ pub struct Inner {
     pub crypto: Crypto,
     pub gate: Gate,
     pub cfg: Config,
-    /// Sign-ins per client IP (50 in 15 minutes) and per username from one
-    /// client IP (10).
+    /// Sign-ins per client IP (50 in 15 minutes), per username from one
+    /// client IP (10) and per username from anywhere (100: guessing spread
+    /// over many addresses); a browser with a valid device cookie counts
+    /// against its own 10 only, so strangers cannot lock its owner out.
     pub login: LoginLimiter,
+    /// Device cookies, signed with a key derived from `crypt.key`.
+    pub devices: web::device::DeviceCookies,
 }
 
 #[derive(Clone)]
@@ -81,15 +85,20 @@ impl web::page::CsrfSite for AppState {
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, cfg: Config, clock: Arc<dyn Clock>) -> Self {
         let gate = Gate::new(cfg.account_url.clone(), clock.clone());
+        let devices = web::device::DeviceCookies::new(
+            crypto.derive_key("commerce admin device cookie v1"),
+            cookies::DEVICE_COOKIE,
+        );
         AppState(Arc::new(Inner {
             db,
             clock,
             crypto,
             gate,
+            devices,
             login: LoginLimiter::new(LoginLimits {
                 per_ip: 50,
                 per_name_from_ip: 10,
-                per_name: None,
+                per_name: Some(100),
                 window_secs: 900,
                 capacity: 10_000,
             })

@@ -18,6 +18,7 @@ both_backends!(
     password_rules,
     password_change_ends_sessions,
     migration_renames_old_case_duplicates,
+    strangers_cannot_lock_out_a_known_browser,
 );
 
 async fn usernames_are_unique_without_case(env: &Env) {
@@ -200,4 +201,70 @@ async fn migration_renames_old_case_duplicates(env: &Env) {
         .expect("lookup")
         .expect("the later one is renamed");
     assert_eq!(renamed.0.id, "adm_second00");
+}
+
+/// `POST /admin/api/v1/login` from the loopback address `127.0.0.N`, with a
+/// device cookie when given.
+async fn login_from(admin: &Admin, n: u32, password: &str, device: Option<&str>) -> common::Resp {
+    let client = reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::from(
+            0x7f00_0000 + n,
+        )))
+        .build()
+        .expect("client");
+    let mut req = client
+        .post(admin.url("/admin/api/v1/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}));
+    if let Some(d) = device {
+        req = req.header(reqwest::header::COOKIE, format!("adm_device={d}"));
+    }
+    common::Resp::read(req.send().await.expect("request")).await
+}
+
+/// Guessing spread over many addresses is capped per username (100 in 15
+/// minutes), and a browser that signed in before (its device cookie, signed
+/// with a key derived from crypt.key) is never refused by that cap.
+async fn strangers_cannot_lock_out_a_known_browser(env: &Env) {
+    let admin = Admin::start(env, None).await;
+    let r = login_from(&admin, 40, &admin.password, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let device = r.cookie("adm_device").expect("a device cookie");
+    assert!(r.cookie("adm_sid").is_some(), "and the session");
+
+    // Ten addresses, ten wrong passwords each, eight at a time (more would
+    // meet the password hasher's queue limit: 503 busy).
+    use futures_util::StreamExt;
+    let attack = (0..100u32).map(|i| {
+        let admin = &admin;
+        async move {
+            login_from(admin, 50 + i / 10, "not the password!!", None)
+                .await
+                .status
+        }
+    });
+    let statuses: Vec<StatusCode> = futures_util::stream::iter(attack)
+        .buffer_unordered(8)
+        .collect()
+        .await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+
+    // An eleventh address without the cookie: the cap per username holds.
+    let r = login_from(&admin, 70, &admin.password, None).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    // With it, from anywhere: signed in.
+    let r = login_from(&admin, 70, &admin.password, Some(&device)).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the known browser signs in: {}",
+        r.text
+    );
+    // A cookie made with another key (another installation) does not count.
+    let other = web::device::DeviceCookies::new([7; 32], "adm_device").issue("admin");
+    let r = login_from(&admin, 70, &admin.password, Some(&other)).await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.text);
+    admin.stop().await;
 }

@@ -6,6 +6,7 @@ pub mod cookies;
 pub mod crypto;
 pub mod csrf;
 pub mod db;
+pub mod device;
 pub mod edge;
 pub mod error;
 pub mod error_pages;

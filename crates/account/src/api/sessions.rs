@@ -184,7 +184,9 @@ pub async fn login(
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, Error> {
     check_same_origin(&headers, state.cfg.secure_cookies)?;
-    let Some(account) = accounts::authenticate(&state, &body.email, body.password, ip).await?
+    let device = state.devices.read(&headers);
+    let Some(account) =
+        accounts::authenticate(&state, &body.email, body.password, ip, device).await?
     else {
         return Err(Error::unauthorized(
             "invalid_credentials",
@@ -197,11 +199,14 @@ pub async fn login(
         &web::sessions::Client::new(&headers, ip),
     )
     .await?;
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Json(AccountAnswer::new(&account)),
-    )
-        .into_response())
+    let device = state
+        .devices
+        .set_cookie(&body.email, state.cfg.secure_cookies);
+    // Two Set-Cookie headers: appended (a header array would replace).
+    let mut res = Json(AccountAnswer::new(&account)).into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res.headers_mut().append(header::SET_COOKIE, device);
+    Ok(res)
 }
 
 /// Signs out: ends the session and clears its cookie.

@@ -89,7 +89,8 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
     let next = next_or_portal(form.next.as_deref());
-    match accounts::authenticate(&state, &form.email, form.password, ip).await? {
+    let device = state.devices.read(&headers);
+    match accounts::authenticate(&state, &form.email, form.password, ip, device).await? {
         Some(account) => {
             let cookie = auth::start_session(
                 &state,
@@ -99,6 +100,10 @@ pub async fn submit(
             .await?;
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
+            let device = state
+                .devices
+                .set_cookie(&form.email, state.cfg.secure_cookies);
+            res.headers_mut().append(header::SET_COOKIE, device);
             Ok(res)
         }
         None => {

@@ -72,13 +72,18 @@ pub async fn submit(
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
     let next = next_or_default(form.next.as_deref());
-    match auth::authenticate(&state, &form.username, form.password, ip).await? {
+    let device = state.devices.read(&headers);
+    match auth::authenticate(&state, &form.username, form.password, ip, device).await? {
         Some(user) => {
             let cookie =
                 auth::start_session(&state, &user.id, &web::sessions::Client::new(&headers, ip))
                     .await?;
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().append(header::SET_COOKIE, cookie);
+            let device = state
+                .devices
+                .set_cookie(&form.username, state.cfg.secure_cookies);
+            res.headers_mut().append(header::SET_COOKIE, device);
             Ok(res)
         }
         None => {

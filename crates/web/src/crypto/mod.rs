@@ -46,6 +46,9 @@ pub enum CryptoError {
 pub struct Crypto {
     /// Version N is `keys[N - 1]`.
     keys: RwLock<Vec<XChaCha20Poly1305>>,
+    /// Version 1's bytes, which rotation never changes: the root of keys
+    /// derived for other uses ([`Crypto::derive_key`]).
+    root: [u8; 32],
     /// The key file, read again when a value names a version it has not
     /// seen: another process (`encryption:key:change`) added a key.
     file: Option<PathBuf>,
@@ -90,9 +93,11 @@ impl Crypto {
     /// A fresh key held in memory only, for read-only commands on an
     /// installation without a key file (and so without encrypted values).
     pub fn ephemeral() -> Self {
-        let key = XChaCha20Poly1305::new((&new_key()).into());
+        let root = new_key();
+        let key = XChaCha20Poly1305::new((&root).into());
         Crypto {
             keys: RwLock::new(vec![key]),
+            root,
             file: None,
         }
     }
@@ -103,19 +108,28 @@ impl Crypto {
     /// encrypted under it): left out.
     pub fn from_lines(text: &str) -> Option<Self> {
         let text = key_file::complete_part(text);
-        let keys: Option<Vec<_>> = text
+        let raw: Option<Vec<[u8; 32]>> = text
             .lines()
             .map(str::trim)
             .filter(|l| !l.is_empty())
-            .map(|l| {
-                let bytes = B64.decode(l).ok()?;
-                XChaCha20Poly1305::new_from_slice(&bytes).ok()
-            })
+            .map(|l| B64.decode(l).ok()?.try_into().ok())
             .collect();
-        keys.filter(|k| !k.is_empty()).map(|keys| Crypto {
+        let raw = raw.filter(|k| !k.is_empty())?;
+        let keys = raw
+            .iter()
+            .map(|k| XChaCha20Poly1305::new(k.into()))
+            .collect();
+        Some(Crypto {
             keys: RwLock::new(keys),
+            root: raw[0],
             file: None,
         })
+    }
+
+    /// A key of its own for `label` (HMAC-SHA256 under version 1's key): the
+    /// same on every node that shares the key file, and across rotations.
+    pub fn derive_key(&self, label: &str) -> [u8; 32] {
+        crate::device::derive_key(&self.root, label)
     }
 
     /// The current key's version (the line it is on in the key file).

@@ -12,6 +12,9 @@ pub struct LoginLimiter {
     by_ip: Limiter,
     by_name_from_ip: Limiter,
     by_name: Option<Limiter>,
+    /// Sign-ins from a browser with a valid device cookie ([`crate::device`]):
+    /// counted per device, as many as per name from one IP.
+    by_device: Limiter,
 }
 
 /// How many sign-in attempts a [`LoginLimiter`] allows in its window.
@@ -34,6 +37,7 @@ impl LoginLimiter {
             by_name: l
                 .per_name
                 .map(|n| Limiter::new(n, l.window_secs, l.capacity)),
+            by_device: Limiter::new(l.per_name_from_ip, l.window_secs, l.capacity),
         }
     }
 
@@ -47,8 +51,22 @@ impl LoginLimiter {
                 .shared(counters.clone(), &format!("{name}_ip_name")),
             by_name: self
                 .by_name
-                .map(|l| l.shared(counters, &format!("{name}_name"))),
+                .map(|l| l.shared(counters.clone(), &format!("{name}_name"))),
+            by_device: self.by_device.shared(counters, &format!("{name}_device")),
         }
+    }
+
+    /// A sign-in from a browser whose device cookie is valid for the name
+    /// (`device`: its id): counted against that device only, never against
+    /// the name's or the address's throttles, so that guessing elsewhere
+    /// cannot lock the device's owner out.
+    pub async fn reserve_device(&self, device: &str, now: i64) -> Result<LoginAttempt<'_>, u64> {
+        let steps = [(&self.by_device, device)];
+        Limiter::reserve_all(&steps, now).await?;
+        Ok(LoginAttempt {
+            steps: vec![(&self.by_device, device.to_owned())],
+            now,
+        })
     }
 
     /// Takes one attempt from each throttle, or from none: `Err(seconds to
@@ -76,6 +94,7 @@ impl LoginLimiter {
         self.by_ip.len()
             + self.by_name_from_ip.len()
             + self.by_name.as_ref().map_or(0, Limiter::len)
+            + self.by_device.len()
     }
 
     pub fn is_empty(&self) -> bool {
