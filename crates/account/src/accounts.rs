@@ -193,22 +193,43 @@ pub async fn authenticate(
         Some(device) => state.limits.login.reserve_device(device, now).await,
         None => state.limits.login.reserve(&ip_key, email, now).await,
     }
-    .map_err(AccountError::RateLimited)?;
+    .map_err(|wait| {
+        tracing::info!(
+            outcome = "throttled",
+            known_device = trusted.is_some(),
+            "sign-in"
+        );
+        AccountError::RateLimited(wait)
+    })?;
     let (account, ok) = check_password(state, email, password).await?;
     if ok {
         taken.refund().await;
     }
+    // The decision, in the request's span (its id); never the password or the email.
+    match (&account, ok) {
+        (Some(a), true) => tracing::info!(outcome = "signed_in", account = %a.id, "sign-in"),
+        (Some(a), false) => tracing::info!(outcome = "refused", account = %a.id, "sign-in"),
+        (None, _) => tracing::info!(outcome = "refused", "sign-in"),
+    }
     // Failures are recorded for the company of a known email only: an unknown
-    // email belongs to no one, and guessing must not grow the table.
+    // email belongs to no one, and guessing must not grow the table. A
+    // failure's record is written after the answer, so a wrong password costs
+    // the same whether or not the email has an account.
     if let Some(a) = &account {
-        let what = if ok {
-            action::SIGNED_IN
+        if ok {
+            let mut event = audit::by_user(a, action::SIGNED_IN, Some(&a.id), None, now);
+            event.ip = Some(&ip_key);
+            audit::record(state, &event).await;
         } else {
-            action::SIGN_IN_FAILED
-        };
-        let mut event = audit::by_user(a, what, Some(&a.id), None, now);
-        event.ip = Some(&ip_key);
-        audit::record(state, &event).await;
+            let (db, a) = (state.db.clone(), a.clone());
+            tokio::spawn(async move {
+                let mut event = audit::by_user(&a, action::SIGN_IN_FAILED, Some(&a.id), None, now);
+                event.ip = Some(&ip_key);
+                if let Err(e) = store::record_event(&db, &event).await {
+                    tracing::error!(error = %e, "could not record a failed sign-in");
+                }
+            });
+        }
     }
     Ok(account.filter(|_| ok))
 }

@@ -54,6 +54,14 @@ pub struct Created {
     pub private_key: Option<Secret>,
 }
 
+/// The message of an expiry date that was not taken (API and form alike).
+pub fn expiry_error(e: web::clock::TimeError) -> &'static str {
+    match e {
+        web::clock::TimeError::Format => "error.expiry_format",
+        web::clock::TimeError::NoSuchDate => "error.expiry_no_such_date",
+    }
+}
+
 /// Parses the environment name of the API and forms.
 pub fn parse_environment(s: Option<&str>) -> Result<Environment, AccountError> {
     match s.map(str::trim).filter(|s| !s.is_empty()) {

@@ -31,6 +31,11 @@ pub struct Limits {
 
 impl Limits {
     pub fn new(cfg: &Config) -> Self {
+        // Counts in Redis are named by HMACs under a key derived from the link
+        // key, which every node of the deployment shares.
+        let redis = cfg.redis.as_ref().map(|r| {
+            std::sync::Arc::new(r.keyed(cfg.link_key.derive("commerce redis throttles v1")))
+        });
         Limits {
             login: LoginLimiter::new(LoginLimits {
                 per_ip: 50,
@@ -39,17 +44,16 @@ impl Limits {
                 window_secs: 900,
                 capacity: 100_000,
             })
-            .shared(cfg.redis.clone(), "account_signin"),
+            .shared(redis.clone(), "account_signin"),
             signup_by_ip: Limiter::new(cfg.signups_per_ip_hour, 3600, 100_000)
-                .shared(cfg.redis.clone(), "account_signup_ip"),
-            verify_by_ip: Limiter::new(600, 60, 100_000)
-                .shared(cfg.redis.clone(), "account_verify_ip"),
+                .shared(redis.clone(), "account_signup_ip"),
+            verify_by_ip: Limiter::new(600, 60, 100_000).shared(redis.clone(), "account_verify_ip"),
             reset_by_ip: Limiter::new(RESETS_PER_IP, 3600, 100_000)
-                .shared(cfg.redis.clone(), "account_reset_ip"),
+                .shared(redis.clone(), "account_reset_ip"),
             reset_by_email: Limiter::new(RESETS_PER_EMAIL, 3600, 100_000)
-                .shared(cfg.redis.clone(), "account_reset_email"),
+                .shared(redis.clone(), "account_reset_email"),
             verification_mail: Limiter::new(5, 3600, 100_000)
-                .shared(cfg.redis.clone(), "account_verification_mail"),
+                .shared(redis.clone(), "account_verification_mail"),
         }
     }
 }

@@ -64,6 +64,9 @@ pub fn check_password(password: &Secret) -> Result<(), AdminError> {
     if !p.is_empty() && p.trim().is_empty() {
         return Err(AdminError::PasswordBlank);
     }
+    if p.chars().any(char::is_control) {
+        return Err(AdminError::PasswordControl);
+    }
     if p.chars().count() < MIN_PASSWORD {
         return Err(AdminError::PasswordTooShort);
     }
@@ -148,7 +151,14 @@ pub async fn authenticate(
         Some(device) => state.login.reserve_device(device, now).await,
         None => state.login.reserve(&ip.to_string(), username, now).await,
     }
-    .map_err(|retry_after| AdminError::LoginThrottled { retry_after })?;
+    .map_err(|retry_after| {
+        tracing::info!(
+            outcome = "throttled",
+            known_device = trusted.is_some(),
+            "admin sign-in"
+        );
+        AdminError::LoginThrottled { retry_after }
+    })?;
     // A username with a NUL or another hidden character names no one (and
     // PostgreSQL could not even compare it): the dummy hash still runs.
     let found = if web::text::has_hidden(username) || username.len() > 256 {
@@ -164,8 +174,13 @@ pub async fn authenticate(
         .await
         .map_err(AdminError::PasswordCheck)?;
     let user = user.filter(|_| ok);
-    if user.is_some() {
-        taken.refund().await;
+    // The decision, in the request's span (its id); never the password.
+    match &user {
+        Some(u) => {
+            tracing::info!(outcome = "signed_in", user = %u.id, "admin sign-in");
+            taken.refund().await;
+        }
+        None => tracing::info!(outcome = "refused", "admin sign-in"),
     }
     Ok(user)
 }

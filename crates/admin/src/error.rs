@@ -42,6 +42,8 @@ pub enum AdminError {
     PasswordTooShort,
     #[error("the password must not be blank (only spaces)")]
     PasswordBlank,
+    #[error("the password must not hold a NUL byte or another control character")]
+    PasswordControl,
     #[error("the password must be at most 256 bytes long")]
     PasswordTooLong,
     #[error("an admin user with this username already exists")]
@@ -147,6 +149,7 @@ impl AdminError {
         match self {
             AdminError::PasswordTooShort => Some("account_setting.password_short"),
             AdminError::PasswordBlank => Some("account_setting.password_blank"),
+            AdminError::PasswordControl => Some("account_setting.password_control"),
             AdminError::PasswordTooLong => Some("account_setting.password_long"),
             AdminError::WrongPassword => Some("account_setting.current_wrong"),
             _ => None,
@@ -162,6 +165,7 @@ impl From<AdminError> for web::Error {
             | AdminError::InvalidEmail
             | AdminError::PasswordTooShort
             | AdminError::PasswordBlank
+            | AdminError::PasswordControl
             | AdminError::PasswordTooLong => web::Error::unprocessable("invalid_field", text),
             AdminError::UsernameTaken => web::Error::conflict("username_taken", text),
             AdminError::UnknownUser => web::Error::not_found(text),
@@ -196,6 +200,7 @@ impl From<AdminError> for PageErr {
             | AdminError::InvalidEmail
             | AdminError::PasswordTooShort
             | AdminError::PasswordBlank
+            | AdminError::PasswordControl
             | AdminError::PasswordTooLong => {
                 PageErr(web::Error::unprocessable("invalid_field", text))
             }

@@ -85,6 +85,7 @@ impl web::page::CsrfSite for AppState {
 impl AppState {
     pub fn new(db: Db, crypto: Crypto, cfg: Config, clock: Arc<dyn Clock>) -> Self {
         let gate = Gate::new(cfg.account_url.clone(), clock.clone());
+        let redis_secret = crypto.derive_key("commerce redis throttles v1");
         let devices = web::device::DeviceCookies::new(
             crypto.derive_key("commerce admin device cookie v1"),
             cookies::DEVICE_COOKIE,
@@ -102,7 +103,11 @@ impl AppState {
                 window_secs: 900,
                 capacity: 10_000,
             })
-            .shared(cfg.redis.clone(), "admin_signin"),
+            // Counts in Redis named by HMACs under a key derived from crypt.key.
+            .shared(
+                cfg.redis.as_ref().map(|r| Arc::new(r.keyed(redis_secret))),
+                "admin_signin",
+            ),
             cfg,
         }))
     }

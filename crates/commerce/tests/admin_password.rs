@@ -158,6 +158,8 @@ async fn change_passwords(db: Option<String>) {
     for (content, says) in [
         ("            \n".to_owned(), "must not be blank"),
         ("short pw\n".to_owned(), "at least 12"),
+        ("a password with\0a NUL\n".to_owned(), "NUL byte"),
+        ("a password with\ta tab!\n".to_owned(), "control character"),
         (format!("{}\n", "x".repeat(300)), "at most 256"),
     ] {
         std::fs::write(&file, &content).expect("test setup");

@@ -274,6 +274,14 @@ async fn counters_move_with_verifications_and_a_real_parser_reads_them() {
             .expect("public /metrics");
         assert_eq!(res.status(), StatusCode::NOT_FOUND, "{base}");
     }
+    // The metrics listener checks Host as the apps do (DNS rebinding).
+    let res = http()
+        .get(format!("{metrics}/metrics"))
+        .header(reqwest::header::HOST, "evil.example")
+        .send()
+        .await
+        .expect("metrics with a foreign Host");
+    assert_eq!(res.status(), StatusCode::MISDIRECTED_REQUEST);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

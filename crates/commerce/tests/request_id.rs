@@ -194,6 +194,38 @@ async fn the_admin_forwards_its_request_id_to_the_account_service() {
     let (status, adm) = common::admin_login(&admin, "admin", &password).await;
     assert_eq!(status, StatusCode::OK);
     let adm = adm.expect("adm_sid");
+    // Sign-in decisions are logged at info in the request's span, never a password.
+    let (status, _) = common::admin_login(&admin, "admin", "a wrong password!!").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let decisions: Vec<Value> = json_lines(&proc.stderr())
+            .into_iter()
+            .filter(|l| l["fields"]["message"] == "admin sign-in")
+            .collect();
+        let outcomes: Vec<&str> = decisions
+            .iter()
+            .filter_map(|l| l["fields"]["outcome"].as_str())
+            .collect();
+        if outcomes.contains(&"signed_in") && outcomes.contains(&"refused") {
+            for l in &decisions {
+                assert_eq!(l["level"], "INFO", "{l}");
+                assert!(valid(l["span"]["request_id"].as_str().unwrap_or("")), "{l}");
+            }
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no sign-in decisions: {}",
+            proc.stderr()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = proc.stderr();
+    assert!(
+        !log.contains(&password) && !log.contains("a wrong password"),
+        "{log}"
+    );
 
     // One open of the channel page: the Admin asks the account service,
     // and the account service's log names the same request.

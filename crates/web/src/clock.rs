@@ -57,6 +57,46 @@ pub fn rfc3339(ts: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Why a time was not taken.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeError {
+    /// Not RFC 3339 at all.
+    Format,
+    /// In the format, but the date is not in the calendar (2027-02-29, 2026-04-31).
+    NoSuchDate,
+}
+
+/// Parses RFC 3339 into a Unix timestamp, telling a date that does not
+/// exist from text that is not a time.
+pub fn parse_rfc3339_checked(s: &str) -> Result<i64, TimeError> {
+    if let Some(t) = parse_rfc3339(s) {
+        return Ok(t);
+    }
+    let s = s.trim();
+    let number = |range: std::ops::Range<usize>| {
+        s.get(range)
+            .filter(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    let dashes = s.as_bytes().get(4) == Some(&b'-') && s.as_bytes().get(7) == Some(&b'-');
+    match (dashes, number(0..4), number(5..7), number(8..10)) {
+        (true, Some(year), Some(month), Some(day)) => {
+            let month = time::Month::try_from(u8::try_from(month).unwrap_or(0));
+            let real = month.is_ok_and(|m| {
+                i32::try_from(year).is_ok_and(|y| {
+                    time::Date::from_calendar_date(y, m, u8::try_from(day).unwrap_or(0)).is_ok()
+                })
+            });
+            if real {
+                Err(TimeError::Format)
+            } else {
+                Err(TimeError::NoSuchDate)
+            }
+        }
+        _ => Err(TimeError::Format),
+    }
+}
+
 /// Parses RFC 3339 into a Unix timestamp.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     OffsetDateTime::parse(s.trim(), &time::format_description::well_known::Rfc3339)
@@ -102,5 +142,40 @@ mod tests {
             Some(1_767_222_000)
         );
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+
+    #[test]
+    fn a_date_that_does_not_exist_is_told_apart() {
+        assert!(parse_rfc3339_checked("2028-02-29T00:00:00Z").is_ok());
+        for missing in [
+            "2027-02-29T00:00:00Z",
+            "2026-04-31T23:59:59Z",
+            "2026-13-01T00:00:00Z",
+            "2026-00-10T00:00:00Z",
+        ] {
+            assert_eq!(
+                parse_rfc3339_checked(missing),
+                Err(TimeError::NoSuchDate),
+                "{missing}"
+            );
+        }
+        for junk in [
+            "",
+            "tomorrow",
+            "2026-01-01",
+            "2026-01-01T25:00:00Z",
+            "2026/01/01T00:00:00Z",
+        ] {
+            assert_eq!(
+                parse_rfc3339_checked(junk),
+                Err(TimeError::Format),
+                "{junk}"
+            );
+        }
     }
 }

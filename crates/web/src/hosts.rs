@@ -145,7 +145,13 @@ where
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        if exempt(req.uri().path()) || self.allowed.allows(host) {
+        // An absolute-form request (`GET http://other.example/ …`) names its
+        // host in the URI too: that one must be allowed as well.
+        let authority_ok = req
+            .uri()
+            .authority()
+            .is_none_or(|a| self.allowed.allows(a.as_str()));
+        if exempt(req.uri().path()) || (authority_ok && self.allowed.allows(host)) {
             return Checked::Allowed {
                 fut: self.inner.call(req),
             };

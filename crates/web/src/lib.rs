@@ -47,13 +47,23 @@ pub fn safe_local_path(next: &str) -> Option<&str> {
 pub fn normalize_email(email: &str) -> Option<String> {
     let email = email.trim();
     let (local, domain) = email.split_once('@')?;
-    let ok = !local.is_empty()
+    // Dots only between characters; invisible or format characters never
+    // (an address that reads like another); each dot-separated label in
+    // one script (no Cyrillic "а" among Latin letters).
+    let dotted =
+        |s: &str| !s.is_empty() && !s.starts_with('.') && !s.ends_with('.') && !s.contains("..");
+    let ok = dotted(local)
+        && dotted(domain)
         && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
         && !domain.contains('@')
         && email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control());
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || text::is_hidden(c))
+        && local
+            .split('.')
+            .chain(domain.split('.'))
+            .all(text::one_script);
     ok.then(|| email.to_lowercase())
 }
 
@@ -84,5 +94,23 @@ mod tests {
         assert_eq!(normalize_email("a@b"), None);
         assert_eq!(normalize_email("a b@c.de"), None);
         assert_eq!(normalize_email("@c.de"), None);
+        // Invisible and format characters, consecutive dots, mixed scripts.
+        for bad in [
+            "a\u{200b}b@c.de",
+            "ab@c\u{202e}d.de",
+            "a\u{00ad}b@c.de",
+            "a..b@c.de",
+            ".a@c.de",
+            "a.@c.de",
+            "a@c..de",
+            "a@p\u{0430}ypal.com",
+            "p\u{0430}y@c.de",
+        ] {
+            assert_eq!(normalize_email(bad), None, "{bad:?}");
+        }
+        // One script per label is fine, also not Latin.
+        for good in ["jan.de.vries@c.de", "\u{0438}\u{0432}\u{0430}\u{043d}@\u{043f}\u{0440}\u{0438}\u{043c}\u{0435}\u{0440}.\u{0440}\u{0444}", "jos\u{e9}@caf\u{e9}.fr", "a-1+x@b-2.c3.de"] {
+            assert!(normalize_email(good).is_some(), "{good:?}");
+        }
     }
 }

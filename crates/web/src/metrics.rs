@@ -97,6 +97,9 @@ pub async fn serve(
             }
         }),
     );
+    // Host checked as the apps check it (no DNS rebinding onto the metrics).
+    let hosts = crate::hosts::AllowedHosts::new(listener.local_addr()?, None);
+    let app = app.layer(hosts);
     let served = crate::server::serve(listener, app, shutdown).await;
     upkeep.abort();
     served

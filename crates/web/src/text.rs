@@ -33,6 +33,34 @@ pub fn is_hidden(c: char) -> bool {
     c.is_control() || is_format(c)
 }
 
+/// The script a letter is written in, coarsely (by block): Latin, Greek,
+/// Cyrillic, Armenian, Hebrew, Arabic, or another block by its number.
+/// Digits, marks and punctuation belong to none.
+fn script(c: char) -> Option<u32> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    Some(match c as u32 {
+        0x0041..=0x024F | 0x1E00..=0x1EFF | 0x2C60..=0x2C7F | 0xA720..=0xA7FF => 1,
+        0x0370..=0x03FF | 0x1F00..=0x1FFF => 2,
+        0x0400..=0x052F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => 3,
+        0x0530..=0x058F => 4,
+        0x0590..=0x05FF => 5,
+        0x0600..=0x06FF | 0x0750..=0x077F => 6,
+        other => 0x1000 + (other >> 7),
+    })
+}
+
+/// Whether every letter of `label` is of one script: mixed scripts make one
+/// name read like another (`pаypal` with a Cyrillic `а`).
+pub fn one_script(label: &str) -> bool {
+    let mut seen = None;
+    label
+        .chars()
+        .filter_map(script)
+        .all(|s| *seen.get_or_insert(s) == s)
+}
+
 /// Whether `s` has a hidden character (names, descriptions: what people read).
 pub fn has_hidden(s: &str) -> bool {
     s.chars().any(is_hidden)

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use web::clock::{parse_rfc3339, rfc3339};
+use web::clock::rfc3339;
 use web::extract::ApiJson;
 use web::extract::Id;
 use web::Error;
@@ -147,10 +147,10 @@ pub async fn create_key(
     let environment = api_keys::parse_environment(body.environment.as_deref())?;
     let expires_at = match body.expires_at.as_deref() {
         None => None,
-        Some(s) => Some(parse_rfc3339(s).ok_or_else(|| {
+        Some(s) => Some(web::clock::parse_rfc3339_checked(s).map_err(|e| {
             web::Error::from(AccountError::Invalid(FieldError::new(
                 "expires_at",
-                "error.expiry_format",
+                api_keys::expiry_error(e),
             )))
         })?),
     };

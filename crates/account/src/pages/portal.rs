@@ -187,8 +187,8 @@ fn expiry_from_form(
                 .map(str::trim)
                 .filter(|d| !d.is_empty())
                 .ok_or("error.expiry_format")?;
-            let ts = web::clock::parse_rfc3339(&format!("{d}T23:59:59Z"))
-                .ok_or("error.expiry_format")?;
+            let ts = web::clock::parse_rfc3339_checked(&format!("{d}T23:59:59Z"))
+                .map_err(api_keys::expiry_error)?;
             Ok(Some(ts))
         }
         days => {

@@ -20,6 +20,9 @@ use std::sync::{Arc, Mutex};
 struct Window {
     start: i64,
     failures: u32,
+    /// Of those, counted here while the shared counters (Redis) could not be
+    /// asked: carried into them with this key's next step that reaches them.
+    pending: u32,
 }
 
 /// One throttle: at most `max_failures` per key within a window.
@@ -61,8 +64,9 @@ impl Limiter {
     pub async fn fail(&self, key: &str, now: i64) {
         if let Some((counters, name)) = &self.shared {
             let window = self.window_index(now);
+            let carried = self.local.take_pending(key, now);
             if let Some(count) = counters
-                .add(name, key, window, self.local.window_secs)
+                .add(name, key, window, self.local.window_secs, carried)
                 .await
             {
                 if count >= i64::from(self.local.max_failures) {
@@ -71,6 +75,7 @@ impl Limiter {
                 }
                 return;
             }
+            self.local.restore_pending(key, carried);
         }
         let _ = self.local.count(key, now, false);
     }
@@ -83,8 +88,9 @@ impl Limiter {
         if let Some((counters, name)) = &self.shared {
             let window = self.window_index(now);
             let secs = self.local.window_secs;
+            let carried = self.local.take_pending(key, now);
             if let Some(taken) = counters
-                .take(name, key, window, secs, self.local.max_failures)
+                .take(name, key, window, secs, self.local.max_failures, carried)
                 .await
             {
                 return if taken {
@@ -93,6 +99,7 @@ impl Limiter {
                     Err(((window + 1) * secs - now).max(1) as u64)
                 };
             }
+            self.local.restore_pending(key, carried);
         }
         self.local.count(key, now, true)
     }
@@ -189,6 +196,28 @@ impl Local {
         let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
         if let Some(w) = shard.get_mut(key) {
             w.failures = w.failures.saturating_sub(1);
+            w.pending = w.pending.saturating_sub(1);
+        }
+    }
+
+    /// The attempts counted here (while the shared counters were away) in
+    /// `key`'s live window, taken out to be carried there.
+    fn take_pending(&self, key: &str, now: i64) -> u32 {
+        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+        match shard.get_mut(key) {
+            Some(w) if w.start + self.window_secs > now => std::mem::take(&mut w.pending),
+            _ => 0,
+        }
+    }
+
+    /// Puts back what [`Local::take_pending`] took: the shared counters did not answer.
+    fn restore_pending(&self, key: &str, n: u32) {
+        if n == 0 {
+            return;
+        }
+        let mut shard = self.shard(key).lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(w) = shard.get_mut(key) {
+            w.pending = w.pending.saturating_add(n);
         }
     }
 
@@ -201,6 +230,7 @@ impl Local {
             Window {
                 start,
                 failures: self.max_failures,
+                pending: 0,
             },
         );
     }
@@ -212,12 +242,14 @@ impl Local {
                 *w = Window {
                     start: now,
                     failures: 0,
+                    pending: 0,
                 };
             }
             if check && w.failures >= self.max_failures {
                 return Err((w.start + self.window_secs - now).max(1) as u64);
             }
             w.failures = w.failures.saturating_add(1);
+            w.pending = w.pending.saturating_add(1);
             return Ok(());
         }
         if check && self.max_failures == 0 {
@@ -229,6 +261,7 @@ impl Local {
             Window {
                 start: now,
                 failures: 1,
+                pending: 1,
             },
         );
         Ok(())

@@ -201,3 +201,150 @@ fn a_bad_url_or_prefix_is_refused() {
         .contains("hunter2"));
     });
 }
+
+/// Throttle counts are named by an HMAC under the app's secret: nothing in
+/// Redis is a bare hash of an email or address that a reader could test
+/// guesses against; nodes with the same secret share a count.
+#[tokio::test]
+async fn redis_keys_are_hmacs_under_the_apps_secret() {
+    use sha2::{Digest, Sha256};
+    let base = counters();
+    let (a, b) = (base.keyed([1; 32]), base.keyed([2; 32]));
+    let email = "owner@example.com";
+    let name = a.key("signin", email, 7);
+    let bare: String = Sha256::digest(email.as_bytes())[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert!(!name.contains(&bare), "{name}");
+    assert!(!name.contains(email));
+    assert_eq!(
+        name,
+        base.keyed([1; 32]).key("signin", email, 7),
+        "same secret, same name"
+    );
+    assert_ne!(
+        name,
+        b.key("signin", email, 7),
+        "another secret, another name"
+    );
+    // A trailing colon, as Redis users write prefixes, is taken.
+    let colon = SharedCounters::new(REDIS, "team-app:").expect("a trailing colon");
+    assert!(
+        colon.key("t", "k", 1).starts_with("team-app:rl:t:1:"),
+        "{}",
+        colon.key("t", "k", 1)
+    );
+    assert!(matches!(
+        SharedCounters::new(REDIS, "a::"),
+        Err(SharedError::Prefix)
+    ));
+}
+
+/// A TCP relay to the local Redis that can be cut (every connection
+/// dropped, new ones refused) and restored: Redis going away and coming back.
+struct Relay {
+    url: String,
+    up: Arc<std::sync::atomic::AtomicBool>,
+    conns: Arc<std::sync::Mutex<tokio::task::JoinSet<()>>>,
+}
+
+impl Relay {
+    async fn start() -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let url = format!("redis://{}/", listener.local_addr().expect("addr"));
+        let up = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let conns = Arc::new(std::sync::Mutex::new(tokio::task::JoinSet::new()));
+        let (up2, conns2) = (up.clone(), conns.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !up2.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue; // dropped: refused
+                }
+                conns2.lock().expect("lock").spawn(async move {
+                    if let Ok(mut redis) = tokio::net::TcpStream::connect("127.0.0.1:6379").await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut redis).await;
+                    }
+                });
+            }
+        });
+        Relay { url, up, conns }
+    }
+
+    fn set(&self, up: bool) {
+        self.up.store(up, std::sync::atomic::Ordering::SeqCst);
+        if !up {
+            self.conns.lock().expect("lock").abort_all();
+        }
+    }
+}
+
+/// Failures counted in this process while Redis was away are carried into
+/// Redis once it answers again: the outage forgets nothing, and another
+/// node sees them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn counts_made_while_redis_was_away_are_not_forgotten() {
+    let relay = Relay::start().await;
+    let prefix = format!("test-{}", keys::random_base62(12));
+    let through_relay = SharedCounters::new(&relay.url, &prefix)
+        .expect("counters")
+        .pausing(std::time::Duration::ZERO)
+        .keyed([9; 32]);
+    let node = Limiter::new(10, 600, 100).shared(Some(Arc::new(through_relay)), "signin_ip");
+    let direct = Arc::new(
+        SharedCounters::new(REDIS, &prefix)
+            .expect("counters")
+            .keyed([9; 32]),
+    );
+    let other = Limiter::new(10, 600, 100).shared(Some(direct.clone()), "signin_ip");
+    assert!(
+        node.reserve("192.0.2.9", 100).await.is_ok(),
+        "through the relay"
+    );
+
+    relay.set(false);
+    for _ in 0..4 {
+        assert!(node.reserve("192.0.2.9", 100).await.is_ok(), "counted here");
+    }
+    relay.set(true);
+    // The next step that reaches Redis carries the four; at most a few steps
+    // may still meet the old connection and count here too (carried later).
+    let mut steps = 5;
+    let redis_count = |direct: Arc<SharedCounters>| async move {
+        let client = redis::Client::open(REDIS).expect("client");
+        let mut conn = client
+            .get_multiplexed_async_connection()
+            .await
+            .expect("conn");
+        let key = direct.key("signin_ip", "192.0.2.9", 0);
+        redis::cmd("GET")
+            .arg(key)
+            .query_async::<Option<i64>>(&mut conn)
+            .await
+            .expect("GET")
+            .unwrap_or(0)
+    };
+    for _ in 0..5 {
+        assert!(node.reserve("192.0.2.9", 100).await.is_ok());
+        steps += 1;
+        if redis_count(direct.clone()).await == steps {
+            break;
+        }
+    }
+    assert_eq!(
+        redis_count(direct).await,
+        steps,
+        "every attempt is in Redis"
+    );
+    // Another node sees them: only the rest of the ten is left.
+    let left = 10 - steps;
+    for _ in 0..left {
+        assert!(other.reserve("192.0.2.9", 101).await.is_ok());
+    }
+    assert!(
+        other.reserve("192.0.2.9", 101).await.is_err(),
+        "the outage's attempts count"
+    );
+}

@@ -1,0 +1,219 @@
+//! Hardening, round 3 (issue 28), the small ones, on SQLite and PostgreSQL:
+//! emails that read like another refused everywhere an email is taken, an
+//! absolute-form request URI naming a foreign host, a date that does not
+//! exist named as such, and a failed sign-in's audit record written after
+//! the answer (never lost).
+
+#![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+
+#[macro_use]
+mod common;
+
+use common::{form_input, unique_email, App, Browser, TestDb, PASSWORD};
+use reqwest::StatusCode;
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+both_backends!(
+    emails_that_read_like_another_are_refused,
+    absolute_form_requests_name_an_allowed_host,
+    a_date_that_does_not_exist_has_its_own_message,
+    a_failed_sign_in_is_audited_after_the_answer,
+);
+
+/// Invisible or format characters, consecutive dots and mixed scripts in
+/// one label: refused (422) at sign-up, invitation, email change and an
+/// Amazon store's email.
+async fn emails_that_read_like_another_are_refused(db: &TestDb) {
+    let app = App::start(db).await;
+    let owner = unique_email("owner");
+    let sid = app.signup(&owner, "Owner Co").await;
+    let key = app.create_key(&sid, json!({"name": "store"})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.login(&owner, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let bad = [
+        "a\u{200b}b@example.com",
+        "ab@exa\u{202e}mple.com",
+        "a..b@example.com",
+        "ab@example..com",
+        "ab@p\u{0430}ypal.com",
+    ];
+    for email in bad {
+        let r = app
+            .post_json(
+                "/api/v1/signup",
+                None,
+                &json!({"email": email, "password": PASSWORD, "name": "N", "company": "C"}),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "sign-up {email:?}: {}",
+            r.text
+        );
+        let r = app
+            .post_json("/api/v1/invitations", Some(&sid), &json!({"email": email}))
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invitation {email:?}: {}",
+            r.text
+        );
+        let page = browser.get("/account").await;
+        let csrf = form_input(&page.text, "/account/profile", "csrf").unwrap();
+        let r = browser
+            .post_form(
+                "/account/profile",
+                &[
+                    ("csrf", &csrf),
+                    ("name", "Owner"),
+                    ("email", email),
+                    ("profile_password", PASSWORD),
+                ],
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "email change {email:?}"
+        );
+        let r = app
+            .http
+            .post(app.url("/amazon/v1/stores"))
+            .header("x-api-key", &key)
+            .json(&json!({"name": "Shop", "email": email, "country": "US",
+                          "website_url": "https://shop.example"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "store email {email:?}"
+        );
+    }
+    // Nothing of it reached the outbox.
+    let queued = account::store::unsent_messages(&app.running.state.db, 0, i64::MAX, 10_000)
+        .await
+        .unwrap();
+    assert!(queued.iter().all(|m| !bad.contains(&m.recipient.as_str())));
+    app.stop().await;
+}
+
+/// `GET http://other.example/login HTTP/1.1` with an allowed `Host`: the
+/// URI's authority is checked too (421), as the `Host` header is.
+async fn absolute_form_requests_name_an_allowed_host(db: &TestDb) {
+    let app = App::start(db).await;
+    let addr = app.url("").trim_start_matches("http://").to_owned();
+    let raw = |target: String| {
+        let addr = addr.clone();
+        async move {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let req = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            s.write_all(req.as_bytes()).await.unwrap();
+            let mut out = String::new();
+            s.read_to_string(&mut out).await.unwrap();
+            out
+        }
+    };
+    let out = raw("http://evil.example/login".into()).await;
+    assert!(out.starts_with("HTTP/1.1 421"), "{out}");
+    let out = raw(format!("http://{addr}/login")).await;
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let out = raw("/login".into()).await;
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    app.stop().await;
+}
+
+/// 2027-02-29 is in the format but not in the calendar: its own message,
+/// in the API and on the API Portal's form.
+async fn a_date_that_does_not_exist_has_its_own_message(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("dates");
+    let sid = app.signup(&email, "Dates Co").await;
+    let r = app
+        .post_json(
+            "/api/v1/keys",
+            Some(&sid),
+            &json!({"name": "leap", "expires_at": "2027-02-29T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(r.text.contains("does not exist"), "{}", r.text);
+    let r = app
+        .post_json(
+            "/api/v1/keys",
+            Some(&sid),
+            &json!({"name": "junk", "expires_at": "next tuesday"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!r.text.contains("does not exist"), "{}", r.text);
+
+    let browser = Browser::new(&app);
+    assert_eq!(
+        browser.login(&email, PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    let page = browser.get("/account/api-portal").await;
+    let csrf = form_input(&page.text, "/account/api-portal", "csrf").unwrap();
+    let r = browser
+        .post_form(
+            "/account/api-portal",
+            &[
+                ("csrf", &csrf),
+                ("name", "leap"),
+                ("expiry", "custom"),
+                ("expiry_date", "2027-02-29"),
+                ("signing", "none"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    assert!(
+        r.text.contains("That date does not exist in the calendar"),
+        "{}",
+        r.text
+    );
+    app.stop().await;
+}
+
+/// A wrong password for a known email answers without waiting for its audit
+/// record (so it costs what an unknown email costs), and the record is
+/// still written.
+async fn a_failed_sign_in_is_audited_after_the_answer(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("audited");
+    let sid = app.signup(&email, "Audited Co").await;
+    let r = app.login_raw(&email, "not the password!").await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let unknown = app
+        .login_raw(&unique_email("nobody"), "not the password!")
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    let (a, b) = (r.json(), unknown.json());
+    assert_eq!(a["error"]["code"], b["error"]["code"], "the same answer");
+    assert_eq!(
+        a["error"]["message"], b["error"]["message"],
+        "the same answer"
+    );
+    let mut found = false;
+    for _ in 0..100 {
+        let audit = app.get("/api/v1/audit", Some(&sid)).await;
+        if audit.text.contains("session.sign_in_failed") {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(found, "the failed sign-in is in the audit log");
+    app.stop().await;
+}
