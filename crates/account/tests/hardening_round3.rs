@@ -19,6 +19,7 @@ both_backends!(
     absolute_form_requests_name_an_allowed_host,
     a_date_that_does_not_exist_has_its_own_message,
     a_failed_sign_in_is_audited_after_the_answer,
+    pipelined_requests_with_chunked_bodies_are_all_answered,
 );
 
 /// Invisible or format characters, consecutive dots and mixed scripts in
@@ -215,5 +216,74 @@ async fn a_failed_sign_in_is_audited_after_the_answer(db: &TestDb) {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     assert!(found, "the failed sign-in is in the audit log");
+    app.stop().await;
+}
+
+/// Requests sent back to back before any answer, with chunked bodies (in
+/// several chunks) and bodies of a known length, on the routes the edge
+/// answers itself and on routed ones: each is answered, in order.
+async fn pipelined_requests_with_chunked_bodies_are_all_answered(db: &TestDb) {
+    let app = App::start(db).await;
+    let sid = app.signup(&unique_email("pipe"), "Pipe Co").await;
+    let key = app.create_key(&sid, json!({"name": "k"})).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let addr = app.url("").trim_start_matches("http://").to_owned();
+    let chunked = |method: &str, path: &str, extra: &str, body: &str| {
+        let (a, b) = body.split_at(body.len() / 2);
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Transfer-Encoding: chunked\r\n{extra}\r\n{:x}\r\n{a}\r\n{:x}\r\n{b}\r\n0\r\n\r\n",
+            a.len(),
+            b.len()
+        )
+    };
+    let sized = |method: &str, path: &str, extra: &str, body: &str| {
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n{extra}\r\n{body}",
+            body.len()
+        )
+    };
+    let with_key = format!("X-Api-Key: {key}\r\n");
+    let gateway_key = format!("magento-api-key: {key}\r\n");
+    let login = r#"{"email":"nobody@example.com","password":"not the password!"}"#;
+    let requests = [
+        (
+            chunked(
+                "POST",
+                "/api/v1/keys/verify",
+                &with_key,
+                "{\"ignored\": true}",
+            ),
+            "200",
+        ),
+        (chunked("POST", "/api/v1/login", "", login), "401"),
+        (
+            chunked("GET", "/gateway/apikeycheck", &gateway_key, "ignored body"),
+            "200",
+        ),
+        (sized("POST", "/api/v1/keys/verify", &with_key, "{}"), "200"),
+        (chunked("POST", "/api/v1/login", "", login), "401"),
+        (sized("GET", "/healthz", "Connection: close\r\n", ""), "200"),
+    ];
+    let all: String = requests.iter().map(|(r, _)| r.as_str()).collect();
+    let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    s.write_all(all.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        s.read_to_string(&mut out),
+    )
+    .await
+    .expect("every answer, then the close")
+    .unwrap();
+    let statuses: Vec<&str> = out
+        .match_indices("HTTP/1.1 ")
+        .map(|(i, m)| &out[i + m.len()..i + m.len() + 3])
+        .collect();
+    let expected: Vec<&str> = requests.iter().map(|(_, s)| *s).collect();
+    assert_eq!(statuses, expected, "{out}");
     app.stop().await;
 }

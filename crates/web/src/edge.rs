@@ -32,7 +32,6 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use axum::body::Body;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request};
 use axum::http::{HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
@@ -279,7 +278,10 @@ where
     type Future = Answer<Oneshot<S, Request>, D::Future>;
 
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
-        self.edge.answer(req.map(Body::new), Some(self.peer))
+        // A body that may go on is read to its end even when no one reads it
+        // (`web::drain`): pipelined requests behind it are answered.
+        self.edge
+            .answer(req.map(crate::drain::body), Some(self.peer))
     }
 }
 
@@ -437,7 +439,7 @@ mod tests {
             headers: HeaderMap,
         ) -> Self::Future {
             let res = if req.uri().query() == Some("ok") {
-                let mut res = Response::new(Body::from(client.to_string()));
+                let mut res = Response::new(axum::body::Body::from(client.to_string()));
                 *res.headers_mut() = headers;
                 res
             } else {

@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod db;
 pub mod device;
+pub mod drain;
 pub mod edge;
 pub mod error;
 pub mod error_pages;

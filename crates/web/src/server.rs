@@ -476,6 +476,50 @@ mod tests {
         assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 200"));
     }
 
+    /// Pipelined requests (sent before the first answer came), with bodies
+    /// of a known length and chunked ones, are each answered, in order.
+    #[tokio::test]
+    async fn pipelined_requests_are_all_answered() {
+        let app = Router::new()
+            .route("/", get(|| async { "ok" }))
+            .route(
+                "/echo",
+                axum::routing::post(|body: String| async move { body }),
+            )
+            .route("/ignore", axum::routing::post(|| async { "ignored" }));
+        let (listener, addr) = bind("127.0.0.1:0").await.unwrap();
+        tokio::spawn(serve_with(
+            listener,
+            app,
+            std::future::pending(),
+            Duration::from_secs(5),
+        ));
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let mut all = Vec::new();
+        for (i, path) in ["/echo", "/ignore", "/echo"].iter().enumerate() {
+            all.extend_from_slice(
+                format!("POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nbody{i}\r\n0\r\n\r\n").as_bytes(),
+            );
+            all.extend_from_slice(
+                format!("POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nlen-{i}")
+                    .as_bytes(),
+            );
+        }
+        all.extend_from_slice(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        s.write_all(&all).await.unwrap();
+        let mut out = String::new();
+        tokio::time::timeout(Duration::from_secs(5), s.read_to_string(&mut out))
+            .await
+            .expect("every answer, then the close")
+            .unwrap();
+        assert_eq!(out.matches("HTTP/1.1 200").count(), 7, "{out}");
+        let order: Vec<usize> = ["body0", "len-0", "ignored", "body2", "len-2", "\r\n\r\nok"]
+            .iter()
+            .map(|w| out.find(w).unwrap_or_else(|| panic!("{w} in {out}")))
+            .collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "in order: {out}");
+    }
+
     #[tokio::test]
     async fn a_client_that_never_finishes_its_headers_is_cut_off() {
         let (addr, tx, _task) = start(Duration::from_millis(300)).await;
