@@ -54,6 +54,49 @@ pub struct Created {
     pub private_key: Option<Secret>,
 }
 
+/// Keys on a page of the list when none is asked for, and the most a page holds.
+pub const PER_PAGE: i64 = 100;
+pub const MAX_PER_PAGE: i64 = 500;
+
+/// A page of the key list: 1-based `page`, `per_page` keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyPage {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl KeyPage {
+    /// From the query's text: a page from 1, `per_page` from 1 to
+    /// [`MAX_PER_PAGE`]; anything else is a field error.
+    pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Result<KeyPage, AccountError> {
+        let number = |v: Option<&str>, field: &'static str, default: i64, max: i64| match v {
+            None => Ok(default),
+            Some(t) => t
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (1..=max).contains(n))
+                .ok_or(AccountError::Invalid(FieldError::new(field, "error.page"))),
+        };
+        Ok(KeyPage {
+            page: number(page, "page", 1, 1_000_000)?,
+            per_page: number(per_page, "per_page", PER_PAGE, MAX_PER_PAGE)?,
+        })
+    }
+}
+
+/// One page of the company's keys, newest first, and whether another follows.
+pub async fn list_page(
+    state: &Ctx,
+    user: &Account,
+    page: KeyPage,
+) -> Result<(Vec<KeyRow>, bool), AccountError> {
+    let offset = (page.page - 1).saturating_mul(page.per_page);
+    let mut rows = store::list_keys(&state.db, &user.company_id, page.per_page + 1, offset).await?;
+    let more = rows.len() as i64 > page.per_page;
+    rows.truncate(page.per_page as usize);
+    Ok((rows, more))
+}
+
 /// The message of an expiry date that was not taken (API and form alike).
 pub fn expiry_error(e: web::clock::TimeError) -> &'static str {
     match e {

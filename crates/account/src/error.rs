@@ -63,6 +63,9 @@ pub enum AccountError {
     ChangedMeanwhile,
     #[error("too many pending invitations (at most {0})")]
     TooManyInvitations(i64),
+    /// The company holds the most live keys it may (revoke some first).
+    #[error("at most {0} live keys per company")]
+    TooManyKeys(i64),
 
     /// An invitation link that was not made here.
     #[error("invalid invitation link")]
@@ -182,6 +185,7 @@ impl AccountError {
             E::CannotChangeOwnRole => (REFUSED, "errorpage.cannot_change_own_role"),
             E::ChangedMeanwhile => (REFUSED, "errorpage.changed_meanwhile"),
             E::TooManyInvitations(_) => (REFUSED, "errorpage.too_many_invitations"),
+            E::TooManyKeys(_) => (REFUSED, "errorpage.too_many_keys"),
             E::LinkInvalid => (NOT_FOUND, "join.invalid"),
             E::InvitationUsed | E::InvitationGoneMeanwhile => (REFUSED, "join.used"),
             E::InvitationRevoked => (REFUSED, "join.revoked"),
@@ -268,6 +272,10 @@ impl From<AccountError> for Error {
             E::TooManyInvitations(max) => Error::conflict(
                 "too_many_invitations",
                 format!("At most {max} invitations can wait at a time; revoke some first."),
+            ),
+            E::TooManyKeys(max) => Error::conflict(
+                "too_many_keys",
+                format!("A company can hold at most {max} live keys; revoke keys it no longer uses first."),
             ),
             E::LinkInvalid => Error::not_found("This invitation link is not valid."),
             E::InvitationUsed => gone(
@@ -368,6 +376,7 @@ impl From<crate::store::WriteError> for AccountError {
             W::LastOwner => AccountError::LastOwner,
             W::RateLimited(secs) => AccountError::RateLimited(secs),
             W::TooManyPending(max) => AccountError::TooManyInvitations(max),
+            W::TooManyKeys(max) => AccountError::TooManyKeys(max),
             W::Db(e) => e.into(),
         }
     }
@@ -405,6 +414,7 @@ mod tests {
             AccountError::CannotChangeOwnRole,
             AccountError::ChangedMeanwhile,
             AccountError::TooManyInvitations(100),
+            AccountError::TooManyKeys(500),
             AccountError::LinkInvalid,
             AccountError::InvitationGoneMeanwhile,
             AccountError::OwnerHasKeys,

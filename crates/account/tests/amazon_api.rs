@@ -11,7 +11,7 @@ use keys::jwt::{connector_claims, PrivateKey};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-const FIELDS: [&str; 11] = [
+const FIELDS: [&str; 12] = [
     "id",
     "name",
     "email",
@@ -23,13 +23,18 @@ const FIELDS: [&str; 11] = [
     "authorized_at",
     "authorization_expires_at",
     "created_at",
+    "last_attempt",
 ];
 
 async fn register_list_get_patch_delete(db: &TestDb) {
     let a = AmazonApp::start(db, false).await;
     let store = a.register("Main store", "GB").await;
     let obj = store.as_object().unwrap();
-    assert_eq!(obj.len(), FIELDS.len(), "exactly the SPEC fields: {store}");
+    assert_eq!(
+        obj.len(),
+        FIELDS.len(),
+        "the SPEC fields and last_attempt: {store}"
+    );
     for f in FIELDS {
         assert!(obj.contains_key(f), "{f} in {store}");
     }
@@ -39,6 +44,7 @@ async fn register_list_get_patch_delete(db: &TestDb) {
     assert_eq!(store["email"], "seller@example.com");
     assert_eq!(store["website_url"], "https://shop.example.com");
     assert_eq!(store["authorized_at"], json!(null));
+    assert_eq!(store["last_attempt"], json!(null));
     assert_eq!(
         store["created_at"],
         web::clock::rfc3339(CLOCK_START).as_str()

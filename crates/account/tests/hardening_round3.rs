@@ -20,6 +20,7 @@ both_backends!(
     a_date_that_does_not_exist_has_its_own_message,
     a_failed_sign_in_is_audited_after_the_answer,
     pipelined_requests_with_chunked_bodies_are_all_answered,
+    a_company_holds_at_most_500_live_keys_and_the_list_is_paged,
 );
 
 /// Invisible or format characters, consecutive dots and mixed scripts in
@@ -285,5 +286,155 @@ async fn pipelined_requests_with_chunked_bodies_are_all_answered(db: &TestDb) {
         .collect();
     let expected: Vec<&str> = requests.iter().map(|(_, s)| *s).collect();
     assert_eq!(statuses, expected, "{out}");
+    app.stop().await;
+}
+
+/// At most 500 live keys per company, counted under the company's lock:
+/// creations fired in parallel at 499 let exactly one through; a roll at
+/// the cap is refused too; a revoked key makes room. The list comes a page
+/// at a time with a `Link` to the next.
+async fn a_company_holds_at_most_500_live_keys_and_the_list_is_paged(db: &TestDb) {
+    let app = App::start(db).await;
+    let email = unique_email("many");
+    let sid = app.signup(&email, "Many Keys Co").await;
+    let state = &app.running.state;
+    let owner = account::store::credentials_by_email(&state.db, &email)
+        .await
+        .unwrap()
+        .unwrap()
+        .account;
+    let now = web::Clock::now(&*state.clock);
+    let made: Vec<(String, keys::ApiKey)> = (0..499)
+        .map(|i| {
+            (
+                format!("key_bulk{i:04}"),
+                keys::ApiKey::generate(keys::Environment::Production),
+            )
+        })
+        .collect();
+    let hashes: Vec<(keys::KeyHash, String)> =
+        made.iter().map(|(_, k)| (k.hash(), k.hint())).collect();
+    let rows: Vec<account::store::NewKey> = made
+        .iter()
+        .zip(&hashes)
+        .enumerate()
+        .map(|(i, ((id, _), (hash, hint)))| account::store::NewKey {
+            id,
+            company_id: &owner.company_id,
+            created_by: &owner.id,
+            name: "bulk",
+            environment: keys::Environment::Production,
+            key_hash: hash,
+            hint,
+            created_at: now - 1000 + i as i64,
+            expires_at: None,
+            public_key: None,
+            create_nonce: None,
+        })
+        .collect();
+    account::store::insert_keys_bulk(&state.db, &rows)
+        .await
+        .unwrap();
+
+    // Eight at once at 499: one gets the last place.
+    let attempts = (0..8).map(|i| {
+        let (app, sid) = (&app, sid.clone());
+        async move {
+            app.post_json(
+                "/api/v1/keys",
+                Some(&sid),
+                &json!({"name": format!("race {i}")}),
+            )
+            .await
+        }
+    });
+    let answers = futures_util::future::join_all(attempts).await;
+    let created = answers
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .count();
+    assert_eq!(
+        created,
+        1,
+        "{:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in answers.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        assert_eq!(r.json()["error"]["code"], "too_many_keys");
+    }
+    let r = app
+        .post_json(
+            &format!("/api/v1/keys/{}/roll", made[0].0),
+            Some(&sid),
+            &json!({"grace_seconds": 3600}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "a roll adds a key too: {}",
+        r.text
+    );
+    // A revoked key makes room for one more.
+    let r = app
+        .delete(&format!("/api/v1/keys/{}", made[1].0), Some(&sid))
+        .await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app
+        .post_json("/api/v1/keys", Some(&sid), &json!({"name": "room"}))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+
+    // 501 keys in all (one revoked): pages of 200, 200 and 101.
+    let mut seen = std::collections::HashSet::new();
+    let mut next = Some("/api/v1/keys?per_page=200".to_owned());
+    let mut sizes = Vec::new();
+    while let Some(path) = next {
+        let r = app.get(&path, Some(&sid)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let keys = r.json()["keys"].as_array().unwrap().clone();
+        sizes.push(keys.len());
+        for k in keys {
+            assert!(
+                seen.insert(k["id"].as_str().unwrap().to_owned()),
+                "each key once"
+            );
+        }
+        next = r
+            .headers
+            .get("link")
+            .map(|l| l.to_str().unwrap().to_owned())
+            .map(|l| {
+                assert!(l.ends_with(">; rel=\"next\""), "{l}");
+                l[1..l.find('>').unwrap()].to_owned()
+            });
+    }
+    assert_eq!(sizes, [200, 200, 101]);
+    // Without a page: the first 100, newest first.
+    let r = app.get("/api/v1/keys", Some(&sid)).await;
+    let first = r.json()["keys"].as_array().unwrap().clone();
+    assert_eq!(first.len(), 100);
+    // (The two API-made keys may share their second: either comes first.)
+    assert!(
+        first[..2].iter().any(|k| k["name"] == "room"),
+        "newest first"
+    );
+    assert!(r.headers.get("link").is_some());
+    for bad in [
+        "?per_page=0",
+        "?per_page=501",
+        "?page=0",
+        "?page=x",
+        "?per_page=-3",
+    ] {
+        let r = app.get(&format!("/api/v1/keys{bad}"), Some(&sid)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{bad}: {}",
+            r.text
+        );
+    }
     app.stop().await;
 }

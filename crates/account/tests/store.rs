@@ -75,7 +75,7 @@ async fn last_use_is_batched_and_never_moves_back(db: &TestDb) {
     let state = &app.running.state;
     let company = company_of(&app, &sid).await;
     let stored_last_used = || async {
-        store::list_keys(&state.db, &company)
+        store::list_keys(&state.db, &company, 1000, 0)
             .await
             .expect("list")
             .into_iter()

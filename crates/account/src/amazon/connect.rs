@@ -8,19 +8,22 @@
 //!    picks the store.)
 //! 3. The callback checks the state first (nothing changes when it cannot
 //!    be used), takes it, and exchanges the code at the LWA token endpoint.
+//!    When that fails (a refusal, no code, the endpoint unreachable), a store
+//!    that holds a working authorization keeps it as it was and only the
+//!    attempt is recorded; any other store becomes `authorization_failed`.
 //!
 //! Only hashes of links, states and nonces are stored.
 
 use web::Secret;
 
 use crate::audit::action;
-use crate::store::{self, AmazonStoreRow, NewState};
+use crate::store::{self, AmazonStoreRow, AttemptFailed, NewState};
 use crate::{AccountError, Ctx};
 
 use super::config::{origin_of, AmazonConfig};
 use super::lwa::Grant;
 use super::stores::{self, By};
-use super::{hash, is_secret_form, new_secret, AuthState, StateRefusal};
+use super::{hash, is_secret_form, new_secret, StateRefusal};
 use super::{AUTHORIZATION_SECS, CALLBACK_PATH, LINK_SECS};
 
 /// A link the Admin opens in the merchant's browser.
@@ -213,6 +216,9 @@ pub enum Outcome {
     Active(AmazonStoreRow),
     /// The store's authorization failed, for this reason.
     Failed(AmazonStoreRow, super::Reason),
+    /// A re-authorization failed, for this reason, and the store keeps the
+    /// working authorization it had (the attempt is recorded on it).
+    Kept(AmazonStoreRow, super::Reason),
     /// The store was deleted meanwhile.
     StoreGone,
 }
@@ -317,27 +323,30 @@ pub async fn callback(
             stores::record(ctx, &row, what, By::Service, None).await;
             Ok(Outcome::Active(row))
         }
-        Err(reason) => {
-            store::fail_amazon_store(
-                &ctx.db,
-                &row.id,
-                AuthState::Failed.as_str(),
-                reason.as_str(),
-                false,
-            )
-            .await?;
-            let Some(row) = store::amazon_store_by_id(&ctx.db, &row.id).await? else {
-                return Ok(Outcome::StoreGone);
-            };
-            stores::record(
-                ctx,
-                &row,
-                action::AMAZON_STORE_FAILED,
-                By::Service,
-                Some(reason.as_str()),
-            )
-            .await;
-            Ok(Outcome::Failed(row, reason))
-        }
+        Err(reason) => attempt_failed(ctx, &row.id, reason).await,
     }
+}
+
+/// Records a failed attempt: a store with a working authorization keeps it
+/// (its status, reason, seller, token and dates), any other is `failed`.
+/// Audited either way, with the reason.
+async fn attempt_failed(
+    ctx: &Ctx,
+    id: &str,
+    reason: super::Reason,
+) -> Result<Outcome, AccountError> {
+    let done = store::amazon_attempt_failed(&ctx.db, id, ctx.clock.now(), reason.as_str()).await?;
+    let Some(row) = store::amazon_store_by_id(&ctx.db, id)
+        .await?
+        .filter(|_| done != AttemptFailed::Gone)
+    else {
+        return Ok(Outcome::StoreGone);
+    };
+    let kept = done == AttemptFailed::Kept;
+    stores::record_failure(ctx, &row, reason, kept).await;
+    Ok(if kept {
+        Outcome::Kept(row, reason)
+    } else {
+        Outcome::Failed(row, reason)
+    })
 }

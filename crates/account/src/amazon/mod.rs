@@ -191,6 +191,20 @@ impl Reason {
             Reason::Revoked => "amazon.reason_revoked",
         }
     }
+
+    /// The catalog key of what went wrong in a failed attempt, said of a
+    /// store that keeps its authorization (no call to connect it again).
+    pub fn attempt(self) -> &'static str {
+        match self {
+            Reason::InvalidGrant => "amazon.attempt_invalid_grant",
+            Reason::InvalidClient => "amazon.attempt_invalid_client",
+            Reason::UnsupportedGrantType => "amazon.attempt_unsupported_grant_type",
+            Reason::TokenEndpointUnreachable => "amazon.attempt_token_endpoint_unreachable",
+            Reason::MissingCode => "amazon.attempt_missing_code",
+            Reason::Expired => "amazon.attempt_expired",
+            Reason::Revoked => "amazon.attempt_revoked",
+        }
+    }
 }
 
 /// Why a `state` (at the callback or the log-in URI) cannot be used.

@@ -33,13 +33,19 @@ pub struct Round {
 }
 
 /// Proves one store's authorization now (the `check` route and the daily
-/// round) and returns the store as it is after.
+/// round) and returns the store as it is after. A store that is not
+/// authorized but holds a refresh token (an earlier authorization, then a
+/// failed attempt) is proven too, and authorized again when the token works.
 pub async fn check_store(
     ctx: &Ctx,
     row: AmazonStoreRow,
 ) -> Result<(AmazonStoreRow, Check), AccountError> {
     let (cfg, lwa) = stores::configured(ctx)?;
-    if row.auth() != AuthState::Authorized {
+    // Whatever the last attempt did, a stored refresh token is proven: one
+    // of an earlier authorization that still works makes the store
+    // authorized again.
+    let authorized = row.auth() == AuthState::Authorized;
+    if !authorized && row.refresh_token_enc.is_none() {
         return Ok((row, Check::NotAuthorized));
     }
     let now = ctx.clock.now();
@@ -74,10 +80,14 @@ pub async fn check_store(
             None => Check::Lapsed(Reason::Revoked),
         }
     };
+    let proven = row.refresh_token_enc.as_deref().unwrap_or_default();
+    let mut restored = false;
+    if !authorized && matches!(outcome, Check::Proven | Check::Rotated(_)) {
+        restored = store::amazon_store_proven_again(&ctx.db, &row.id, proven, now).await?;
+    }
     match outcome {
         Check::Proven => store::amazon_store_checked(&ctx.db, &row.id, now, None).await?,
         Check::Rotated(ref new_enc) => {
-            let proven = row.refresh_token_enc.as_deref().unwrap_or_default();
             store::amazon_store_checked(&ctx.db, &row.id, now, Some((proven, new_enc))).await?
         }
         Check::Lapsed(reason) => {
@@ -102,6 +112,17 @@ pub async fn check_store(
             action::AMAZON_STORE_FAILED,
             By::Service,
             Some(reason.as_str()),
+        )
+        .await;
+    }
+    if restored {
+        // Authorized again on the earlier authorization (no new consent).
+        stores::record(
+            ctx,
+            &after,
+            action::AMAZON_STORE_CONNECTED,
+            By::Service,
+            None,
         )
         .await;
     }

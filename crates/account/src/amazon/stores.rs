@@ -40,6 +40,13 @@ impl AmazonStoreRow {
         }
     }
 
+    /// The last failed authorization attempt, when and why (kept whatever
+    /// the store's status; cleared by a successful authorization).
+    pub fn last_attempt(&self) -> Option<(i64, Reason)> {
+        let reason = Reason::from_code(self.last_attempt_reason.as_deref()?)?;
+        Some((self.last_attempt_at?, reason))
+    }
+
     pub fn country(&self) -> Country {
         Country::from_code(&self.country).unwrap_or(Country::Us)
     }
@@ -50,15 +57,39 @@ impl AmazonStoreRow {
     }
 }
 
-/// Records an event about a store in its company's trail.
+/// Records an event about a store in its company's trail (`extra`: the reason).
 pub async fn record(ctx: &Ctx, row: &AmazonStoreRow, what: &str, by: By<'_>, extra: Option<&str>) {
+    let extra = extra.map(|reason| ("reason", reason));
+    record_with(ctx, row, what, by, extra.as_slice()).await;
+}
+
+/// A failed authorization attempt, with its reason; `kept` when the store
+/// kept the working authorization it had (its status is as it was).
+pub async fn record_failure(ctx: &Ctx, row: &AmazonStoreRow, reason: Reason, kept: bool) {
+    let mut extra = vec![("reason", reason.as_str())];
+    if kept {
+        extra.push(("authorization", "kept"));
+    }
+    record_with(ctx, row, action::AMAZON_STORE_FAILED, By::Service, &extra).await;
+}
+
+/// Records an event about a store with more (non-secret) facts in its detail.
+async fn record_with(
+    ctx: &Ctx,
+    row: &AmazonStoreRow,
+    what: &str,
+    by: By<'_>,
+    extra: &[(&str, &str)],
+) {
     let mut detail = serde_json::json!({
         "name": row.name,
         "country": row.country,
         "status": row.status().as_str(),
     });
-    if let (Some(obj), Some(reason)) = (detail.as_object_mut(), extra) {
-        obj.insert("reason".into(), reason.into());
+    if let Some(obj) = detail.as_object_mut() {
+        for (k, v) in extra {
+            obj.insert((*k).into(), (*v).into());
+        }
     }
     let detail = detail.to_string();
     let key_actor;

@@ -19,12 +19,16 @@ use web::Error;
 use crate::amazon::connect;
 use crate::amazon::renewal;
 use crate::amazon::stores::{self, By, NewStoreInput};
-use crate::store::{self, AmazonStoreRow};
+use crate::store;
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
 use super::openapi::ErrorBody;
 use super::throttle::Throttle;
+
+mod view;
+
+use view::{StoreList, StoreView};
 
 /// The caller: a valid key (signed when it has a public key) and its company.
 pub struct StoreKey {
@@ -106,70 +110,6 @@ impl FromRequestParts<AppState> for StoreKey {
             .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
         Ok(StoreKey { key_id, company_id })
     }
-}
-
-/// A store's status.
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)] // described only: statuses travel as text
-pub enum AmazonStoreStatus {
-    AuthorizationPending,
-    Active,
-    Inactive,
-    AuthorizationFailed,
-    ReauthorizationRequired,
-}
-
-/// An Amazon store as the API shows it (never its refresh token).
-#[derive(Serialize, ToSchema)]
-pub struct StoreView {
-    id: String,
-    name: String,
-    email: String,
-    /// `US`, `CA`, `MX` or `GB`.
-    country: String,
-    website_url: String,
-    #[schema(value_type = AmazonStoreStatus)]
-    status: &'static str,
-    /// Why it is not authorized: `invalid_grant`, `invalid_client`,
-    /// `unsupported_grant_type`, `token_endpoint_unreachable`,
-    /// `missing_code`, `expired` or `revoked`; else `null`.
-    #[schema(required = true)]
-    reason: Option<&'static str>,
-    /// The `selling_partner_id` Seller Central gave.
-    #[schema(required = true)]
-    seller_id: Option<String>,
-    #[schema(format = DateTime, required = true)]
-    authorized_at: Option<String>,
-    /// The authorization lasts a year: re-authorize before this.
-    #[schema(format = DateTime, required = true)]
-    authorization_expires_at: Option<String>,
-    #[schema(format = DateTime)]
-    created_at: String,
-}
-
-impl From<AmazonStoreRow> for StoreView {
-    fn from(row: AmazonStoreRow) -> Self {
-        StoreView {
-            status: row.status().as_str(),
-            reason: row.reason().map(|r| r.as_str()),
-            authorized_at: row.authorized_at.map(rfc3339),
-            authorization_expires_at: row.authorization_expires_at.map(rfc3339),
-            created_at: rfc3339(row.created_at),
-            id: row.id,
-            name: row.name,
-            email: row.email,
-            country: row.country,
-            website_url: row.website_url,
-            seller_id: row.seller_id,
-        }
-    }
-}
-
-/// `{"stores": [...]}`.
-#[derive(Serialize, ToSchema)]
-pub struct StoreList {
-    stores: Vec<StoreView>,
 }
 
 #[derive(Deserialize, ToSchema)]

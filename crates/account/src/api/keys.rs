@@ -1,6 +1,6 @@
 //! The company's keys: list, create, roll, revoke.
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -77,26 +77,54 @@ pub struct KeyList {
     keys: Vec<KeyView>,
 }
 
-/// Lists the company's keys.
+/// Which page of the key list.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct KeyListQuery {
+    /// From 1 (default 1).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 1000000)]
+    page: Option<String>,
+    /// Keys per page, 1 to 500 (default 100).
+    #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
+    per_page: Option<String>,
+}
+
+/// Lists the company's keys, newest first, a page at a time; a `Link`
+/// header (`rel="next"`) names the next page when there is one.
 #[utoipa::path(
     get,
     path = "/api/v1/keys",
     operation_id = "list_keys",
     tag = "keys",
     security(("session" = [])),
+    params(KeyListQuery),
     responses(
-        (status = 200, description = "The company's keys.", body = KeyList),
+        (status = 200, description = "A page of the company's keys.", body = KeyList,
+            headers(("link" = String, description = "`<…?page=N&per_page=M>; rel=\"next\"` when another page follows"))),
         (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 422, description = "`page` or `per_page` out of range.", body = ErrorBody),
     )
 )]
 pub async fn list_keys(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
+    Query(q): Query<KeyListQuery>,
 ) -> Result<Response, Error> {
-    let rows = store::list_keys(&state.db, &user.company_id).await?;
+    let page = api_keys::KeyPage::parse(q.page.as_deref(), q.per_page.as_deref())?;
+    let (rows, more) = api_keys::list_page(&state, &user, page).await?;
     let now = state.clock.now();
     let keys: Vec<KeyView> = rows.into_iter().map(|r| KeyView::new(r, now)).collect();
-    Ok(Json(KeyList { keys }).into_response())
+    let mut res = Json(KeyList { keys }).into_response();
+    if more {
+        let next = format!(
+            "</api/v1/keys?page={}&per_page={}>; rel=\"next\"",
+            page.page + 1,
+            page.per_page
+        );
+        if let Ok(v) = axum::http::HeaderValue::from_str(&next) {
+            res.headers_mut().insert(axum::http::header::LINK, v);
+        }
+    }
+    Ok(res)
 }
 
 #[derive(Deserialize, ToSchema)]

@@ -27,6 +27,10 @@ pub struct StoreLine {
     reason: &'static str,
     seller_id: String,
     authorized_until: String,
+    /// A failed re-authorization the store outlived: its date, or "".
+    attempt_date: String,
+    /// What went wrong in it (catalog key), or "".
+    attempt_reason: &'static str,
     can_disconnect: bool,
 }
 
@@ -55,18 +59,25 @@ pub async fn show(
     let stores = stores::list(&state, &user.company_id)
         .await?
         .into_iter()
-        .map(|r| StoreLine {
-            status: r.status().label(),
-            reason: r.reason().map_or("", |x| x.sentence()),
-            country: r.country().code(),
-            seller_id: r.seller_id.clone().unwrap_or_default(),
-            authorized_until: r
-                .authorization_expires_at
-                .map(human_date)
-                .unwrap_or_default(),
-            can_disconnect: is_owner && r.auth() == AuthState::Authorized,
-            id: r.id,
-            name: r.name,
+        .map(|r| {
+            // The status's reason says why a store is not authorized; a store
+            // that kept its authorization names the attempt that failed.
+            let attempt = r.last_attempt().filter(|_| r.reason().is_none());
+            StoreLine {
+                status: r.status().label(),
+                reason: r.reason().map_or("", |x| x.sentence()),
+                attempt_date: attempt.map(|(at, _)| human_date(at)).unwrap_or_default(),
+                attempt_reason: attempt.map_or("", |(_, x)| x.attempt()),
+                country: r.country().code(),
+                seller_id: r.seller_id.clone().unwrap_or_default(),
+                authorized_until: r
+                    .authorization_expires_at
+                    .map(human_date)
+                    .unwrap_or_default(),
+                can_disconnect: is_owner && r.auth() == AuthState::Authorized,
+                id: r.id,
+                name: r.name,
+            }
         })
         .collect();
     let notice = match q.notice.as_deref() {

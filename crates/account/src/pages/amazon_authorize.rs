@@ -72,6 +72,8 @@ struct OutcomePage {
     status: &'static str,
     /// What happened and what to do (catalog key).
     message: &'static str,
+    /// Why, when `message` does not say it (catalog key), or "".
+    detail: &'static str,
     success: bool,
 }
 
@@ -100,7 +102,7 @@ pub async fn callback(
         Ok(outcome) => {
             let (t, c, cookie) =
                 Page::new(&state, &headers, user, super::amazon::AMAZON_STORES).parts();
-            let (title, store, status, message, success, code) = match outcome {
+            let (title, store, status, message, detail, success, code) = match outcome {
                 Outcome::Active(row) => (
                     "amazon.connected_title",
                     row.name.clone(),
@@ -110,6 +112,7 @@ pub async fn callback(
                     } else {
                         "amazon.connected_inactive"
                     },
+                    "",
                     true,
                     StatusCode::OK,
                 ),
@@ -118,6 +121,18 @@ pub async fn callback(
                     row.name.clone(),
                     row.status().label(),
                     reason.sentence(),
+                    "",
+                    false,
+                    StatusCode::OK,
+                ),
+                // The store works as before: the page says so, and why the
+                // new authorization was not granted.
+                Outcome::Kept(row, reason) => (
+                    "amazon.reauth_failed_title",
+                    row.name.clone(),
+                    row.status().label(),
+                    "amazon.reauth_kept",
+                    reason.attempt(),
                     false,
                     StatusCode::OK,
                 ),
@@ -126,6 +141,7 @@ pub async fn callback(
                     String::new(),
                     "",
                     "amazon.store_gone",
+                    "",
                     false,
                     StatusCode::GONE,
                 ),
@@ -137,6 +153,7 @@ pub async fn callback(
                 store,
                 status,
                 message,
+                detail,
                 success,
             };
             Page::render(cookie, code, &page)

@@ -115,7 +115,12 @@ fn env_label(env: Environment) -> &'static str {
 
 pub async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Error> {
     let now = state.clock.now();
-    let rows = store::list_keys(&state.db, &user.company_id).await?;
+    // The page shows the newest keys, as many as a company may hold live.
+    let page = api_keys::KeyPage {
+        page: 1,
+        per_page: api_keys::MAX_PER_PAGE,
+    };
+    let (rows, _) = api_keys::list_page(state, user, page).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

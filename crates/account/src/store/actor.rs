@@ -37,6 +37,9 @@ pub enum WriteError {
     RateLimited(u64),
     #[error("too many pending")]
     TooManyPending(i64),
+    /// The company holds this many live keys already.
+    #[error("too many live keys")]
+    TooManyKeys(i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }

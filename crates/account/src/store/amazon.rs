@@ -1,11 +1,15 @@
 //! Amazon stores, their connect links and their OAuth `state` values. Links,
-//! states and cookie nonces are stored only as SHA-256 hashes; the refresh
-//! token only encrypted.
+//! states and cookie nonces are stored only as SHA-256 hashes ([`links`]);
+//! the refresh token only encrypted.
 
 use sqlx::FromRow;
 use web::db::Db;
 
 use super::DbError;
+
+mod links;
+
+pub use links::*;
 
 #[derive(Clone, FromRow)]
 pub struct AmazonStoreRow {
@@ -25,6 +29,10 @@ pub struct AmazonStoreRow {
     pub authorization_expires_at: Option<i64>,
     pub last_checked_at: Option<i64>,
     pub created_at: i64,
+    /// The last failed authorization attempt: when, and its reason code
+    /// (cleared by a successful authorization).
+    pub last_attempt_at: Option<i64>,
+    pub last_attempt_reason: Option<String>,
 }
 
 impl std::fmt::Debug for AmazonStoreRow {
@@ -46,7 +54,7 @@ impl std::fmt::Debug for AmazonStoreRow {
 
 const COLUMNS: &str = "id, company_id, name, email, country, website_url, enabled, auth_state, \
     reason, seller_id, refresh_token_enc, authorized_at, authorization_expires_at, \
-    last_checked_at, created_at";
+    last_checked_at, created_at, last_attempt_at, last_attempt_reason";
 
 pub struct NewAmazonStore<'a> {
     pub id: &'a str,
@@ -168,7 +176,8 @@ pub struct Authorized<'a> {
     pub expires_at: i64,
 }
 
-/// Records a granted authorization; false when the store is gone.
+/// Records a granted authorization (the last failed attempt is forgotten);
+/// false when the store is gone.
 pub async fn authorize_amazon_store(
     db: &Db,
     id: &str,
@@ -177,7 +186,8 @@ pub async fn authorize_amazon_store(
     let done = sqlx::query(
         "UPDATE amazon_stores SET auth_state = 'authorized', reason = NULL, \
          refresh_token_enc = $1, seller_id = COALESCE($2, seller_id), authorized_at = $3, \
-         authorization_expires_at = $4, last_checked_at = $3 WHERE id = $5",
+         authorization_expires_at = $4, last_checked_at = $3, last_attempt_at = NULL, \
+         last_attempt_reason = NULL WHERE id = $5",
     )
     .bind(a.refresh_token_enc)
     .bind(a.seller_id)
@@ -212,7 +222,74 @@ pub async fn fail_amazon_store(
     Ok(done.rows_affected() == 1)
 }
 
-/// A refresh token proven now.
+/// What a failed authorization attempt did to its store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptFailed {
+    /// The store holds a working authorization and keeps it: only the
+    /// attempt was recorded.
+    Kept,
+    /// The store held no working authorization: it is `failed` with the reason.
+    Failed,
+    /// The store is gone.
+    Gone,
+}
+
+/// Whether a store holds a working authorization at `$1`: authorized, a
+/// refresh token stored, within its year.
+const WORKING: &str = "auth_state = 'authorized' AND refresh_token_enc IS NOT NULL \
+    AND (authorization_expires_at IS NULL OR authorization_expires_at > $1)";
+
+/// An authorization attempt failed at `at` for `reason`. One statement, so
+/// the decision is made on the row as it is: the attempt is recorded; a store
+/// holding a working authorization keeps its state, reason, seller, token and
+/// dates; any other becomes `failed` with the reason (its token kept).
+pub async fn amazon_attempt_failed(
+    db: &Db,
+    id: &str,
+    at: i64,
+    reason: &str,
+) -> Result<AttemptFailed, DbError> {
+    let state: Option<String> = sqlx::query_scalar(&format!(
+        "UPDATE amazon_stores SET last_attempt_at = $1, last_attempt_reason = $2, \
+         auth_state = CASE WHEN {WORKING} THEN auth_state ELSE 'failed' END, \
+         reason = CASE WHEN {WORKING} THEN reason ELSE $2 END \
+         WHERE id = $3 RETURNING auth_state"
+    ))
+    .bind(at)
+    .bind(reason)
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(match state.as_deref() {
+        None => AttemptFailed::Gone,
+        Some("authorized") => AttemptFailed::Kept,
+        Some(_) => AttemptFailed::Failed,
+    })
+}
+
+/// The refresh token of an earlier authorization, held by a store that is
+/// not `authorized` now, was proven at `at`: the store is authorized again
+/// (its reason cleared, its dates and seller as they were) if it still holds
+/// that token. False when nothing changed.
+pub async fn amazon_store_proven_again(
+    db: &Db,
+    id: &str,
+    proven_enc: &str,
+    at: i64,
+) -> Result<bool, DbError> {
+    let done = sqlx::query(
+        "UPDATE amazon_stores SET auth_state = 'authorized', reason = NULL, last_checked_at = $1 \
+         WHERE id = $2 AND refresh_token_enc = $3 AND auth_state <> 'authorized' \
+         AND authorized_at IS NOT NULL",
+    )
+    .bind(at)
+    .bind(id)
+    .bind(proven_enc)
+    .execute(&db.pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 /// Claims a due store for one proof, so that nodes sharing the database do
 /// not each prove it: moves `last_checked_at` from the value read (`seen`)
 /// to `now`. False when another node moved it first.
@@ -282,138 +359,6 @@ pub async fn amazon_store_checked(
             .execute(&db.pool)
             .await?;
         }
-    }
-    Ok(())
-}
-
-pub async fn insert_connect_link(
-    db: &Db,
-    hash: &str,
-    store_id: &str,
-    now: i64,
-    expires_at: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO amazon_connect_links (hash, store_id, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4)",
-    )
-    .bind(hash)
-    .bind(store_id)
-    .bind(now)
-    .bind(expires_at)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-/// What became of a link or a state that could not be taken.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NotTaken {
-    Unknown,
-    Used,
-    Expired,
-}
-
-/// Takes a connect link (single use): the store it is for.
-pub async fn take_connect_link(
-    db: &Db,
-    hash: &str,
-    now: i64,
-) -> Result<Result<String, NotTaken>, DbError> {
-    let taken: Option<String> = sqlx::query_scalar(
-        "UPDATE amazon_connect_links SET used_at = $1 \
-         WHERE hash = $2 AND used_at IS NULL AND expires_at > $1 RETURNING store_id",
-    )
-    .bind(now)
-    .bind(hash)
-    .fetch_optional(&db.pool)
-    .await?;
-    if let Some(store_id) = taken {
-        return Ok(Ok(store_id));
-    }
-    let row: Option<(i64, Option<i64>)> =
-        sqlx::query_as("SELECT expires_at, used_at FROM amazon_connect_links WHERE hash = $1")
-            .bind(hash)
-            .fetch_optional(&db.pool)
-            .await?;
-    Ok(Err(match row {
-        None => NotTaken::Unknown,
-        Some((_, Some(_))) => NotTaken::Used,
-        Some(_) => NotTaken::Expired,
-    }))
-}
-
-pub struct NewState<'a> {
-    pub hash: &'a str,
-    pub store_id: &'a str,
-    pub browser_hash: &'a str,
-    pub redirect_uri: &'a str,
-    pub now: i64,
-    pub expires_at: i64,
-}
-
-pub async fn insert_amazon_state(db: &Db, s: &NewState<'_>) -> Result<(), DbError> {
-    sqlx::query(
-        "INSERT INTO amazon_states (hash, store_id, browser_hash, redirect_uri, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(s.hash)
-    .bind(s.store_id)
-    .bind(s.browser_hash)
-    .bind(s.redirect_uri)
-    .bind(s.now)
-    .bind(s.expires_at)
-    .execute(&db.pool)
-    .await?;
-    Ok(())
-}
-
-#[derive(Clone, Debug, FromRow)]
-pub struct StateRow {
-    pub store_id: String,
-    pub browser_hash: String,
-    pub redirect_uri: String,
-    pub expires_at: i64,
-    pub used_at: Option<i64>,
-}
-
-/// A state as stored (not taken).
-pub async fn get_amazon_state(db: &Db, hash: &str) -> Result<Option<StateRow>, DbError> {
-    sqlx::query_as(
-        "SELECT store_id, browser_hash, redirect_uri, expires_at, used_at FROM amazon_states \
-         WHERE hash = $1",
-    )
-    .bind(hash)
-    .fetch_optional(&db.pool)
-    .await
-}
-
-/// Takes a state (single use) of this browser; false when it was taken meanwhile.
-pub async fn take_amazon_state(
-    db: &Db,
-    hash: &str,
-    browser_hash: &str,
-    now: i64,
-) -> Result<bool, DbError> {
-    let done = sqlx::query(
-        "UPDATE amazon_states SET used_at = $1 WHERE hash = $2 AND browser_hash = $3 \
-         AND used_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(hash)
-    .bind(browser_hash)
-    .execute(&db.pool)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
-/// Deletes links and states that ended before `before`.
-pub async fn purge_amazon(db: &Db, before: i64) -> Result<(), DbError> {
-    for table in ["amazon_connect_links", "amazon_states"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE expires_at <= $1"))
-            .bind(before)
-            .execute(&db.pool)
-            .await?;
     }
     Ok(())
 }

@@ -102,9 +102,34 @@ pub async fn insert_key(
 ) -> Result<(), WriteError> {
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, Need::Member).await?;
+    check_room(&mut tx, k.company_id, k.created_at).await?;
     insert_key_in(&mut tx, k).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
+    Ok(())
+}
+
+/// The most live keys (neither revoked nor expired) a company may hold.
+pub const MAX_LIVE_KEYS: i64 = 500;
+
+/// Refuses a new key of a company at [`MAX_LIVE_KEYS`]. Under the company's
+/// write lock ([`authorize`] first), so parallel creations cannot pass it.
+async fn check_room(
+    conn: &mut sqlx::AnyConnection,
+    company_id: &str,
+    now: i64,
+) -> Result<(), WriteError> {
+    let live: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM api_keys WHERE company_id = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(company_id)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    if live >= MAX_LIVE_KEYS {
+        return Err(WriteError::TooManyKeys(MAX_LIVE_KEYS));
+    }
     Ok(())
 }
 
@@ -146,6 +171,7 @@ pub async fn roll_key(
     let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, Need::Member).await?;
+    check_room(&mut tx, company_id, now).await?;
     insert_key_in(&mut tx, new).await?;
     let hash: Option<String> = sqlx::query_scalar(
         "UPDATE api_keys SET replaced_by = $1, \
@@ -175,13 +201,22 @@ pub(super) const KEY_COLUMNS: &str =
      k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key, k.replaced_by";
 
 /// A company's keys, newest first.
-pub async fn list_keys(db: &Db, company_id: &str) -> Result<Vec<KeyRow>, DbError> {
+/// One page of a company's keys, newest first: at most `limit` from the
+/// `offset`th.
+pub async fn list_keys(
+    db: &Db,
+    company_id: &str,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<KeyRow>, DbError> {
     let sql = format!(
         "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
-         WHERE k.company_id = $1 ORDER BY k.created_at DESC, k.id"
+         WHERE k.company_id = $1 ORDER BY k.created_at DESC, k.id LIMIT $2 OFFSET $3"
     );
     sqlx::query_as(&sql)
         .bind(company_id)
+        .bind(limit)
+        .bind(offset)
         .fetch_all(&db.pool)
         .await
 }
