@@ -25,7 +25,7 @@ async fn connect_store_becomes_active(db: &TestDb) {
     let link = a.connect_link(&id).await;
     let r = browser.get(&link).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
-    let cookie = r.set_cookie_line("amazon_state_nonce").unwrap();
+    let cookie = r.set_cookie_line("acct_amazon_state").unwrap();
     for attr in [
         "HttpOnly",
         "SameSite=Lax",
@@ -183,7 +183,7 @@ async fn states_are_checked_first(db: &TestDb) {
     let r = other.get(&path).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text.contains("another browser"), "{}", r.text);
-    other.set_cookie("amazon_state_nonce", &"C".repeat(43));
+    other.set_cookie("acct_amazon_state", &"C".repeat(43));
     assert_eq!(other.get(&path).await.status, StatusCode::BAD_REQUEST);
     assert_eq!(a.standin.token_requests(), 0, "no exchange was tried");
     assert_eq!(a.store(&id).await["status"], "authorization_pending");
@@ -365,6 +365,7 @@ async fn an_inactive_store_is_authorized_and_stays_inactive(db: &TestDb) {
 }
 
 both_backends!(
+    the_state_cookie_is_host_only_under_secure_cookies,
     an_inactive_store_is_authorized_and_stays_inactive,
     a_state_is_taken_once,
     connect_store_becomes_active,
@@ -373,3 +374,41 @@ both_backends!(
     failures_are_named,
     not_configured_and_draft,
 );
+
+/// With `--secure-cookies` the state cookie is `__Host-acct_amazon_state`
+/// (Secure, `Path=/`): a sibling subdomain cannot plant it, and the
+/// unprefixed name is not read.
+async fn the_state_cookie_is_host_only_under_secure_cookies(db: &TestDb) {
+    let a = AmazonApp::start_with(db, true, |cfg| cfg.secure_cookies = true).await;
+    let id = register(&a, "US").await;
+
+    // A planted, unprefixed cookie is not the browser's nonce.
+    let planted = Browser::new(&a.app);
+    let r = planted.get(&a.connect_link(&id).await).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let nonce = planted.cookie("__Host-acct_amazon_state").unwrap();
+    let other = Browser::new(&a.app);
+    other.set_cookie("acct_amazon_state", &nonce);
+    let callback = consent(r.location().unwrap()).await;
+    let r = other.get(&path_of(&callback)).await;
+    assert_ne!(
+        r.status,
+        StatusCode::OK,
+        "the unprefixed name is not read: {}",
+        r.text
+    );
+
+    let browser = Browser::new(&a.app);
+    let r = browser.get(&a.connect_link(&id).await).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let line = r.set_cookie_line("__Host-acct_amazon_state").unwrap();
+    for attr in ["Path=/;", "Secure", "HttpOnly", "SameSite=Lax"] {
+        assert!(line.contains(attr), "{attr} in {line}");
+    }
+    assert!(!line.contains("Domain"), "{line}");
+    assert!(r.set_cookie_line("acct_amazon_state").is_none() || line.starts_with("__Host-"));
+    let callback = consent(r.location().unwrap()).await;
+    let r = browser.get(&path_of(&callback)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(r.text.contains("Store authorized"), "{}", r.text);
+}

@@ -147,7 +147,7 @@ async fn re_authorize_from_seller_central(db: &TestDb) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    assert!(r.set_cookie_line("amazon_state_nonce").is_some());
+    assert!(r.set_cookie_line("acct_amazon_state").is_some());
     let confirm = r.location().unwrap().to_owned();
     assert!(
         confirm.starts_with(&format!("{}/apps/authorize/confirm?", a.standin.url)),

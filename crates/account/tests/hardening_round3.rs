@@ -21,6 +21,7 @@ both_backends!(
     a_failed_sign_in_is_audited_after_the_answer,
     pipelined_requests_with_chunked_bodies_are_all_answered,
     a_company_holds_at_most_500_live_keys_and_the_list_is_paged,
+    a_sandbox_key_sees_only_sandbox_stores,
 );
 
 /// Invisible or format characters, consecutive dots and mixed scripts in
@@ -435,6 +436,135 @@ async fn a_company_holds_at_most_500_live_keys_and_the_list_is_paged(db: &TestDb
             "{bad}: {}",
             r.text
         );
+    }
+    app.stop().await;
+}
+
+/// A store registered with a Sandbox key is seen and acted on with Sandbox
+/// keys only, and a Production store with Production keys only: the other
+/// environment's store is 404 on every route, as another company's is.
+async fn a_sandbox_key_sees_only_sandbox_stores(db: &TestDb) {
+    let app = App::start(db).await;
+    let sid = app.signup(&unique_email("envs"), "Envs Co").await;
+    let key = |env: &'static str| {
+        let (app, sid) = (&app, sid.clone());
+        async move {
+            app.create_key(&sid, json!({"name": env, "environment": env}))
+                .await["key"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let (live, test) = (key("production").await, key("sandbox").await);
+    let call =
+        |method: reqwest::Method, path: String, key: String, body: Option<serde_json::Value>| {
+            let app = &app;
+            async move {
+                let mut req = app
+                    .http
+                    .request(method, app.url(&path))
+                    .header("x-api-key", key);
+                if let Some(b) = body {
+                    req = req.json(&b);
+                }
+                common::Resp::read(req.send().await.unwrap()).await
+            }
+        };
+    let register = |key: String, name: &'static str| {
+        let body = json!({"name": name, "email": "shop@example.com", "country": "US",
+                          "website_url": "https://shop.example"});
+        let call = &call;
+        async move {
+            let r = call(
+                reqwest::Method::POST,
+                "/amazon/v1/stores".into(),
+                key,
+                Some(body),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            r.json()["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let live_store = register(live.clone(), "Live shop").await;
+    let test_store = register(test.clone(), "Test shop").await;
+    for (key, mine, theirs) in [
+        (&live, &live_store, &test_store),
+        (&test, &test_store, &live_store),
+    ] {
+        let r = call(
+            reqwest::Method::GET,
+            "/amazon/v1/stores".into(),
+            key.clone(),
+            None,
+        )
+        .await;
+        let ids: Vec<String> = r.json()["stores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            ids,
+            std::slice::from_ref(mine),
+            "only its own environment's store"
+        );
+        let r = call(
+            reqwest::Method::GET,
+            format!("/amazon/v1/stores/{mine}"),
+            key.clone(),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
+        for (method, path, body) in [
+            (
+                reqwest::Method::GET,
+                format!("/amazon/v1/stores/{theirs}"),
+                None,
+            ),
+            (
+                reqwest::Method::PATCH,
+                format!("/amazon/v1/stores/{theirs}"),
+                Some(json!({"active": false})),
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/amazon/v1/stores/{theirs}/connect-links"),
+                None,
+            ),
+            (
+                reqwest::Method::POST,
+                format!("/amazon/v1/stores/{theirs}/check"),
+                None,
+            ),
+            (
+                reqwest::Method::DELETE,
+                format!("/amazon/v1/stores/{theirs}"),
+                None,
+            ),
+        ] {
+            let r = call(method.clone(), path.clone(), key.clone(), body).await;
+            assert_eq!(
+                r.status,
+                StatusCode::NOT_FOUND,
+                "{method} {path}: {}",
+                r.text
+            );
+        }
+    }
+    // Both stores are still there.
+    for (key, mine) in [(&live, &live_store), (&test, &test_store)] {
+        let r = call(
+            reqwest::Method::GET,
+            format!("/amazon/v1/stores/{mine}"),
+            key.clone(),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK);
     }
     app.stop().await;
 }

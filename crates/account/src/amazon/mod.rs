@@ -23,9 +23,12 @@ pub use config::{AmazonConfig, ClientSecret};
 pub const AUTHORIZATION_SECS: i64 = 365 * 86400;
 /// How long a connect link and a `state` can be used.
 pub const LINK_SECS: i64 = 600;
-/// The cookie binding a `state` to the browser that asked for it.
-pub const STATE_COOKIE: &str = "amazon_state_nonce";
-/// The cookie's path: the callback and the log-in URI.
+/// The cookie binding a `state` to the browser that asked for it, named for
+/// its app (`acct_`); with `--secure-cookies` it is `__Host-acct_amazon_state`
+/// (Secure, `Path=/`, no `Domain`: a sibling subdomain cannot plant it).
+pub const STATE_COOKIE: &str = "acct_amazon_state";
+/// The cookie's path without `--secure-cookies`: the callback and the
+/// log-in URI (a `__Host-` cookie must have `Path=/`).
 pub const STATE_COOKIE_PATH: &str = "/amazon/authorize";
 /// The redirect URI's and the log-in URI's paths under the public URL.
 pub const CALLBACK_PATH: &str = "/amazon/authorize/callback";

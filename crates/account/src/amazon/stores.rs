@@ -156,6 +156,7 @@ fn website_url(value: &str) -> Result<String, AccountError> {
 pub async fn register(
     ctx: &Ctx,
     company_id: &str,
+    environment: keys::Environment,
     by: By<'_>,
     input: NewStoreInput<'_>,
 ) -> Result<AmazonStoreRow, AccountError> {
@@ -179,6 +180,7 @@ pub async fn register(
             country: country.code(),
             website_url: &website_url,
             created_at: ctx.clock.now(),
+            environment: environment.as_str(),
         },
     )
     .await?;
@@ -196,6 +198,33 @@ pub async fn get(ctx: &Ctx, company_id: &str, id: &str) -> Result<AmazonStoreRow
 
 pub async fn list(ctx: &Ctx, company_id: &str) -> Result<Vec<AmazonStoreRow>, AccountError> {
     Ok(store::list_amazon_stores(&ctx.db, company_id).await?)
+}
+
+/// What a store's key sees: the company's stores registered with keys of
+/// its own environment (a Sandbox key never sees Production stores).
+pub async fn list_for_key(
+    ctx: &Ctx,
+    company_id: &str,
+    environment: keys::Environment,
+) -> Result<Vec<AmazonStoreRow>, AccountError> {
+    let mut rows = list(ctx, company_id).await?;
+    rows.retain(|r| r.environment == environment.as_str());
+    Ok(rows)
+}
+
+/// One store as a key of `environment` sees it: another environment's is
+/// not found, as another company's is.
+pub async fn get_for_key(
+    ctx: &Ctx,
+    company_id: &str,
+    environment: keys::Environment,
+    id: &str,
+) -> Result<AmazonStoreRow, AccountError> {
+    let row = get(ctx, company_id, id).await?;
+    if row.environment != environment.as_str() {
+        return Err(AccountError::AmazonStoreNotFound);
+    }
+    Ok(row)
 }
 
 /// Activates or deactivates a store; its authorization is kept either way.

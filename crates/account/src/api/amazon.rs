@@ -30,10 +30,19 @@ mod view;
 
 use view::{StoreList, StoreView};
 
-/// The caller: a valid key (signed when it has a public key) and its company.
+/// The caller: a valid key (signed when it has a public key), its company
+/// and its environment (it sees only stores registered in that one).
 pub struct StoreKey {
     pub key_id: Arc<str>,
     pub company_id: String,
+    pub environment: keys::Environment,
+}
+
+impl StoreKey {
+    /// The store `id` as this key sees it (another environment's: 404).
+    async fn store(&self, state: &AppState, id: &str) -> Result<store::AmazonStoreRow, Error> {
+        Ok(stores::get_for_key(state, &self.company_id, self.environment, id).await?)
+    }
 }
 
 /// The headers the Amazon routes read (through [`StoreKey`]).
@@ -105,10 +114,17 @@ impl FromRequestParts<AppState> for StoreKey {
         let key_id = verdict
             .key_id
             .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
+        let environment = verdict
+            .environment
+            .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
         let company_id = store::company_of_key(&state.db, &key_id)
             .await?
             .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
-        Ok(StoreKey { key_id, company_id })
+        Ok(StoreKey {
+            key_id,
+            company_id,
+            environment,
+        })
     }
 }
 
@@ -157,7 +173,7 @@ pub async fn list_amazon_stores(
     State(state): State<AppState>,
     key: StoreKey,
 ) -> Result<Response, Error> {
-    let rows = stores::list(&state, &key.company_id).await?;
+    let rows = stores::list_for_key(&state, &key.company_id, key.environment).await?;
     let stores = rows.into_iter().map(StoreView::from).collect();
     Ok(Json(StoreList { stores }).into_response())
 }
@@ -190,6 +206,7 @@ pub async fn create_amazon_store(
     let row = stores::register(
         &state,
         &key.company_id,
+        key.environment,
         By::Key(&key.key_id),
         NewStoreInput {
             name: &body.name,
@@ -223,7 +240,7 @@ pub async fn get_amazon_store(
     key: StoreKey,
     Id(id): Id,
 ) -> Result<Response, Error> {
-    let row = stores::get(&state, &key.company_id, &id).await?;
+    let row = key.store(&state, &id).await?;
     Ok(Json(StoreView::from(row)).into_response())
 }
 
@@ -253,6 +270,7 @@ pub async fn update_amazon_store(
     Id(id): Id,
     ApiJson(body): ApiJson<PatchStoreBody>,
 ) -> Result<Response, Error> {
+    key.store(&state, &id).await?;
     let row = stores::set_active(
         &state,
         &key.company_id,
@@ -285,6 +303,7 @@ pub async fn delete_amazon_store(
     key: StoreKey,
     Id(id): Id,
 ) -> Result<Response, Error> {
+    key.store(&state, &id).await?;
     stores::delete(&state, &key.company_id, &id, By::Key(&key.key_id)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -314,6 +333,7 @@ pub async fn create_amazon_connect_link(
     headers: HeaderMap,
 ) -> Result<Response, Error> {
     let base = crate::members::link_base(&state, &headers)?;
+    key.store(&state, &id).await?;
     let link = connect::create_link(&state, &key.company_id, &id, &base).await?;
     let view = ConnectLinkView {
         url: link.url,
@@ -344,7 +364,7 @@ pub async fn check_amazon_store(
     key: StoreKey,
     Id(id): Id,
 ) -> Result<Response, Error> {
-    let row = stores::get(&state, &key.company_id, &id).await?;
+    let row = key.store(&state, &id).await?;
     stores::configured(&state)?;
     let (row, _) = renewal::check_store(&state, row).await?;
     Ok(Json(StoreView::from(row)).into_response())

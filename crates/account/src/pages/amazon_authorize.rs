@@ -20,21 +20,27 @@ use crate::{members, AccountError, AppState};
 /// The state cookie: HttpOnly, `SameSite=Lax` (the callback is a cross-site
 /// top-level GET, which `Strict` would send without it), only under
 /// `/amazon/authorize`, 10 minutes.
+/// With `--secure-cookies`, `__Host-` prefixed (and so `Path=/`, Secure).
 fn state_cookie(state: &AppState, nonce: &str) -> HeaderValue {
-    let secure = if state.cfg.secure_cookies {
-        "; Secure"
+    let secure = state.cfg.secure_cookies;
+    let name = web::cookies::host_only(STATE_COOKIE, secure);
+    let (path, flag) = if secure {
+        ("/", "; Secure")
     } else {
-        ""
+        (STATE_COOKIE_PATH, "")
     };
     let max_age = crate::amazon::LINK_SECS;
     HeaderValue::from_str(&format!(
-        "{STATE_COOKIE}={nonce}; Path={STATE_COOKIE_PATH}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{name}={nonce}; Path={path}; HttpOnly; SameSite=Lax; Max-Age={max_age}{flag}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-fn nonce_of(headers: &HeaderMap) -> Option<&str> {
-    web::cookies::get(headers, STATE_COOKIE)
+fn nonce_of<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    web::cookies::get(
+        headers,
+        &web::cookies::host_only(STATE_COOKIE, state.cfg.secure_cookies),
+    )
 }
 
 /// A redirect away from our site that must not leak the page's address.
@@ -57,7 +63,7 @@ pub async fn open_link(
     Path(token): Path<String>,
 ) -> PageResult {
     let base = members::link_base(&state, &headers)?;
-    let r = connect::open_link(&state, &token, &base, nonce_of(&headers)).await?;
+    let r = connect::open_link(&state, &token, &base, nonce_of(&state, &headers)).await?;
     Ok(see_other(&state, r))
 }
 
@@ -96,7 +102,7 @@ pub async fn callback(
         selling_partner_id: q.selling_partner_id.as_deref(),
         code: q.spapi_oauth_code.as_deref(),
     };
-    let outcome = connect::callback(&state, cb, nonce_of(&headers)).await;
+    let outcome = connect::callback(&state, cb, nonce_of(&state, &headers)).await;
     let mut res = match outcome {
         Err(e) => PageErr::from(e).into_response(),
         Ok(outcome) => {
@@ -283,7 +289,7 @@ pub async fn login_submit(
         &store_id,
         &request,
         &base,
-        nonce_of(&headers),
+        nonce_of(&state, &headers),
     )
     .await?;
     Ok(see_other(&state, r))

@@ -33,6 +33,8 @@ pub struct AmazonStoreRow {
     /// (cleared by a successful authorization).
     pub last_attempt_at: Option<i64>,
     pub last_attempt_reason: Option<String>,
+    /// The environment of the key that registered it (`production`, `sandbox`).
+    pub environment: String,
 }
 
 impl std::fmt::Debug for AmazonStoreRow {
@@ -54,7 +56,7 @@ impl std::fmt::Debug for AmazonStoreRow {
 
 const COLUMNS: &str = "id, company_id, name, email, country, website_url, enabled, auth_state, \
     reason, seller_id, refresh_token_enc, authorized_at, authorization_expires_at, \
-    last_checked_at, created_at, last_attempt_at, last_attempt_reason";
+    last_checked_at, created_at, last_attempt_at, last_attempt_reason, environment";
 
 pub struct NewAmazonStore<'a> {
     pub id: &'a str,
@@ -64,12 +66,14 @@ pub struct NewAmazonStore<'a> {
     pub country: &'a str,
     pub website_url: &'a str,
     pub created_at: i64,
+    /// The registering key's environment.
+    pub environment: &'a str,
 }
 
 pub async fn insert_amazon_store(db: &Db, s: &NewAmazonStore<'_>) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO amazon_stores (id, company_id, name, email, country, website_url, enabled, \
-         auth_state, created_at) VALUES ($1, $2, $3, $4, $5, $6, 1, 'pending', $7)",
+         auth_state, created_at, environment) VALUES ($1, $2, $3, $4, $5, $6, 1, 'pending', $7, $8)",
     )
     .bind(s.id)
     .bind(s.company_id)
@@ -78,6 +82,7 @@ pub async fn insert_amazon_store(db: &Db, s: &NewAmazonStore<'_>) -> Result<(), 
     .bind(s.country)
     .bind(s.website_url)
     .bind(s.created_at)
+    .bind(s.environment)
     .execute(&db.pool)
     .await?;
     Ok(())

@@ -153,7 +153,10 @@ impl AmazonApp {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "connect link: {}", r.text);
         let url = r.json()["url"].as_str().expect("url").to_owned();
+        // Under --secure-cookies the site names itself https://.
+        let https = self.app.base.replacen("http://", "https://", 1);
         url.strip_prefix(&self.app.base)
+            .or_else(|| url.strip_prefix(&https))
             .expect("a link on the account site")
             .to_owned()
     }

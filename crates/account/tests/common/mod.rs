@@ -249,11 +249,26 @@ impl App {
             .await;
         assert_eq!(r.status, StatusCode::CREATED, "join: {}", r.text);
         let id = r.json()["account"]["id"].as_str().expect("id").to_owned();
-        (id, r.cookie("acct_sid").expect("acct_sid"))
+        (id, self.sid_of(&r).expect("acct_sid"))
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
+    }
+
+    /// The session cookie's name: `__Host-` prefixed under `--secure-cookies`.
+    fn sid_name(&self) -> String {
+        web::cookies::host_only("acct_sid", self.running.state.cfg.secure_cookies).into_owned()
+    }
+
+    /// `Cookie: <session cookie>=sid`, by the name this server reads.
+    pub fn sid_cookie(&self, sid: &str) -> String {
+        format!("{}={sid}", self.sid_name())
+    }
+
+    /// The session an answer set.
+    pub fn sid_of(&self, r: &Resp) -> Option<String> {
+        r.cookie(&self.sid_name())
     }
 
     /// The server's own origin, as a browser would send it.
@@ -268,7 +283,7 @@ impl App {
     pub async fn post_json(&self, path: &str, sid: Option<&str>, body: &Value) -> Resp {
         let mut req = self.http.post(self.url(path)).json(body);
         if let Some(s) = sid {
-            req = req.header(COOKIE, sid_cookie(s));
+            req = req.header(COOKIE, self.sid_cookie(s));
         }
         Resp::read(req.send().await.expect("request")).await
     }
@@ -276,7 +291,7 @@ impl App {
     pub async fn get(&self, path: &str, sid: Option<&str>) -> Resp {
         let mut req = self.http.get(self.url(path));
         if let Some(s) = sid {
-            req = req.header(COOKIE, sid_cookie(s));
+            req = req.header(COOKIE, self.sid_cookie(s));
         }
         Resp::read(req.send().await.expect("request")).await
     }
@@ -284,7 +299,7 @@ impl App {
     pub async fn delete(&self, path: &str, sid: Option<&str>) -> Resp {
         let mut req = self.http.delete(self.url(path));
         if let Some(s) = sid {
-            req = req.header(COOKIE, sid_cookie(s));
+            req = req.header(COOKIE, self.sid_cookie(s));
         }
         Resp::read(req.send().await.expect("request")).await
     }
@@ -351,7 +366,7 @@ impl App {
     pub async fn signup(&self, email: &str, company: &str) -> String {
         let r = self.signup_raw(email, PASSWORD, company).await;
         assert_eq!(r.status, StatusCode::CREATED, "signup: {}", r.text);
-        r.cookie("acct_sid").expect("signup sets acct_sid")
+        self.sid_of(&r).expect("signup sets acct_sid")
     }
 
     pub async fn login_raw(&self, email: &str, password: &str) -> Resp {
