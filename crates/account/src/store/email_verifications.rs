@@ -47,6 +47,46 @@ pub async fn create_email_verification(
     tx.commit().await
 }
 
+/// Takes a single-use link's row of `table` (`email_verifications`,
+/// `password_resets`) at `at`: true when it was unused and unexpired (it is
+/// used now), false when not (nothing written).
+pub(super) async fn take_link(
+    conn: &mut sqlx::AnyConnection,
+    table: LinkTable,
+    id: &str,
+    account_id: &str,
+    at: i64,
+) -> Result<bool, DbError> {
+    let sql = format!(
+        "UPDATE {} SET used_at = $1 \
+         WHERE id = $2 AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
+        table.name()
+    );
+    let taken = sqlx::query(&sql)
+        .bind(at)
+        .bind(id)
+        .bind(account_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(taken.rows_affected() == 1)
+}
+
+/// The tables of single-use links ([`take_link`]).
+#[derive(Clone, Copy)]
+pub(super) enum LinkTable {
+    EmailVerifications,
+    PasswordResets,
+}
+
+impl LinkTable {
+    fn name(self) -> &'static str {
+        match self {
+            LinkTable::EmailVerifications => "email_verifications",
+            LinkTable::PasswordResets => "password_resets",
+        }
+    }
+}
+
 /// Ends every pending change of the account's email (links to an address
 /// other than its own): a password change or reset, *Sign out other
 /// browsers* and signing out call this, so that a change asked for with a
@@ -84,16 +124,7 @@ pub async fn cancel_email_change(
     event: &NewEvent<'_>,
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
-    let taken = sqlx::query(
-        "UPDATE email_verifications SET used_at = $1 \
-         WHERE id = $2 AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
-    )
-    .bind(event.at)
-    .bind(id)
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
-    if taken.rows_affected() != 1 {
+    if !take_link(&mut tx, LinkTable::EmailVerifications, id, account_id, event.at).await? {
         tx.rollback().await?;
         return Ok(false);
     }
@@ -127,16 +158,7 @@ pub async fn use_email_verification(
 ) -> Result<bool, DbError> {
     let now = event.at;
     let mut tx = db.pool.begin().await?;
-    let taken = sqlx::query(
-        "UPDATE email_verifications SET used_at = $1 \
-         WHERE id = $2 AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
-    )
-    .bind(now)
-    .bind(id)
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
-    if taken.rows_affected() != 1 {
+    if !take_link(&mut tx, LinkTable::EmailVerifications, id, account_id, now).await? {
         tx.rollback().await?;
         return Ok(false);
     }

@@ -4,6 +4,7 @@ use sqlx::FromRow;
 use web::db::Db;
 
 use super::accounts::set_password_in;
+use super::email_verifications::{take_link, LinkTable};
 use super::events::{insert_event, NewEvent};
 use super::outbox::{insert_link_message, MessageLink, NewMessage};
 use super::DbError;
@@ -62,16 +63,7 @@ pub async fn use_password_reset(
     event: &NewEvent<'_>,
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
-    let taken = sqlx::query(
-        "UPDATE password_resets SET used_at = $1 \
-         WHERE id = $2 AND account_id = $3 AND used_at IS NULL AND expires_at > $1",
-    )
-    .bind(event.at)
-    .bind(id)
-    .bind(account_id)
-    .execute(&mut *tx)
-    .await?;
-    if taken.rows_affected() != 1 {
+    if !take_link(&mut tx, LinkTable::PasswordResets, id, account_id, event.at).await? {
         tx.rollback().await?;
         return Ok(false);
     }
