@@ -136,6 +136,26 @@ for (const lang of ['en', 'nl']) {
         await page.goto(`${origins.account}/account`);
         await h1();
       }, { shot: true });
+      // Change the email (the current password asked), then cancel it from
+      // the old address's link (read on the outbox page): its page and its end.
+      await visit('account-email-change-asked', async () => {
+        await page.goto(`${origins.account}/account`);
+        await page.getByLabel(L.email, { exact: true }).fill('new-owner@luma-outdoor.example.com');
+        await page.getByLabel(L.profilePassword, { exact: true }).fill(owner.password);
+        await page.getByRole('button', { name: L.profileSave, exact: true }).click();
+        await page.getByRole('status').filter({ hasText: L.emailChangeSent }).waitFor();
+      });
+      await visit('account-cancel-email-change', async () => {
+        await page.goto(`${origins.account}/account/outbox`);
+        const cancel = (await page.content()).match(/\/cancel-email-change\/[A-Za-z0-9._-]+/);
+        assert.ok(cancel, 'the old address was told, with a cancel link');
+        await page.goto(`${origins.account}${cancel[0]}`);
+        await page.getByRole('button', { name: L.cancelEmailChange, exact: true }).waitFor();
+      });
+      await visit('account-email-change-cancelled', async () => {
+        await page.getByRole('button', { name: L.cancelEmailChange, exact: true }).click();
+        await page.getByRole('status').filter({ hasText: L.emailChangeCancelled }).waitFor();
+      });
       await visit('account-amazon-stores-empty', async () => {
         await page.goto(`${origins.account}/account/amazon-stores`);
         await h1();
@@ -157,7 +177,7 @@ for (const lang of ['en', 'nl']) {
         await join.goto(`${origins.account}/password-reset`);
         await join.getByRole('heading', { level: 1 }).first().waitFor();
         for (const f of await s2.audit(join, 'account-password-reset', { lang, mobileShot: true })) found[f.kind].push(f.text);
-        for (const link of ['password-reset', 'confirm-email']) {
+        for (const link of ['password-reset', 'confirm-email', 'cancel-email-change']) {
           const forged = await join.goto(`${origins.account}/${link}/not-a-real-token`);
           assert.equal(forged.status(), 410, link);
           await join.getByRole('heading', { level: 1 }).first().waitFor();

@@ -248,7 +248,8 @@ async fn keys_and_companies(db: &TestDb) {
         "untouched"
     );
 
-    // A Sandbox key of the company works too (the store is the company's).
+    // A Sandbox key of the company does not see it: a store is seen by keys
+    // of the environment it was registered in (issue 28).
     let sandbox = a
         .app
         .create_key(&a.sid, json!({"name": "Sandbox", "environment": "sandbox"}))
@@ -264,7 +265,7 @@ async fn keys_and_companies(db: &TestDb) {
             None,
         )
         .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.text);
 
     // Revoked: 401 `revoked`.
     let (_, keys) = a.app.list_keys(&a.sid).await;

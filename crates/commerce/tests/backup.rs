@@ -53,12 +53,17 @@ async fn backup_under_write_load_keeps_every_acknowledged_key() {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tasks = Vec::new();
     for t in 0..3 {
-        let (base, sid) = (base.clone(), sid.clone());
+        // Each client in a company of its own, and a fresh one every 400 keys
+        // (a company holds at most 500 live keys).
+        let (base, mut sid) = (base.clone(), sid.clone());
         let (acknowledged, stop) = (acknowledged.clone(), stop.clone());
         tasks.push(tokio::spawn(async move {
             let client = http();
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
+                if n % 400 == 0 && (t > 0 || n > 0) {
+                    sid = signup(&base).await;
+                }
                 let res = client
                     .post(format!("{base}/api/v1/keys"))
                     .header(COOKIE, format!("acct_sid={sid}"))

@@ -37,7 +37,7 @@ async fn verify(client: &reqwest::Client, base: &str, key: &str) -> (StatusCode,
 
 async fn list_keys(base: &str, sid: &str) -> Vec<Value> {
     let res = http()
-        .get(format!("{base}/api/v1/keys"))
+        .get(format!("{base}/api/v1/keys?per_page=500"))
         .header(COOKIE, format!("acct_sid={sid}"))
         .send()
         .await
@@ -74,15 +74,20 @@ async fn sigkill_while_creating_keys_loses_no_acknowledged_key() {
     let sid = signup(&base).await;
 
     // Four clients create keys as fast as they are answered.
-    let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
+    let acknowledged: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
     let refused: Arc<Mutex<Vec<String>>> = Arc::default();
     let mut tasks = Vec::new();
     for t in 0..4 {
-        let (base, sid) = (base.clone(), sid.clone());
+        // Each client in a company of its own, and a fresh one every 400 keys
+        // (a company holds at most 500 live keys).
+        let (base, mut sid) = (base.clone(), sid.clone());
         let (acknowledged, refused) = (acknowledged.clone(), refused.clone());
         tasks.push(tokio::spawn(async move {
             let client = http();
             for n in 0.. {
+                if n % 400 == 0 && (t > 0 || n > 0) {
+                    sid = signup(&base).await;
+                }
                 let res = client
                     .post(format!("{base}/api/v1/keys"))
                     .header(COOKIE, format!("acct_sid={sid}"))
@@ -97,7 +102,7 @@ async fn sigkill_while_creating_keys_loses_no_acknowledged_key() {
                 };
                 if status == StatusCode::CREATED {
                     let key = body["key"].as_str().expect("key").to_owned();
-                    acknowledged.lock().expect("lock").push(key);
+                    acknowledged.lock().expect("lock").push((sid.clone(), key));
                 } else {
                     refused
                         .lock()
@@ -125,7 +130,8 @@ async fn sigkill_while_creating_keys_loses_no_acknowledged_key() {
         refused.is_empty(),
         "every creation before the kill: {refused:?}"
     );
-    let keys = acknowledged.lock().expect("lock").clone();
+    let made = acknowledged.lock().expect("lock").clone();
+    let keys: Vec<String> = made.iter().map(|(_, k)| k.clone()).collect();
     assert!(
         keys.len() >= 8,
         "keys were created during the second before the kill: {}",
@@ -153,9 +159,15 @@ async fn sigkill_while_creating_keys_loses_no_acknowledged_key() {
         assert_eq!(v["status"], "valid", "an acknowledged key survives: {v}");
         assert_eq!(v["valid"], true, "{v}");
     }
-    // The session survived too, and the list shows every acknowledged key.
-    let listed = list_keys(&base, &sid).await;
-    assert!(listed.len() >= keys.len(), "{} listed", listed.len());
+    // The sessions survived too, and each company's list shows every key
+    // acknowledged to it.
+    let sids: HashSet<&String> = made.iter().map(|(s, _)| s).collect();
+    assert!(sids.contains(&sid));
+    for s in sids {
+        let listed = list_keys(&base, s).await;
+        let mine = made.iter().filter(|(o, _)| o == s).count();
+        assert!(listed.len() >= mine, "{} listed of {mine}", listed.len());
+    }
 
     server.signal("TERM");
     assert_eq!(server.wait(Duration::from_secs(15)).await, Some(0));

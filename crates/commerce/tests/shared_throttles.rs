@@ -14,7 +14,12 @@ const REDIS: &str = "redis://127.0.0.1:6379/";
 /// Sign-ins one client IP may try for one email in 15 minutes.
 const PER_EMAIL_FROM_IP: usize = 10;
 
+/// A node of the deployment: nodes share the database, Redis and the link
+/// key (the throttles' names in Redis are HMACs under a key derived from it).
 async fn node(dir: &std::path::Path, db: &str, redis: &str, prefix: &str) -> Server {
+    // The deployment's link key, beside the nodes' data dirs.
+    let shared = dir.parent().expect("a parent dir").join("link.key");
+    let link_key = shared.to_str().expect("UTF-8").to_owned();
     let args = [
         "serve",
         "account",
@@ -26,6 +31,8 @@ async fn node(dir: &std::path::Path, db: &str, redis: &str, prefix: &str) -> Ser
         redis,
         "--redis-prefix",
         prefix,
+        "--link-key-file",
+        &link_key,
     ];
     Server::start(dir, &args, "Account service: ").await
 }
@@ -56,12 +63,11 @@ async fn two_nodes_share_one_sign_in_allowance_through_redis() {
     // Migrate once before two nodes race to do it.
     drop(account::connect(&pg.url).await.expect("migrate"));
     let prefix = format!("test-{}", keys::random_base62(10));
-    let (dir_a, dir_b) = (
-        tempfile::tempdir().expect("dir"),
-        tempfile::tempdir().expect("dir"),
-    );
-    let a = node(dir_a.path(), &pg.url, REDIS, &prefix).await;
-    let b = node(dir_b.path(), &pg.url, REDIS, &prefix).await;
+    // One deployment: each node's data dir inside it, the link key beside them.
+    let deployment = tempfile::tempdir().expect("dir");
+    let (dir_a, dir_b) = (deployment.path().join("a"), deployment.path().join("b"));
+    let a = node(&dir_a, &pg.url, REDIS, &prefix).await;
+    let b = node(&dir_b, &pg.url, REDIS, &prefix).await;
     let (a_url, b_url) = (a.account_url(), b.account_url());
     assert_eq!(readyz(&a_url).await["redis"], "ok");
 
@@ -116,9 +122,10 @@ async fn two_nodes_share_one_sign_in_allowance_through_redis() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_redis_that_does_not_answer_degrades_to_per_process_counting() {
     let pg = fresh_pg().await;
-    let dir = tempfile::tempdir().expect("dir");
+    let deployment = tempfile::tempdir().expect("dir");
+    let dir = deployment.path().join("node");
     // Nothing listens on port 1.
-    let n = node(dir.path(), &pg.url, "redis://127.0.0.1:1/", "down").await;
+    let n = node(&dir, &pg.url, "redis://127.0.0.1:1/", "down").await;
     let base = n.account_url();
     assert_eq!(
         readyz(&base).await,
@@ -159,10 +166,11 @@ async fn a_redis_that_does_not_answer_degrades_to_per_process_counting() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_redis_url_is_one_line_on_stderr() {
-    let dir = tempfile::tempdir().expect("dir");
+    let deployment = tempfile::tempdir().expect("dir");
+    let dir = deployment.path().join("node");
     for (url, prefix) in [("http://127.0.0.1:6379", "commerce"), (REDIS, "has space")] {
         let out = common::cli(
-            dir.path(),
+            &dir,
             &[
                 "serve",
                 "account",

@@ -124,7 +124,15 @@ pub async fn cancel_email_change(
     event: &NewEvent<'_>,
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
-    if !take_link(&mut tx, LinkTable::EmailVerifications, id, account_id, event.at).await? {
+    if !take_link(
+        &mut tx,
+        LinkTable::EmailVerifications,
+        id,
+        account_id,
+        event.at,
+    )
+    .await?
+    {
         tx.rollback().await?;
         return Ok(false);
     }
