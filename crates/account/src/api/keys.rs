@@ -1,6 +1,6 @@
 //! The company's keys: list, create, roll, revoke.
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -78,7 +78,8 @@ pub struct KeyList {
 }
 
 /// Which page of the key list.
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeyListQuery {
     /// From 1 (default 1).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 1000000)]
@@ -86,6 +87,31 @@ pub struct KeyListQuery {
     /// Keys per page, 1 to 500 (default 100).
     #[param(value_type = i64, required = false, minimum = 1, maximum = 500)]
     per_page: Option<String>,
+}
+
+impl KeyListQuery {
+    /// From the query string: a parameter given twice is refused (422) rather
+    /// than left to a parser's choice; other parameters are ignored.
+    fn read(query: Option<&str>) -> Result<KeyListQuery, AccountError> {
+        let mut q = KeyListQuery::default();
+        for pair in query
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let slot = match name {
+                "page" => &mut q.page,
+                "per_page" => &mut q.per_page,
+                _ => continue,
+            };
+            if slot.replace(value.to_owned()).is_some() {
+                let field = if name == "page" { "page" } else { "per_page" };
+                return Err(AccountError::Invalid(FieldError::new(field, "error.page")));
+            }
+        }
+        Ok(q)
+    }
 }
 
 /// Lists the company's keys, newest first, a page at a time; a `Link`
@@ -107,8 +133,9 @@ pub struct KeyListQuery {
 pub async fn list_keys(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
-    Query(q): Query<KeyListQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, Error> {
+    let q = KeyListQuery::read(query.as_deref())?;
     let page = api_keys::KeyPage::parse(q.page.as_deref(), q.per_page.as_deref())?;
     let (rows, more) = api_keys::list_page(&state, &user, page).await?;
     let now = state.clock.now();
