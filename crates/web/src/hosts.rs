@@ -147,11 +147,14 @@ where
             .unwrap_or("");
         // An absolute-form request (`GET http://other.example/ …`) names its
         // host in the URI too: that one must be allowed as well.
-        let authority_ok = req
-            .uri()
-            .authority()
-            .is_none_or(|a| self.allowed.allows(a.as_str()));
-        if exempt(req.uri().path()) || (authority_ok && self.allowed.allows(host)) {
+        let allowed = || {
+            self.allowed.allows(host)
+                && req
+                    .uri()
+                    .authority()
+                    .is_none_or(|a| self.allowed.allows(a.as_str()))
+        };
+        if exempt(req.uri().path()) || allowed() {
             return Checked::Allowed {
                 fut: self.inner.call(req),
             };
