@@ -5,7 +5,7 @@
 # release binary on a free port with a fresh data dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=target/release/commerce
+BIN=${COMMERCE_BIN:-target/release/commerce}
 [ -x "$BIN" ] || { echo "schemathesis: build the release binary first (cargo build --release)" >&2; exit 1; }
 
 VENV=.cache/schemathesis-venv
