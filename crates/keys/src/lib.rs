@@ -17,81 +17,28 @@
 //!
 //! The service stores only [`ApiKey::hash`] (SHA-256 of the whole key).
 
+mod environment;
+mod hash;
+pub mod jwt;
+mod random;
+mod stored;
+
 use std::fmt;
 
-pub mod jwt;
-
-use sha2::{Digest, Sha256};
+pub use environment::Environment;
+pub use hash::{hash_parts, hash_str, KeyHash};
+use random::BASE62;
+pub use random::{random_base62, random_id};
+pub use stored::NotStored;
 
 /// The regex a secret scanner uses to find leaked keys.
 pub const KEY_REGEX: &str = r"\bcmk_(live|test)_[0-9A-Za-z]{36}\b";
 
-const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 const RANDOM_LEN: usize = 30;
 const CHECKSUM_LEN: usize = 6;
 const PREFIX_LEN: usize = 9; // "cmk_live_" / "cmk_test_"
 /// Total length of a key.
 pub const KEY_LEN: usize = PREFIX_LEN + RANDOM_LEN + CHECKSUM_LEN;
-
-/// Which environment a key belongs to; encoded in its prefix.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Environment {
-    Production,
-    Sandbox,
-}
-
-impl Environment {
-    pub fn prefix(self) -> &'static str {
-        match self {
-            Environment::Production => "cmk_live_",
-            Environment::Sandbox => "cmk_test_",
-        }
-    }
-
-    /// The name used in the JSON API and the database.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Environment::Production => "production",
-            Environment::Sandbox => "sandbox",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name {
-            "production" => Some(Environment::Production),
-            "sandbox" => Some(Environment::Sandbox),
-            _ => None,
-        }
-    }
-}
-
-/// A stored value that is not what its column should hold (an unknown
-/// environment name, a hash that is not 64 hex digits).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NotStored(pub &'static str);
-
-impl fmt::Display for NotStored {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the stored value is not a valid {}", self.0)
-    }
-}
-
-impl std::error::Error for NotStored {}
-
-impl TryFrom<String> for Environment {
-    type Error = NotStored;
-
-    /// Reads the stored name (`sqlx(try_from = "String")` on a row field).
-    fn try_from(name: String) -> Result<Self, NotStored> {
-        Environment::from_name(&name).ok_or(NotStored("environment"))
-    }
-}
-
-impl fmt::Display for Environment {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// Why a string is not a well-formed key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,60 +67,6 @@ impl std::error::Error for ParseError {}
 pub struct ApiKey {
     text: String,
     environment: Environment,
-}
-
-/// SHA-256 of a key: what storage keeps instead of the key.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct KeyHash(pub [u8; 32]);
-
-impl KeyHash {
-    pub fn to_hex(&self) -> String {
-        let mut s = String::with_capacity(64);
-        for b in self.0 {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 0xf)]));
-        }
-        s
-    }
-
-    pub fn from_hex(s: &str) -> Option<Self> {
-        let bytes = s.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
-        let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            let hi = hex_val(pair[0])?;
-            let lo = hex_val(pair[1])?;
-            out[i] = (hi << 4) | lo;
-        }
-        Some(KeyHash(out))
-    }
-}
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-impl TryFrom<String> for KeyHash {
-    type Error = NotStored;
-
-    /// Reads the stored hex form (`sqlx(try_from = "String")` on a row field).
-    fn try_from(hex: String) -> Result<Self, NotStored> {
-        KeyHash::from_hex(&hex).ok_or(NotStored("key hash"))
-    }
-}
-
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        _ => None,
-    }
-}
-
-impl fmt::Debug for KeyHash {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "KeyHash({}…)", &self.to_hex()[..8])
-    }
 }
 
 impl ApiKey {
@@ -258,22 +151,6 @@ fn check_format(s: &str) -> Result<Environment, ParseError> {
     Ok(environment)
 }
 
-/// SHA-256 of any string, as stored for keys.
-pub fn hash_str(s: &str) -> KeyHash {
-    KeyHash(Sha256::digest(s.as_bytes()).into())
-}
-
-/// SHA-256 of several byte strings, each preceded by its length (so no two
-/// different lists hash the same text), without joining them first.
-pub fn hash_parts(parts: &[&[u8]]) -> KeyHash {
-    let mut h = Sha256::new();
-    for part in parts {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part);
-    }
-    KeyHash(h.finalize().into())
-}
-
 impl fmt::Debug for ApiKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "ApiKey({})", self.hint())
@@ -302,28 +179,6 @@ fn checksum(data: &[u8]) -> String {
         .iter()
         .map(|&b| char::from(b))
         .collect()
-}
-
-/// `len` uniformly distributed base62 characters from the OS CSPRNG.
-pub fn random_base62(len: usize) -> String {
-    let mut out = String::with_capacity(len);
-    let mut buf = [0u8; 64];
-    while out.len() < len {
-        // The OS random source failing is not recoverable: no key can be made safely.
-        getrandom::fill(&mut buf).expect("the OS random source is unavailable");
-        for &b in &buf {
-            // Rejection sampling keeps the distribution uniform: 248 = 4 * 62.
-            if b < 248 && out.len() < len {
-                out.push(char::from(BASE62[usize::from(b % 62)]));
-            }
-        }
-    }
-    out
-}
-
-/// A random identifier with a readable prefix, e.g. `key_3fQ...`. Not secret.
-pub fn random_id(prefix: &str) -> String {
-    format!("{prefix}_{}", random_base62(16))
 }
 
 #[cfg(test)]

@@ -39,6 +39,7 @@ pub fn check(
         Err(Error::forbidden(
             "csrf",
             "This form has expired or did not come from this site. Reload the page and try again.",
-        ))
+        )
+        .with_page(crate::error_text::PageKind::Csrf))
     }
 }

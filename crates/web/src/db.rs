@@ -142,38 +142,3 @@ pub fn on_unique(e: &sqlx::Error, unique: &Unique) -> bool {
             .is_some_and(|columns| columns == unique.sqlite),
     }
 }
-
-/// For tests: a fresh, empty PostgreSQL database on the local server, named at
-/// random. The server URL comes from `TEST_POSTGRES_URL` (default
-/// `postgres://postgres@127.0.0.1:5432/test`).
-pub async fn fresh_postgres_url() -> Result<String, sqlx::Error> {
-    sqlx::any::install_default_drivers();
-    let admin_url = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let name = format!("t_{}", keys::random_base62(12).to_lowercase());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await?;
-    let base = admin_url
-        .rsplit_once('/')
-        .map(|(b, _)| b.to_owned())
-        .unwrap_or(admin_url);
-    Ok(format!("{base}/{name}"))
-}
-
-/// Drops a database made by `fresh_postgres_url`, closing its connections.
-/// Only `t_…` names are dropped.
-pub async fn drop_postgres_db(url: &str) -> Result<(), sqlx::Error> {
-    sqlx::any::install_default_drivers();
-    let Some(name) = url.rsplit('/').next().filter(|n| {
-        n.starts_with("t_") && n.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-    }) else {
-        return Ok(());
-    };
-    let admin_url = std::env::var("TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
-    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&admin_url).await?;
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await?;
-    Ok(())
-}

@@ -1,13 +1,17 @@
 //! One error type for both apps. JSON routes render it as
 //! `{"error": {"code", "message", "request_id"}}` (the error middleware adds
 //! the request's id); page routes render their own page from
-//! `status()` and `message()`. Causes of 5xx go to the log, never to the client.
+//! `status()` and `message()`, or the app's error page shows it with its
+//! page's words ([`Error::page_text`], chosen by kind when the error is made,
+//! never from its code). Causes of 5xx go to the log, never to the client.
 
 use std::borrow::Cow;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::error_text::{ErrorText, PageKind};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{status} {code}: {message}")]
@@ -16,12 +20,15 @@ pub struct Error {
     code: &'static str,
     message: Cow<'static, str>,
     retry_after: Option<u64>,
-    /// The error page's text when a page shows it (catalog keys); `None`
-    /// takes the text of `code`.
-    page_text: Option<crate::page::ErrorText>,
+    /// The shared error page that shows it on pages.
+    page: PageKind,
+    /// Its own words on pages instead (catalog keys).
+    page_text: Option<ErrorText>,
 }
 
 impl Error {
+    /// An error shown on pages with the generic page ([`PageKind::Internal`]),
+    /// unless [`Error::with_page`] or [`Error::with_page_text`] says otherwise.
     pub fn new(
         status: StatusCode,
         code: &'static str,
@@ -32,38 +39,57 @@ impl Error {
             code,
             message: message.into(),
             retry_after: None,
+            page: PageKind::Internal,
             page_text: None,
         }
     }
 
-    /// Shows this error on pages with its own title and message (catalog keys).
-    pub fn with_page_text(mut self, title: &'static str, message: &'static str) -> Self {
-        self.page_text = Some(crate::page::ErrorText { title, message });
+    /// Shows this error on pages with another of the shared pages.
+    pub fn with_page(mut self, page: PageKind) -> Self {
+        self.page = page;
         self
     }
 
+    /// Shows this error on pages with its own title and message (catalog keys).
+    pub fn with_page_text(mut self, title: &'static str, message: &'static str) -> Self {
+        self.page_text = Some(ErrorText { title, message });
+        self
+    }
+
+    /// Shown with the generic page.
     pub fn bad_request(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
+    /// Shown with the bad-request page.
     pub fn unprocessable(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+        Self::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_page(PageKind::BadRequest)
     }
 
+    /// Shown with the generic page.
     pub fn unauthorized(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::UNAUTHORIZED, code, message)
     }
 
+    /// Shown with the forbidden page.
     pub fn forbidden(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, code, message)
+        Self::new(StatusCode::FORBIDDEN, code, message).with_page(PageKind::Forbidden)
     }
 
     pub fn not_found(message: impl Into<Cow<'static, str>>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, "not_found", message).with_page(PageKind::NotFound)
     }
 
+    /// Shown with the generic page.
     pub fn conflict(code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
         Self::new(StatusCode::CONFLICT, code, message)
+    }
+
+    /// An error answer that carries none of ours (the router's 405, the
+    /// timeout layer's 408, the body limit's 413), by its status.
+    pub fn of_status(status: StatusCode) -> Self {
+        let (code, message, page) = crate::error_text::of_status(status);
+        Self::new(status, code, message).with_page(page)
     }
 
     pub fn too_many_requests(retry_after: u64) -> Self {
@@ -74,6 +100,7 @@ impl Error {
                 "too_many_requests",
                 "Too many attempts. Wait a moment and try again.",
             )
+            .with_page(PageKind::TooManyRequests)
         }
     }
 
@@ -83,6 +110,7 @@ impl Error {
             "unavailable",
             "The service is temporarily unavailable. Try again shortly.",
         )
+        .with_page(PageKind::Unavailable)
     }
 
     /// Too much work at once (password hashing): retry after a moment.
@@ -94,6 +122,7 @@ impl Error {
                 "busy",
                 "The service is busy. Wait a moment and try again.",
             )
+            .with_page(PageKind::Unavailable)
         }
     }
 
@@ -103,6 +132,7 @@ impl Error {
             "invalid_text",
             "The request contains characters that are not allowed (NUL, invalid UTF-8 or invisible formatting).",
         )
+        .with_page(PageKind::InvalidText)
     }
 
     /// An unexpected failure: the cause is logged here, the client sees a generic message.
@@ -129,6 +159,11 @@ impl Error {
 
     pub fn retry_after(&self) -> Option<u64> {
         self.retry_after
+    }
+
+    /// The words of the error page that shows it (catalog keys).
+    pub fn page_text(&self) -> ErrorText {
+        self.page_text.unwrap_or_else(|| self.page.text())
     }
 }
 
@@ -194,18 +229,16 @@ impl JsonError {
 
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
+        let text = self.page_text();
         let error = JsonError {
             code: self.code,
             message: self.message,
         };
         let mut res = (self.status, axum::Json(error.body(None))).into_response();
-        // Marks the answer as ours, so the error middleware knows its code.
-        res.extensions_mut()
-            .insert(crate::page::ErrorCode(self.code));
+        // Marks the answer as ours: the error middleware writes it again with
+        // the request's id, or shows its page.
         res.extensions_mut().insert(error);
-        if let Some(text) = self.page_text {
-            res.extensions_mut().insert(text);
-        }
+        res.extensions_mut().insert(text);
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -216,3 +249,27 @@ impl IntoResponse for Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error from a page handler (answered with the site's error page by the
+/// error middleware, `web::error_pages`).
+pub struct PageErr(pub Error);
+
+impl From<Error> for PageErr {
+    fn from(e: Error) -> Self {
+        PageErr(e)
+    }
+}
+
+impl From<sqlx::Error> for PageErr {
+    fn from(e: sqlx::Error) -> Self {
+        PageErr(e.into())
+    }
+}
+
+impl IntoResponse for PageErr {
+    fn into_response(self) -> Response {
+        self.0.into_response()
+    }
+}
+
+pub type PageResult = std::result::Result<Response, PageErr>;

@@ -4,6 +4,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::header;
 use serde::de::DeserializeOwned;
 
+use crate::error_text::PageKind;
 use crate::Error;
 
 /// Like `axum::Json`, but a bad body is a clear 4xx in our error format:
@@ -31,7 +32,8 @@ where
                 axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",
                 "Send the request body as JSON with Content-Type: application/json.",
-            ));
+            )
+            .with_page(PageKind::BadRequest));
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
@@ -42,6 +44,7 @@ where
                         "payload_too_large",
                         "The request body is too large.",
                     )
+                    .with_page(PageKind::BadRequest)
                 } else {
                     Error::bad_request("bad_body", "The request body could not be read.")
                 }

@@ -41,6 +41,7 @@ pub async fn readyz(db: &Db, redis: Option<&SharedCounters>) -> Response {
                 "unavailable",
                 "Not ready: the database does not answer.",
             )
+            .with_page(crate::error_text::PageKind::Unavailable)
             .into_response()
         }
     }

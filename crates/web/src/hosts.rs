@@ -4,15 +4,12 @@
 //! any other `Host` is refused in the route's format. Store verification
 //! routes are exempt: stores reach the service by whatever name it has.
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::Error;
@@ -108,90 +105,37 @@ fn exempt(path: &str) -> bool {
         || path == "/readyz"
 }
 
-/// The middleware, as a layer: `.layer(allowed)`. A tower service rather
-/// than `axum::middleware::from_fn`: an allowed request goes on without a
-/// boxed future.
-impl<S> tower::Layer<S> for AllowedHosts {
-    type Service = HostCheck<S>;
-    fn layer(&self, inner: S) -> HostCheck<S> {
-        HostCheck {
-            allowed: self.clone(),
-            inner,
-        }
+/// The middleware: `axum::middleware::from_fn_with_state(allowed, hosts::check)`.
+/// A request for another host is refused with a plain JSON error, whatever
+/// its route: a rebinding page must learn nothing.
+pub async fn check(State(allowed): State<AllowedHosts>, req: Request, next: Next) -> Response {
+    if exempt(req.uri().path()) || allowed.allows_request(&req) {
+        return next.run(req).await;
     }
+    tracing::debug!("refused a request for an unknown host");
+    let res = Error::new(
+        StatusCode::MISDIRECTED_REQUEST,
+        "unknown_host",
+        "This server does not answer to this host name.",
+    )
+    .into_response();
+    crate::error_format::with_request_id(res, crate::request_id::of_headers(req.headers()))
 }
 
-#[derive(Clone)]
-pub struct HostCheck<S> {
-    allowed: AllowedHosts,
-    inner: S,
-}
-
-impl<S> tower::Service<Request> for HostCheck<S>
-where
-    S: tower::Service<Request, Response = Response, Error = Infallible>,
-{
-    type Response = Response;
-    type Error = Infallible;
-    type Future = Checked<S::Future>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request) -> Self::Future {
+impl AllowedHosts {
+    /// Whether the request's `Host` is allowed, and, for an absolute-form
+    /// request (`GET http://other.example/ …`), the host its URI names too.
+    fn allows_request(&self, req: &Request) -> bool {
         let host = req
             .headers()
             .get(header::HOST)
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        // An absolute-form request (`GET http://other.example/ …`) names its
-        // host in the URI too: that one must be allowed as well.
-        let allowed = || {
-            self.allowed.allows(host)
-                && req
-                    .uri()
-                    .authority()
-                    .is_none_or(|a| self.allowed.allows(a.as_str()))
-        };
-        if exempt(req.uri().path()) || allowed() {
-            return Checked::Allowed {
-                fut: self.inner.call(req),
-            };
-        }
-        tracing::debug!("refused a request for an unknown host");
-        // Plain JSON error for every route: a rebinding page must learn nothing.
-        let res = Error::new(
-            StatusCode::MISDIRECTED_REQUEST,
-            "unknown_host",
-            "This server does not answer to this host name.",
-        )
-        .into_response();
-        let id = crate::request_id::of_headers(req.headers());
-        Checked::Refused {
-            res: Some(crate::error_pages::with_request_id(res, id)),
-        }
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = CheckedProj]
-    pub enum Checked<F> {
-        Allowed { #[pin] fut: F },
-        Refused { res: Option<Response> },
-    }
-}
-
-impl<F: Future<Output = Result<Response, Infallible>>> Future for Checked<F> {
-    type Output = Result<Response, Infallible>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            CheckedProj::Allowed { fut } => fut.poll(cx),
-            CheckedProj::Refused { res } => Poll::Ready(Ok(res
-                .take()
-                .unwrap_or_else(|| StatusCode::MISDIRECTED_REQUEST.into_response()))),
-        }
+        self.allows(host)
+            && req
+                .uri()
+                .authority()
+                .is_none_or(|a| self.allows(a.as_str()))
     }
 }
 

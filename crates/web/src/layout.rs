@@ -4,11 +4,33 @@
 //! current. Each app names its catalog through [`PageSite`].
 
 use askama::Template;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 
 use crate::i18n::{Lang, T};
 use crate::sessions::SessionSite;
+use crate::Error;
+
+/// Renders a template with `Cache-Control: no-store` (pages may show secrets once)
+/// and an optional cookie to set.
+pub fn render(
+    set_cookie: Option<HeaderValue>,
+    status: StatusCode,
+    tpl: &impl Template,
+) -> Response {
+    match tpl.render() {
+        Ok(html) => {
+            let mut res = (status, Html(html)).into_response();
+            if let Some(c) = set_cookie {
+                res.headers_mut().append(header::SET_COOKIE, c);
+            }
+            res.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            res
+        }
+        Err(e) => Error::internal(e).into_response(),
+    }
+}
 
 /// A site whose pages share one layout.
 pub trait PageSite: SessionSite {
@@ -68,7 +90,7 @@ impl<U> Page<U> {
         status: StatusCode,
         tpl: &impl Template,
     ) -> Response {
-        crate::page::render(set_cookie, status, tpl)
+        render(set_cookie, status, tpl)
     }
 
     /// Splits the page into the parts templates take and the cookie to set.

@@ -99,7 +99,10 @@ pub async fn serve(
     );
     // Host checked as the apps check it (no DNS rebinding onto the metrics).
     let hosts = crate::hosts::AllowedHosts::new(listener.local_addr()?, None);
-    let app = app.layer(hosts);
+    let app = app.layer(axum::middleware::from_fn_with_state(
+        hosts,
+        crate::hosts::check,
+    ));
     let served = crate::server::serve(listener, app, shutdown).await;
     upkeep.abort();
     served

@@ -202,7 +202,7 @@ pub struct SessionRules {
 
 /// What an app tells the shared session code ([`start`], [`end`],
 /// [`current`]) and the page extractor [`crate::page::SignedIn`].
-pub trait SessionSite: crate::page::CsrfSite + Send + Sync {
+pub trait SessionSite: crate::forms::CsrfSite + Send + Sync {
     /// Who is signed in.
     type User: Send;
 

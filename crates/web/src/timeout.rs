@@ -89,11 +89,22 @@ impl<F> Deadline<F> {
     }
 }
 
+/// What a request's answer becomes when it is late: a 408.
+pub trait Late {
+    fn late() -> Self;
+}
+
+impl Late for Result<Response, Infallible> {
+    fn late() -> Self {
+        Ok(StatusCode::REQUEST_TIMEOUT.into_response())
+    }
+}
+
 impl<F> Future for Deadline<F>
 where
-    F: Future<Output = Result<Response, Infallible>>,
+    F: Future<Output: Late>,
 {
-    type Output = Result<Response, Infallible>;
+    type Output = F::Output;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
@@ -104,7 +115,7 @@ where
             this.sleep.set(Some(tokio::time::sleep(*this.after)));
         }
         match this.sleep.as_pin_mut().map(|s| s.poll(cx)) {
-            Some(Poll::Ready(())) => Poll::Ready(Ok(StatusCode::REQUEST_TIMEOUT.into_response())),
+            Some(Poll::Ready(())) => Poll::Ready(Late::late()),
             _ => Poll::Pending,
         }
     }
