@@ -1,12 +1,13 @@
-//! Accounts: sign-up and sign-in, with the rules their input must meet.
-//! Shared by the JSON API and the pages; input is parsed into checked values here.
+//! Accounts: sign-up and sign-in. Shared by the JSON API and the pages;
+//! input is parsed into checked values here, by the rules in `fields`.
 
 use web::{Error, Secret};
 
 use crate::audit::{self, action};
 use crate::auth;
+use crate::fields::{check_password_rules, text_field};
 use crate::store::{self, Account, Role};
-use crate::{AccountError, Ctx, FieldError};
+use crate::{AccountError, FieldError, Services};
 
 pub struct SignupInput {
     /// The client's address: sign-ups per address are limited.
@@ -17,51 +18,6 @@ pub struct SignupInput {
     pub company: String,
     /// Where the confirmation link points (see `members::link_base`).
     pub link_base: String,
-}
-
-pub(crate) fn text_field(
-    value: &str,
-    field: &'static str,
-    max: usize,
-) -> Result<String, AccountError> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(AccountError::Invalid(FieldError::new(
-            field,
-            "error.required",
-        )));
-    }
-    if web::text::has_hidden(v) {
-        return Err(AccountError::Invalid(FieldError::new(
-            field,
-            "error.hidden_chars",
-        )));
-    }
-    if v.chars().count() > max {
-        return Err(AccountError::Invalid(FieldError::new(
-            field,
-            "error.too_long",
-        )));
-    }
-    Ok(v.to_owned())
-}
-
-/// A new password's length rules.
-pub(crate) fn check_password_rules(password: &Secret) -> Result<(), AccountError> {
-    let pw_len = password.expose().chars().count();
-    if pw_len < auth::MIN_PASSWORD {
-        return Err(AccountError::Invalid(FieldError::new(
-            "password",
-            "error.password_short",
-        )));
-    }
-    if pw_len > auth::MAX_PASSWORD {
-        return Err(AccountError::Invalid(FieldError::new(
-            "password",
-            "error.too_long",
-        )));
-    }
-    Ok(())
 }
 
 /// Every field error of a sign-up at once (pages show them all; `signup`
@@ -96,7 +52,7 @@ pub fn signup_field_errors(
 
 /// Creates a company with the user as its owner. Returns the new account.
 pub async fn signup(
-    state: &Ctx,
+    state: &Services,
     input: SignupInput,
     locale: &str,
 ) -> Result<Account, AccountError> {
@@ -160,7 +116,7 @@ pub async fn signup(
 
 /// Takes one sign-up from the client address's hourly allowance (429 when
 /// used up), before the password is hashed.
-pub async fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), AccountError> {
+pub async fn take_signup(state: &Services, ip: std::net::IpAddr) -> Result<(), AccountError> {
     state
         .limits
         .signup_by_ip
@@ -180,7 +136,7 @@ pub async fn take_signup(state: &Ctx, ip: std::net::IpAddr) -> Result<(), Accoun
 /// signed in to it before: its attempts count against that device alone, so
 /// strangers guessing from elsewhere never lock it out.
 pub async fn authenticate(
-    state: &Ctx,
+    state: &Services,
     email: &str,
     password: Secret,
     ip: std::net::IpAddr,
@@ -236,7 +192,7 @@ pub async fn authenticate(
 
 /// The account of the email (if any) and whether the password is its password.
 async fn check_password(
-    state: &Ctx,
+    state: &Services,
     email: &str,
     password: Secret,
 ) -> Result<(Option<Account>, bool), Error> {

@@ -6,11 +6,11 @@ use keys::{ApiKey, Environment};
 use serde_json::Value;
 use web::{Error, Secret};
 
-use crate::accounts::text_field;
 use crate::audit::{self, action};
+use crate::fields::text_field;
 use crate::store::{self, Account, KeyRow};
 use crate::verify::{status_at, Status};
-use crate::{AccountError, Ctx, FieldError};
+use crate::{AccountError, FieldError, Services};
 
 pub struct NewKeyInput {
     pub name: String,
@@ -86,7 +86,7 @@ impl KeyPage {
 
 /// One page of the company's keys, newest first, and whether another follows.
 pub async fn list_page(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     page: KeyPage,
 ) -> Result<(Vec<KeyRow>, bool), AccountError> {
@@ -117,7 +117,7 @@ pub fn parse_environment(s: Option<&str>) -> Result<Environment, AccountError> {
 
 /// Creates a key for the user's company. The plaintext is in the returned key, once.
 pub async fn create_key(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     input: NewKeyInput,
 ) -> Result<Created, AccountError> {
@@ -205,7 +205,7 @@ pub async fn create_key(
 
 /// Replaces (or with `None`, removes) a key's public key.
 pub async fn set_public_key(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     id: &str,
     pem: Option<&str>,
@@ -231,7 +231,7 @@ pub fn fingerprint(pem: Option<&str>) -> Option<String> {
 
 /// Revokes a key of the user's company and drops it from the verification cache.
 /// Another company's key is not found.
-pub async fn revoke_key(state: &Ctx, user: &Account, id: &str) -> Result<(), AccountError> {
+pub async fn revoke_key(state: &Services, user: &Account, id: &str) -> Result<(), AccountError> {
     let now = state.clock.now();
     let key = store::get_key(&state.db, &user.company_id, id)
         .await?
@@ -256,7 +256,7 @@ pub async fn revoke_key(state: &Ctx, user: &Account, id: &str) -> Result<(), Acc
 /// given (dated by it). Returns whether it was live until now; `None` when
 /// it is gone.
 pub async fn revoke_leaked(
-    state: &Ctx,
+    state: &Services,
     key: &KeyRow,
     event: &store::NewEvent<'_>,
 ) -> Result<Option<bool>, AccountError> {
@@ -276,7 +276,7 @@ pub const MAX_GRACE_SECS: i64 = 7 * 86400;
 /// (0 ends it now), then verifies as expired. Only a valid key that has not
 /// been rolled yet can be rolled.
 pub async fn roll_key(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     id: &str,
     grace_secs: i64,

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use crate::store::{self, Account, NewEvent};
-use crate::Ctx;
+use crate::Services;
 
 /// The actions recorded. They are stable names: the API returns them as they are.
 pub mod action {
@@ -150,7 +150,7 @@ pub fn key_detail(name: &str, environment: keys::Environment, hint: &str, extra:
 
 /// Records an event that is not part of a larger write. A failure is logged
 /// and does not undo what already happened.
-pub async fn record(state: &Ctx, event: &NewEvent<'_>) {
+pub async fn record(state: &Services, event: &NewEvent<'_>) {
     if let Err(e) = store::record_event(&state.db, event).await {
         tracing::error!(error = %e, action = event.action, "could not record an audit event");
     }
@@ -159,7 +159,7 @@ pub async fn record(state: &Ctx, event: &NewEvent<'_>) {
 /// One page of a company's events, newest first, and the cursor of the next
 /// page (`None` on the last). Only the company's owner reads the trail.
 pub async fn events_page(
-    state: &Ctx,
+    state: &Services,
     user: &store::Account,
     before: Option<i64>,
     limit: i64,

@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use web::{cookies, Error, Secret};
 
 use crate::store::{self, Account};
-use crate::AppState;
+use crate::{AccountError, AppState};
 
 pub const SESSION_COOKIE: &str = "acct_sid";
 pub const CSRF_COOKIE: &str = "acct_csrf";
@@ -96,7 +96,7 @@ impl FromRequestParts<AppState> for CurrentUser {
         current_account(state, &parts.headers)
             .await?
             .map(CurrentUser)
-            .ok_or_else(|| Error::unauthorized("not_signed_in", "Sign in first."))
+            .ok_or_else(|| AccountError::NotSignedIn.into())
     }
 }
 

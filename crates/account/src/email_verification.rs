@@ -15,7 +15,7 @@ use web::Secret;
 use crate::audit::action;
 use crate::link_key::Purpose;
 use crate::store::{self, Account, NewMessage, VerificationRow};
-use crate::{AccountError, Ctx, FieldError};
+use crate::{AccountError, FieldError, Services};
 
 /// A confirmation link works for this long.
 pub const VERIFY_SECS: i64 = 3 * 86400;
@@ -48,7 +48,7 @@ fn texts(account: &Account) -> T {
 /// (sign-up, *Resend*) or the new one it asked to change to. Links per
 /// account are throttled (429).
 pub async fn send(
-    state: &Ctx,
+    state: &Services,
     account: &Account,
     email: &str,
     base: &str,
@@ -130,7 +130,7 @@ pub async fn send(
 
 /// What a link opens: its confirmation, while it can still be used. A link
 /// not made here, used or expired is refused alike.
-pub async fn open(state: &Ctx, token: &str) -> Result<VerificationRow, AccountError> {
+pub async fn open(state: &Services, token: &str) -> Result<VerificationRow, AccountError> {
     let id = state
         .cfg
         .link_key
@@ -148,7 +148,7 @@ pub async fn open(state: &Ctx, token: &str) -> Result<VerificationRow, AccountEr
 /// Uses a confirmation link: the account's address is confirmed, or the new
 /// address takes its place (confirmed) and the old one is told. Audited.
 /// Returns the account as it is now.
-pub async fn confirm(state: &Ctx, token: &str) -> Result<Account, AccountError> {
+pub async fn confirm(state: &Services, token: &str) -> Result<Account, AccountError> {
     let row = open(state, token).await?;
     let mut account = store::credentials_by_id(&state.db, &row.account_id)
         .await?
@@ -214,12 +214,12 @@ pub async fn confirm(state: &Ctx, token: &str) -> Result<Account, AccountError> 
 /// the sign-in throttle, as a password change's do), gets a confirmation
 /// link, and changes only when it is used. Returns whether a link was sent.
 pub async fn update_profile(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     change: ProfileChange<'_>,
     ip: IpAddr,
 ) -> Result<bool, AccountError> {
-    let name = crate::accounts::text_field(change.name, "name", 100)?;
+    let name = crate::fields::text_field(change.name, "name", 100)?;
     let email = web::normalize_email(change.email).ok_or(AccountError::Invalid(
         FieldError::new("email", "error.email_invalid"),
     ))?;
@@ -262,7 +262,7 @@ pub struct ProfileChange<'a> {
 
 /// The current password of `user`, as a change of email needs it.
 async fn check_password(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     password: Option<Secret>,
     ip: IpAddr,
@@ -293,7 +293,7 @@ async fn check_password(
 }
 
 /// The old address's link: what it would cancel, while it still can.
-pub async fn open_cancel(state: &Ctx, token: &str) -> Result<VerificationRow, AccountError> {
+pub async fn open_cancel(state: &Services, token: &str) -> Result<VerificationRow, AccountError> {
     let id = state
         .cfg
         .link_key
@@ -310,7 +310,7 @@ pub async fn open_cancel(state: &Ctx, token: &str) -> Result<VerificationRow, Ac
 
 /// Uses the old address's link: the pending change ends (its confirmation
 /// link no longer works). Audited.
-pub async fn cancel(state: &Ctx, token: &str) -> Result<(), AccountError> {
+pub async fn cancel(state: &Services, token: &str) -> Result<(), AccountError> {
     let row = open_cancel(state, token).await?;
     let account = store::credentials_by_id(&state.db, &row.account_id)
         .await?

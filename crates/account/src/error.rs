@@ -1,10 +1,14 @@
 //! Every refusal of the account service, as one type. The JSON edge
-//! (`From<AccountError> for web::Error`) and the page edge (`page_text`) each
-//! match every variant, so a new refusal does not compile until both say how
-//! it is shown.
+//! (`From<AccountError> for web::Error`, in `json`) and the page edge
+//! (`page_text`, in `page`) each match every variant, so a new refusal does
+//! not compile until both say how it is shown.
 
-use axum::http::StatusCode;
+mod json;
+mod page;
+
 use web::Error;
+
+use crate::verify::{SignatureRefusal, Status};
 
 /// A validation failure tied to a form field; `msg` is a catalog key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -118,6 +122,17 @@ pub enum AccountError {
     #[error("callback uri not allowed")]
     AmazonCallbackUri,
 
+    /// A call authenticated by an API key (verification, the signed ping,
+    /// the Amazon store routes) that is refused.
+    #[error("api key refused: {0:?}")]
+    ApiKey(KeyRefusal),
+    /// A JSON call that needs a session, without one.
+    #[error("not signed in")]
+    NotSignedIn,
+    /// Signing in with an unknown email or a wrong password (alike).
+    #[error("wrong email or password")]
+    WrongCredentials,
+
     /// The request names no usable host and no public URL is configured.
     #[error("no usable host")]
     NoHost,
@@ -128,6 +143,27 @@ pub enum AccountError {
     /// with its own status and code; causes are logged where it was made.
     #[error(transparent)]
     Service(Error),
+}
+
+/// Why a call authenticated by an API key is refused. Only JSON routes make
+/// these: their pages are their code's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyRefusal {
+    /// `POST /api/v1/keys/verify` without `X-Api-Key`: 400.
+    MissingToVerify,
+    /// The signed ping without a key: 401.
+    MissingToPing,
+    /// The Amazon store routes without a key: 401.
+    MissingToStores,
+    /// The gateway check: no key, or one that is not valid; exactly 401.
+    GatewayNotValid,
+    /// A key that is not valid: 401, the code names its status.
+    NotValid(Status),
+    /// The signed ping's signature is not acceptable: 403.
+    Signature(SignatureRefusal),
+    /// A store route called by a key with a public key, without an
+    /// acceptable signature: 403.
+    Unsigned,
 }
 
 impl From<sqlx::Error> for AccountError {
@@ -159,212 +195,6 @@ impl AccountError {
         };
         Some(FieldError { field, msg })
     }
-
-    /// The catalog keys (title, message) of the error page that shows it.
-    pub fn page_text(&self) -> (&'static str, &'static str) {
-        use AccountError as E;
-        const REFUSED: &str = "errorpage.refused_title";
-        const FORBIDDEN: &str = "errorpage.forbidden_title";
-        const NOT_FOUND: &str = "errorpage.not_found_title";
-        const BAD: &str = "errorpage.bad_request_title";
-        match self {
-            E::Invalid(_)
-            | E::EmailTaken
-            | E::InviteEmailTaken
-            | E::InviteEmailMismatch
-            | E::AlreadyMember => (BAD, "errorpage.bad_request"),
-            E::AlreadySubmitted => (REFUSED, "portal.already_created"),
-            E::KeyNotFound | E::MemberNotFound | E::InvitationNotFound => {
-                (NOT_FOUND, "errorpage.not_found")
-            }
-            E::KeyNotRollable => (REFUSED, "errorpage.key_not_rollable"),
-            E::NotMember => (FORBIDDEN, "errorpage.not_member"),
-            E::OwnerOnly => (FORBIDDEN, "errorpage.owner_only"),
-            E::LastOwner => (REFUSED, "errorpage.last_owner"),
-            E::CannotRemoveSelf => (REFUSED, "errorpage.cannot_remove_self"),
-            E::CannotChangeOwnRole => (REFUSED, "errorpage.cannot_change_own_role"),
-            E::ChangedMeanwhile => (REFUSED, "errorpage.changed_meanwhile"),
-            E::TooManyInvitations(_) => (REFUSED, "errorpage.too_many_invitations"),
-            E::TooManyKeys(_) => (REFUSED, "errorpage.too_many_keys"),
-            E::LinkInvalid => (NOT_FOUND, "join.invalid"),
-            E::InvitationUsed | E::InvitationGoneMeanwhile => (REFUSED, "join.used"),
-            E::InvitationRevoked => (REFUSED, "join.revoked"),
-            E::InvitationExpired => (REFUSED, "join.expired"),
-            E::WrongAccount => (FORBIDDEN, "join.wrong_account"),
-            E::AlreadyInCompany => (REFUSED, "join.already_member"),
-            E::OwnerHasMembers => (REFUSED, "join.owner_has_members"),
-            E::OwnerHasKeys => (REFUSED, "join.owner_has_keys"),
-            E::ResetLinkExpired => ("reset.expired_title", "reset.expired"),
-            E::WrongPassword => (FORBIDDEN, "error.current_password_wrong"),
-            E::EmailLinkExpired => ("confirm.expired_title", "confirm.expired"),
-            E::EmailChangeLinkExpired => ("cancel_email.expired_title", "cancel_email.expired"),
-            E::NoHost => (BAD, "errorpage.bad_request"),
-            E::AmazonNotConfigured => ("amazon.not_configured_title", "amazon.not_configured"),
-            E::AmazonStoreNotFound => (NOT_FOUND, "amazon.store_not_found"),
-            E::AmazonLink(n) => (
-                "amazon.link_title",
-                match n {
-                    crate::store::NotTaken::Unknown => "amazon.link_unknown",
-                    crate::store::NotTaken::Used => "amazon.link_used",
-                    crate::store::NotTaken::Expired => "amazon.link_expired",
-                },
-            ),
-            E::AmazonState(r) => ("amazon.state_title", r.message()),
-            E::AmazonCallbackUri => (BAD, "amazon.callback_uri_invalid"),
-            E::RateLimited(_) => ("errorpage.busy_title", "errorpage.too_many"),
-            E::Service(e) => web::page::error_page_keys(e.code()),
-        }
-    }
-}
-
-/// The JSON edge: status, code and English message of every refusal.
-impl From<AccountError> for Error {
-    fn from(e: AccountError) -> Self {
-        use AccountError as E;
-        // Field refusals name the field and its message in English.
-        let field_text = |e: &AccountError| {
-            e.field().map_or_else(String::new, |fe| {
-                let text = crate::i18n::CATALOG.get(web::i18n::Lang::En, fe.msg);
-                format!("{}: {}", fe.field, text)
-            })
-        };
-        let gone = |code, msg| Error::new(StatusCode::GONE, code, msg);
-        let not_found = "Your company has no member with this id.";
-        let (title, message) = e.page_text();
-        let json = match e {
-            E::Invalid(_) | E::AlreadySubmitted => {
-                Error::unprocessable("invalid_field", field_text(&e))
-            }
-            E::EmailTaken | E::InviteEmailTaken => Error::conflict("email_taken", field_text(&e)),
-            E::InviteEmailMismatch => Error::forbidden("wrong_account", field_text(&e)),
-            E::AlreadyMember => Error::conflict("already_member", field_text(&e)),
-            E::KeyNotFound => Error::not_found("No key with this id."),
-            E::KeyNotRollable => Error::conflict(
-                "key_not_rollable",
-                "Only a valid key that has not been rolled already can be rolled.",
-            ),
-            E::MemberNotFound => Error::not_found(not_found),
-            E::InvitationNotFound => {
-                Error::not_found("No pending invitation of your company has this id.")
-            }
-            E::NotMember => {
-                Error::forbidden("not_member", "You are no longer a member of this company.")
-            }
-            E::OwnerOnly => Error::forbidden(
-                "owner_only",
-                "Only the company's owner manages its members.",
-            ),
-            E::LastOwner => {
-                Error::conflict("last_owner", "The company must keep at least one owner.")
-            }
-            E::CannotRemoveSelf => Error::conflict(
-                "cannot_remove_self",
-                "Owners cannot remove themselves: the company needs its owner. Make another member an owner and ask them to make you a member first.",
-            ),
-            E::CannotChangeOwnRole => Error::conflict(
-                "cannot_change_own_role",
-                "You cannot change your own role: the company needs its owner.",
-            ),
-            E::ChangedMeanwhile => Error::conflict(
-                "changed_meanwhile",
-                "The member changed or left meanwhile. Reload and try again.",
-            ),
-            E::TooManyInvitations(max) => Error::conflict(
-                "too_many_invitations",
-                format!("At most {max} invitations can wait at a time; revoke some first."),
-            ),
-            E::TooManyKeys(max) => Error::conflict(
-                "too_many_keys",
-                format!("A company can hold at most {max} live keys; revoke keys it no longer uses first."),
-            ),
-            E::LinkInvalid => Error::not_found("This invitation link is not valid."),
-            E::InvitationUsed => gone(
-                "invitation_used",
-                "This invitation has been used already. Sign in to continue.",
-            ),
-            E::InvitationRevoked => gone(
-                "invitation_revoked",
-                "This invitation was withdrawn. Ask the company's owner for a new one.",
-            ),
-            E::InvitationExpired => gone(
-                "invitation_expired",
-                "This invitation has expired. Ask the company's owner for a new one.",
-            ),
-            E::InvitationGoneMeanwhile => gone(
-                "invitation_used",
-                "This invitation has been used or withdrawn meanwhile.",
-            ),
-            E::WrongAccount => Error::forbidden(
-                "wrong_account",
-                "This invitation is for another email address. Sign in with that address.",
-            ),
-            E::AlreadyInCompany => Error::conflict(
-                "already_member",
-                "You are a member of this company already.",
-            ),
-            E::OwnerHasMembers => Error::conflict(
-                "owner_has_members",
-                "You own a company that has other members. Remove them before you join another company.",
-            ),
-            E::OwnerHasKeys => Error::conflict(
-                "owner_has_keys",
-                "Your company still has keys that work. Revoke them before you join another company, or they could no longer be managed.",
-            ),
-            E::ResetLinkExpired => gone(
-                "link_expired",
-                "This password reset link has been used, has expired or is not valid. Ask for a new one.",
-            ),
-            E::WrongPassword => Error::forbidden("wrong_password", field_text(&e)),
-            E::EmailLinkExpired => gone(
-                "link_expired",
-                "This confirmation link has been used, has expired or is not valid. Ask for a new one on Account Information.",
-            ),
-            E::EmailChangeLinkExpired => gone(
-                "link_expired",
-                "The change was already confirmed or cancelled, or this link has expired or is not valid.",
-            ),
-            E::NoHost => Error::bad_request(
-                "no_host",
-                "The request has no usable Host header, and no public URL is configured.",
-            ),
-            E::AmazonNotConfigured => Error::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "amazon_not_configured",
-                "The service operator has not set up Amazon authorization (application id and LWA credentials).",
-            ),
-            E::AmazonStoreNotFound => Error::not_found("No Amazon store of your company has this id."),
-            E::AmazonLink(crate::store::NotTaken::Unknown) => {
-                Error::not_found("This connect link is not valid.")
-            }
-            E::AmazonLink(crate::store::NotTaken::Used) => gone(
-                "link_used",
-                "This connect link has been used already. Start again from the Admin.",
-            ),
-            E::AmazonLink(crate::store::NotTaken::Expired) => gone(
-                "link_expired",
-                "This connect link has expired. Start again from the Admin.",
-            ),
-            E::AmazonState(r) => Error::bad_request(
-                "invalid_state",
-                match r {
-                    crate::amazon::StateRefusal::Unknown => "The state is not one this service issued.",
-                    crate::amazon::StateRefusal::Used => "The state has been used already.",
-                    crate::amazon::StateRefusal::Expired => "The state has expired.",
-                    crate::amazon::StateRefusal::OtherBrowser => {
-                        "The state was issued to another browser."
-                    }
-                },
-            ),
-            E::AmazonCallbackUri => Error::bad_request(
-                "invalid_callback_uri",
-                "amazon_callback_uri must be a Seller Central address this service is set up for.",
-            ),
-            E::RateLimited(secs) => Error::too_many_requests(secs),
-            E::Service(e) => return e,
-        };
-        // Pages show the refusal's own text, whichever edge made the error.
-        json.with_page_text(title, message)
-    }
 }
 
 impl From<crate::store::WriteError> for AccountError {
@@ -385,63 +215,5 @@ impl From<crate::store::WriteError> for AccountError {
 impl From<crate::store::WriteError> for Error {
     fn from(e: crate::store::WriteError) -> Self {
         AccountError::from(e).into()
-    }
-}
-
-/// The page edge: the site's error page with the refusal's own text, in the
-/// visitor's language.
-impl From<AccountError> for web::page::PageErr {
-    fn from(e: AccountError) -> Self {
-        web::page::PageErr(Error::from(e))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_page_text_is_in_both_catalogs() {
-        use web::i18n::Lang;
-        let all = [
-            AccountError::Invalid(FieldError::new("name", "error.required")),
-            AccountError::AlreadySubmitted,
-            AccountError::KeyNotRollable,
-            AccountError::NotMember,
-            AccountError::OwnerOnly,
-            AccountError::LastOwner,
-            AccountError::CannotRemoveSelf,
-            AccountError::CannotChangeOwnRole,
-            AccountError::ChangedMeanwhile,
-            AccountError::TooManyInvitations(100),
-            AccountError::TooManyKeys(500),
-            AccountError::LinkInvalid,
-            AccountError::InvitationGoneMeanwhile,
-            AccountError::OwnerHasKeys,
-            AccountError::RateLimited(3),
-            AccountError::ResetLinkExpired,
-            AccountError::WrongPassword,
-            AccountError::EmailLinkExpired,
-            AccountError::EmailChangeLinkExpired,
-            AccountError::AmazonNotConfigured,
-            AccountError::AmazonStoreNotFound,
-            AccountError::AmazonLink(crate::store::NotTaken::Unknown),
-            AccountError::AmazonLink(crate::store::NotTaken::Used),
-            AccountError::AmazonLink(crate::store::NotTaken::Expired),
-            AccountError::AmazonState(crate::amazon::StateRefusal::Unknown),
-            AccountError::AmazonState(crate::amazon::StateRefusal::Used),
-            AccountError::AmazonState(crate::amazon::StateRefusal::Expired),
-            AccountError::AmazonState(crate::amazon::StateRefusal::OtherBrowser),
-            AccountError::AmazonCallbackUri,
-        ];
-        for e in all {
-            let (title, message) = e.page_text();
-            for lang in Lang::ALL {
-                for key in [title, message] {
-                    let text = crate::i18n::CATALOG.get(lang, key);
-                    assert!(!text.is_empty() && text != key, "{key} in {lang:?}");
-                }
-            }
-        }
     }
 }

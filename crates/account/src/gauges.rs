@@ -4,10 +4,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{outbox, store, AppState};
+use crate::{outbox, store, Services};
 
 /// Sets the cache size, the outbox backlog and the pool's use before a scrape.
-pub fn collector(state: AppState) -> web::metrics::Collector {
+pub fn collector(state: Arc<Services>) -> web::metrics::Collector {
     Arc::new(move || {
         let state = state.clone();
         Box::pin(async move {

@@ -8,9 +8,9 @@ pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod config;
-pub mod context;
 pub mod email_verification;
 pub mod error;
+pub mod fields;
 pub mod gauges;
 pub mod i18n;
 pub mod limits;
@@ -22,6 +22,7 @@ pub mod password_change;
 pub mod password_reset;
 pub mod secret_scanning;
 pub mod seed;
+pub mod services;
 pub mod sessions;
 pub mod smtp;
 pub mod store;
@@ -37,27 +38,32 @@ use web::db::Db;
 use web::{Clock, SystemClock};
 
 pub use config::Config;
-pub use context::Ctx;
 pub use error::{AccountError, FieldError};
 pub use limits::Limits;
+pub use services::Services;
 
 pub static MIGRATIONS_SQLITE: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 pub static MIGRATIONS_POSTGRES: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
-/// The handlers' state: the context, shared.
+/// The handlers' state: the services, shared.
 #[derive(Clone)]
-pub struct AppState(Arc<Ctx>);
+pub struct AppState(Arc<Services>);
 
 impl std::ops::Deref for AppState {
-    type Target = Ctx;
-    fn deref(&self) -> &Ctx {
+    type Target = Services;
+    fn deref(&self) -> &Services {
         &self.0
     }
 }
 
 impl AppState {
     pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Self {
-        AppState(Arc::new(Ctx::new(db, clock, cfg)))
+        AppState(Arc::new(Services::new(db, clock, cfg)))
+    }
+
+    /// The services, shared, for background tasks that outlive a request.
+    pub fn services(&self) -> Arc<Services> {
+        self.0.clone()
     }
 }
 
@@ -124,7 +130,7 @@ impl Running {
     /// Resolves when the server stops on its own.
     /// What sets this service's gauges before a scrape of `/metrics`.
     pub fn metrics_collector(&self) -> web::metrics::Collector {
-        gauges::collector(self.state.clone())
+        gauges::collector(self.state.services())
     }
 
     pub async fn wait(&mut self) -> anyhow::Result<()> {
@@ -171,7 +177,7 @@ pub async fn start_with_clock(
         }
     }));
     if state.cfg.amazon.is_some() {
-        background.push(tokio::spawn(amazon::renewal::task(state.clone())));
+        background.push(tokio::spawn(amazon::renewal::task(state.services())));
     }
     if let Some(every) = state.cfg.outbox_every {
         background.push(tokio::spawn(outbox::worker(state.clone(), every)));

@@ -19,7 +19,7 @@ use web::{Error, Secret};
 
 use crate::audit::action;
 use crate::store::{self, AcceptError, Account, InvitationRow, NewEvent, Role};
-use crate::{auth, Ctx};
+use crate::{auth, Services};
 use crate::{AccountError, FieldError};
 
 /// An invitation can be accepted for this long.
@@ -35,7 +35,7 @@ pub use crate::link_key::LinkKey;
 
 /// Where links point: the configured public URL, or the address the
 /// (signed-in, same-origin) request came to.
-pub fn link_base(state: &Ctx, headers: &HeaderMap) -> Result<String, Error> {
+pub fn link_base(state: &Services, headers: &HeaderMap) -> Result<String, Error> {
     if let Some(url) = &state.cfg.public_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }
@@ -63,7 +63,7 @@ pub fn link_base(state: &Ctx, headers: &HeaderMap) -> Result<String, Error> {
 }
 
 /// The path of an invitation's page.
-pub fn join_path(state: &Ctx, invitation_id: &str) -> String {
+pub fn join_path(state: &Services, invitation_id: &str) -> String {
     format!("/join/{}", state.cfg.link_key.token(invitation_id))
 }
 
@@ -94,7 +94,7 @@ pub struct Invited {
 /// The owner invites `email` as `role`: the invitation, its message in the
 /// outbox and the audit event are written together.
 pub async fn invite(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     email: &str,
     role: Option<&str>,
@@ -191,7 +191,11 @@ pub async fn invite(
     })
 }
 
-pub async fn revoke_invitation(state: &Ctx, user: &Account, id: &str) -> Result<(), AccountError> {
+pub async fn revoke_invitation(
+    state: &Services,
+    user: &Account,
+    id: &str,
+) -> Result<(), AccountError> {
     require_owner(user)?;
     let now = state.clock.now();
     let detail = serde_json::json!({"revoked": true}).to_string();
@@ -213,7 +217,7 @@ pub async fn revoke_invitation(state: &Ctx, user: &Account, id: &str) -> Result<
 /// whether that is `user` leaving: owners remove others, a member may remove
 /// themself, an owner never themself.
 pub async fn removable(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     member_id: &str,
 ) -> Result<(store::MemberRow, bool), AccountError> {
@@ -235,7 +239,11 @@ pub async fn removable(
 ///
 /// A member (not an owner) may remove themself: they leave the company the
 /// same way. Owners cannot leave, so a company always keeps an owner.
-pub async fn remove(state: &Ctx, user: &Account, member_id: &str) -> Result<String, AccountError> {
+pub async fn remove(
+    state: &Services,
+    user: &Account,
+    member_id: &str,
+) -> Result<String, AccountError> {
     let (member, leaving) = removable(state, user, member_id).await?;
     let now = state.clock.now();
     let detail = if leaving {
@@ -273,7 +281,7 @@ pub async fn remove(state: &Ctx, user: &Account, member_id: &str) -> Result<Stri
 /// The owner makes another member an owner, or an owner a member. Owners
 /// cannot change their own role, so a company always keeps an owner.
 pub async fn change_role(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     member_id: &str,
     role: Option<&str>,

@@ -13,7 +13,7 @@ use web::i18n::{Lang, T};
 
 use crate::audit::{self, action};
 use crate::store::{self, KeyRow, NewEvent, NewMessage};
-use crate::Ctx;
+use crate::Services;
 
 pub use crate::smtp::SmtpConfig;
 
@@ -49,7 +49,7 @@ fn catalog_for(locale: Option<&str>) -> T {
 
 /// A message's body as sent: an invitation's, a password reset's or an
 /// email confirmation's with its link's token put in.
-pub fn message_body(state: &Ctx, m: &store::MessageRow) -> String {
+pub fn message_body(state: &Services, m: &store::MessageRow) -> String {
     let key = &state.cfg.link_key;
     let mut body = m.body.clone();
     if let Some(id) = &m.invitation_id {
@@ -77,7 +77,7 @@ pub fn message_body(state: &Ctx, m: &store::MessageRow) -> String {
 /// A message's body as the outbox page shows it to `viewer` (the owner): a
 /// password reset link only to the account it is for, so that no one signs
 /// in as a member with a link read there.
-pub fn shown_body(state: &Ctx, m: &store::MessageRow, viewer: &str, hidden: &str) -> String {
+pub fn shown_body(state: &Services, m: &store::MessageRow, viewer: &str, hidden: &str) -> String {
     if m.reset_id.is_some() && m.recipient != viewer {
         return m
             .body
@@ -89,7 +89,7 @@ pub fn shown_body(state: &Ctx, m: &store::MessageRow, viewer: &str, hidden: &str
 /// Queues a message to the company's owner; false when it was queued before
 /// (same dedupe key) or the company has no owner.
 pub async fn notify_owner(
-    state: &Ctx,
+    state: &Services,
     company_id: &str,
     kind: &str,
     dedupe_key: Option<&str>,
@@ -129,7 +129,7 @@ fn describe(t: T, key: &KeyRow) -> String {
 /// Queues the notices due now: a key expiring within 14 days gets the 14-day
 /// notice, within 3 days the 3-day one; each key gets each notice at most
 /// once, and a key first seen within 3 days gets only the 3-day one.
-pub async fn queue_expiry_notices(state: &Ctx) -> Result<usize, sqlx::Error> {
+pub async fn queue_expiry_notices(state: &Services) -> Result<usize, sqlx::Error> {
     let now = state.clock.now();
     let mut queued = 0;
     let mut lower = now;
@@ -191,7 +191,7 @@ pub async fn queue_expiry_notices(state: &Ctx) -> Result<usize, sqlx::Error> {
 }
 
 /// Sends the unsent messages once each (when SMTP is configured).
-pub async fn send_pending(state: &Ctx, smtp: &SmtpConfig) -> Result<Pass, sqlx::Error> {
+pub async fn send_pending(state: &Services, smtp: &SmtpConfig) -> Result<Pass, sqlx::Error> {
     let mut pass = Pass::default();
     let now = state.clock.now();
     let pending = store::unsent_messages(&state.db, now, MAX_ATTEMPTS, BATCH).await?;
@@ -252,7 +252,7 @@ pub async fn send_pending(state: &Ctx, smtp: &SmtpConfig) -> Result<Pass, sqlx::
 }
 
 /// One pass of the worker: queue the notices due, then send what waits.
-pub async fn run_once(state: &Ctx) -> Result<Pass, sqlx::Error> {
+pub async fn run_once(state: &Services) -> Result<Pass, sqlx::Error> {
     let queued = queue_expiry_notices(state).await?;
     let purged = store::purge(
         &state.db,
@@ -276,7 +276,7 @@ pub async fn run_once(state: &Ctx) -> Result<Pass, sqlx::Error> {
 }
 
 /// Runs a pass every `every`, for as long as the service runs.
-pub async fn worker(state: impl std::ops::Deref<Target = Ctx>, every: Duration) {
+pub async fn worker(state: impl std::ops::Deref<Target = Services>, every: Duration) {
     let mut tick = tokio::time::interval(every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

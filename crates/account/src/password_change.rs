@@ -10,7 +10,7 @@ use web::Secret;
 
 use crate::audit::action;
 use crate::store::{self, Account, NewEvent, NewMessage};
-use crate::{accounts, auth, AccountError, Ctx, FieldError};
+use crate::{auth, fields, AccountError, FieldError, Services};
 
 /// The outbox kind of the notice.
 pub const KIND: &str = "password_changed";
@@ -19,14 +19,14 @@ pub const KIND: &str = "password_changed";
 /// `session`. Attempts at the current password count against the sign-in
 /// throttle, so a stolen session cannot guess it either.
 pub async fn change(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     session: &str,
     current: Secret,
     new: Secret,
     ip: IpAddr,
 ) -> Result<(), AccountError> {
-    accounts::check_password_rules(&new).map_err(|e| match e {
+    fields::check_password_rules(&new).map_err(|e| match e {
         AccountError::Invalid(fe) => AccountError::Invalid(FieldError::new("new_password", fe.msg)),
         other => other,
     })?;

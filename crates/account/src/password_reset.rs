@@ -21,7 +21,7 @@ use web::Secret;
 use crate::audit::action;
 use crate::link_key::Purpose;
 use crate::store::{self, Account, NewEvent, NewMessage, ResetRow};
-use crate::{accounts, auth, AccountError, Ctx, FieldError};
+use crate::{auth, fields, AccountError, FieldError, Services};
 
 /// A reset link works for this long.
 pub const RESET_SECS: i64 = 3600;
@@ -33,7 +33,7 @@ pub const KIND: &str = "password_reset";
 pub const PATH: &str = "/password-reset";
 
 /// The path of a reset's page.
-pub fn reset_path(state: &Ctx, reset_id: &str) -> String {
+pub fn reset_path(state: &Services, reset_id: &str) -> String {
     format!(
         "{PATH}/{}",
         state
@@ -55,7 +55,7 @@ pub async fn request<S>(
     lang: Lang,
 ) -> Result<(), AccountError>
 where
-    S: Deref<Target = Ctx> + Send + Sync + 'static,
+    S: Deref<Target = Services> + Send + Sync + 'static,
 {
     let email = web::normalize_email(email).ok_or(AccountError::Invalid(FieldError::new(
         "email",
@@ -91,7 +91,7 @@ where
 
 /// Stores the reset link, its message and the audit event.
 async fn queue_link(
-    state: &Ctx,
+    state: &Services,
     account: &Account,
     reset_id: &str,
     ip: &str,
@@ -154,7 +154,7 @@ async fn queue_link(
 
 /// What a link opens: its reset, while it can still be used. A link not
 /// made here, used or expired is refused alike ([`AccountError::ResetLinkExpired`]).
-pub async fn open(state: &Ctx, token: &str) -> Result<ResetRow, AccountError> {
+pub async fn open(state: &Services, token: &str) -> Result<ResetRow, AccountError> {
     let id = state
         .cfg
         .link_key
@@ -172,13 +172,13 @@ pub async fn open(state: &Ctx, token: &str) -> Result<ResetRow, AccountError> {
 /// Sets a new password with a reset link: the link is used up, every
 /// session of the account ends and the change is audited, at once.
 pub async fn confirm(
-    state: &Ctx,
+    state: &Services,
     token: &str,
     password: Secret,
     ip: IpAddr,
 ) -> Result<Account, AccountError> {
     let reset = open(state, token).await?;
-    accounts::check_password_rules(&password)?;
+    fields::check_password_rules(&password)?;
     let account = store::credentials_by_id(&state.db, &reset.account_id)
         .await?
         .ok_or(AccountError::ResetLinkExpired)?

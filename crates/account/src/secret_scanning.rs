@@ -20,7 +20,7 @@ use web::Error;
 use crate::audit::{self, action};
 use crate::outbox;
 use crate::store::{self, NewEvent};
-use crate::Ctx;
+use crate::Services;
 
 pub const IDENTIFIER_HEADER: &str = "github-public-key-identifier";
 pub const SIGNATURE_HEADER: &str = "github-public-key-signature";
@@ -91,7 +91,7 @@ pub struct Answer {
 /// Checks a signed report and acts on it. The signature is checked before
 /// the body is even parsed.
 pub async fn handle(
-    state: &Ctx,
+    state: &Services,
     identifier: Option<&str>,
     signature: Option<&str>,
     body: &[u8],
@@ -142,7 +142,7 @@ pub async fn handle(
 
 /// One reported token: true when it is a key we issued. A live key is
 /// revoked at once, its company told, and the event recorded.
-async fn report_one(state: &Ctx, r: &Report) -> Result<bool, Error> {
+async fn report_one(state: &Services, r: &Report) -> Result<bool, Error> {
     // A malformed token or bad checksum is not ours, and costs no lookup.
     let Ok(key) = ApiKey::parse(r.token.trim()) else {
         return Ok(false);

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::audit::action;
 use crate::store::{self, Account, NewEvent};
-use crate::{auth, AccountError, Ctx};
+use crate::{auth, AccountError, Services};
 
 /// A signed-in browser as the page shows it.
 #[derive(Clone, Debug)]
@@ -24,7 +24,7 @@ pub struct SessionLine {
 /// The account's live sessions, most recently seen first; `current` is the
 /// asking browser's (its id's hash).
 pub async fn list(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     current: Option<&str>,
 ) -> Result<Vec<SessionLine>, AccountError> {
@@ -51,7 +51,7 @@ pub async fn list(
 /// Ends every session of `user` but `current` (its id's hash); audited.
 /// Returns how many ended.
 pub async fn revoke_others(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     current: &str,
     ip: IpAddr,

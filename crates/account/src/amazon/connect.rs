@@ -18,7 +18,7 @@ use web::Secret;
 
 use crate::audit::action;
 use crate::store::{self, AmazonStoreRow, AttemptFailed, NewState};
-use crate::{AccountError, Ctx};
+use crate::{AccountError, Services};
 
 use super::config::{origin_of, AmazonConfig};
 use super::lwa::Grant;
@@ -34,7 +34,7 @@ pub struct ConnectLink {
 
 /// Makes a single-use connect link for a store of the company.
 pub async fn create_link(
-    ctx: &Ctx,
+    ctx: &Services,
     company_id: &str,
     store_id: &str,
     base: &str,
@@ -75,7 +75,7 @@ fn browser_nonce(cookie: Option<&str>) -> Secret {
 
 /// A new state for `store_id`, bound to the browser's nonce.
 async fn new_state(
-    ctx: &Ctx,
+    ctx: &Services,
     store_id: &str,
     nonce: &Secret,
     redirect_uri: &str,
@@ -104,7 +104,7 @@ fn q(s: &str) -> String {
 /// Opens a connect link: takes it, makes a state and sends the browser to
 /// the consent page of the store's Seller Central.
 pub async fn open_link(
-    ctx: &Ctx,
+    ctx: &Services,
     token: &str,
     base: &str,
     cookie: Option<&str>,
@@ -171,7 +171,7 @@ pub fn check_login(cfg: &AmazonConfig, r: &LoginRequest<'_>) -> Result<(), Accou
 /// The log-in URI, after the merchant picked a store of the company: a new
 /// state bound to this browser, and the way back to Seller Central.
 pub async fn login_redirect(
-    ctx: &Ctx,
+    ctx: &Services,
     company_id: &str,
     store_id: &str,
     r: &LoginRequest<'_>,
@@ -226,7 +226,7 @@ pub enum Outcome {
 /// Checks a state without taking it: the stored row, when it can be used
 /// by the browser that holds `cookie`.
 async fn check_state(
-    ctx: &Ctx,
+    ctx: &Services,
     state: Option<&str>,
     cookie: Option<&str>,
 ) -> Result<store::StateRow, AccountError> {
@@ -254,7 +254,7 @@ async fn check_state(
 /// The callback: checks and takes the state, then exchanges the code and
 /// records the outcome on the store.
 pub async fn callback(
-    ctx: &Ctx,
+    ctx: &Services,
     cb: Callback<'_>,
     cookie: Option<&str>,
 ) -> Result<Outcome, AccountError> {
@@ -331,7 +331,7 @@ pub async fn callback(
 /// (its status, reason, seller, token and dates), any other is `failed`.
 /// Audited either way, with the reason.
 async fn attempt_failed(
-    ctx: &Ctx,
+    ctx: &Services,
     id: &str,
     reason: super::Reason,
 ) -> Result<Outcome, AccountError> {

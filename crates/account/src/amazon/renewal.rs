@@ -11,7 +11,7 @@ use web::Secret;
 
 use crate::audit::action;
 use crate::store::{self, AmazonStoreRow};
-use crate::{AccountError, Ctx};
+use crate::{AccountError, Services};
 
 use super::lwa::{Grant, LwaError};
 use super::stores::{self, By};
@@ -37,7 +37,7 @@ pub struct Round {
 /// authorized but holds a refresh token (an earlier authorization, then a
 /// failed attempt) is proven too, and authorized again when the token works.
 pub async fn check_store(
-    ctx: &Ctx,
+    ctx: &Services,
     row: AmazonStoreRow,
 ) -> Result<(AmazonStoreRow, Check), AccountError> {
     let (cfg, lwa) = stores::configured(ctx)?;
@@ -145,7 +145,7 @@ pub enum Check {
 
 /// Proves every enabled, authorized store not proven for a day (tests call
 /// it after moving the clock).
-pub async fn check_due(ctx: &Ctx) -> Result<Round, AccountError> {
+pub async fn check_due(ctx: &Services) -> Result<Round, AccountError> {
     stores::configured(ctx)?;
     let now = ctx.clock.now();
     let mut round = Round::default();
@@ -177,7 +177,7 @@ pub async fn check_due(ctx: &Ctx) -> Result<Round, AccountError> {
 }
 
 /// The background task: looks for stores due every hour.
-pub async fn task(ctx: crate::AppState) {
+pub async fn task(ctx: std::sync::Arc<crate::Services>) {
     let mut tick = tokio::time::interval(TICK);
     loop {
         tick.tick().await;

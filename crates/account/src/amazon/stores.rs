@@ -5,7 +5,7 @@
 
 use crate::audit::action;
 use crate::store::{self, AmazonStoreRow, NewEvent};
-use crate::{AccountError, Ctx, FieldError};
+use crate::{AccountError, FieldError, Services};
 
 use super::{AuthState, Country, Reason, StoreStatus};
 
@@ -58,14 +58,20 @@ impl AmazonStoreRow {
 }
 
 /// Records an event about a store in its company's trail (`extra`: the reason).
-pub async fn record(ctx: &Ctx, row: &AmazonStoreRow, what: &str, by: By<'_>, extra: Option<&str>) {
+pub async fn record(
+    ctx: &Services,
+    row: &AmazonStoreRow,
+    what: &str,
+    by: By<'_>,
+    extra: Option<&str>,
+) {
     let extra = extra.map(|reason| ("reason", reason));
     record_with(ctx, row, what, by, extra.as_slice()).await;
 }
 
 /// A failed authorization attempt, with its reason; `kept` when the store
 /// kept the working authorization it had (its status is as it was).
-pub async fn record_failure(ctx: &Ctx, row: &AmazonStoreRow, reason: Reason, kept: bool) {
+pub async fn record_failure(ctx: &Services, row: &AmazonStoreRow, reason: Reason, kept: bool) {
     let mut extra = vec![("reason", reason.as_str())];
     if kept {
         extra.push(("authorization", "kept"));
@@ -75,7 +81,7 @@ pub async fn record_failure(ctx: &Ctx, row: &AmazonStoreRow, reason: Reason, kep
 
 /// Records an event about a store with more (non-secret) facts in its detail.
 async fn record_with(
-    ctx: &Ctx,
+    ctx: &Services,
     row: &AmazonStoreRow,
     what: &str,
     by: By<'_>,
@@ -154,13 +160,13 @@ fn website_url(value: &str) -> Result<String, AccountError> {
 
 /// Registers a store of the company (status `authorization_pending`).
 pub async fn register(
-    ctx: &Ctx,
+    ctx: &Services,
     company_id: &str,
     environment: keys::Environment,
     by: By<'_>,
     input: NewStoreInput<'_>,
 ) -> Result<AmazonStoreRow, AccountError> {
-    let name = crate::accounts::text_field(input.name, "name", 100)?;
+    let name = crate::fields::text_field(input.name, "name", 100)?;
     let email = web::normalize_email(input.email).ok_or(AccountError::Invalid(FieldError::new(
         "email",
         "error.email_invalid",
@@ -190,20 +196,24 @@ pub async fn register(
 }
 
 /// One store of the company; another company's is not found.
-pub async fn get(ctx: &Ctx, company_id: &str, id: &str) -> Result<AmazonStoreRow, AccountError> {
+pub async fn get(
+    ctx: &Services,
+    company_id: &str,
+    id: &str,
+) -> Result<AmazonStoreRow, AccountError> {
     store::get_amazon_store(&ctx.db, company_id, id)
         .await?
         .ok_or(AccountError::AmazonStoreNotFound)
 }
 
-pub async fn list(ctx: &Ctx, company_id: &str) -> Result<Vec<AmazonStoreRow>, AccountError> {
+pub async fn list(ctx: &Services, company_id: &str) -> Result<Vec<AmazonStoreRow>, AccountError> {
     Ok(store::list_amazon_stores(&ctx.db, company_id).await?)
 }
 
 /// What a store's key sees: the company's stores registered with keys of
 /// its own environment (a Sandbox key never sees Production stores).
 pub async fn list_for_key(
-    ctx: &Ctx,
+    ctx: &Services,
     company_id: &str,
     environment: keys::Environment,
 ) -> Result<Vec<AmazonStoreRow>, AccountError> {
@@ -215,7 +225,7 @@ pub async fn list_for_key(
 /// One store as a key of `environment` sees it: another environment's is
 /// not found, as another company's is.
 pub async fn get_for_key(
-    ctx: &Ctx,
+    ctx: &Services,
     company_id: &str,
     environment: keys::Environment,
     id: &str,
@@ -229,7 +239,7 @@ pub async fn get_for_key(
 
 /// Activates or deactivates a store; its authorization is kept either way.
 pub async fn set_active(
-    ctx: &Ctx,
+    ctx: &Services,
     company_id: &str,
     id: &str,
     active: bool,
@@ -252,7 +262,12 @@ pub async fn set_active(
 }
 
 /// Deletes a store's registration and discards its refresh token.
-pub async fn delete(ctx: &Ctx, company_id: &str, id: &str, by: By<'_>) -> Result<(), AccountError> {
+pub async fn delete(
+    ctx: &Services,
+    company_id: &str,
+    id: &str,
+    by: By<'_>,
+) -> Result<(), AccountError> {
     let row = get(ctx, company_id, id).await?;
     if !store::delete_amazon_store(&ctx.db, company_id, id).await? {
         return Err(AccountError::AmazonStoreNotFound);
@@ -264,7 +279,7 @@ pub async fn delete(ctx: &Ctx, company_id: &str, id: &str, by: By<'_>) -> Result
 /// An owner disconnects a store on the account site: its refresh token is
 /// discarded and it needs a new authorization (`revoked`).
 pub async fn disconnect(
-    ctx: &Ctx,
+    ctx: &Services,
     user: &store::Account,
     id: &str,
 ) -> Result<AmazonStoreRow, AccountError> {
@@ -291,7 +306,9 @@ pub async fn disconnect(
 }
 
 /// The service is set up for Amazon, or 503 `amazon_not_configured`.
-pub fn configured(ctx: &Ctx) -> Result<(&super::AmazonConfig, &super::lwa::Lwa), AccountError> {
+pub fn configured(
+    ctx: &Services,
+) -> Result<(&super::AmazonConfig, &super::lwa::Lwa), AccountError> {
     match (&ctx.cfg.amazon, &ctx.lwa) {
         (Some(cfg), Some(lwa)) => Ok((cfg, lwa)),
         _ => Err(AccountError::AmazonNotConfigured),

@@ -11,7 +11,9 @@ use web::extract::{ApiJson, ClientIp};
 use web::{Error, Secret};
 
 use crate::auth::{check_same_origin, CurrentUser, CurrentUserWrite};
-use crate::{email_verification, members, password_change, password_reset, sessions, AppState};
+use crate::{
+    email_verification, members, password_change, password_reset, sessions, AccountError, AppState,
+};
 
 use super::openapi::ErrorBody;
 use super::sessions::AccountAnswer;
@@ -184,8 +186,7 @@ pub async fn revoke_other_sessions(
 
 /// The hash of the request's session id (the request is signed in).
 fn current_session(state: &AppState, headers: &HeaderMap) -> Result<String, Error> {
-    web::sessions::cookie_hash(state, headers)
-        .ok_or_else(|| Error::unauthorized("not_signed_in", "Sign in first."))
+    web::sessions::cookie_hash(state, headers).ok_or_else(|| AccountError::NotSignedIn.into())
 }
 
 /// The signed-in account, with whether its email is confirmed.

@@ -19,6 +19,7 @@ use web::Error;
 use crate::amazon::connect;
 use crate::amazon::renewal;
 use crate::amazon::stores::{self, By, NewStoreInput};
+use crate::error::KeyRefusal;
 use crate::store;
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
@@ -70,56 +71,44 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
+/// A key that is not valid (or was not checked): 401 `invalid`.
+fn not_valid() -> Error {
+    KeyRefusal::NotValid(Status::Invalid).into()
+}
+
 impl FromRequestParts<AppState> for StoreKey {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
             .await
-            .map_err(|_| Error::unauthorized("invalid", "The API key is not valid."))?;
+            .map_err(|_| not_valid())?;
         let throttle = Throttle::check(state, ip)?;
         let headers = &parts.headers;
         let Some(presented) =
             header(headers, "x-api-key").or_else(|| header(headers, "magento-api-key"))
         else {
             throttle.count(state, false).await;
-            return Err(Error::unauthorized(
-                "missing_api_key",
-                "Send the company's API key in the x-api-key header.",
-            ));
+            return Err(KeyRefusal::MissingToStores.into());
         };
         let verdict = state.verifier.verify(presented).await?;
         if verdict.status != Status::Valid {
             throttle.count(state, false).await;
-            return Err(Error::unauthorized(
-                verdict.status.as_str(),
-                "The API key is not valid.",
-            ));
+            return Err(KeyRefusal::NotValid(verdict.status).into());
         }
         if verdict.public_key.is_some() {
             let token = header(headers, "x-gw-signature");
             match state.verifier.verify_signed(presented, token).await? {
                 PingOutcome::Ok { .. } => {}
-                PingOutcome::Key(status) => {
-                    return Err(Error::unauthorized(status.as_str(), "The API key is not valid."))
-                }
-                PingOutcome::Signature(_) => {
-                    return Err(Error::forbidden(
-                        "invalid_signature",
-                        "This key has a public key: send an RS256 JWT signed with its private key in x-gw-signature.",
-                    ))
-                }
+                PingOutcome::Key(status) => return Err(KeyRefusal::NotValid(status).into()),
+                PingOutcome::Signature(_) => return Err(KeyRefusal::Unsigned.into()),
             }
         }
-        let key_id = verdict
-            .key_id
-            .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
-        let environment = verdict
-            .environment
-            .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
+        let key_id = verdict.key_id.ok_or_else(not_valid)?;
+        let environment = verdict.environment.ok_or_else(not_valid)?;
         let company_id = store::company_of_key(&state.db, &key_id)
             .await?
-            .ok_or_else(|| Error::unauthorized("invalid", "The API key is not valid."))?;
+            .ok_or_else(not_valid)?;
         Ok(StoreKey {
             key_id,
             company_id,

@@ -299,7 +299,7 @@ pub async fn set_public_key(
     api_keys::set_public_key(&state, &user, &id, body.public_key.as_deref()).await?;
     let row = store::get_key(&state.db, &user.company_id, &id)
         .await?
-        .ok_or_else(|| Error::not_found("No key with this id."))?;
+        .ok_or(AccountError::KeyNotFound)?;
     Ok(Json(KeyView::new(row, state.clock.now())).into_response())
 }
 
@@ -349,7 +349,7 @@ pub async fn roll_key(
     let now = state.clock.now();
     let old = store::get_key(&state.db, &user.company_id, &id)
         .await?
-        .ok_or_else(|| Error::not_found("No key with this id."))?;
+        .ok_or(AccountError::KeyNotFound)?;
     let rolled = RolledKey {
         created: CreatedKey {
             view: KeyView::new(created.row, now),

@@ -13,7 +13,7 @@ use crate::accounts::{self, SignupInput};
 use crate::auth::{self, check_same_origin};
 use crate::members;
 use crate::store::{Account, Role};
-use crate::AppState;
+use crate::{AccountError, AppState};
 
 use super::openapi::ErrorBody;
 
@@ -188,10 +188,7 @@ pub async fn login(
     let Some(account) =
         accounts::authenticate(&state, &body.email, body.password, ip, device).await?
     else {
-        return Err(Error::unauthorized(
-            "invalid_credentials",
-            "The email or password is not correct.",
-        ));
+        return Err(AccountError::WrongCredentials.into());
     };
     let cookie = auth::start_session(
         &state,

@@ -3,7 +3,7 @@
 use super::*;
 
 /// What a link opens: the invitation, if it can still be accepted.
-pub async fn open(state: &Ctx, token: &str) -> Result<InvitationRow, AccountError> {
+pub async fn open(state: &Services, token: &str) -> Result<InvitationRow, AccountError> {
     let id = state
         .cfg
         .link_key
@@ -26,7 +26,7 @@ pub async fn open(state: &Ctx, token: &str) -> Result<InvitationRow, AccountErro
 
 /// Why a signed-in account cannot accept, or `None` when it can.
 pub async fn cannot_accept(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     inv: &InvitationRow,
 ) -> Result<Option<AccountError>, AccountError> {
@@ -53,7 +53,7 @@ pub async fn cannot_accept(
 /// A signed-in account accepts: it moves into the company with the
 /// invitation's role. A member of another company leaves it (recorded there).
 pub async fn accept_signed_in(
-    state: &Ctx,
+    state: &Services,
     user: &Account,
     token: &str,
 ) -> Result<Account, AccountError> {
@@ -109,7 +109,7 @@ pub async fn accept_signed_in(
 
 /// The invitee makes an account (with the invited email) and joins.
 pub async fn accept_new_account(
-    state: &Ctx,
+    state: &Services,
     ip: std::net::IpAddr,
     token: &str,
     email: Option<&str>,
@@ -123,8 +123,8 @@ pub async fn accept_new_account(
             return Err(AccountError::InviteEmailMismatch);
         }
     }
-    let name = crate::accounts::text_field(name, "name", 100)?;
-    crate::accounts::check_password_rules(&password)?;
+    let name = crate::fields::text_field(name, "name", 100)?;
+    crate::fields::check_password_rules(&password)?;
     crate::accounts::take_signup(state, ip).await?;
     let hash = auth::hash_password(password).await?;
     let account_id = keys::random_id("acct");

@@ -12,7 +12,7 @@ use web::extract::ClientIp;
 use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 
-use super::{Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, Page, PageResult};
 use crate::store::Account;
 use crate::{password_change, sessions, AppState};
 
@@ -143,19 +143,14 @@ pub async fn change_password(
     .await;
     match changed {
         Ok(()) => Ok(Redirect::to(&format!("{ACCOUNT}?notice=password_changed")).into_response()),
-        Err(e) => match e.field() {
-            Some(fe) => {
-                let mut errors = FormErrors::default();
-                errors.add(fe.field, fe.msg);
-                let status = web::Error::from(e).status();
-                let form = Form {
-                    errors,
-                    ..Form::of(&user)
-                };
-                render(&state, &headers, user, "", form, status).await
-            }
-            None => Err(e.into()),
-        },
+        Err(e) => {
+            let refused = field_refusal(e)?;
+            let form = Form {
+                errors: refused.errors,
+                ..Form::of(&user)
+            };
+            render(&state, &headers, user, "", form, refused.status).await
+        }
     }
 }
 

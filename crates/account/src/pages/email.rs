@@ -11,7 +11,7 @@ use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 
 use super::account::{render, Form, ACCOUNT};
-use super::{Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, Page, PageResult};
 use crate::auth::MaybeUser;
 use crate::email_verification::{self, ProfileChange, CANCEL_PATH, PATH};
 use crate::store::Account;
@@ -61,20 +61,15 @@ pub async fn save_profile(
             Ok(Redirect::to(&format!("{ACCOUNT}?notice=email_change_sent")).into_response())
         }
         Ok(false) => Ok(Redirect::to(&format!("{ACCOUNT}?notice=profile_saved")).into_response()),
-        Err(e) => match e.field() {
-            Some(fe) => {
-                let mut errors = FormErrors::default();
-                errors.add(fe.field, fe.msg);
-                let status = web::Error::from(e).status();
-                let form = Form {
-                    name: form.name,
-                    email: form.email,
-                    errors,
-                };
-                render(&state, &headers, user, "", form, status).await
-            }
-            None => Err(e.into()),
-        },
+        Err(e) => {
+            let refused = field_refusal(e)?;
+            let form = Form {
+                name: form.name,
+                email: form.email,
+                errors: refused.errors,
+            };
+            render(&state, &headers, user, "", form, refused.status).await
+        }
     }
 }
 

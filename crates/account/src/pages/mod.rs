@@ -6,11 +6,14 @@ mod amazon;
 mod amazon_authorize;
 mod audit;
 mod email;
+mod join;
 mod login;
 mod members;
 mod outbox;
 mod password_reset;
 mod portal;
+mod public_key;
+mod revoke;
 mod roll;
 mod signup;
 
@@ -71,17 +74,14 @@ pub fn router() -> Router<AppState> {
             "/account/members/{id}/remove",
             get(members::confirm_remove).post(members::remove),
         )
-        .route(
-            "/join/{token}",
-            get(members::show_join).post(members::submit_join),
-        )
+        .route("/join/{token}", get(join::show).post(join::submit))
         .route(
             "/account/api-portal",
             get(portal::show).post(portal::create),
         )
         .route(
             "/account/api-portal/keys/{id}/revoke",
-            get(portal::confirm_revoke).post(portal::revoke),
+            get(revoke::confirm).post(revoke::submit),
         )
         .route(
             "/account/api-portal/keys/{id}/roll",
@@ -89,7 +89,7 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/account/api-portal/keys/{id}/public-key",
-            get(portal::show_public_key).post(portal::save_public_key),
+            get(public_key::show).post(public_key::save),
         )
         .route("/account/amazon-stores", get(amazon::show))
         .route(
@@ -212,6 +212,24 @@ pub fn field_errors(all: Vec<crate::FieldError>) -> FormErrors {
         errors.add(fe.field, fe.msg);
     }
     errors
+}
+
+/// A refusal that belongs beside a form's field, for the form shown again
+/// with the values entered: its errors, and the status the refusal answers with.
+pub struct FieldRefusal {
+    pub errors: FormErrors,
+    pub status: StatusCode,
+}
+
+/// The refusal as its form's field error; any other refusal is the error page's.
+pub fn field_refusal(e: crate::AccountError) -> Result<FieldRefusal, PageErr> {
+    let Some(fe) = e.field() else {
+        return Err(e.into());
+    };
+    let mut errors = FormErrors::default();
+    errors.add(fe.field, fe.msg);
+    let status = web::Error::from(e).status();
+    Ok(FieldRefusal { errors, status })
 }
 
 pub use auth::SESSION_COOKIE;

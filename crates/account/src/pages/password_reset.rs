@@ -12,7 +12,7 @@ use web::i18n::T;
 use web::page::CsrfForm;
 use web::Secret;
 
-use super::{Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, Page, PageResult};
 use crate::auth::{self, MaybeUser};
 use crate::password_reset::{self, PATH};
 use crate::{members, AppState};
@@ -62,13 +62,10 @@ pub async fn submit(
     let (mut errors, mut status) = (FormErrors::default(), StatusCode::ACCEPTED);
     match asked {
         Ok(()) => {}
-        Err(e) => match e.field() {
-            Some(fe) => {
-                errors.add(fe.field, fe.msg);
-                status = StatusCode::UNPROCESSABLE_ENTITY;
-            }
-            None => return Err(e.into()),
-        },
+        Err(e) => {
+            errors = field_refusal(e)?.errors;
+            status = StatusCode::UNPROCESSABLE_ENTITY;
+        }
     }
     let (t, c, cookie) = Page::new(&state, &headers, user, PATH).parts();
     let page = RequestPage {
@@ -149,20 +146,16 @@ pub async fn submit_link(
             res.headers_mut().append(header::SET_COOKIE, cookie);
             Ok(res)
         }
-        Err(e) => match e.field() {
-            Some(fe) => {
-                let mut errors = FormErrors::default();
-                errors.add(fe.field, fe.msg);
-                confirm_page(
-                    &state,
-                    &headers,
-                    token,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            None => Err(e.into()),
-        },
+        Err(e) => {
+            let errors = field_refusal(e)?.errors;
+            confirm_page(
+                &state,
+                &headers,
+                token,
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! My Account and its API Portal tab: the company's keys, Add New, revoke.
+//! My Account and its API Portal tab: the company's keys and Add New (a
+//! key's own pages: `revoke`, `roll`, `public_key`).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -6,14 +7,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::clock::human;
-use web::extract::Id;
 use web::i18n::T;
-use web::page::{CsrfForm, NoFields, SignedIn};
+use web::page::{CsrfForm, SignedIn};
 use web::Error;
 
-use super::{Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, Page, PageResult};
 use crate::api_keys::{self, NewKeyInput, Signing};
-use crate::store::{self, Account};
+use crate::store::Account;
 use crate::verify::Status;
 use crate::AccountError;
 use crate::AppState;
@@ -219,10 +219,7 @@ pub async fn create(
     let environment = api_keys::parse_environment(form.environment.as_deref());
     let expires = expiry_from_form(&expiry_choice, form.expiry_date.as_deref(), now);
     match (environment, expires) {
-        (Err(e), _) => match e.field() {
-            Some(fe) => errors.add(fe.field, fe.msg),
-            None => return Err(e.into()),
-        },
+        (Err(e), _) => errors = field_refusal(e)?.errors,
         (_, Err(msg)) => errors.add("expires_at", msg),
         (Ok(environment), Ok(expires_at)) => {
             let signing = match form.signing.as_deref().unwrap_or("generate") {
@@ -259,10 +256,7 @@ pub async fn create(
                         Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response()
                     );
                 }
-                Err(e) => match e.field() {
-                    Some(fe) => errors.add(fe.field, fe.msg),
-                    None => return Err(e.into()),
-                },
+                Err(e) => errors = field_refusal(e)?.errors,
             }
         }
     }
@@ -300,119 +294,4 @@ pub async fn create(
         nonce: web::cookies::new_token(),
     };
     Ok(Page::render(cookie, status, &page))
-}
-
-#[derive(Template)]
-#[template(path = "revoke.html")]
-struct RevokePage {
-    t: T,
-    c: Chrome,
-    id: String,
-    name: String,
-    hint: String,
-}
-
-pub async fn confirm_revoke(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn<Account>,
-    headers: HeaderMap,
-    Id(id): Id,
-) -> PageResult {
-    let key = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or_else(|| Error::not_found("No such key."))?;
-    let path = format!("{PORTAL}/keys/{id}/revoke");
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
-    let page = RevokePage {
-        t,
-        c,
-        id: key.id,
-        name: key.name,
-        hint: key.hint,
-    };
-    Ok(Page::render(cookie, StatusCode::OK, &page))
-}
-
-pub async fn revoke(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn<Account>,
-    Id(id): Id,
-    CsrfForm(_): CsrfForm<NoFields>,
-) -> PageResult {
-    api_keys::revoke_key(&state, &user, &id).await?;
-    Ok(Redirect::to(&format!("{PORTAL}?notice=revoked")).into_response())
-}
-
-#[derive(Template)]
-#[template(path = "public_key.html")]
-struct PublicKeyPage {
-    t: T,
-    c: Chrome,
-    id: String,
-    name: String,
-    fingerprint: String,
-    value: String,
-    error: &'static str,
-}
-
-pub async fn show_public_key(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn<Account>,
-    headers: HeaderMap,
-    Id(id): Id,
-) -> PageResult {
-    let key = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or_else(|| Error::not_found("No such key."))?;
-    let path = format!("{PORTAL}/keys/{id}/public-key");
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
-    let page = PublicKeyPage {
-        t,
-        c,
-        fingerprint: api_keys::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
-        id: key.id,
-        name: key.name,
-        value: String::new(),
-        error: "",
-    };
-    Ok(Page::render(cookie, StatusCode::OK, &page))
-}
-
-#[derive(Deserialize)]
-pub struct PublicKeyForm {
-    public_key: String,
-}
-
-pub async fn save_public_key(
-    State(state): State<AppState>,
-    SignedIn(user): SignedIn<Account>,
-    headers: HeaderMap,
-    Id(id): Id,
-    CsrfForm(form): CsrfForm<PublicKeyForm>,
-) -> PageResult {
-    match api_keys::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
-        Ok(()) => Ok(Redirect::to(&format!("{PORTAL}?notice=public_key")).into_response()),
-        Err(AccountError::Invalid(fe)) => {
-            let key = store::get_key(&state.db, &user.company_id, &id)
-                .await?
-                .ok_or_else(|| Error::not_found("No such key."))?;
-            let path = format!("{PORTAL}/keys/{id}/public-key");
-            let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
-            let page = PublicKeyPage {
-                t,
-                c,
-                fingerprint: api_keys::fingerprint(key.public_key.as_deref()).unwrap_or_default(),
-                id: key.id,
-                name: key.name,
-                value: form.public_key,
-                error: fe.msg,
-            };
-            Ok(Page::render(
-                cookie,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &page,
-            ))
-        }
-        Err(e) => Err(e.into()),
-    }
 }

@@ -9,7 +9,6 @@ use web::clock::human;
 use web::extract::Id;
 use web::i18n::T;
 use web::page::{CsrfForm, SignedIn};
-use web::Error;
 
 use super::portal::{key_lines, CreatedKey, PortalPage, PORTAL};
 use super::{Chrome, Page, PageResult};
@@ -60,7 +59,7 @@ pub async fn confirm(
 ) -> PageResult {
     let key = store::get_key(&state.db, &user.company_id, &id)
         .await?
-        .ok_or_else(|| Error::not_found("No such key."))?;
+        .ok_or(AccountError::KeyNotFound)?;
     let path = format!("{PORTAL}/keys/{id}/roll");
     let rollable =
         api_keys::key_status(&key, state.clock.now()).is_valid() && key.replaced_by.is_none();
@@ -115,7 +114,7 @@ pub async fn submit(
         Err(AccountError::KeyNotRollable) => {
             let key = store::get_key(&state.db, &user.company_id, &id)
                 .await?
-                .ok_or_else(|| Error::not_found("No such key."))?;
+                .ok_or(AccountError::KeyNotFound)?;
             let path = format!("{PORTAL}/keys/{id}/roll");
             let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
             let page = RollPage {

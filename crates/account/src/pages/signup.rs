@@ -10,7 +10,7 @@ use web::i18n::T;
 use web::page::CsrfForm;
 use web::Secret;
 
-use super::{encode, Chrome, FormErrors, Page, PageResult};
+use super::{encode, field_refusal, Chrome, FormErrors, Page, PageResult};
 use crate::accounts::{self, SignupInput};
 use crate::auth;
 use crate::AppState;
@@ -126,11 +126,7 @@ pub async fn submit(
             Ok(res)
         }
         Err(e) => {
-            let Some(fe) = e.field() else {
-                return Err(e.into());
-            };
-            let mut errors = FormErrors::default();
-            errors.add(fe.field, fe.msg);
+            let errors = field_refusal(e)?.errors;
             let (t, c, cookie) = Page::new(&state, &headers, None, "/signup").parts();
             let page = SignupPage {
                 t,

@@ -11,7 +11,7 @@ mod ping;
 mod status;
 
 pub use listener::listen_for_changes;
-pub use ping::{PingOutcome, PING_MAX_AHEAD};
+pub use ping::{PingOutcome, SignatureRefusal, PING_MAX_AHEAD};
 pub use status::{status_at, SigningKey, Status, Verdict};
 
 use std::collections::HashMap;

@@ -14,7 +14,44 @@ pub enum PingOutcome {
     /// The key itself is not valid: 401.
     Key(Status),
     /// The signature is missing, malformed, expired or from another key: 403.
-    Signature(&'static str),
+    Signature(SignatureRefusal),
+}
+
+/// Why a signed ping's signature is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignatureRefusal {
+    /// No `x-gw-signature` was sent.
+    Missing,
+    /// The key has no signing public key registered.
+    NoPublicKey,
+    Expired,
+    /// Its `exp` is further ahead than [`PING_MAX_AHEAD`].
+    TooFarAhead,
+    /// Its `nbf` is ahead.
+    NotYetValid,
+    /// It names critical header extensions.
+    Critical,
+    /// Not RS256.
+    Algorithm,
+    /// It does not verify with the key's public key.
+    Signature,
+    /// Not a well-formed JWT.
+    Malformed,
+}
+
+impl From<keys::jwt::JwtError> for SignatureRefusal {
+    fn from(e: keys::jwt::JwtError) -> Self {
+        use keys::jwt::JwtError as J;
+        match e {
+            J::Expired => SignatureRefusal::Expired,
+            J::TooFarAhead => SignatureRefusal::TooFarAhead,
+            J::NotYetValid => SignatureRefusal::NotYetValid,
+            J::Critical => SignatureRefusal::Critical,
+            J::Algorithm => SignatureRefusal::Algorithm,
+            J::Signature => SignatureRefusal::Signature,
+            J::Malformed | J::BadKey | J::KeyTooSmall => SignatureRefusal::Malformed,
+        }
+    }
 }
 
 /// How far ahead a signed ping's `exp` may be.
@@ -61,10 +98,10 @@ impl Verifier {
             return Ok(PingOutcome::Key(verdict.status));
         }
         let Some(token) = sent_token(token) else {
-            return Ok(PingOutcome::Signature("missing"));
+            return Ok(PingOutcome::Signature(SignatureRefusal::Missing));
         };
         let Some(public) = verdict.public_key else {
-            return Ok(PingOutcome::Signature("no_public_key"));
+            return Ok(PingOutcome::Signature(SignatureRefusal::NoPublicKey));
         };
         let now = self.clock.now();
         let pair = token_pair(&public.pem_hash, presented, token);
@@ -93,15 +130,7 @@ impl Verifier {
                     expires_at: verdict.expires_at,
                 })
             }
-            Err(e) => Ok(PingOutcome::Signature(match e {
-                keys::jwt::JwtError::Expired => "expired",
-                keys::jwt::JwtError::TooFarAhead => "too_far_ahead",
-                keys::jwt::JwtError::NotYetValid => "not_yet_valid",
-                keys::jwt::JwtError::Critical => "critical",
-                keys::jwt::JwtError::Algorithm => "algorithm",
-                keys::jwt::JwtError::Signature => "signature",
-                _ => "malformed",
-            })),
+            Err(e) => Ok(PingOutcome::Signature(e.into())),
         }
     }
 }

@@ -5,7 +5,6 @@ mod answer;
 
 pub use answer::{GatewayAnswer, PingAnswer, VerifyAnswer};
 
-use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
 use std::pin::Pin;
@@ -16,9 +15,11 @@ use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
 use utoipa::IntoParams;
+use web::edge::DirectAnswer;
 use web::extract::ClientIp;
 use web::Error;
 
+use crate::error::KeyRefusal;
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
@@ -115,8 +116,8 @@ impl web::edge::Direct for VerifyRoutes {
     /// Ready at once for a valid key answered from memory (most requests);
     /// else boxed, as it may wait for storage or the throttle.
     type Future = Either<
-        std::future::Ready<Result<Response, Infallible>>,
-        Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>,
+        std::future::Ready<DirectAnswer>,
+        Pin<Box<dyn Future<Output = DirectAnswer> + Send>>,
     >;
 
     fn templates(&self) -> &'static [&'static str] {
@@ -135,7 +136,7 @@ impl web::edge::Direct for VerifyRoutes {
         out: HeaderMap,
     ) -> Self::Future {
         if let Some(body) = valid_from_memory(&self.0, template, ip, req.headers()) {
-            return Either::Left(std::future::ready(Ok(json(out, body))));
+            return Either::Left(std::future::ready(DirectAnswer::Ready(json(out, body))));
         }
         let state = self.0.clone();
         Either::Right(Box::pin(async move {
@@ -145,7 +146,10 @@ impl web::edge::Direct for VerifyRoutes {
                 GATEWAY => gateway(&state, ip, headers, out).await,
                 _ => ping(&state, ip, headers, out).await,
             };
-            Ok(res.unwrap_or_else(IntoResponse::into_response))
+            res.map_or_else(
+                |e| DirectAnswer::Unfinished(e.into_response()),
+                DirectAnswer::Ready,
+            )
         }))
     }
 }
@@ -211,10 +215,7 @@ async fn verify(
     out: HeaderMap,
 ) -> Result<Response, Error> {
     let Some(presented) = presented_key(VERIFY, headers) else {
-        return Err(Error::bad_request(
-            "missing_api_key",
-            "Send the key in the X-Api-Key header.",
-        ));
+        return Err(KeyRefusal::MissingToVerify.into());
     };
     let throttle = Throttle::check(state, ip)?;
     let verdict = state.verifier.verify(presented).await?;
@@ -255,11 +256,11 @@ async fn gateway(
         None => false,
     };
     throttle.count(state, valid).await;
-    Ok(if valid {
-        json(out, GATEWAY_VALID)
+    if valid {
+        Ok(json(out, GATEWAY_VALID))
     } else {
-        Error::unauthorized("invalid_api_key", "The API key is not valid.").into_response()
-    })
+        Err(KeyRefusal::GatewayNotValid.into())
+    }
 }
 
 /// Services Connector 1.3.x: exactly 200 when the key is valid and
@@ -295,10 +296,7 @@ async fn ping(
     let throttle = Throttle::check(state, ip)?;
     let Some(presented) = presented_key(PING, headers) else {
         throttle.count(state, false).await;
-        return Err(Error::unauthorized(
-            "invalid",
-            "Send the key in the x-api-key header.",
-        ));
+        return Err(KeyRefusal::MissingToPing.into());
     };
     let token = header(headers, X_GW_SIGNATURE);
     let outcome = state.verifier.verify_signed(presented, token).await?;
@@ -307,29 +305,8 @@ async fn ping(
         .await;
     match outcome {
         PingOutcome::Ok { expires_at } => Ok(json(out, ping_body(expires_at))),
-        // The code names the status, so our Admin can say which case it is.
-        PingOutcome::Key(status) => Err(Error::unauthorized(
-            status.as_str(),
-            "The API key is not valid.",
-        )),
-        PingOutcome::Signature(why) => Err(Error::forbidden(
-            "invalid_signature",
-            match why {
-                "missing" => {
-                    "Send an RS256 JWT signed with the key's private key in x-gw-signature."
-                }
-                "no_public_key" => "This API key has no signing public key registered.",
-                "expired" => "The signature has expired.",
-                "too_far_ahead" => "The signature's expiry is more than 10 minutes ahead.",
-                "not_yet_valid" => "The signature is not valid yet (its nbf is ahead).",
-                "critical" => {
-                    "The signature names critical header extensions that are not supported."
-                }
-                "algorithm" => "Only RS256 signatures are accepted.",
-                "signature" => "The signature does not verify with this key's public key.",
-                _ => "The signature is not a well-formed JWT.",
-            },
-        )),
+        PingOutcome::Key(status) => Err(KeyRefusal::NotValid(status).into()),
+        PingOutcome::Signature(why) => Err(KeyRefusal::Signature(why).into()),
     }
 }
 

@@ -1,6 +1,6 @@
 //! What the domain functions work with: storage, the clock, the verifier,
 //! the settings and the throttles. Handlers hold it as `AppState`, which
-//! derefs to it; domain modules take `&Ctx` and never the app's state.
+//! derefs to it; domain modules take `&Services` and never the app's state.
 
 use std::sync::Arc;
 
@@ -14,7 +14,8 @@ use crate::verify::Verifier;
 /// The account site's device cookie ([`web::device`]).
 pub const DEVICE_COOKIE: &str = "acct_device";
 
-pub struct Ctx {
+/// The services a domain function works with, shared by every request.
+pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub verifier: Arc<Verifier>,
@@ -26,8 +27,8 @@ pub struct Ctx {
     pub devices: web::device::DeviceCookies,
 }
 
-impl Ctx {
-    pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Ctx {
+impl Services {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Services {
         let limits = Limits::new(&cfg);
         let verifier = Arc::new(Verifier::new(db.clone(), clock.clone(), cfg.cache_capacity));
         let lwa = cfg.amazon.as_ref().map(crate::amazon::lwa::Lwa::new);
@@ -35,7 +36,7 @@ impl Ctx {
             cfg.link_key.derive("commerce account device cookie v1"),
             DEVICE_COOKIE,
         );
-        Ctx {
+        Services {
             lwa,
             devices,
             db,

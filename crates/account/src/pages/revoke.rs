@@ -1,0 +1,56 @@
+//! Revoking a key: the page that asks, and the revocation.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use web::extract::Id;
+use web::i18n::T;
+use web::page::{CsrfForm, NoFields, SignedIn};
+
+use super::portal::PORTAL;
+use super::{Chrome, Page, PageResult};
+use crate::api_keys;
+use crate::store::{self, Account};
+use crate::{AccountError, AppState};
+
+#[derive(Template)]
+#[template(path = "revoke.html")]
+struct RevokePage {
+    t: T,
+    c: Chrome,
+    id: String,
+    name: String,
+    hint: String,
+}
+
+pub async fn confirm(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    headers: HeaderMap,
+    Id(id): Id,
+) -> PageResult {
+    let key = store::get_key(&state.db, &user.company_id, &id)
+        .await?
+        .ok_or(AccountError::KeyNotFound)?;
+    let path = format!("{PORTAL}/keys/{id}/revoke");
+    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let page = RevokePage {
+        t,
+        c,
+        id: key.id,
+        name: key.name,
+        hint: key.hint,
+    };
+    Ok(Page::render(cookie, StatusCode::OK, &page))
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    Id(id): Id,
+    CsrfForm(_): CsrfForm<NoFields>,
+) -> PageResult {
+    api_keys::revoke_key(&state, &user, &id).await?;
+    Ok(Redirect::to(&format!("{PORTAL}?notice=revoked")).into_response())
+}
