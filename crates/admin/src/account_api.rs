@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::http::HeaderValue;
 use keys::jwt::PrivateKey;
@@ -15,7 +16,11 @@ use keys::{ApiKey, Environment, KeyHash};
 use crate::config::{
     ConfigStore, ScopeRef, GATEWAY_URL, PRODUCTION_API_KEY, PRODUCTION_PRIVATE_KEY,
 };
-use crate::gate::{CONNECT_TIMEOUT, TOTAL_TIMEOUT};
+
+/// Connect and total timeouts: a slow or hung account service never blocks
+/// the Admin for longer than this.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+pub const TOTAL_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A signature is used again while it has at least this long to live, so a
 /// page that asks twice signs once.

@@ -8,8 +8,6 @@ use std::fmt;
 use axum::http::StatusCode;
 use web::page::PageErr;
 
-use crate::amazon_stores::client::RemoteError;
-
 /// Why a value cannot be set; `msg` is a catalog key, `Display` is English for the CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
@@ -25,6 +23,33 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// How a call to the account service's Amazon stores API did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RemoteError {
+    /// Down, timed out, a 5xx, a redirect or an answer not understood.
+    #[error("the account service could not be asked")]
+    Unreachable,
+    /// `503 amazon_not_configured`: the operator has not set up Amazon.
+    #[error("the account service's operator has not set up Amazon authorization")]
+    NotConfigured,
+    /// The account service does not know the store (or it is another company's).
+    #[error("the account service does not know this store")]
+    NotFound,
+    /// 401: the key was refused (not valid, expired, revoked).
+    #[error("the account service refused the API key")]
+    KeyRefused,
+    /// 403 to an unsigned call: the key was made with a key pair, and its
+    /// calls must be signed with the private key, which the Admin does not hold.
+    #[error("the account service requires calls signed with the key's private key")]
+    SignatureRequired,
+    /// 403 to a signed call: the signature was refused (another pair's private key).
+    #[error("the account service refused the signature")]
+    SignatureRejected,
+    /// Any other refusal, by its error code.
+    #[error("the account service refused the request: {0}")]
+    Rejected(String),
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -169,7 +194,8 @@ impl From<AdminError> for web::Error {
             | AdminError::PasswordTooLong => web::Error::unprocessable("invalid_field", text),
             AdminError::UsernameTaken => web::Error::conflict("username_taken", text),
             AdminError::UnknownUser => web::Error::not_found(text),
-            AdminError::WrongPassword => web::Error::forbidden("wrong_password", text),
+            AdminError::WrongPassword => web::Error::forbidden("wrong_password", text)
+                .with_page(web::page::PageKind::Internal),
             AdminError::LoginThrottled { retry_after } => {
                 web::Error::too_many_requests(retry_after)
             }
@@ -206,7 +232,10 @@ impl From<AdminError> for PageErr {
             }
             AdminError::UsernameTaken => PageErr(web::Error::conflict("username_taken", text)),
             AdminError::UnknownUser => PageErr(web::Error::not_found(text)),
-            AdminError::WrongPassword => PageErr(web::Error::forbidden("wrong_password", text)),
+            AdminError::WrongPassword => PageErr(
+                web::Error::forbidden("wrong_password", text)
+                    .with_page(web::page::PageKind::Internal),
+            ),
             AdminError::InvalidConfig(e) => {
                 PageErr(web::Error::unprocessable("invalid_field", e.to_string()))
             }

@@ -7,7 +7,6 @@ pub mod account_api;
 pub mod amazon_stores;
 pub mod api;
 pub mod auth;
-pub mod channel;
 pub mod config;
 pub mod cookies;
 pub mod crypto;
@@ -19,6 +18,7 @@ pub mod pages;
 pub mod rotation;
 pub mod scope;
 pub mod store;
+pub mod store_integration;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -47,7 +47,10 @@ pub struct Config {
     pub redis: Option<Arc<web::ratelimit::SharedCounters>>,
 }
 
-pub struct Inner {
+/// What the Admin's domain code works with: storage, clock, encryption, the
+/// channel gate, settings and throttles. Handlers hold [`AppState`], which
+/// derefs to it; domain modules take `&Services`.
+pub struct Services {
     pub db: Db,
     pub clock: Arc<dyn Clock>,
     pub crypto: Crypto,
@@ -63,11 +66,11 @@ pub struct Inner {
 }
 
 #[derive(Clone)]
-pub struct AppState(Arc<Inner>);
+pub struct AppState(Arc<Services>);
 
 impl std::ops::Deref for AppState {
-    type Target = Inner;
-    fn deref(&self) -> &Inner {
+    type Target = Services;
+    fn deref(&self) -> &Services {
         &self.0
     }
 }
@@ -90,7 +93,7 @@ impl AppState {
             crypto.derive_key("commerce admin device cookie v1"),
             cookies::DEVICE_COOKIE,
         );
-        AppState(Arc::new(Inner {
+        AppState(Arc::new(Services {
             db,
             clock,
             crypto,
@@ -111,7 +114,11 @@ impl AppState {
             cfg,
         }))
     }
+}
 
+impl Services {
+    /// The configuration store (values encrypted under `crypt.key` where the
+    /// registry says so).
     pub fn config(&self) -> ConfigStore<'_> {
         ConfigStore {
             db: &self.db,

@@ -93,7 +93,7 @@ pub async fn user_password(
 ) -> anyhow::Result<ExitCode> {
     let (password, generated) = match password_file {
         Some(file) => (
-            Secret::new(crate::commands::read_text(file, "--password-file", 4096)?),
+            Secret::new(crate::text_input::read_text(file, "--password-file", 4096)?),
             false,
         ),
         None => (Secret::new(keys::random_base62(20)), true),

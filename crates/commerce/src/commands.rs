@@ -10,7 +10,7 @@ use anyhow::{anyhow, Context};
 use web::{Clock, SystemClock};
 
 use crate::cli::{Cli, Command, LogFormat, ServeArgs, Side};
-use crate::{admin_cmds, backup, files};
+use crate::{admin_cmds, backup, files, text_input};
 
 /// The log on stderr, as text or (`--log-format json`) one JSON object a
 /// line; a request's lines carry its span (method, route, request_id).
@@ -58,7 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let value = match (value, value_file) {
                 (Some(v), _) => v,
-                (None, Some(file)) => read_text(&file, "--value-file", 1 << 20)?,
+                (None, Some(file)) => text_input::read_text(&file, "--value-file", 1 << 20)?,
                 (None, None) => return Err(anyhow!("give VALUE or --value-file FILE")),
             };
             admin_cmds::config_set(&data_dir, &db, &path, &value, scope, scope_code.as_deref())
@@ -123,37 +123,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::EncryptionKeyChange { db } => admin_cmds::key_change(&data_dir, &db).await,
     }
-}
-
-/// Text from a file or (`-`) standard input, at most `max` bytes, without one
-/// trailing newline. Errors never quote the content.
-pub fn read_text(file: &Path, flag: &str, max: u64) -> anyhow::Result<String> {
-    use std::io::Read;
-    let mut text = String::new();
-    let read = if file == Path::new("-") {
-        std::io::stdin().take(max + 1).read_to_string(&mut text)
-    } else {
-        std::fs::File::open(file).and_then(|f| f.take(max + 1).read_to_string(&mut text))
-    };
-    let name = if file == Path::new("-") {
-        "standard input".to_owned()
-    } else {
-        file.display().to_string()
-    };
-    read.map_err(|e| anyhow!("{flag}: cannot read {name}: {e}"))?;
-    if text.len() as u64 > max {
-        let size = if max >= 1 << 20 {
-            format!("{} MiB", max >> 20)
-        } else {
-            format!("{max} bytes")
-        };
-        return Err(anyhow!("{flag}: {name} is larger than {size}"));
-    }
-    if let Some(t) = text.strip_suffix('\n') {
-        let t = t.strip_suffix('\r').unwrap_or(t);
-        text = t.to_owned();
-    }
-    Ok(text)
 }
 
 /// `http(s)://host[:port][/path]`, without a query, fragment or trailing slash.

@@ -6,6 +6,7 @@ mod backup;
 mod cli;
 mod commands;
 mod files;
+mod text_input;
 
 use std::process::ExitCode;
 

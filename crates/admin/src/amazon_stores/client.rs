@@ -10,8 +10,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::account_api::{AccountApi, Credentials};
-use crate::gate::TOTAL_TIMEOUT;
+use crate::account_api::{AccountApi, Credentials, TOTAL_TIMEOUT};
+use crate::error::RemoteError;
 use crate::store::AmazonStatus;
 
 /// Proving a refresh token (`…/check`) waits on Amazon's token endpoint
@@ -87,33 +87,6 @@ pub struct NewRemoteStore<'a> {
     pub email: &'a str,
     pub country: &'a str,
     pub website_url: &'a str,
-}
-
-/// How a call to the account service did not succeed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum RemoteError {
-    /// Down, timed out, a 5xx, a redirect or an answer not understood.
-    #[error("the account service could not be asked")]
-    Unreachable,
-    /// `503 amazon_not_configured`: the operator has not set up Amazon.
-    #[error("the account service's operator has not set up Amazon authorization")]
-    NotConfigured,
-    /// The account service does not know the store (or it is another company's).
-    #[error("the account service does not know this store")]
-    NotFound,
-    /// 401: the key was refused (not valid, expired, revoked).
-    #[error("the account service refused the API key")]
-    KeyRefused,
-    /// 403 to an unsigned call: the key was made with a key pair, and its
-    /// calls must be signed with the private key, which the Admin does not hold.
-    #[error("the account service requires calls signed with the key's private key")]
-    SignatureRequired,
-    /// 403 to a signed call: the signature was refused (another pair's private key).
-    #[error("the account service refused the signature")]
-    SignatureRejected,
-    /// Any other refusal, by its error code.
-    #[error("the account service refused the request: {0}")]
-    Rejected(String),
 }
 
 #[derive(Deserialize)]

@@ -5,18 +5,21 @@
 //! on the next open of the channel page (or of the JSON list).
 
 pub mod client;
+mod sync_problem;
 
 use axum::http::{header, HeaderMap, HeaderValue};
 
-use crate::channel::{self, NewStoreInput};
-use crate::error::AdminError;
+use crate::error::{AdminError, RemoteError};
 use crate::store::{self, AmazonStore};
-use crate::AppState;
-use client::{NewRemoteStore, RemoteError, RemoteStore, StoresClient};
+use crate::store_integration::{self, NewStoreInput};
+use crate::Services;
+use client::{NewRemoteStore, RemoteStore, StoresClient};
+pub use sync_problem::SyncProblem;
 
-/// Who asks, from where: what every operation on Amazon stores needs.
-pub struct Ctx<'a> {
-    pub state: &'a AppState,
+/// Who asks, from where: the Admin request (its admin, address and id) that
+/// every operation on Amazon stores is made for.
+pub struct Caller<'a> {
+    pub services: &'a Services,
     /// The admin's username, for the audit log.
     pub actor: &'a str,
     /// The address the request came to (`http://host:port`): the website
@@ -25,12 +28,12 @@ pub struct Ctx<'a> {
     pub request_id: Option<&'a HeaderValue>,
 }
 
-impl<'a> Ctx<'a> {
-    pub fn new(state: &'a AppState, actor: &'a str, headers: &'a HeaderMap) -> Ctx<'a> {
-        Ctx {
-            state,
+impl<'a> Caller<'a> {
+    pub fn new(services: &'a Services, actor: &'a str, headers: &'a HeaderMap) -> Caller<'a> {
+        Caller {
+            services,
             actor,
-            origin: origin(headers, state.cfg.secure_cookies),
+            origin: origin(headers, services.cfg.secure_cookies),
             request_id: web::request_id::of_headers(headers),
         }
     }
@@ -38,8 +41,8 @@ impl<'a> Ctx<'a> {
     /// The stores API with the stored credentials, or why it cannot be asked.
     async fn client(&self) -> Result<StoresClient<'a>, AdminError> {
         use crate::account_api::CredentialsError as C;
-        let api = self.state.gate.api();
-        let creds = match api.credentials(&self.state.config()).await {
+        let api = self.services.gate.api();
+        let creds = match api.credentials(&self.services.config()).await {
             Ok(c) => c,
             Err(C::Storage(e)) => return Err(AdminError::Storage(e)),
             Err(C::Missing) => return Err(AdminError::KeyNotUsable("no Production API key is stored")),
@@ -69,12 +72,12 @@ impl<'a> Ctx<'a> {
     async fn audit(&self, s: &AmazonStore, change: &str) -> Result<(), AdminError> {
         let detail = format!("{} ({}), {}", s.name, s.marketplace, s.status);
         store::insert_amazon_event(
-            &self.state.db,
+            &self.services.db,
             self.actor,
             &s.id,
             change,
             &detail,
-            self.state.clock.now(),
+            self.services.clock.now(),
         )
         .await?;
         Ok(())
@@ -96,104 +99,6 @@ pub fn origin(headers: &HeaderMap, secure: bool) -> String {
     format!("{scheme}://{host}")
 }
 
-/// Why the stores could not be brought up to date with the account service:
-/// "could not be asked" only when it did not answer; each refusal by its own
-/// name (the page, each unregistered row and the JSON API say which).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SyncProblem {
-    /// Down, timed out, a 5xx, a redirect, or an answer not understood.
-    Unreachable,
-    /// The key was made with a key pair, and the Admin holds no private key.
-    SignatureRequired,
-    /// The signature made with the stored private key was refused.
-    SignatureRejected,
-    /// The API key itself was refused (not valid, expired, revoked).
-    KeyRefused,
-    /// The operator has not set up Amazon authorization.
-    NotConfigured,
-    /// No request could be made with the stored configuration.
-    KeyNotUsable,
-    /// Another refusal (a store the account service does not take).
-    Refused,
-}
-
-impl SyncProblem {
-    pub const ALL: [SyncProblem; 7] = [
-        SyncProblem::Unreachable,
-        SyncProblem::SignatureRequired,
-        SyncProblem::SignatureRejected,
-        SyncProblem::KeyRefused,
-        SyncProblem::NotConfigured,
-        SyncProblem::KeyNotUsable,
-        SyncProblem::Refused,
-    ];
-
-    /// The code the JSON API carries.
-    pub fn code(self) -> &'static str {
-        match self {
-            SyncProblem::Unreachable => "account_service_unreachable",
-            SyncProblem::SignatureRequired => "signature_required",
-            SyncProblem::SignatureRejected => "signature_rejected",
-            SyncProblem::KeyRefused => "key_refused",
-            SyncProblem::NotConfigured => "amazon_not_configured",
-            SyncProblem::KeyNotUsable => "key_not_usable",
-            SyncProblem::Refused => "account_service_refused",
-        }
-    }
-
-    /// The catalog key of the page's sentence: what happened and what to do.
-    pub fn catalog_key(self) -> &'static str {
-        match self {
-            SyncProblem::Unreachable => "amazon.last_known",
-            SyncProblem::SignatureRequired => "amazon.sync.signature_required",
-            SyncProblem::SignatureRejected => "amazon.sync.signature_rejected",
-            SyncProblem::KeyRefused => "amazon.sync.key_refused",
-            SyncProblem::NotConfigured => "amazon.sync.not_configured",
-            SyncProblem::KeyNotUsable => "amazon.sync.key_not_usable",
-            SyncProblem::Refused => "amazon.sync.refused",
-        }
-    }
-
-    /// The catalog key of an unregistered store's row.
-    pub fn row_key(self) -> &'static str {
-        match self {
-            SyncProblem::Unreachable => "amazon.not_registered",
-            SyncProblem::SignatureRequired => "amazon.not_registered.signature_required",
-            SyncProblem::SignatureRejected => "amazon.not_registered.signature_rejected",
-            SyncProblem::KeyRefused => "amazon.not_registered.key_refused",
-            SyncProblem::NotConfigured => "amazon.not_registered.not_configured",
-            SyncProblem::KeyNotUsable => "amazon.not_registered.key_not_usable",
-            SyncProblem::Refused => "amazon.not_registered.refused",
-        }
-    }
-
-    /// The page's sentence in English (the JSON API's `message`).
-    pub fn message(self) -> &'static str {
-        crate::i18n::CATALOG.get(web::i18n::Lang::En, self.catalog_key())
-    }
-
-    fn of(e: &AdminError) -> Option<SyncProblem> {
-        Some(match e {
-            AdminError::Amazon(r) => SyncProblem::from(r),
-            AdminError::KeyNotUsable(_) => SyncProblem::KeyNotUsable,
-            _ => return None,
-        })
-    }
-}
-
-impl From<&RemoteError> for SyncProblem {
-    fn from(e: &RemoteError) -> Self {
-        match e {
-            RemoteError::Unreachable => SyncProblem::Unreachable,
-            RemoteError::SignatureRequired => SyncProblem::SignatureRequired,
-            RemoteError::SignatureRejected => SyncProblem::SignatureRejected,
-            RemoteError::KeyRefused => SyncProblem::KeyRefused,
-            RemoteError::NotConfigured => SyncProblem::NotConfigured,
-            RemoteError::NotFound | RemoteError::Rejected(_) => SyncProblem::Refused,
-        }
-    }
-}
-
 /// The stores, each with its status as the account service last reported it.
 pub struct Listed {
     pub stores: Vec<AmazonStore>,
@@ -210,15 +115,15 @@ impl Listed {
 
 /// Registers the stores not registered yet, then takes every status from
 /// the account service. Only a storage failure is an error.
-pub async fn sync(ctx: &Ctx<'_>) -> Result<Listed, AdminError> {
-    let stores = store::amazon_stores(&ctx.state.db).await?;
+pub async fn sync(caller: &Caller<'_>) -> Result<Listed, AdminError> {
+    let stores = store::amazon_stores(&caller.services.db).await?;
     if stores.is_empty() {
         return Ok(Listed {
             stores,
             problem: None,
         });
     }
-    let client = match ctx.client().await {
+    let client = match caller.client().await {
         Ok(c) => c,
         Err(e) => {
             return Ok(Listed {
@@ -228,16 +133,16 @@ pub async fn sync(ctx: &Ctx<'_>) -> Result<Listed, AdminError> {
         }
     };
     for s in stores.iter().filter(|s| s.remote_id.is_none()) {
-        if let Err(e) = register(ctx, &client, s).await {
+        if let Err(e) = register(caller, &client, s).await {
             return Ok(Listed {
                 problem: Some(SyncProblem::of(&e).ok_or(e)?),
-                stores: store::amazon_stores(&ctx.state.db).await?,
+                stores: store::amazon_stores(&caller.services.db).await?,
             });
         }
     }
     let problem = match client.list().await {
         Ok(remote) => {
-            let now = ctx.state.clock.now();
+            let now = caller.services.clock.now();
             for s in &stores {
                 let found = s
                     .remote_id
@@ -245,7 +150,7 @@ pub async fn sync(ctx: &Ctx<'_>) -> Result<Listed, AdminError> {
                     .and_then(|rid| remote.iter().find(|r| r.id == rid));
                 if let Some(status) = found.and_then(RemoteStore::status) {
                     if status != current(s) {
-                        store::set_amazon_status(&ctx.state.db, &s.id, &status, now).await?;
+                        store::set_amazon_status(&caller.services.db, &s.id, &status, now).await?;
                     }
                 }
             }
@@ -254,7 +159,7 @@ pub async fn sync(ctx: &Ctx<'_>) -> Result<Listed, AdminError> {
         Err(e) => Some(SyncProblem::from(&e)),
     };
     Ok(Listed {
-        stores: store::amazon_stores(&ctx.state.db).await?,
+        stores: store::amazon_stores(&caller.services.db).await?,
         problem,
     })
 }
@@ -271,13 +176,13 @@ fn current(s: &AmazonStore) -> store::AmazonStatus {
 
 /// Registers one store with the account service; returns its remote id.
 async fn register(
-    ctx: &Ctx<'_>,
+    caller: &Caller<'_>,
     client: &StoresClient<'_>,
     s: &AmazonStore,
 ) -> Result<String, AdminError> {
     // The store's website is served by this Commerce installation: its
     // address (the Admin keeps no per-website base URL).
-    let url = ctx.origin.clone();
+    let url = caller.origin.clone();
     let remote = client
         .create(&NewRemoteStore {
             name: &s.name,
@@ -290,23 +195,23 @@ async fn register(
         tracing::warn!("the account service's new store was not understood");
         return Err(RemoteError::Unreachable.into());
     };
-    if !store::set_amazon_remote_id(&ctx.state.db, &s.id, &remote.id, &url).await? {
+    if !store::set_amazon_remote_id(&caller.services.db, &s.id, &remote.id, &url).await? {
         // Registered meanwhile by another request, or deleted: this one is spare.
         if let Err(e) = client.delete(&remote.id).await {
             tracing::warn!(error = %e, "a spare registration could not be removed");
         }
-        return store::amazon_store(&ctx.state.db, &s.id)
+        return store::amazon_store(&caller.services.db, &s.id)
             .await?
             .and_then(|s| s.remote_id)
             .ok_or(AdminError::AmazonStoreNotFound);
     }
-    let now = ctx.state.clock.now();
-    store::set_amazon_status(&ctx.state.db, &s.id, &status, now).await?;
+    let now = caller.services.clock.now();
+    store::set_amazon_status(&caller.services.db, &s.id, &status, now).await?;
     let registered = AmazonStore {
         status: status.status,
         ..s.clone()
     };
-    ctx.audit(&registered, "amazon_store.registered").await?;
+    caller.audit(&registered, "amazon_store.registered").await?;
     Ok(remote.id)
 }
 
@@ -314,97 +219,111 @@ async fn register(
 /// take now stays saved, unregistered, until the next open, and the problem
 /// says why.
 pub async fn add(
-    ctx: &Ctx<'_>,
+    caller: &Caller<'_>,
     input: &NewStoreInput,
 ) -> Result<(AmazonStore, Option<SyncProblem>), AdminError> {
-    let id = channel::add_store(ctx.state, input)
+    let id = store_integration::add_store(caller.services, input)
         .await?
         .map_err(AdminError::InvalidStore)?;
-    let saved = find(ctx, &id).await?;
-    ctx.audit(&saved, "amazon_store.saved").await?;
-    let registered = match ctx.client().await {
-        Ok(client) => register(ctx, &client, &saved).await.map(|_| ()),
+    let saved = find(caller, &id).await?;
+    caller.audit(&saved, "amazon_store.saved").await?;
+    let registered = match caller.client().await {
+        Ok(client) => register(caller, &client, &saved).await.map(|_| ()),
         Err(e) => Err(e),
     };
     let problem = match registered {
         Ok(()) => None,
         Err(e) => Some(SyncProblem::of(&e).ok_or(e)?),
     };
-    Ok((find(ctx, &id).await?, problem))
+    Ok((find(caller, &id).await?, problem))
 }
 
-pub async fn find(ctx: &Ctx<'_>, id: &str) -> Result<AmazonStore, AdminError> {
-    store::amazon_store(&ctx.state.db, id)
+pub async fn find(caller: &Caller<'_>, id: &str) -> Result<AmazonStore, AdminError> {
+    store::amazon_store(&caller.services.db, id)
         .await?
         .ok_or(AdminError::AmazonStoreNotFound)
 }
 
 /// A store and its remote id, registering it first when needed.
 async fn registered<'a>(
-    ctx: &Ctx<'a>,
+    caller: &Caller<'a>,
     id: &str,
 ) -> Result<(AmazonStore, String, StoresClient<'a>), AdminError> {
-    let s = find(ctx, id).await?;
-    let client = ctx.client().await?;
+    let s = find(caller, id).await?;
+    let client = caller.client().await?;
     let remote_id = match &s.remote_id {
         Some(r) => r.clone(),
-        None => register(ctx, &client, &s).await?,
+        None => register(caller, &client, &s).await?,
     };
     Ok((s, remote_id, client))
 }
 
 /// Keeps a status the account service answered with.
-async fn keep(ctx: &Ctx<'_>, id: &str, remote: &RemoteStore) -> Result<AmazonStore, AdminError> {
+async fn keep(
+    caller: &Caller<'_>,
+    id: &str,
+    remote: &RemoteStore,
+) -> Result<AmazonStore, AdminError> {
     let Some(status) = remote.status() else {
         tracing::warn!("the account service's store was not understood");
         return Err(RemoteError::Unreachable.into());
     };
-    store::set_amazon_status(&ctx.state.db, id, &status, ctx.state.clock.now()).await?;
-    find(ctx, id).await
+    store::set_amazon_status(
+        &caller.services.db,
+        id,
+        &status,
+        caller.services.clock.now(),
+    )
+    .await?;
+    find(caller, id).await
 }
 
 /// The single-use link on the account site that starts the authorization
 /// in Seller Central (what **Connect store** and **Re-authorize** open).
-pub async fn connect(ctx: &Ctx<'_>, id: &str) -> Result<String, AdminError> {
-    let (s, remote_id, client) = registered(ctx, id).await?;
+pub async fn connect(caller: &Caller<'_>, id: &str) -> Result<String, AdminError> {
+    let (s, remote_id, client) = registered(caller, id).await?;
     let link = client.connect_link(&remote_id).await?;
-    ctx.audit(&s, "amazon_store.connect_requested").await?;
+    caller.audit(&s, "amazon_store.connect_requested").await?;
     Ok(link.url)
 }
 
 /// **Activate** / **Deactivate**: an inactive store keeps its authorization.
-pub async fn set_active(ctx: &Ctx<'_>, id: &str, active: bool) -> Result<AmazonStore, AdminError> {
-    let (_, remote_id, client) = registered(ctx, id).await?;
+pub async fn set_active(
+    caller: &Caller<'_>,
+    id: &str,
+    active: bool,
+) -> Result<AmazonStore, AdminError> {
+    let (_, remote_id, client) = registered(caller, id).await?;
     let remote = client.set_active(&remote_id, active).await?;
-    let s = keep(ctx, id, &remote).await?;
+    let s = keep(caller, id, &remote).await?;
     let change = if active {
         "amazon_store.activated"
     } else {
         "amazon_store.deactivated"
     };
-    ctx.audit(&s, change).await?;
+    caller.audit(&s, change).await?;
     Ok(s)
 }
 
 /// Has the account service prove the store's authorization now.
-pub async fn check(ctx: &Ctx<'_>, id: &str) -> Result<AmazonStore, AdminError> {
-    let (_, remote_id, client) = registered(ctx, id).await?;
+pub async fn check(caller: &Caller<'_>, id: &str) -> Result<AmazonStore, AdminError> {
+    let (_, remote_id, client) = registered(caller, id).await?;
     let remote = client.check(&remote_id).await?;
-    let s = keep(ctx, id, &remote).await?;
-    ctx.audit(&s, "amazon_store.checked").await?;
+    let s = keep(caller, id, &remote).await?;
+    caller.audit(&s, "amazon_store.checked").await?;
     Ok(s)
 }
 
 /// **Delete**: removes the registration (the account service discards the
 /// refresh token), then the Admin's row. When the account service cannot be
 /// asked nothing is removed.
-pub async fn delete(ctx: &Ctx<'_>, id: &str) -> Result<(), AdminError> {
-    let s = find(ctx, id).await?;
+pub async fn delete(caller: &Caller<'_>, id: &str) -> Result<(), AdminError> {
+    let s = find(caller, id).await?;
     if let Some(remote_id) = &s.remote_id {
-        ctx.client().await?.delete(remote_id).await?;
+        caller.client().await?.delete(remote_id).await?;
     }
-    if store::delete_amazon_store(&ctx.state.db, id).await? {
-        ctx.audit(&s, "amazon_store.deleted").await?;
+    if store::delete_amazon_store(&caller.services.db, id).await? {
+        caller.audit(&s, "amazon_store.deleted").await?;
     }
     Ok(())
 }

@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use web::extract::ApiJson;
 use web::{cookies, Error};
 
-use crate::amazon_stores::{self, Ctx, SyncProblem};
+use crate::amazon_stores::{self, Caller, SyncProblem};
 use crate::auth::Admin;
-use crate::channel::NewStoreInput;
 use crate::error::AdminError;
 use crate::store::AmazonStore;
+use crate::store_integration::NewStoreInput;
 use crate::AppState;
 
 const STORES: &str = "/admin/api/v1/channels/amazon/stores";
@@ -107,7 +107,7 @@ async fn list_stores(
     Admin(user): Admin,
     headers: HeaderMap,
 ) -> Result<Response, Error> {
-    let listed = amazon_stores::sync(&Ctx::new(&state, &user.username, &headers)).await?;
+    let listed = amazon_stores::sync(&Caller::new(&state, &user.username, &headers)).await?;
     let synced = listed.synced();
     let problem = listed
         .problem
@@ -145,8 +145,8 @@ async fn create_store(
         website: body.website,
         marketplace: body.country,
     };
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    let (saved, problem) = amazon_stores::add(&ctx, &input)
+    let caller = Caller::new(&state, &user.username, &headers);
+    let (saved, problem) = amazon_stores::add(&caller, &input)
         .await
         .map_err(|e| match e {
             // The API calls the marketplace `country`.
@@ -176,8 +176,8 @@ async fn update_store(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Response, Error> {
     same_origin(&state, &headers)?;
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    let s = amazon_stores::set_active(&ctx, &id, body.active).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    let s = amazon_stores::set_active(&caller, &id, body.active).await?;
     Ok(Json(StoreView::from(s)).into_response())
 }
 
@@ -188,8 +188,8 @@ async fn delete_store(
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
     same_origin(&state, &headers)?;
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    amazon_stores::delete(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    amazon_stores::delete(&caller, &id).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -200,8 +200,8 @@ async fn connect_store(
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
     same_origin(&state, &headers)?;
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    let url = amazon_stores::connect(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    let url = amazon_stores::connect(&caller, &id).await?;
     Ok(Json(serde_json::json!({ "url": url })).into_response())
 }
 
@@ -212,7 +212,7 @@ async fn check_store(
     Path(id): Path<String>,
 ) -> Result<Response, Error> {
     same_origin(&state, &headers)?;
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    let s = amazon_stores::check(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    let s = amazon_stores::check(&caller, &id).await?;
     Ok(Json(StoreView::from(s)).into_response())
 }

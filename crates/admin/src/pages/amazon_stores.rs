@@ -12,8 +12,9 @@ use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 
 use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
-use crate::amazon_stores::{self, Ctx};
+use crate::amazon_stores::{self, Caller};
 use crate::store::{AdminUser, AmazonStore};
+use crate::store_integration::marketplace_label;
 use crate::AppState;
 
 /// A store's authorization is named on the page, and **Re-authorize**
@@ -97,7 +98,7 @@ pub fn line(s: AmazonStore, now: i64) -> StoreLine {
     };
     let reason = s.reason.clone().unwrap_or_default();
     StoreLine {
-        marketplace_label: super::channel::marketplace_label(&s.marketplace),
+        marketplace_label: marketplace_label(&s.marketplace),
         status_label: status_label(status),
         badge: badge(status),
         reason_label: if reason.is_empty() {
@@ -135,8 +136,8 @@ pub async fn connect(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    let url = amazon_stores::connect(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    let url = amazon_stores::connect(&caller, &id).await?;
     // Not a redirect: the Admin's `form-action 'self'` also governs where a
     // form submission may be redirected, so the new tab goes on to the account
     // site (and from there to Seller Central) from a page of its own.
@@ -167,8 +168,8 @@ pub async fn set_active(
     Path(id): Path<String>,
     CsrfForm(form): CsrfForm<ActiveForm>,
 ) -> PageResult {
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    amazon_stores::set_active(&ctx, &id, form.active).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    amazon_stores::set_active(&caller, &id, form.active).await?;
     let done = if form.active {
         "activated"
     } else {
@@ -185,8 +186,8 @@ pub async fn check(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    amazon_stores::check(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    amazon_stores::check(&caller, &id).await?;
     Ok(Redirect::to(&format!("{CHANNEL_PATH}?done=checked")).into_response())
 }
 
@@ -206,8 +207,8 @@ pub async fn confirm_delete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> PageResult {
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    let s = amazon_stores::find(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    let s = amazon_stores::find(&caller, &id).await?;
     let (t, c, cookie) = Page::new(&state, &headers, Some(user.clone()), CHANNEL_PATH)
         .active("amazon")
         .parts();
@@ -228,7 +229,7 @@ pub async fn delete(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
-    let ctx = Ctx::new(&state, &user.username, &headers);
-    amazon_stores::delete(&ctx, &id).await?;
+    let caller = Caller::new(&state, &user.username, &headers);
+    amazon_stores::delete(&caller, &id).await?;
     Ok(Redirect::to(&format!("{CHANNEL_PATH}?done=deleted")).into_response())
 }

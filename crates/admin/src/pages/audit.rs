@@ -310,7 +310,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn changes_are_audited_postgres() {
-        let url = web::db::fresh_postgres_url().await.unwrap();
+        let url = testkit::fresh_postgres_url().await.unwrap();
         changes_are_audited(&url).await;
         // Drop the test's database.
         let admin_url = std::env::var("TEST_POSTGRES_URL")

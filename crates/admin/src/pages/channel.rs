@@ -9,12 +9,12 @@ use web::i18n::T;
 
 use super::amazon_stores::{ending_soon, line, StoreLine};
 use super::{render, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
-use crate::amazon_stores::{self, Ctx, SyncProblem};
-use crate::channel::{NewStoreInput, MARKETPLACES};
+use crate::amazon_stores::{self, Caller, SyncProblem};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
 use crate::error::AdminError;
 use crate::gate::{Check, KeyStatus, Reason};
 use crate::store::{self, AdminUser, Website};
+use crate::store_integration::{NewStoreInput, MARKETPLACES};
 use crate::AppState;
 use web::page::{CsrfForm, SignedIn};
 
@@ -73,14 +73,6 @@ struct ChannelPage {
     form: StoreForm,
 }
 
-pub fn marketplace_label(code: &str) -> &'static str {
-    MARKETPLACES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, l)| *l)
-        .unwrap_or("marketplace.unknown")
-}
-
 /// The message of `?done=…` after an action (catalog key), empty for none.
 fn done_message(done: Option<&str>) -> &'static str {
     match done {
@@ -134,7 +126,7 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
     let mut websites = Vec::new();
     let unreachable = check.status == KeyStatus::Unreachable;
     if valid {
-        let listed = amazon_stores::sync(&Ctx::new(state, actor, headers)).await?;
+        let listed = amazon_stores::sync(&Caller::new(state, actor, headers)).await?;
         problem = listed.problem;
         for s in listed.stores {
             if ending_soon(&s, now) {
@@ -246,8 +238,8 @@ pub async fn add_store(
         marketplace: form.marketplace.clone(),
     };
     let actor = user.username.clone();
-    let ctx = Ctx::new(&state, &actor, &headers);
-    let problems = match amazon_stores::add(&ctx, &input).await {
+    let caller = Caller::new(&state, &actor, &headers);
+    let problems = match amazon_stores::add(&caller, &input).await {
         // A store that could not be registered is saved: the page then says why.
         Ok(_) => return Ok(Redirect::to(&format!("{CHANNEL_PATH}?saved=1")).into_response()),
         Err(AdminError::InvalidStore(problems)) => problems,

@@ -3,7 +3,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Redirect};
+use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
@@ -46,16 +46,36 @@ pub async fn show(
     if user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login").parts();
+    Ok(sign_in_form(
+        &state,
+        &headers,
+        next,
+        String::new(),
+        "",
+        StatusCode::OK,
+    ))
+}
+
+/// The sign-in form, with the name typed and the error (catalog key) when a
+/// sign-in failed.
+fn sign_in_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    next: String,
+    username: String,
+    error: &'static str,
+    status: StatusCode,
+) -> Response {
+    let (t, c, cookie) = Page::new(state, headers, None, "/admin/login").parts();
     let page = LoginPage {
         t,
         c,
         next_encoded: super::encode(&next),
         next,
-        username: String::new(),
-        error: "",
+        username,
+        error,
     };
-    Ok(render(cookie, StatusCode::OK, &page))
+    render(cookie, status, &page)
 }
 
 #[derive(Deserialize)]
@@ -86,18 +106,14 @@ pub async fn submit(
             res.headers_mut().append(header::SET_COOKIE, device);
             Ok(res)
         }
-        None => {
-            let (t, c, cookie) = Page::new(&state, &headers, None, "/admin/login").parts();
-            let page = LoginPage {
-                t,
-                c,
-                next_encoded: super::encode(&next),
-                next,
-                username: form.username,
-                error: "login.failed",
-            };
-            Ok(render(cookie, StatusCode::UNAUTHORIZED, &page))
-        }
+        None => Ok(sign_in_form(
+            &state,
+            &headers,
+            next,
+            form.username,
+            "login.failed",
+            StatusCode::UNAUTHORIZED,
+        )),
     }
 }
 

@@ -1,8 +1,10 @@
-//! Store Integration: Amazon stores connected to Commerce websites.
+//! Store Integration: Amazon stores connected to Commerce websites. The
+//! marketplaces offered, and the rules a new store's fields must meet before
+//! the Admin saves its row.
 
 use crate::error::AdminError;
 use crate::store::{self, NewAmazonStore};
-use crate::AppState;
+use crate::Services;
 
 /// The marketplaces a store can be connected to.
 pub const MARKETPLACES: &[(&str, &str)] = &[
@@ -11,6 +13,15 @@ pub const MARKETPLACES: &[(&str, &str)] = &[
     ("MX", "marketplace.MX"),
     ("GB", "marketplace.GB"),
 ];
+
+/// The catalog key of a marketplace's name.
+pub fn marketplace_label(code: &str) -> &'static str {
+    MARKETPLACES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("marketplace.unknown")
+}
 
 pub struct NewStoreInput {
     pub name: String,
@@ -26,7 +37,7 @@ pub type FieldErrors = Vec<(&'static str, &'static str)>;
 /// `amazon_stores::add` for its registration); returns its id, or the field
 /// errors (catalog keys).
 pub async fn add_store(
-    state: &AppState,
+    services: &Services,
     input: &NewStoreInput,
 ) -> Result<Result<String, FieldErrors>, AdminError> {
     let mut errors = Vec::new();
@@ -46,7 +57,7 @@ pub async fn add_store(
     if !MARKETPLACES.iter().any(|(c, _)| *c == marketplace) {
         errors.push(("marketplace", "store.error.marketplace"));
     }
-    let websites = store::websites(&state.db).await?;
+    let websites = store::websites(&services.db).await?;
     let website = websites.iter().find(|w| w.code == input.website.trim());
     if website.is_none() {
         errors.push(("website", "store.error.website"));
@@ -59,14 +70,14 @@ pub async fn add_store(
     }
     let id = keys::random_id("amz");
     store::insert_amazon_store(
-        &state.db,
+        &services.db,
         &NewAmazonStore {
             id: &id,
             name,
             email: &email,
             website_id: website.id,
             marketplace: &marketplace,
-            now: state.clock.now(),
+            now: services.clock.now(),
         },
     )
     .await?;
