@@ -4,13 +4,15 @@
 //! PostgreSQL, so it is ignored in the main run and run alone:
 //! `cargo nextest run -p commerce --test faults --run-ignored only`.
 //!
-//! SIGKILL and SIGTERM: faults_signals.rs. The account service that accepts
-//! connections but never answers is covered by `crates/admin/tests/gate.rs`
+//! SIGKILL and SIGTERM: it/faults_signals.rs. The account service that accepts
+//! connections but never answers is covered by `crates/admin/tests/it/gate.rs`
 //! (`account_service_down_or_hung`).
 
+// The kit of the `it` binary, shared with this one.
+#[path = "it/common/mod.rs"]
 mod common;
-#[path = "common/faults.rs"]
-mod kit;
+
+use common::faults as kit;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 use reqwest::header::{HeaderMap, ACCEPT_LANGUAGE, CONTENT_TYPE, COOKIE, ORIGIN, SET_COOKIE};
 
-use crate::{http_client, Resp};
+use crate::{form_input, http_client, Resp};
 
 /// A browser on one site. Its cookie jar sits behind a lock, so requests
 /// take `&self` and a test may fire several at once.
@@ -114,6 +114,22 @@ impl Browser {
     pub async fn post_form(&self, path: &str, form: &[(&str, &str)]) -> Resp {
         self.post_form_from(path, form, self.origin.as_deref())
             .await
+    }
+
+    /// Posts a form that holds only the CSRF token, as the pages' buttons do.
+    pub async fn post_button(&self, path: &str, csrf: &str) -> Resp {
+        self.post_form(path, &[("csrf", csrf)]).await
+    }
+
+    /// Opens `page` and posts its form that posts to `action`: that form's
+    /// `csrf` token, then `fields`.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Resp {
+        let html = self.get(page).await;
+        let csrf = form_input(&html.text, action, "csrf")
+            .unwrap_or_else(|| panic!("{page} has a form posting to {action}: {}", html.text));
+        let mut form = vec![("csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.post_form(action, &form).await
     }
 
     /// Posts a form with the given `Origin` (or none).

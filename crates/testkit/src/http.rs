@@ -1,10 +1,10 @@
-//! A response read in full, as the tests of every HTTP service look at it.
+//! HTTP clients that follow no redirects, `Set-Cookie` values, and a
+//! response read in full, as the tests of every HTTP service look at it.
 
 use reqwest::header::{HeaderMap, CONTENT_TYPE, LOCATION, SET_COOKIE};
 use reqwest::StatusCode;
 use serde_json::Value;
-
-use crate::set_cookie_value;
+use std::time::Duration;
 
 /// A response read in full.
 #[derive(Debug)]
@@ -29,6 +29,14 @@ impl Resp {
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.text)
             .unwrap_or_else(|e| panic!("not JSON ({e}), status {}: {}", self.status, self.text))
+    }
+
+    /// The value of header `name`, or "" when it is missing or not text.
+    pub fn header(&self, name: impl reqwest::header::AsHeaderName) -> &str {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
     }
 
     /// The value of cookie `name` set by this response, if any.
@@ -94,4 +102,33 @@ impl Resp {
         assert!(!message.is_empty(), "{what}: error.message in {v}");
         code.to_owned()
     }
+}
+
+/// An HTTP client that does not follow redirects (tests look at them).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("http client")
+}
+
+/// `http_client` with a whole-request timeout, for talking to a child process.
+pub fn http_client_with_timeout(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .expect("http client")
+}
+
+/// The value of cookie `name` among `Set-Cookie` headers.
+pub fn set_cookie_value(headers: &reqwest::header::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|l| l.split(';').next())
+        .filter_map(|p| p.split_once('='))
+        .find(|(k, _)| k.trim() == name)
+        .map(|(_, v)| v.trim().to_owned())
 }

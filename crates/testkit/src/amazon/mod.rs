@@ -27,6 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use web::Clock;
 
+pub mod browse;
 mod seller_central;
 mod token;
 

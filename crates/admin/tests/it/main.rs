@@ -1,0 +1,18 @@
+//! The integration tests of `admin`, in one binary (one link instead of one per file).
+
+#[macro_use]
+mod common;
+
+mod account_setting;
+mod amazon_connect;
+mod amazon_stores;
+mod catalog;
+mod config_store;
+mod gate;
+mod hostile_input;
+mod key_rotation;
+mod outbound;
+mod pages;
+mod pages_config;
+mod reasons;
+mod users;
