@@ -224,6 +224,14 @@ pub async fn set_public_key(
 }
 
 /// The fingerprint of a stored public key.
+/// One of the company's keys by id. Another company's key is not found
+/// either: ids are never a way to learn what others have.
+pub async fn company_key(s: &Services, company_id: &str, id: &str) -> Result<KeyRow, AccountError> {
+    store::get_key(&s.db, company_id, id)
+        .await?
+        .ok_or(AccountError::KeyNotFound)
+}
+
 pub fn fingerprint(pem: Option<&str>) -> Option<String> {
     pem.and_then(|p| keys::jwt::PublicKey::from_pem(p).ok())
         .map(|k| k.fingerprint())

@@ -9,7 +9,7 @@
 
 use std::net::IpAddr;
 
-use web::i18n::{Lang, T};
+use web::i18n::T;
 use web::Secret;
 
 use crate::audit::action;
@@ -34,14 +34,7 @@ pub const CHANGED_KIND: &str = "email_changed";
 pub const PATH: &str = "/confirm-email";
 
 fn texts(account: &Account) -> T {
-    T {
-        catalog: &crate::i18n::CATALOG,
-        lang: account
-            .locale
-            .as_deref()
-            .and_then(Lang::from_code)
-            .unwrap_or_default(),
-    }
+    crate::i18n::in_locale(account.locale.as_deref(), web::i18n::Lang::default())
 }
 
 /// Mails `email` a link that confirms it for `account`: its own address
@@ -70,30 +63,32 @@ pub async fn send(
     } else {
         ("mail.verify_subject", "mail.verify_body")
     };
-    let body = [
-        t.get(intro)
-            .replace("{email}", email)
-            .replace("{old}", &account.email),
-        t.get("mail.verify_action").replace("{link}", &link),
-        t.get("mail.verify_expires")
-            .replace("{date}", &web::clock::human(expires_at)),
-        t.get("mail.signature").to_owned(),
-    ]
-    .join("\n\n");
+    let body = crate::i18n::letter(
+        t,
+        [
+            t.get(intro)
+                .replace("{email}", email)
+                .replace("{old}", &account.email),
+            t.get("mail.verify_action").replace("{link}", &link),
+            t.get("mail.verify_expires")
+                .replace("{date}", &web::clock::human(expires_at)),
+        ],
+    );
     let dedupe = format!("verify:{id}");
     // A change is told to the old address at once, with a link that cancels it.
-    let notice_body = [
-        t.get("mail.email_change_requested_body")
-            .replace("{email}", email)
-            .replace("{old}", &account.email)
-            .replace("{date}", &web::clock::human(now)),
-        t.get("mail.email_change_cancel_action").replace(
-            "{link}",
-            &format!("{base}{CANCEL_PATH}/{CANCEL_PLACEHOLDER}"),
-        ),
-        t.get("mail.signature").to_owned(),
-    ]
-    .join("\n\n");
+    let notice_body = crate::i18n::letter(
+        t,
+        [
+            t.get("mail.email_change_requested_body")
+                .replace("{email}", email)
+                .replace("{old}", &account.email)
+                .replace("{date}", &web::clock::human(now)),
+            t.get("mail.email_change_cancel_action").replace(
+                "{link}",
+                &format!("{base}{CANCEL_PATH}/{CANCEL_PLACEHOLDER}"),
+            ),
+        ],
+    );
     let notice = changing.then(|| NewMessage {
         company_id: Some(&account.company_id),
         recipient: &account.email,
@@ -182,15 +177,16 @@ pub async fn confirm(state: &Services, token: &str) -> Result<Account, AccountEr
     if changing {
         account.email = row.email.clone();
         let t = texts(&account);
-        let body = [
-            t.get("mail.email_changed_body")
-                .replace("{old}", &old)
-                .replace("{email}", &account.email)
-                .replace("{date}", &web::clock::human(now)),
-            t.get("mail.password_changed_action").to_owned(),
-            t.get("mail.signature").to_owned(),
-        ]
-        .join("\n\n");
+        let body = crate::i18n::letter(
+            t,
+            [
+                t.get("mail.email_changed_body")
+                    .replace("{old}", &old)
+                    .replace("{email}", &account.email)
+                    .replace("{date}", &web::clock::human(now)),
+                t.get("mail.password_changed_action").to_owned(),
+            ],
+        );
         store::enqueue_message(
             &state.db,
             &NewMessage {

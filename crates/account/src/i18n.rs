@@ -14,6 +14,14 @@ pub static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
     )
 });
 
+/// The texts in a saved language (an account's `locale`), else in `fallback`.
+pub fn in_locale(locale: Option<&str>, fallback: Lang) -> T {
+    T {
+        catalog: &CATALOG,
+        lang: locale.and_then(Lang::from_code).unwrap_or(fallback),
+    }
+}
+
 /// The user's saved language, else the cookie, else the browser's.
 pub fn for_request(headers: &HeaderMap, account: Option<&Account>) -> T {
     let lang = web::cookies::get(headers, crate::auth::LANG_COOKIE)
@@ -28,4 +36,12 @@ pub fn for_request(headers: &HeaderMap, account: Option<&Account>) -> T {
         catalog: &CATALOG,
         lang,
     }
+}
+
+/// A mail's body: its paragraphs, then the signature, a blank line apart.
+pub fn letter<const N: usize>(t: web::i18n::T, paragraphs: [String; N]) -> String {
+    let mut body = paragraphs.join("\n\n");
+    body.push_str("\n\n");
+    body.push_str(t.get("mail.signature"));
+    body
 }

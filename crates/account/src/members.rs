@@ -14,7 +14,6 @@
 //! stay where they are.
 
 use axum::http::{header, HeaderMap};
-use web::i18n::T;
 use web::{Error, Secret};
 
 use crate::audit::action;
@@ -112,14 +111,7 @@ pub async fn invite(
     let now = state.clock.now();
     let id = keys::random_id("inv");
     let expires_at = now + INVITATION_SECS;
-    let t = T {
-        catalog: &crate::i18n::CATALOG,
-        lang: user
-            .locale
-            .as_deref()
-            .and_then(web::i18n::Lang::from_code)
-            .unwrap_or_default(),
-    };
+    let t = crate::i18n::in_locale(user.locale.as_deref(), web::i18n::Lang::default());
     let role_name = t
         .get(if role.is_owner() {
             "role.owner"
@@ -129,17 +121,18 @@ pub async fn invite(
         .to_lowercase();
     let link = format!("{base}/join/{TOKEN_PLACEHOLDER}");
     let subject = t.fmt("mail.invite_subject", "company", &user.company_name);
-    let body = [
-        t.get("mail.invite_body")
-            .replace("{inviter}", &format!("{} ({})", user.name, user.email))
-            .replace("{company}", &user.company_name)
-            .replace("{role}", &role_name),
-        t.get("mail.invite_action").replace("{link}", &link),
-        t.get("mail.invite_expires")
-            .replace("{date}", &web::clock::human(expires_at)),
-        t.get("mail.signature").to_owned(),
-    ]
-    .join("\n\n");
+    let body = crate::i18n::letter(
+        t,
+        [
+            t.get("mail.invite_body")
+                .replace("{inviter}", &format!("{} ({})", user.name, user.email))
+                .replace("{company}", &user.company_name)
+                .replace("{role}", &role_name),
+            t.get("mail.invite_action").replace("{link}", &link),
+            t.get("mail.invite_expires")
+                .replace("{date}", &web::clock::human(expires_at)),
+        ],
+    );
     let detail = serde_json::json!({"email": email, "role": role}).to_string();
     let event = crate::audit::by_user(user, action::MEMBER_INVITED, Some(&id), Some(&detail), now);
     let dedupe = format!("invite:{id}");

@@ -41,10 +41,7 @@ pub struct Pass {
 }
 
 fn catalog_for(locale: Option<&str>) -> T {
-    T {
-        catalog: &crate::i18n::CATALOG,
-        lang: locale.and_then(Lang::from_code).unwrap_or_default(),
-    }
+    crate::i18n::in_locale(locale, Lang::default())
 }
 
 /// A message's body as sent: an invitation's, a password reset's or an
@@ -162,14 +159,15 @@ pub async fn queue_expiry_notices(state: &Services) -> Result<usize, sqlx::Error
             let compose = |t: T| {
                 let what = describe(t, &key);
                 let subject = t.fmt("mail.expiry_subject", "name", &key.name);
-                let body = [
-                    t.get("mail.expiry_body")
-                        .replace("{key}", &what)
-                        .replace("{date}", &date),
-                    t.get("mail.expiry_action").to_owned(),
-                    t.get("mail.signature").to_owned(),
-                ]
-                .join("\n\n");
+                let body = crate::i18n::letter(
+                    t,
+                    [
+                        t.get("mail.expiry_body")
+                            .replace("{key}", &what)
+                            .replace("{date}", &date),
+                        t.get("mail.expiry_action").to_owned(),
+                    ],
+                );
                 (subject, body)
             };
             if notify_owner(

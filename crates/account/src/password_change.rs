@@ -5,7 +5,6 @@
 
 use std::net::IpAddr;
 
-use web::i18n::{Lang, T};
 use web::Secret;
 
 use crate::audit::action;
@@ -51,22 +50,16 @@ pub async fn change(
         ..crate::audit::by_user(user, action::PASSWORD_CHANGED, Some(&user.id), None, now)
     };
     store::set_password(&state.db, &user.id, &hash, Some(session), &event).await?;
-    let t = T {
-        catalog: &crate::i18n::CATALOG,
-        lang: user
-            .locale
-            .as_deref()
-            .and_then(Lang::from_code)
-            .unwrap_or_default(),
-    };
-    let body = [
-        t.get("mail.password_changed_body")
-            .replace("{email}", &user.email)
-            .replace("{date}", &web::clock::human(now)),
-        t.get("mail.password_changed_action").to_owned(),
-        t.get("mail.signature").to_owned(),
-    ]
-    .join("\n\n");
+    let t = crate::i18n::in_locale(user.locale.as_deref(), web::i18n::Lang::default());
+    let body = crate::i18n::letter(
+        t,
+        [
+            t.get("mail.password_changed_body")
+                .replace("{email}", &user.email)
+                .replace("{date}", &web::clock::human(now)),
+            t.get("mail.password_changed_action").to_owned(),
+        ],
+    );
     store::enqueue_message(
         &state.db,
         &NewMessage {

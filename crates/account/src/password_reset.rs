@@ -14,7 +14,7 @@
 use std::net::IpAddr;
 use std::ops::Deref;
 
-use web::i18n::{Lang, T};
+use web::i18n::Lang;
 use web::ratelimit::Limiter;
 use web::Secret;
 
@@ -100,24 +100,18 @@ async fn queue_link(
 ) -> Result<(), sqlx::Error> {
     let now = state.clock.now();
     let expires_at = now + RESET_SECS;
-    let t = T {
-        catalog: &crate::i18n::CATALOG,
-        lang: account
-            .locale
-            .as_deref()
-            .and_then(Lang::from_code)
-            .unwrap_or(lang),
-    };
+    let t = crate::i18n::in_locale(account.locale.as_deref(), lang);
     let link = format!("{base}{PATH}/{TOKEN_PLACEHOLDER}");
     let subject = t.get("mail.reset_subject").to_owned();
-    let body = [
-        t.get("mail.reset_body").replace("{email}", &account.email),
-        t.get("mail.reset_action").replace("{link}", &link),
-        t.get("mail.reset_expires")
-            .replace("{date}", &web::clock::human(expires_at)),
-        t.get("mail.signature").to_owned(),
-    ]
-    .join("\n\n");
+    let body = crate::i18n::letter(
+        t,
+        [
+            t.get("mail.reset_body").replace("{email}", &account.email),
+            t.get("mail.reset_action").replace("{link}", &link),
+            t.get("mail.reset_expires")
+                .replace("{date}", &web::clock::human(expires_at)),
+        ],
+    );
     let event = NewEvent {
         ip: Some(ip),
         ..crate::audit::by_user(

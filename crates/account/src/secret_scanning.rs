@@ -186,14 +186,15 @@ async fn report_one(state: &Services, r: &Report) -> Result<bool, Error> {
     if revoked == Some(true) {
         let compose = |t: web::i18n::T| {
             let subject = t.fmt("mail.leak_subject", "name", &row.name);
-            let body = [
-                t.get("mail.leak_body")
-                    .replace("{key}", &format!("\"{}\" ({})", row.name, row.hint))
-                    .replace("{url}", if url.is_empty() { "-" } else { &url }),
-                t.get("mail.leak_action").to_owned(),
-                t.get("mail.signature").to_owned(),
-            ]
-            .join("\n\n");
+            let body = crate::i18n::letter(
+                t,
+                [
+                    t.get("mail.leak_body")
+                        .replace("{key}", &format!("\"{}\" ({})", row.name, row.hint))
+                        .replace("{url}", if url.is_empty() { "-" } else { &url }),
+                    t.get("mail.leak_action").to_owned(),
+                ],
+            );
             (subject, body)
         };
         let dedupe = format!("leak:{}", row.id);

@@ -133,13 +133,7 @@ pub async fn config_set(
         }
     }
     let (db, crypto) = open_parts(data_dir, db).await?;
-    let config = admin::config::ConfigStore {
-        db: &db,
-        crypto: &crypto,
-    };
-    let at = admin::config::resolve_scope(&db, scope_of(scope), scope_code)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let (config, at) = config_at(&db, &crypto, scope, scope_code).await?;
     // The command line is the actor the configuration audit log names.
     match config
         .set_by("cli", path, value, at, SystemClock.now())
@@ -173,13 +167,7 @@ pub async fn config_show(
         None => admin::config::all_fields().collect(),
     };
     let (db, crypto) = open_parts_read_only(data_dir, db).await?;
-    let config = admin::config::ConfigStore {
-        db: &db,
-        crypto: &crypto,
-    };
-    let at = admin::config::resolve_scope(&db, scope_of(scope), scope_code)
-        .await
-        .map_err(|e| anyhow!("{e}"))?;
+    let (config, at) = config_at(&db, &crypto, scope, scope_code).await?;
     let mut out = std::io::stdout().lock();
     let mut shown = 0;
     for f in fields {
@@ -249,6 +237,20 @@ pub async fn key_change(data_dir: &Path, db: &AdminDb) -> anyhow::Result<ExitCod
         if done.reencrypted == 1 { "" } else { "s" }
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The configuration store, and the scope a command names (`--scope`,
+/// `--scope-code`), found in the database.
+async fn config_at<'a>(
+    db: &'a web::db::Db,
+    crypto: &'a admin::crypto::Crypto,
+    scope: ScopeArg,
+    scope_code: Option<&str>,
+) -> anyhow::Result<(admin::config::ConfigStore<'a>, admin::config::ScopeRef)> {
+    let at = admin::config::resolve_scope(db, scope_of(scope), scope_code)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    Ok((admin::config::ConfigStore { db, crypto }, at))
 }
 
 fn scope_of(s: ScopeArg) -> admin::config::Scope {

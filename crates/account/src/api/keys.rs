@@ -13,7 +13,7 @@ use web::Error;
 
 use crate::api_keys::{self, NewKeyInput, Signing};
 use crate::auth::{CurrentUser, CurrentUserWrite};
-use crate::store::{self, KeyRow};
+use crate::store::KeyRow;
 use crate::AppState;
 use crate::{AccountError, FieldError};
 
@@ -297,9 +297,7 @@ pub async fn set_public_key(
     ApiJson(body): ApiJson<PublicKeyBody>,
 ) -> Result<Response, Error> {
     api_keys::set_public_key(&state, &user, &id, body.public_key.as_deref()).await?;
-    let row = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
+    let row = api_keys::company_key(&state, &user.company_id, &id).await?;
     Ok(Json(KeyView::new(row, state.clock.now())).into_response())
 }
 
@@ -347,9 +345,7 @@ pub async fn roll_key(
 ) -> Result<Response, Error> {
     let created = api_keys::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
     let now = state.clock.now();
-    let old = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
+    let old = api_keys::company_key(&state, &user.company_id, &id).await?;
     let rolled = RolledKey {
         created: CreatedKey {
             view: KeyView::new(created.row, now),

@@ -6,13 +6,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
 use web::clock::human;
 use web::extract::ClientIp;
 use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 
-use super::{field_refusal, Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, NoticeQuery, Page, PageResult};
 use crate::store::Account;
 use crate::{password_change, sessions, AppState};
 
@@ -57,26 +56,20 @@ struct AccountPage {
     others: usize,
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    let notice = match q.notice.as_deref() {
-        Some("password_changed") => "account.password_changed",
-        Some("sessions_revoked") => "account.sessions_revoked",
-        Some("verification_sent") => "account.verification_sent",
-        Some("email_change_sent") => "account.email_change_sent",
-        Some("email_confirmed") => "account.email_confirmed",
-        Some("profile_saved") => "account.profile_saved",
-        _ => "",
-    };
+    let notice = q.key(&[
+        ("password_changed", "account.password_changed"),
+        ("sessions_revoked", "account.sessions_revoked"),
+        ("verification_sent", "account.verification_sent"),
+        ("email_change_sent", "account.email_change_sent"),
+        ("email_confirmed", "account.email_confirmed"),
+        ("profile_saved", "account.profile_saved"),
+    ]);
     let form = Form::of(&user);
     render(&state, &headers, user, notice, form, StatusCode::OK).await
 }

@@ -5,13 +5,12 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
 use web::clock::human_date;
 use web::extract::Id;
 use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 
-use super::{Chrome, Page, PageResult};
+use super::{Chrome, NoticeQuery, Page, PageResult};
 use crate::amazon::{stores, AuthState};
 use crate::store::Account;
 use crate::AppState;
@@ -42,11 +41,6 @@ struct StoresPage {
     is_owner: bool,
     stores: Vec<StoreLine>,
     notice: &'static str,
-}
-
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
 }
 
 pub async fn show(
@@ -80,10 +74,7 @@ pub async fn show(
             }
         })
         .collect();
-    let notice = match q.notice.as_deref() {
-        Some("disconnected") => "amazon.disconnected",
-        _ => "",
-    };
+    let notice = q.key(&[("disconnected", "amazon.disconnected")]);
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), AMAZON_STORES).parts();
     let page = StoresPage {
         t,

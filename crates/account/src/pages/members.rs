@@ -12,7 +12,7 @@ use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 use web::Error;
 
-use super::{field_refusal, Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, NoticeQuery, Page, PageResult};
 use crate::members;
 use crate::store::Role;
 use crate::store::{self, Account};
@@ -124,24 +124,18 @@ async fn members_page(
     Ok((page, cookie))
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    let notice = match q.notice.as_deref() {
-        Some("removed") => "members.removed",
-        Some("withdrawn") => "members.withdrawn",
-        Some("joined") => "members.joined",
-        Some("role") => "members.role_changed",
-        _ => "",
-    };
+    let notice = q.key(&[
+        ("removed", "members.removed"),
+        ("withdrawn", "members.withdrawn"),
+        ("joined", "members.joined"),
+        ("role", "members.role_changed"),
+    ]);
     let (page, cookie) = members_page(
         &state,
         &headers,

@@ -232,6 +232,26 @@ pub fn field_refusal(e: crate::AccountError) -> Result<FieldRefusal, PageErr> {
     Ok(FieldRefusal { errors, status })
 }
 
+/// `?notice=` after a redirect: which message the page shows above its
+/// content. Only the notices a page names are shown; anything else is none.
+#[derive(serde::Deserialize)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+impl NoticeQuery {
+    /// The catalog key of the notice, from the page's (notice, key) pairs.
+    pub fn key(&self, known: &[(&str, &'static str)]) -> &'static str {
+        let Some(asked) = self.notice.as_deref() else {
+            return "";
+        };
+        known
+            .iter()
+            .find(|(name, _)| *name == asked)
+            .map_or("", |(_, key)| key)
+    }
+}
+
 pub use auth::SESSION_COOKIE;
 
 /// The account site's language switch: `acct_lang`, back to the API Portal

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::clock::human;
@@ -11,15 +11,31 @@ use web::i18n::T;
 use web::page::{CsrfForm, SignedIn};
 use web::Error;
 
-use super::{field_refusal, Chrome, FormErrors, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, NoticeQuery, Page, PageResult};
 use crate::api_keys::{self, NewKeyInput, Signing};
-use crate::store::Account;
+use crate::store::{Account, KeyRow};
 use crate::verify::Status;
 use crate::AccountError;
 use crate::AppState;
 use keys::Environment;
 
 pub const PORTAL: &str = "/account/api-portal";
+
+/// What a page about one of the company's keys (`{PORTAL}/keys/{id}/{what}`)
+/// starts from: the key (another company's is not found), the texts, the
+/// chrome and the cookie to set.
+pub(super) async fn key_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: Account,
+    id: &str,
+    what: &str,
+) -> Result<(KeyRow, T, Chrome, Option<HeaderValue>), AccountError> {
+    let key = api_keys::company_key(state, &user.company_id, id).await?;
+    let path = format!("{PORTAL}/keys/{id}/{what}");
+    let (t, c, cookie) = Page::new(state, headers, Some(user), &path).parts();
+    Ok((key, t, c, cookie))
+}
 /// Keys expiring within this many seconds are highlighted.
 pub const EXPIRY_WARNING_SECS: i64 = 14 * 86400;
 
@@ -145,11 +161,6 @@ pub async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>,
         .collect())
 }
 
-#[derive(Deserialize)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
-
 pub async fn show(
     State(state): State<AppState>,
     SignedIn(user): SignedIn<Account>,
@@ -157,12 +168,11 @@ pub async fn show(
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
     let keys = key_lines(&state, &user).await?;
-    let notice = match q.notice.as_deref() {
-        Some("revoked") => "portal.revoked",
-        Some("public_key") => "portal.public_key_saved",
-        Some("already_created") => "portal.already_created",
-        _ => "",
-    };
+    let notice = q.key(&[
+        ("revoked", "portal.revoked"),
+        ("public_key", "portal.public_key_saved"),
+        ("already_created", "portal.already_created"),
+    ]);
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
     let page = PortalPage::new(t, c, keys, None, notice);
     Ok(Page::render(cookie, StatusCode::OK, &page))

@@ -9,10 +9,10 @@ use web::extract::Id;
 use web::i18n::T;
 use web::page::{CsrfForm, SignedIn};
 
-use super::portal::PORTAL;
+use super::portal::{key_page, PORTAL};
 use super::{Chrome, Page, PageResult};
 use crate::api_keys;
-use crate::store::{self, Account};
+use crate::store::Account;
 use crate::{AccountError, AppState};
 
 #[derive(Template)]
@@ -33,11 +33,7 @@ pub async fn show(
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let key = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
-    let path = format!("{PORTAL}/keys/{id}/public-key");
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let (key, t, c, cookie) = key_page(&state, &headers, user, &id, "public-key").await?;
     let page = PublicKeyPage {
         t,
         c,
@@ -65,11 +61,7 @@ pub async fn save(
     match api_keys::set_public_key(&state, &user, &id, Some(&form.public_key)).await {
         Ok(()) => Ok(Redirect::to(&format!("{PORTAL}?notice=public_key")).into_response()),
         Err(AccountError::Invalid(fe)) => {
-            let key = store::get_key(&state.db, &user.company_id, &id)
-                .await?
-                .ok_or(AccountError::KeyNotFound)?;
-            let path = format!("{PORTAL}/keys/{id}/public-key");
-            let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+            let (key, t, c, cookie) = key_page(&state, &headers, user, &id, "public-key").await?;
             let page = PublicKeyPage {
                 t,
                 c,

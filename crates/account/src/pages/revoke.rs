@@ -8,11 +8,11 @@ use web::extract::Id;
 use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 
-use super::portal::PORTAL;
+use super::portal::{key_page, PORTAL};
 use super::{Chrome, Page, PageResult};
 use crate::api_keys;
-use crate::store::{self, Account};
-use crate::{AccountError, AppState};
+use crate::store::Account;
+use crate::AppState;
 
 #[derive(Template)]
 #[template(path = "revoke.html")]
@@ -30,11 +30,7 @@ pub async fn confirm(
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let key = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
-    let path = format!("{PORTAL}/keys/{id}/revoke");
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+    let (key, t, c, cookie) = key_page(&state, &headers, user, &id, "revoke").await?;
     let page = RevokePage {
         t,
         c,

@@ -10,7 +10,7 @@ use web::extract::Id;
 use web::i18n::T;
 use web::page::{CsrfForm, SignedIn};
 
-use super::portal::{key_lines, CreatedKey, PortalPage, PORTAL};
+use super::portal::{key_lines, key_page, CreatedKey, PortalPage, PORTAL};
 use super::{Chrome, Page, PageResult};
 use crate::api_keys;
 use crate::store::{self, Account};
@@ -57,13 +57,9 @@ pub async fn confirm(
     headers: HeaderMap,
     Id(id): Id,
 ) -> PageResult {
-    let key = store::get_key(&state.db, &user.company_id, &id)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
-    let path = format!("{PORTAL}/keys/{id}/roll");
+    let (key, t, c, cookie) = key_page(&state, &headers, user, &id, "roll").await?;
     let rollable =
         api_keys::key_status(&key, state.clock.now()).is_valid() && key.replaced_by.is_none();
-    let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
     let page = RollPage {
         t,
         c,
@@ -112,11 +108,7 @@ pub async fn submit(
             return Ok(Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response());
         }
         Err(AccountError::KeyNotRollable) => {
-            let key = store::get_key(&state.db, &user.company_id, &id)
-                .await?
-                .ok_or(AccountError::KeyNotFound)?;
-            let path = format!("{PORTAL}/keys/{id}/roll");
-            let (t, c, cookie) = Page::new(&state, &headers, Some(user), &path).parts();
+            let (key, t, c, cookie) = key_page(&state, &headers, user, &id, "roll").await?;
             let page = RollPage {
                 t,
                 c,

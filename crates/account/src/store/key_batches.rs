@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 
 use web::db::Db;
 
-use super::keys::NewKey;
+use super::keys::{bind_key, NewKey};
 use super::DbError;
 
 /// Rows per statement of [`record_last_used`]: two parameters each, far
@@ -68,17 +68,7 @@ pub async fn insert_keys_bulk(db: &Db, keys: &[NewKey<'_>]) -> Result<(), DbErro
         }
         let mut q = sqlx::query(&sql);
         for k in chunk {
-            q = q
-                .bind(k.id)
-                .bind(k.company_id)
-                .bind(k.created_by)
-                .bind(k.name)
-                .bind(k.environment.as_str())
-                .bind(k.key_hash.to_hex())
-                .bind(k.hint)
-                .bind(k.created_at)
-                .bind(k.expires_at)
-                .bind(k.public_key);
+            q = bind_key(q, k);
         }
         q.execute(&mut *tx).await?;
     }

@@ -131,21 +131,28 @@ async fn check_room(
     Ok(())
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a new key's ten columns from `id` to `public_key`, in the order the
+/// inserts name them.
+pub(super) fn bind_key<'q>(q: AnyQuery<'q>, k: &NewKey<'q>) -> AnyQuery<'q> {
+    q.bind(k.id)
+        .bind(k.company_id)
+        .bind(k.created_by)
+        .bind(k.name)
+        .bind(k.environment.as_str())
+        .bind(k.key_hash.to_hex())
+        .bind(k.hint)
+        .bind(k.created_at)
+        .bind(k.expires_at)
+        .bind(k.public_key)
+}
+
 async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result<(), DbError> {
-    sqlx::query(
+    bind_key(sqlx::query(
         "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-    )
-    .bind(k.id)
-    .bind(k.company_id)
-    .bind(k.created_by)
-    .bind(k.name)
-    .bind(k.environment.as_str())
-    .bind(k.key_hash.to_hex())
-    .bind(k.hint)
-    .bind(k.created_at)
-    .bind(k.expires_at)
-    .bind(k.public_key)
+    ), k)
     .bind(k.create_nonce)
     .execute(conn)
     .await?;

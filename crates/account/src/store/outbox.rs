@@ -50,6 +50,19 @@ pub enum MessageLink<'a> {
     EmailVerification(&'a str),
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds a message's seven columns, in the order the inserts name them.
+fn bind_message<'q>(q: AnyQuery<'q>, m: &NewMessage<'q>) -> AnyQuery<'q> {
+    q.bind(m.company_id)
+        .bind(m.recipient)
+        .bind(m.kind)
+        .bind(m.subject)
+        .bind(m.body)
+        .bind(m.dedupe_key)
+        .bind(m.at)
+}
+
 /// Queues a message carrying a link, inside the transaction that writes the
 /// link's own row.
 pub async fn insert_link_message(
@@ -66,14 +79,7 @@ pub async fn insert_link_message(
         "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at, {column}) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     );
-    sqlx::query(&sql)
-        .bind(m.company_id)
-        .bind(m.recipient)
-        .bind(m.kind)
-        .bind(m.subject)
-        .bind(m.body)
-        .bind(m.dedupe_key)
-        .bind(m.at)
+    bind_message(sqlx::query(&sql), m)
         .bind(id)
         .execute(&mut **tx)
         .await?;
@@ -88,17 +94,13 @@ pub async fn enqueue_message(
     event: Option<&NewEvent<'_>>,
 ) -> Result<bool, DbError> {
     let mut tx = db.pool.begin().await?;
-    let done = sqlx::query(
-        "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+    let done = bind_message(
+        sqlx::query(
+            "INSERT INTO outbox (company_id, recipient, kind, subject, body, dedupe_key, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (dedupe_key) DO NOTHING",
+        ),
+        m,
     )
-    .bind(m.company_id)
-    .bind(m.recipient)
-    .bind(m.kind)
-    .bind(m.subject)
-    .bind(m.body)
-    .bind(m.dedupe_key)
-    .bind(m.at)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {

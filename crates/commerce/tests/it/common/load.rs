@@ -9,7 +9,7 @@ use reqwest::header::COOKIE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use super::{http, signup};
+use super::http;
 
 /// Clients creating keys on the account service as fast as they are
 /// answered, each in a company of its own and a fresh one every 400 keys (a
@@ -46,7 +46,14 @@ impl KeyLoad {
                     let mut n = 0;
                     while !stop.load(Ordering::Relaxed) {
                         if n % 400 == 0 && (t > 0 || n > 0) {
-                            sid = signup(&base).await;
+                            // The server may be killed during a sign-up too.
+                            match try_signup(&client, &base).await {
+                                Ok(fresh) => sid = fresh,
+                                Err(e) => {
+                                    unanswered.lock().expect("lock").push(e);
+                                    break;
+                                }
+                            }
                         }
                         let res = client
                             .post(format!("{base}/api/v1/keys"))
@@ -108,4 +115,24 @@ impl KeyLoad {
         }
         self
     }
+}
+
+/// Signs up a new company owner; the session id, or why there is none
+/// (the server gone, or a refusal).
+async fn try_signup(client: &reqwest::Client, base: &str) -> Result<String, String> {
+    let res = client
+        .post(format!("{base}/api/v1/signup"))
+        .json(&json!({
+            "email": testkit::unique_email("load"),
+            "password": testkit::PASSWORD,
+            "name": "Test User",
+            "company": "Shop B.V.",
+        }))
+        .send()
+        .await
+        .map_err(|e| format!("signup: {e}"))?;
+    if res.status() != StatusCode::CREATED {
+        return Err(format!("signup: {}", res.status()));
+    }
+    testkit::set_cookie_value(res.headers(), "acct_sid").ok_or_else(|| "signup: no session".into())
 }
