@@ -6,9 +6,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::{cli, http, signup, KeyLoad, Server};
+use crate::common::{cli, http, signup, verify, KeyLoad, Server};
 use reqwest::StatusCode;
-use serde_json::Value;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection};
 
@@ -95,14 +94,8 @@ async fn backup_under_write_load_keeps_every_acknowledged_key() {
     let base = restored.account_url();
     let client = http();
     for key in &before {
-        let res = client
-            .post(format!("{base}/api/v1/keys/verify"))
-            .header("X-Api-Key", key)
-            .send()
-            .await
-            .expect("verify");
-        assert_eq!(res.status(), StatusCode::OK);
-        let v: Value = res.json().await.expect("JSON");
+        let (status, v) = verify(&client, &base, key).await;
+        assert_eq!(status, StatusCode::OK, "{v}");
         assert_eq!(
             v["status"], "valid",
             "a key acknowledged before the backup: {v}"

@@ -14,23 +14,11 @@ use std::collections::HashSet;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::common::{create_key, http, signup, KeyLoad, PASSWORD};
+use crate::common::{create_key, http, signup, verify, KeyLoad, PASSWORD};
 use kit::{start_account, HalfSent};
 use reqwest::header::COOKIE;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-
-/// `POST /api/v1/keys/verify`: the status code and the JSON answer.
-async fn verify(client: &reqwest::Client, base: &str, key: &str) -> (StatusCode, Value) {
-    let res = client
-        .post(format!("{base}/api/v1/keys/verify"))
-        .header("X-Api-Key", key)
-        .send()
-        .await
-        .expect("verify");
-    let status = res.status();
-    (status, res.json().await.unwrap_or(Value::Null))
-}
 
 async fn list_keys(base: &str, sid: &str) -> Vec<Value> {
     let res = http()

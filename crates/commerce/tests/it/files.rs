@@ -7,7 +7,7 @@
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
-use crate::common::{cli, cli_owned, fresh_pg, with_db, Server, KEY_PATH, SERVE_BOTH};
+use crate::common::{cli, cli_owned, fresh_pg, serve_admin, with_db, Server, KEY_PATH, SERVE_BOTH};
 
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
@@ -136,14 +136,7 @@ async fn missing_key_file_is_refused(db: Option<String>) {
             "eve@example.com",
         ],
         vec!["admin:user:password", "--username", "admin"],
-        vec![
-            "serve",
-            "admin",
-            "--admin-addr",
-            "127.0.0.1:0",
-            "--account-url",
-            "http://127.0.0.1:9",
-        ],
+        serve_admin(&["--account-url", "http://127.0.0.1:9"]),
     ];
     let mut commands = commands;
     if db.is_none() {

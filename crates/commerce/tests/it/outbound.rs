@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use crate::common::{admin_login, cli, Server, KEY_PATH};
+use crate::common::{admin_login, cli, serve_admin, Server, KEY_PATH};
 use reqwest::header::COOKIE;
 use serde_json::Value;
 
@@ -43,14 +43,7 @@ async fn endless_answers_keep_the_admin_bounded() {
     let (url, server) = endless_server().await;
     let admin = Server::start(
         data,
-        &[
-            "serve",
-            "admin",
-            "--admin-addr",
-            "127.0.0.1:0",
-            "--account-url",
-            &url,
-        ],
+        &serve_admin(&["--account-url", &url]),
         "Commerce Admin: ",
     )
     .await;
@@ -137,18 +130,7 @@ async fn bad_urls_are_refused_at_once() {
             "no status for a refused URL: {out:?}"
         );
 
-        let out = cli(
-            &data,
-            &[
-                "serve",
-                "admin",
-                "--admin-addr",
-                "127.0.0.1:0",
-                "--account-url",
-                bad,
-            ],
-        )
-        .await;
+        let out = cli(&data, &serve_admin(&["--account-url", bad])).await;
         out.assert_clean_error(&format!("serve --account-url {bad}"));
         assert!(
             out.stderr.contains("--account-url"),

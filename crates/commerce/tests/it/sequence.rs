@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::common::{
     admin_key_status, admin_login, all_files, cli, contains_bytes, create_key, fresh_pg,
-    revoke_key, signup, Out, Server, KEY_PATH, SERVE_BOTH,
+    revoke_key, serve_admin, signup, Out, Server, KEY_PATH, SERVE_BOTH,
 };
 use serde_json::json;
 
@@ -160,16 +160,7 @@ async fn sequence(pg: Option<(String, String)>) {
             let account_url = account.account_url();
             let admin = Server::start(
                 data,
-                &[
-                    "serve",
-                    "admin",
-                    "--admin-addr",
-                    "127.0.0.1:0",
-                    "--database-url",
-                    admin_db,
-                    "--account-url",
-                    &account_url,
-                ],
+                &serve_admin(&["--database-url", admin_db, "--account-url", &account_url]),
                 "Commerce Admin: ",
             )
             .await;

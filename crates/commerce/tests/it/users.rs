@@ -1,7 +1,7 @@
 //! `commerce admin:user:create`, then signing in as that user over HTTP.
 //! On the SQLite data dir and on PostgreSQL.
 
-use crate::common::{admin_login, cli_owned, db_args, with_db, Server};
+use crate::common::{admin_login, cli_owned, db_args, serve_admin, with_db, Server};
 use reqwest::StatusCode;
 
 testkit::both_backends!(crate::common::Db; fn create_user);
@@ -82,14 +82,7 @@ async fn create_user(db: &crate::common::Db) {
     out.assert_clean_error("missing flags");
 
     // The Admin alone on that database: bob exists, so no generated admin; bob signs in.
-    let mut serve = vec![
-        "serve",
-        "admin",
-        "--admin-addr",
-        "127.0.0.1:0",
-        "--account-url",
-        "http://127.0.0.1:9",
-    ];
+    let mut serve = serve_admin(&["--account-url", "http://127.0.0.1:9"]);
     serve.extend(db_args.iter().copied());
     let server = Server::start(data, &serve, "Commerce Admin: ").await;
     assert!(

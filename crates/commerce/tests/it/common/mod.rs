@@ -32,6 +32,13 @@ pub const SERVE_BOTH: &[&str] = &[
     "127.0.0.1:0",
 ];
 
+/// `serve admin` on a free port (ready at `Commerce Admin: `), then `more`.
+pub fn serve_admin<'a>(more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["serve", "admin", "--admin-addr", "127.0.0.1:0"];
+    args.extend_from_slice(more);
+    args
+}
+
 /// The rest of the first line of `lines` that starts with `prefix`.
 pub fn printed_value(lines: &[String], prefix: &str) -> Option<String> {
     lines
@@ -286,6 +293,18 @@ pub fn account_api(account_url: &str) -> AccountApi {
 /// Signs up on the account service's JSON API; returns the session id.
 pub async fn signup(account_url: &str) -> String {
     account_api(account_url).signup_owner().await
+}
+
+/// `POST /api/v1/keys/verify`: the status code and the JSON answer.
+pub async fn verify(client: &reqwest::Client, base: &str, key: &str) -> (StatusCode, Value) {
+    let res = client
+        .post(format!("{base}/api/v1/keys/verify"))
+        .header("X-Api-Key", key)
+        .send()
+        .await
+        .expect("verify");
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
 }
 
 /// Creates a key; returns `(id, key)`.
