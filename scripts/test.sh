@@ -83,8 +83,8 @@ if ! cargo deny --version >/dev/null 2>&1; then
 fi
 
 # mold links the test binaries in a fraction of GNU ld's time
-# (.cargo/config.toml calls it through scripts/linker/cc, which falls back to
-# the default linker when mold is missing).
+# (.cargo/config.toml points gcc at /usr/libexec/mold, where Debian's package
+# puts it; without it gcc links with its default linker).
 if ! command -v mold >/dev/null 2>&1; then
   step "installing mold (the linker)"
   SUDO=""
