@@ -37,18 +37,7 @@ where
         }
         let bytes = axum::body::Bytes::from_request(req, state)
             .await
-            .map_err(|e| {
-                if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-                    Error::new(
-                        e.status(),
-                        "payload_too_large",
-                        "The request body is too large.",
-                    )
-                    .with_page(PageKind::BadRequest)
-                } else {
-                    Error::bad_request("bad_body", "The request body could not be read.")
-                }
-            })?;
+            .map_err(body_refusal)?;
         if bytes.is_empty() {
             return Err(Error::bad_request(
                 "empty_body",
@@ -199,5 +188,19 @@ mod id_tests {
         for bad in ["", "a\0b", "a/b", "ü", "a b", &"x".repeat(129)] {
             assert!(!super::is_id(bad), "{bad:?}");
         }
+    }
+}
+
+/// A request body that could not be read: too large (413), or broken off (400).
+pub fn body_refusal(e: axum::extract::rejection::BytesRejection) -> Error {
+    if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+        Error::new(
+            e.status(),
+            "payload_too_large",
+            "The request body is too large.",
+        )
+        .with_page(PageKind::BadRequest)
+    } else {
+        Error::bad_request("bad_body", "The request body could not be read.")
     }
 }

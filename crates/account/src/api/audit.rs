@@ -12,6 +12,7 @@ use web::Error;
 use crate::auth::CurrentUser;
 use crate::store::EventRow;
 use crate::AppState;
+use crate::{AccountError, FieldError};
 
 use super::openapi::ErrorBody;
 
@@ -101,16 +102,10 @@ pub async fn list_events(
     })?;
     let limit = q.limit.unwrap_or(DEFAULT_PAGE);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Error::unprocessable(
-            "invalid_field",
-            "limit: between 1 and 200.",
-        ));
+        return Err(AccountError::Invalid(FieldError::new("limit", "error.audit_limit")).into());
     }
     if q.before.is_some_and(|b| b < 1) {
-        return Err(Error::unprocessable(
-            "invalid_field",
-            "before: an event id (a positive integer).",
-        ));
+        return Err(AccountError::Invalid(FieldError::new("before", "error.audit_before")).into());
     }
     let (rows, next) = crate::audit::events_page(&state, &user, q.before, limit).await?;
     let events: Vec<EventView> = rows.into_iter().map(EventView::from).collect();

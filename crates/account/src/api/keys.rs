@@ -211,10 +211,9 @@ pub async fn create_key(
     };
     let signing = match (body.generate_private_key.unwrap_or(false), body.public_key) {
         (true, Some(_)) => {
-            return Err(Error::unprocessable(
-                "invalid_field",
-                "public_key: give either generate_private_key or public_key, not both.",
-            ))
+            return Err(
+                AccountError::Invalid(FieldError::new("public_key", "error.signing_both")).into(),
+            )
         }
         (true, None) => Signing::Generate,
         (false, Some(pem)) => Signing::PublicKey(pem),

@@ -3,7 +3,7 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use utoipa::openapi::schema::ArrayBuilder;
@@ -91,17 +91,7 @@ pub async fn verify_report(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Error> {
-    let body = body.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Error::new(
-                e.status(),
-                "payload_too_large",
-                "The request body is too large.",
-            )
-        } else {
-            Error::bad_request("bad_body", "The request body could not be read.")
-        }
-    })?;
+    let body = body.map_err(web::extract::body_refusal)?;
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let answers = secret_scanning::handle(
         &state,

@@ -15,11 +15,7 @@ both_backends!(
 
 async fn audit(app: &App, sid: &str, query: &str) -> (StatusCode, Value, String) {
     let r = app.get(&format!("/api/v1/audit{query}"), Some(sid)).await;
-    let v = if r.status.is_success() {
-        r.json()
-    } else {
-        Value::Null
-    };
+    let v = serde_json::from_str(&r.text).unwrap_or(Value::Null);
     (r.status, v, r.text)
 }
 
@@ -157,9 +153,15 @@ async fn audit_pages_and_bad_queries(db: &TestDb) {
     let id = k["id"].as_str().unwrap();
     app.delete(&format!("/api/v1/keys/{id}"), Some(&sid)).await;
 
-    for q in ["?limit=0", "?limit=201", "?before=0"] {
-        let (status, _, raw) = audit(&app, &sid, q).await;
+    for (q, message) in [
+        ("?limit=0", "limit: between 1 and 200."),
+        ("?limit=201", "limit: between 1 and 200."),
+        ("?before=0", "before: an event id (a positive integer)."),
+    ] {
+        let (status, v, raw) = audit(&app, &sid, q).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{q}: {raw}");
+        assert_eq!(v["error"]["code"], "invalid_field", "{q}: {raw}");
+        assert_eq!(v["error"]["message"], message, "{q}: {raw}");
     }
     for q in ["?limit=abc", "?before=x", "?what=1"] {
         let r = app.get(&format!("/api/v1/audit{q}"), Some(&sid)).await;

@@ -234,6 +234,14 @@ async fn own_public_key(db: &TestDb) {
         )
         .await;
     assert_eq!(both.status, 422);
+    let v: serde_json::Value = both.json();
+    assert_eq!(v["error"]["code"], "invalid_field", "{}", both.text);
+    assert_eq!(
+        v["error"]["message"],
+        "public_key: give either generate_private_key or public_key, not both.",
+        "{}",
+        both.text
+    );
     app.stop().await;
 }
 
