@@ -9,7 +9,6 @@
 
 use std::net::IpAddr;
 
-use web::i18n::T;
 use web::Secret;
 
 use crate::audit::action;
@@ -33,10 +32,6 @@ pub const CHANGED_KIND: &str = "email_changed";
 /// The page a confirmation link opens.
 pub const PATH: &str = "/confirm-email";
 
-fn texts(account: &Account) -> T {
-    crate::i18n::in_locale(account.locale.as_deref(), web::i18n::Lang::default())
-}
-
 /// Mails `email` a link that confirms it for `account`: its own address
 /// (sign-up, *Resend*) or the new one it asked to change to. Links per
 /// account are throttled (429).
@@ -55,7 +50,7 @@ pub async fn send(
         .map_err(AccountError::RateLimited)?;
     let id = keys::random_id("emv");
     let expires_at = now + VERIFY_SECS;
-    let t = texts(account);
+    let t = crate::i18n::in_locale(account.locale.as_deref(), Default::default());
     let changing = email != account.email;
     let link = format!("{base}{PATH}/{TOKEN_PLACEHOLDER}");
     let (subject, intro) = if changing {
@@ -176,7 +171,7 @@ pub async fn confirm(state: &Services, token: &str) -> Result<Account, AccountEr
     account.email_verified_at = Some(now);
     if changing {
         account.email = row.email.clone();
-        let t = texts(&account);
+        let t = crate::i18n::in_locale(account.locale.as_deref(), Default::default());
         let body = crate::i18n::letter(
             t,
             [

@@ -40,10 +40,6 @@ pub struct Pass {
     pub failed: usize,
 }
 
-fn catalog_for(locale: Option<&str>) -> T {
-    crate::i18n::in_locale(locale, Lang::default())
-}
-
 /// A message's body as sent: an invitation's, a password reset's or an
 /// email confirmation's with its link's token put in.
 pub fn message_body(state: &Services, m: &store::MessageRow) -> String {
@@ -96,7 +92,7 @@ pub async fn notify_owner(
     let Some((email, locale)) = store::company_owner(&state.db, company_id).await? else {
         return Ok(false);
     };
-    let (subject, body) = compose(catalog_for(locale.as_deref()));
+    let (subject, body) = compose(crate::i18n::in_locale(locale.as_deref(), Lang::default()));
     store::enqueue_message(
         &state.db,
         &NewMessage {

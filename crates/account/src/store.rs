@@ -17,6 +17,9 @@ mod purge;
 mod removed;
 mod sessions;
 
+/// A query on the `Any` pool, for helpers that bind a row's columns.
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
 pub use accounts::*;
 pub use actor::{Actor, Need, WriteError};
 pub use amazon::*;

@@ -12,7 +12,7 @@ use web::db::Db;
 
 use super::actor::{authorize, Actor, Need, WriteError};
 use super::events::{insert_event, NewEvent};
-use super::DbError;
+use super::{AnyQuery, DbError};
 
 #[derive(Clone, Debug, FromRow)]
 pub struct KeyRow {
@@ -130,8 +130,6 @@ async fn check_room(
     }
     Ok(())
 }
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds a new key's ten columns from `id` to `public_key`, in the order the
 /// inserts name them.

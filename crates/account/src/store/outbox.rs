@@ -4,7 +4,7 @@ use web::db::Db;
 
 use super::events::{insert_event, NewEvent};
 use super::keys::{KeyRow, KEY_COLUMNS};
-use super::DbError;
+use super::{AnyQuery, DbError};
 
 /// A message for the outbox.
 pub struct NewMessage<'a> {
@@ -49,8 +49,6 @@ pub enum MessageLink<'a> {
     PasswordReset(&'a str),
     EmailVerification(&'a str),
 }
-
-type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 /// Binds a message's seven columns, in the order the inserts name them.
 fn bind_message<'q>(q: AnyQuery<'q>, m: &NewMessage<'q>) -> AnyQuery<'q> {
