@@ -30,6 +30,7 @@ pub mod server;
 pub mod sessions;
 pub mod text;
 pub mod timeout;
+pub mod two_factor;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::Error;

@@ -223,7 +223,7 @@ fn new_key() -> [u8; 32] {
     k
 }
 
-fn getrandom_fill(buf: &mut [u8]) {
+pub(crate) fn getrandom_fill(buf: &mut [u8]) {
     // Without the OS random source no secret can be protected: stop.
     getrandom::fill(buf).expect("the OS random source is unavailable");
 }

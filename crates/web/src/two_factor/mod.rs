@@ -1,0 +1,344 @@
+//! Two-step sign-in, shared by both apps: authenticator-app codes
+//! ([`totp`]), recovery codes ([`recovery`]), the QR code of a new secret
+//! ([`qr`]) and sign-ins waiting for their second step. Each app names its
+//! tables, cookie and throttles ([`TwoFactorSite`]) and keeps its own
+//! routes, pages and audit.
+
+pub mod qr;
+pub mod recovery;
+pub mod store;
+pub mod totp;
+
+use std::net::IpAddr;
+
+use axum::http::{HeaderMap, HeaderValue};
+
+use crate::crypto::Crypto;
+use crate::ratelimit::LoginLimiter;
+use crate::sessions::SessionSite;
+use crate::{cookies, Error};
+
+pub use store::{PendingRow, Tables};
+
+/// A sign-in waits this long for its second step.
+pub const PENDING_SECS: i64 = 5 * 60;
+/// Wrong codes one pending sign-in may send before it ends (the sign-in
+/// throttles count them too).
+pub const PENDING_ATTEMPTS: i64 = 5;
+
+/// How an app keeps second steps.
+pub struct TwoFactorRules {
+    pub tables: Tables,
+    /// The pending sign-in's cookie (without `__Host-`).
+    pub pending_cookie: &'static str,
+    /// The issuer an authenticator app lists the account under.
+    pub issuer: &'static str,
+}
+
+/// What the shared two-step code needs of an app.
+pub trait TwoFactorSite: SessionSite {
+    fn two_factor_rules(&self) -> &'static TwoFactorRules;
+    /// The key that encrypts authenticator secrets at rest.
+    fn secret_crypto(&self) -> &Crypto;
+    /// The sign-in throttles, which wrong codes count against.
+    fn sign_in_limiter(&self) -> &LoginLimiter;
+}
+
+/// A sign-in waiting for its second step, read from its cookie.
+#[derive(Clone, Debug)]
+pub struct Pending {
+    pub id_hash: String,
+    pub row: PendingRow,
+}
+
+/// Why a code was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Wrong, used before, expired or not a code.
+    InvalidCode,
+    /// Too many attempts: seconds to wait.
+    Throttled(u64),
+}
+
+/// A proof of the second step, as typed.
+pub enum Proof<'a> {
+    Totp(&'a str),
+    Recovery(&'a str),
+}
+
+/// What proved the second step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proved {
+    Totp,
+    Recovery,
+}
+
+/// A user's second steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub totp: bool,
+    pub recovery_codes_left: i64,
+    /// Recovery codes were made (second steps were turned on).
+    pub recovery_codes_made: bool,
+}
+
+/// A new authenticator secret as shown once.
+pub struct TotpSetup {
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+fn cookie_name<S: TwoFactorSite>(site: &S) -> std::borrow::Cow<'static, str> {
+    cookies::host_only(site.two_factor_rules().pending_cookie, site.secure_cookies())
+}
+
+/// Starts a pending sign-in for `user_id`: returns its cookie (5 minutes).
+pub async fn begin<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+    name: &str,
+    setup: bool,
+) -> Result<HeaderValue, Error> {
+    let token = cookies::new_token();
+    let row = PendingRow {
+        user_id: user_id.to_owned(),
+        name: name.trim().to_lowercase(),
+        setup,
+        created_at: site.now(),
+    };
+    let t = &site.two_factor_rules().tables;
+    store::create_pending(site.session_db(), t, &keys::hash_str(&token).to_hex(), &row).await?;
+    Ok(cookies::set(
+        &cookie_name(site),
+        &token,
+        Some(PENDING_SECS),
+        site.secure_cookies(),
+    ))
+}
+
+/// The request's pending sign-in, while it lasts.
+pub async fn pending<S: TwoFactorSite>(
+    site: &S,
+    headers: &HeaderMap,
+) -> Result<Option<Pending>, Error> {
+    let Some(token) = cookies::get(headers, &cookie_name(site)).filter(|t| t.len() == 32) else {
+        return Ok(None);
+    };
+    let id_hash = keys::hash_str(token).to_hex();
+    let t = &site.two_factor_rules().tables;
+    let since = site.now() - PENDING_SECS;
+    Ok(store::pending(site.session_db(), t, &id_hash, since)
+        .await?
+        .map(|row| Pending { id_hash, row }))
+}
+
+/// Ends a pending sign-in whose second step was proved: true for the one
+/// request that ends it (the session starts for that one only).
+pub async fn finish<S: TwoFactorSite>(site: &S, p: &Pending) -> Result<bool, Error> {
+    let t = &site.two_factor_rules().tables;
+    Ok(store::take_pending(site.session_db(), t, &p.id_hash).await?)
+}
+
+/// The cookie that clears a pending sign-in.
+pub fn clear_cookie<S: TwoFactorSite>(site: &S) -> HeaderValue {
+    cookies::clear(&cookie_name(site), site.secure_cookies())
+}
+
+fn secret_path(t: &Tables, user: &str) -> String {
+    format!("{}/{user}", t.totp)
+}
+
+/// Checks a proof of `user_id`'s second step. Each attempt is taken from
+/// the sign-in throttles (client address and `name`) before the check, so
+/// parallel guesses cannot exceed them; an accepted proof gives it back. A
+/// TOTP code is accepted once, a recovery code once ever.
+pub async fn check<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+    name: &str,
+    ip: IpAddr,
+    proof: Proof<'_>,
+) -> Result<Result<Proved, Refusal>, Error> {
+    let now = site.now();
+    let taken = match site
+        .sign_in_limiter()
+        .reserve(&ip.to_string(), name, now)
+        .await
+    {
+        Ok(t) => t,
+        Err(wait) => return Ok(Err(Refusal::Throttled(wait))),
+    };
+    let t = &site.two_factor_rules().tables;
+    let db = site.session_db();
+    let proved = match proof {
+        Proof::Totp(code) => {
+            let secret = match store::totp_row(db, t, user_id).await? {
+                Some(store::TotpRow {
+                    secret_enc: Some(enc),
+                    ..
+                }) => Some(decrypt(site, t, user_id, &enc)?),
+                _ => None,
+            };
+            match secret.and_then(|s| totp::matching_step(&s, code, now)) {
+                Some(step) if store::claim_step(db, t, user_id, step).await? => Some(Proved::Totp),
+                _ => None,
+            }
+        }
+        Proof::Recovery(code) => match recovery::normalize(code) {
+            Some(n) if store::use_recovery_code(db, t, user_id, &recovery::hash(&n), now).await? => {
+                Some(Proved::Recovery)
+            }
+            _ => None,
+        },
+    };
+    match proved {
+        Some(p) => {
+            taken.refund().await;
+            Ok(Ok(p))
+        }
+        None => Ok(Err(Refusal::InvalidCode)),
+    }
+}
+
+/// Counts a wrong code against a pending sign-in; false once it has ended.
+pub async fn count_wrong<S: TwoFactorSite>(site: &S, p: &Pending) -> Result<bool, Error> {
+    let t = &site.two_factor_rules().tables;
+    Ok(store::count_wrong(site.session_db(), t, &p.id_hash, PENDING_ATTEMPTS).await?)
+}
+
+fn decrypt<S: TwoFactorSite>(site: &S, t: &Tables, user: &str, enc: &str) -> Result<String, Error> {
+    site.secret_crypto()
+        .decrypt(&secret_path(t, user), enc)
+        .map_err(|e| Error::internal(format!("an authenticator secret cannot be read: {e}")))
+}
+
+/// Makes a new authenticator secret for `user_id` (`account`: how the app
+/// lists it, e.g. the email): kept encrypted, not in force until a code
+/// confirms it; one in force stays so until then.
+pub async fn begin_totp<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+    account: &str,
+) -> Result<TotpSetup, Error> {
+    let rules = site.two_factor_rules();
+    let secret = totp::new_secret();
+    let enc = site
+        .secret_crypto()
+        .encrypt(&secret_path(&rules.tables, user_id), &secret);
+    store::put_pending_secret(site.session_db(), &rules.tables, user_id, &enc, site.now()).await?;
+    let otpauth_uri = totp::otpauth_uri(rules.issuer, account, &secret);
+    Ok(TotpSetup {
+        secret,
+        otpauth_uri,
+    })
+}
+
+/// Confirms the secret of [`begin_totp`] with a code from the app (counted
+/// against the sign-in throttles like any code). `Ok(Some(codes))` when this
+/// turned two-step sign-in on (the new recovery codes, shown once),
+/// `Ok(None)` when it replaced an app.
+pub async fn confirm_totp<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+    name: &str,
+    ip: IpAddr,
+    code: &str,
+) -> Result<Result<Option<Vec<String>>, Refusal>, Error> {
+    let now = site.now();
+    let taken = match site
+        .sign_in_limiter()
+        .reserve(&ip.to_string(), name, now)
+        .await
+    {
+        Ok(t) => t,
+        Err(wait) => return Ok(Err(Refusal::Throttled(wait))),
+    };
+    let t = &site.two_factor_rules().tables;
+    let db = site.session_db();
+    let Some(pending_enc) = store::totp_row(db, t, user_id)
+        .await?
+        .and_then(|r| r.pending_secret_enc)
+    else {
+        return Ok(Err(Refusal::InvalidCode));
+    };
+    let secret = decrypt(site, t, user_id, &pending_enc)?;
+    let Some(step) = totp::matching_step(&secret, code, now) else {
+        return Ok(Err(Refusal::InvalidCode));
+    };
+    let before = status(site, user_id).await?;
+    let codes = (!before.recovery_codes_made).then(recovery::generate);
+    let hashes: Option<Vec<String>> = codes.as_ref().map(|c| {
+        c.iter()
+            .filter_map(|c| recovery::normalize(c))
+            .map(|n| recovery::hash(&n))
+            .collect()
+    });
+    if !store::confirm_secret(db, t, user_id, &pending_enc, step, hashes.as_deref(), now).await? {
+        return Ok(Err(Refusal::InvalidCode));
+    }
+    taken.refund().await;
+    Ok(Ok(codes))
+}
+
+/// A user's second steps.
+pub async fn status<S: TwoFactorSite>(site: &S, user_id: &str) -> Result<Status, Error> {
+    let t = &site.two_factor_rules().tables;
+    let (totp, made, left) = store::counts(site.session_db(), t, user_id).await?;
+    Ok(Status {
+        totp,
+        recovery_codes_left: left,
+        recovery_codes_made: made > 0,
+    })
+}
+
+/// New recovery codes for `user_id`, the old ones void: shown once.
+pub async fn new_recovery_codes<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+) -> Result<Vec<String>, Error> {
+    let codes = recovery::generate();
+    let hashes: Vec<String> = codes
+        .iter()
+        .filter_map(|c| recovery::normalize(c))
+        .map(|n| recovery::hash(&n))
+        .collect();
+    let t = &site.two_factor_rules().tables;
+    store::set_recovery_codes(site.session_db(), t, user_id, &hashes).await?;
+    Ok(codes)
+}
+
+/// Re-encrypts every stored authenticator secret under `crypto`'s current
+/// key (`encryption:key:change`). Returns how many users' secrets.
+pub async fn reencrypt(
+    db: &crate::db::Db,
+    t: &Tables,
+    crypto: &Crypto,
+) -> Result<u64, Error> {
+    let mut n = 0;
+    for (user, secret, pending) in store::all_secrets(db, t).await? {
+        let path = secret_path(t, &user);
+        let again = |enc: &Option<String>| -> Result<Option<String>, Error> {
+            enc.as_deref()
+                .map(|e| {
+                    crypto
+                        .decrypt(&path, e)
+                        .map(|plain| crypto.encrypt(&path, &plain))
+                        .map_err(|e| Error::internal(format!("a secret cannot be read: {e}")))
+                })
+                .transpose()
+        };
+        let (s2, p2) = (again(&secret)?, again(&pending)?);
+        if store::replace_secrets(
+            db,
+            t,
+            &user,
+            (secret.as_deref(), pending.as_deref()),
+            (s2.as_deref(), p2.as_deref()),
+        )
+        .await?
+        {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
