@@ -4,6 +4,8 @@
 //! tables, cookie and throttles ([`TwoFactorSite`]) and keeps its own
 //! routes, pages and audit.
 
+pub mod passkey;
+pub mod passkey_store;
 pub mod qr;
 pub mod recovery;
 pub mod store;
@@ -42,6 +44,10 @@ pub trait TwoFactorSite: SessionSite {
     fn secret_crypto(&self) -> &Crypto;
     /// The sign-in throttles, which wrong codes count against.
     fn sign_in_limiter(&self) -> &LoginLimiter;
+    /// The site's passkey tables; `None`: it keeps no passkeys.
+    fn passkey_tables(&self) -> Option<&'static passkey_store::PasskeyTables> {
+        None
+    }
 }
 
 /// A sign-in waiting for its second step, read from its cookie.
@@ -80,6 +86,15 @@ pub struct Status {
     pub recovery_codes_left: i64,
     /// Recovery codes were made (second steps were turned on).
     pub recovery_codes_made: bool,
+    /// Passkeys and security keys registered.
+    pub passkeys: i64,
+}
+
+impl Status {
+    /// Some second step is in force.
+    pub fn enabled(&self) -> bool {
+        self.totp || self.passkeys > 0
+    }
 }
 
 /// A new authenticator secret as shown once.
@@ -89,7 +104,10 @@ pub struct TotpSetup {
 }
 
 fn cookie_name<S: TwoFactorSite>(site: &S) -> std::borrow::Cow<'static, str> {
-    cookies::host_only(site.two_factor_rules().pending_cookie, site.secure_cookies())
+    cookies::host_only(
+        site.two_factor_rules().pending_cookie,
+        site.secure_cookies(),
+    )
 }
 
 /// Starts a pending sign-in for `user_id`: returns its cookie (5 minutes).
@@ -185,7 +203,9 @@ pub async fn check<S: TwoFactorSite>(
             }
         }
         Proof::Recovery(code) => match recovery::normalize(code) {
-            Some(n) if store::use_recovery_code(db, t, user_id, &recovery::hash(&n), now).await? => {
+            Some(n)
+                if store::use_recovery_code(db, t, user_id, &recovery::hash(&n), now).await? =>
+            {
                 Some(Proved::Recovery)
             }
             _ => None,
@@ -284,11 +304,42 @@ pub async fn confirm_totp<S: TwoFactorSite>(
 pub async fn status<S: TwoFactorSite>(site: &S, user_id: &str) -> Result<Status, Error> {
     let t = &site.two_factor_rules().tables;
     let (totp, made, left) = store::counts(site.session_db(), t, user_id).await?;
+    let passkeys = match site.passkey_tables() {
+        Some(pt) => passkey_store::count(site.session_db(), pt, user_id).await?,
+        None => 0,
+    };
     Ok(Status {
         totp,
         recovery_codes_left: left,
         recovery_codes_made: made > 0,
+        passkeys,
     })
+}
+
+/// Removes every second step of `user_id` (authenticator app, passkeys,
+/// recovery codes, pending sign-ins), within the caller's transaction.
+pub async fn remove_every_step<S: TwoFactorSite>(
+    site: &S,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    user_id: &str,
+) -> Result<(), sqlx::Error> {
+    store::remove_all(tx, &site.two_factor_rules().tables, user_id).await?;
+    if let Some(pt) = site.passkey_tables() {
+        passkey_store::remove_all(tx, pt, user_id).await?;
+    }
+    Ok(())
+}
+
+/// The first recovery codes of a user who just turned two-step sign-in on
+/// with a passkey (`None` when they have codes already).
+pub async fn first_recovery_codes<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+) -> Result<Option<Vec<String>>, Error> {
+    if status(site, user_id).await?.recovery_codes_made {
+        return Ok(None);
+    }
+    Ok(Some(new_recovery_codes(site, user_id).await?))
 }
 
 /// New recovery codes for `user_id`, the old ones void: shown once.
@@ -309,11 +360,7 @@ pub async fn new_recovery_codes<S: TwoFactorSite>(
 
 /// Re-encrypts every stored authenticator secret under `crypto`'s current
 /// key (`encryption:key:change`). Returns how many users' secrets.
-pub async fn reencrypt(
-    db: &crate::db::Db,
-    t: &Tables,
-    crypto: &Crypto,
-) -> Result<u64, Error> {
+pub async fn reencrypt(db: &crate::db::Db, t: &Tables, crypto: &Crypto) -> Result<u64, Error> {
     let mut n = 0;
     for (user, secret, pending) in store::all_secrets(db, t).await? {
         let path = secret_path(t, &user);

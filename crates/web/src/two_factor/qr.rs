@@ -48,7 +48,10 @@ mod tests {
     #[test]
     fn draws_a_labelled_svg() {
         let s = super::svg("otpauth://totp/x?secret=ABC", "QR \"code\"");
-        assert!(s.starts_with("<svg role=\"img\" aria-label=\"QR &quot;code&quot;\""), "{s}");
+        assert!(
+            s.starts_with("<svg role=\"img\" aria-label=\"QR &quot;code&quot;\""),
+            "{s}"
+        );
         assert!(s.contains("<path") || s.contains("<rect"), "{s}");
         assert!(s.trim_end().ends_with("</svg>"));
         assert_eq!(super::svg(&"x".repeat(5000), "l"), "");

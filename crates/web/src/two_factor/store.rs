@@ -32,7 +32,10 @@ pub async fn totp_row(db: &Db, t: &Tables, user: &str) -> Result<Option<TotpRow>
         "SELECT secret_enc, pending_secret_enc FROM {} WHERE {} = $1",
         t.totp, t.user_column
     );
-    let row = sqlx::query(&sql).bind(user).fetch_optional(&db.pool).await?;
+    let row = sqlx::query(&sql)
+        .bind(user)
+        .fetch_optional(&db.pool)
+        .await?;
     row.map(|r| {
         Ok(TotpRow {
             secret_enc: r.try_get(0)?,
@@ -130,7 +133,11 @@ async fn replace_codes(
         t.recovery, t.user_column
     );
     for h in hashes {
-        sqlx::query(&ins).bind(user).bind(h).execute(&mut **tx).await?;
+        sqlx::query(&ins)
+            .bind(user)
+            .bind(h)
+            .execute(&mut **tx)
+            .await?;
     }
     Ok(())
 }

@@ -124,7 +124,9 @@ mod tests {
     fn secrets_are_160_bits_of_base32() {
         let s = new_secret();
         assert_eq!(s.len(), 32);
-        assert!(s.bytes().all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
+        assert!(s
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b)));
         assert_ne!(s, new_secret());
     }
 
