@@ -140,4 +140,71 @@
   };
   window.addEventListener("focus", reloadAfterConnect);
   document.addEventListener("visibilitychange", reloadAfterConnect);
+
+  // Passkeys (WebAuthn). A button with data-passkey="register" or
+  // "authenticate" asks its data-passkey-options URL for the ceremony's
+  // options, lets the browser talk to the authenticator, and sends the
+  // answer to data-passkey-finish, which says where to go next. Shown only
+  // where the browser reads and writes WebAuthn's JSON forms.
+  var passkeysWork = !!(window.PublicKeyCredential &&
+    PublicKeyCredential.parseCreationOptionsFromJSON &&
+    PublicKeyCredential.parseRequestOptionsFromJSON);
+  var postJson = function (url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(body)
+    }).then(function (res) {
+      return res.json().catch(function () { return {}; }).then(function (data) {
+        if (!res.ok) throw new Error(data.message || String(res.status));
+        return data;
+      });
+    });
+  };
+  document.querySelectorAll("[data-passkey]").forEach(function (button) {
+    if (!passkeysWork) return;
+    button.hidden = false;
+    var form = button.closest("form");
+    if (form) {
+      // The form's own submit (a name, say) starts the ceremony instead.
+      form.addEventListener("submit", function (e) { e.preventDefault(); button.click(); });
+    }
+    button.addEventListener("click", function () {
+      var status = document.getElementById(button.getAttribute("data-passkey-status") || "");
+      var nameField = document.getElementById(button.getAttribute("data-passkey-name") || "");
+      var name = nameField ? nameField.value : "";
+      var say = function (text) { if (status) status.textContent = text; };
+      var register = button.getAttribute("data-passkey") === "register";
+      if (register && nameField && !nameField.value.trim()) {
+        nameField.focus();
+        say(button.getAttribute("data-passkey-name-missing") || "");
+        return;
+      }
+      button.disabled = true;
+      say(button.getAttribute("data-passkey-waiting") || "");
+      postJson(button.getAttribute("data-passkey-options"), {}).then(function (opts) {
+        var json = opts.publicKey || opts;
+        if (register) {
+          return navigator.credentials.create({
+            publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(json)
+          });
+        }
+        return navigator.credentials.get({
+          publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(json)
+        });
+      }).then(function (credential) {
+        if (!credential) throw new Error("");
+        return postJson(button.getAttribute("data-passkey-finish"), {
+          credential: credential.toJSON(),
+          name: name
+        });
+      }).then(function (done) {
+        location.assign(done.redirect || location.pathname);
+      }).catch(function () {
+        button.disabled = false;
+        say(button.getAttribute("data-passkey-failed") || "");
+      });
+    });
+  });
 })();
