@@ -200,7 +200,25 @@
           name: name
         });
       }).then(function (done) {
-        location.assign(done.redirect || location.pathname);
+        var next = done.redirect || button.getAttribute("data-passkey-next") || location.pathname;
+        var codes = document.getElementById(button.getAttribute("data-passkey-codes") || "");
+        if (codes && Array.isArray(done.recovery_codes)) {
+          // Two-step sign-in just turned on: its recovery codes, shown once.
+          var list = codes.querySelector("ol, ul");
+          done.recovery_codes.forEach(function (code) {
+            var li = document.createElement("li");
+            li.textContent = code;
+            list.appendChild(li);
+          });
+          var go = codes.querySelector("a[data-passkey-continue]");
+          if (go) go.href = next;
+          codes.hidden = false;
+          var heading = codes.querySelector("h2, h1");
+          if (heading) { heading.tabIndex = -1; heading.focus(); }
+          say("");
+          return;
+        }
+        location.assign(next);
       }).catch(function () {
         button.disabled = false;
         say(button.getAttribute("data-passkey-failed") || "");

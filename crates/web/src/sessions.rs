@@ -245,24 +245,69 @@ pub async fn start<S: SessionSite>(
     user_id: &str,
     client: &Client,
 ) -> Result<HeaderValue, Error> {
+    start_stepped(site, user_id, client, false).await
+}
+
+/// [`start`], for a sign-in that proved a second step (`stepped`): the
+/// session remembers when ([`stepped_up_at`]).
+pub async fn start_stepped<S: SessionSite>(
+    site: &S,
+    user_id: &str,
+    client: &Client,
+    stepped: bool,
+) -> Result<HeaderValue, Error> {
     let rules = site.session_rules();
     let sid = cookies::new_token();
     let hash = keys::hash_str(&sid).to_hex();
-    create(
-        site.session_db(),
-        &rules.table,
-        &hash,
-        user_id,
-        client,
-        site.now(),
-    )
-    .await?;
+    let now = site.now();
+    create(site.session_db(), &rules.table, &hash, user_id, client, now).await?;
+    if stepped {
+        mark_stepped_up(site.session_db(), &rules.table, &hash, now).await?;
+    }
     Ok(cookies::set(
         &cookie_name(site),
         &sid,
         Some(rules.absolute_secs),
         site.secure_cookies(),
     ))
+}
+
+/// Records that the session `id_hash` proved a second step at `now`.
+pub async fn mark_stepped_up(
+    db: &Db,
+    t: &SessionTable,
+    id_hash: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "UPDATE {} SET stepped_up_at = $1 WHERE id_hash = $2",
+        t.table
+    );
+    sqlx::query(&sql)
+        .bind(now)
+        .bind(id_hash)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// When the request's session last proved a second step, if it did.
+pub async fn stepped_up_at<S: SessionSite>(
+    site: &S,
+    headers: &HeaderMap,
+) -> Result<Option<i64>, Error> {
+    let Some(hash) = cookie_hash(site, headers) else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT stepped_up_at FROM {} WHERE id_hash = $1",
+        site.session_rules().table.table
+    );
+    let at: Option<Option<i64>> = sqlx::query_scalar(&sql)
+        .bind(&hash)
+        .fetch_optional(&site.session_db().pool)
+        .await?;
+    Ok(at.flatten())
 }
 
 /// Ends the request's session (if any): returns the cookie that clears it.

@@ -24,3 +24,7 @@ CREATE TABLE account_webauthn_ceremonies (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (account_id, kind)
 );
+
+-- When a session last proved a second step (a passkey, a code): changes
+-- to second steps within 10 minutes of it need no new proof.
+ALTER TABLE account_sessions ADD COLUMN stepped_up_at BIGINT;

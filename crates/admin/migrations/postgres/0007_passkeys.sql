@@ -24,3 +24,6 @@ CREATE TABLE admin_webauthn_ceremonies (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, kind)
 );
+
+-- When a session last proved a second step (a passkey, a code).
+ALTER TABLE admin_sessions ADD COLUMN stepped_up_at BIGINT;

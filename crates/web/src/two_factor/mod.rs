@@ -28,6 +28,29 @@ pub const PENDING_SECS: i64 = 5 * 60;
 /// throttles count them too).
 pub const PENDING_ATTEMPTS: i64 = 5;
 
+/// Changes to second steps within this long of a session's last second
+/// step need no new proof.
+pub const STEP_UP_SECS: i64 = 10 * 60;
+
+/// Whether the request's session proved a second step within the last
+/// [`STEP_UP_SECS`].
+pub async fn recently_stepped_up<S: TwoFactorSite>(
+    site: &S,
+    headers: &HeaderMap,
+) -> Result<bool, Error> {
+    let at = crate::sessions::stepped_up_at(site, headers).await?;
+    Ok(at.is_some_and(|at| site.now() - at <= STEP_UP_SECS))
+}
+
+/// Records that the request's session just proved a second step.
+pub async fn step_up<S: TwoFactorSite>(site: &S, headers: &HeaderMap) -> Result<(), Error> {
+    if let Some(hash) = crate::sessions::cookie_hash(site, headers) {
+        let t = &site.session_rules().table;
+        crate::sessions::mark_stepped_up(site.session_db(), t, &hash, site.now()).await?;
+    }
+    Ok(())
+}
+
 /// How an app keeps second steps.
 pub struct TwoFactorRules {
     pub tables: Tables,
