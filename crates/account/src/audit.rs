@@ -48,8 +48,17 @@ pub mod action {
     pub const AMAZON_STORE_ACTIVATED: &str = "amazon_store.activated";
     pub const AMAZON_STORE_DELETED: &str = "amazon_store.deleted";
     pub const AMAZON_STORE_DISCONNECTED: &str = "amazon_store.disconnected";
+    /// Two-step sign-in: an authenticator app set up (or replaced), turned
+    /// off, new recovery codes, a recovery code used, every second step
+    /// removed by the service's operator, and the company's requirement.
+    pub const TWO_FACTOR_ENABLED: &str = "two_factor.enabled";
+    pub const TWO_FACTOR_DISABLED: &str = "two_factor.disabled";
+    pub const RECOVERY_CODES_REGENERATED: &str = "two_factor.recovery_codes_regenerated";
+    pub const RECOVERY_CODE_USED: &str = "two_factor.recovery_code_used";
+    pub const TWO_FACTOR_RESET: &str = "two_factor.reset";
+    pub const TWO_FACTOR_POLICY_CHANGED: &str = "company.two_factor_policy";
 
-    pub const ALL: [&str; 29] = [
+    pub const ALL: [&str; 35] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -79,6 +88,12 @@ pub mod action {
         AMAZON_STORE_ACTIVATED,
         AMAZON_STORE_DELETED,
         AMAZON_STORE_DISCONNECTED,
+        TWO_FACTOR_ENABLED,
+        TWO_FACTOR_DISABLED,
+        RECOVERY_CODES_REGENERATED,
+        RECOVERY_CODE_USED,
+        TWO_FACTOR_RESET,
+        TWO_FACTOR_POLICY_CHANGED,
     ];
 }
 
@@ -114,6 +129,12 @@ pub fn label(action: &str) -> &'static str {
         action::AMAZON_STORE_ACTIVATED => "event.amazon_store_activated",
         action::AMAZON_STORE_DELETED => "event.amazon_store_deleted",
         action::AMAZON_STORE_DISCONNECTED => "event.amazon_store_disconnected",
+        action::TWO_FACTOR_ENABLED => "event.two_factor_enabled",
+        action::TWO_FACTOR_DISABLED => "event.two_factor_disabled",
+        action::RECOVERY_CODES_REGENERATED => "event.recovery_codes_regenerated",
+        action::RECOVERY_CODE_USED => "event.recovery_code_used",
+        action::TWO_FACTOR_RESET => "event.two_factor_reset",
+        action::TWO_FACTOR_POLICY_CHANGED => "event.two_factor_policy",
         _ => "event.other",
     }
 }

@@ -48,6 +48,23 @@ impl web::page::CsrfSite for AppState {
     }
 }
 
+/// The account site's second steps (see `web::two_factor` and
+/// `crate::two_factor`): authenticator secrets are encrypted under the
+/// token key, and wrong codes count against the sign-in throttles.
+impl web::two_factor::TwoFactorSite for AppState {
+    fn two_factor_rules(&self) -> &'static web::two_factor::TwoFactorRules {
+        &crate::two_factor::RULES
+    }
+
+    fn secret_crypto(&self) -> &web::crypto::Crypto {
+        &self.cfg.token_crypto
+    }
+
+    fn sign_in_limiter(&self) -> &web::ratelimit::LoginLimiter {
+        &self.limits.login
+    }
+}
+
 /// Starts a session: returns the cookie to set (see `web::sessions::start`).
 pub async fn start_session(
     state: &AppState,

@@ -133,6 +133,24 @@ pub enum AccountError {
     #[error("wrong email or password")]
     WrongCredentials,
 
+    /// A second step's code (authenticator or recovery) that is wrong, was
+    /// used before or has expired: 401.
+    #[error("invalid code")]
+    InvalidCode,
+    /// The code confirming a new authenticator app is not right: 422.
+    #[error("invalid setup code")]
+    InvalidSetupCode,
+    /// Turning off two-step sign-in while the company requires it.
+    #[error("the company requires two-step sign-in")]
+    TwoFactorRequired,
+    /// A second step without a sign-in waiting for it (none, or older than
+    /// five minutes, or ended after too many wrong codes).
+    #[error("no pending sign-in")]
+    SignInExpired,
+    /// No account has this email (the operator's commands).
+    #[error("no such account")]
+    AccountNotFound,
+
     /// The request names no usable host and no public URL is configured.
     #[error("no usable host")]
     NoHost,

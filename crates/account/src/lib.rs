@@ -26,6 +26,7 @@ pub mod services;
 pub mod sessions;
 pub mod smtp;
 pub mod store;
+pub mod two_factor;
 pub mod verify;
 
 use std::net::SocketAddr;

@@ -16,6 +16,7 @@ mod password_resets;
 mod purge;
 mod removed;
 mod sessions;
+mod two_factor;
 
 /// A query on the `Any` pool, for helpers that bind a row's columns.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -35,3 +36,4 @@ pub use purge::{purge, Purged, KEEP_SECS};
 pub use removed::removed_from;
 pub use sessions::*;
 pub use sqlx::Error as DbError;
+pub use two_factor::*;

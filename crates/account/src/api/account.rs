@@ -197,12 +197,16 @@ fn current_session(state: &AppState, headers: &HeaderMap) -> Result<String, Erro
     tag = "account",
     security(("session" = [])),
     responses(
-        (status = 200, description = "The account: `{\"account\": {..., \"email_verified\": bool}}`.", body = AccountAnswer),
+        (status = 200, description = "The account: `{\"account\": {..., \"email_verified\": bool, \"two_factor\": {\"enabled\", \"totp\", \"passkeys\", \"recovery_codes_left\"}}}`.", body = AccountAnswer),
         (status = 401, description = "Not signed in.", body = ErrorBody),
     )
 )]
-pub async fn get_account(CurrentUser(user): CurrentUser) -> Json<AccountAnswer> {
-    Json(AccountAnswer::new(&user))
+pub async fn get_account(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+) -> Result<Json<AccountAnswer>, Error> {
+    let status = crate::two_factor::status(&state, &user.id).await?;
+    Ok(Json(AccountAnswer::new(&user).with_two_factor(&status)))
 }
 
 /// Mails the signed-in account a link that confirms its email (*Resend*).

@@ -6,12 +6,14 @@
 mod account;
 mod amazon;
 mod audit;
+mod company;
 mod keys;
 mod members;
 pub mod openapi;
 mod secret_scanning;
 mod sessions;
 mod throttle;
+mod two_factor;
 mod verify;
 
 pub use verify::VerifyRoutes;
@@ -30,6 +32,12 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(sessions::signup))
         .routes(routes!(sessions::login))
         .routes(routes!(sessions::logout))
+        .routes(routes!(two_factor::login_two_factor))
+        .routes(routes!(two_factor::begin_totp))
+        .routes(routes!(two_factor::confirm_totp))
+        .routes(routes!(two_factor::turn_off_two_factor))
+        .routes(routes!(two_factor::regenerate_recovery_codes))
+        .routes(routes!(company::update_company))
         .routes(routes!(account::request_password_reset))
         .routes(routes!(account::confirm_password_reset))
         .routes(routes!(account::change_password))

@@ -36,6 +36,11 @@ impl Modify for SessionCookie {
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("acct_sid"))),
         );
+        // A sign-in waiting for its second step (`POST /api/v1/login`).
+        components.add_security_scheme(
+            "pending_sign_in",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("acct_2fa"))),
+        );
         // The Amazon routes: the company's API key, as the gateway checks it.
         components.add_security_scheme(
             "api_key",

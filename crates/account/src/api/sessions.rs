@@ -13,6 +13,7 @@ use crate::accounts::{self, SignupInput};
 use crate::auth::{self, check_same_origin};
 use crate::members;
 use crate::store::{Account, Role};
+use crate::two_factor::{self, Next};
 use crate::{AccountError, AppState};
 
 use super::openapi::ErrorBody;
@@ -40,6 +41,22 @@ pub struct AccountView {
     /// Whether the email was confirmed with a mailed link.
     email_verified: bool,
     company: CompanyView,
+    /// The account's second steps (`GET /api/v1/account` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    two_factor: Option<TwoFactorView>,
+}
+
+/// An account's two-step sign-in.
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorView {
+    /// A second step is asked for at sign-in.
+    enabled: bool,
+    /// An authenticator app is set up.
+    totp: bool,
+    /// Passkeys registered.
+    passkeys: i64,
+    /// Unused recovery codes.
+    recovery_codes_left: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -60,6 +77,7 @@ impl AccountView {
                 id: a.company_id.clone(),
                 name: a.company_name.clone(),
             },
+            two_factor: None,
         }
     }
 }
@@ -75,6 +93,17 @@ impl AccountAnswer {
         AccountAnswer {
             account: AccountView::new(a),
         }
+    }
+
+    /// The answer with the account's second steps.
+    pub(crate) fn with_two_factor(mut self, s: &two_factor::Status) -> Self {
+        self.account.two_factor = Some(TwoFactorView {
+            enabled: s.totp,
+            totp: s.totp,
+            passkeys: 0,
+            recovery_codes_left: s.recovery_codes_left,
+        });
+        self
     }
 }
 
@@ -158,7 +187,32 @@ pub struct LoginBody {
     password: Secret,
 }
 
-/// Signs in with email and password.
+/// What `POST /api/v1/login` answers with a right password when a second
+/// step must follow: `{"two_factor": "required", "methods": [...]}` or
+/// `{"two_factor": "setup_required"}`, with the pending sign-in's cookie
+/// (`acct_2fa`, 5 minutes) and no session.
+#[derive(Serialize, ToSchema)]
+pub struct TwoFactorPending {
+    /// `required` (prove it: `POST /api/v1/login/two-factor`) or
+    /// `setup_required` (set one up: `POST /api/v1/account/two-factor/totp`).
+    two_factor: &'static str,
+    /// The second steps the account may use: `totp`, `passkey`, `recovery_code`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    methods: Option<Vec<&'static str>>,
+}
+
+/// The answer of a right password: the account (signed in), or the second
+/// step that must follow.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum LoginAnswer {
+    SignedIn(AccountAnswer),
+    TwoFactor(TwoFactorPending),
+}
+
+/// Signs in with email and password. An account with a second step (or
+/// whose company requires one) is answered with the step that must follow
+/// and a pending sign-in cookie instead of a session.
 #[utoipa::path(
     post,
     path = "/api/v1/login",
@@ -166,7 +220,7 @@ pub struct LoginBody {
     tag = "sessions",
     request_body(content = inline(LoginBody)),
     responses(
-        (status = 200, description = "Signed in; the session cookie is set.", body = AccountAnswer),
+        (status = 200, description = "Signed in (the session cookie is set), or `{\"two_factor\": \"required\"|\"setup_required\"}` with the pending sign-in cookie and no session.", body = LoginAnswer),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 401, description = "The email or password is not correct.", body = ErrorBody),
         (status = 403, description = "Cross-origin request.", body = ErrorBody),
@@ -190,19 +244,48 @@ pub async fn login(
     else {
         return Err(AccountError::WrongCredentials.into());
     };
-    let cookie = auth::start_session(
-        &state,
-        &account.id,
-        &web::sessions::Client::new(&headers, ip),
+    let (two_factor, methods) = match two_factor::after_password(&state, &account).await? {
+        Next::Session => return signed_in(&state, &headers, ip, &account, &body.email).await,
+        Next::Required(methods) => ("required", Some(methods)),
+        Next::Setup => ("setup_required", None),
+    };
+    let cookie = two_factor::begin(&state, &account, &body.email, methods.is_none()).await?;
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(LoginAnswer::TwoFactor(TwoFactorPending {
+            two_factor,
+            methods,
+        })),
     )
-    .await?;
-    let device = state
-        .devices
-        .set_cookie(&body.email, state.cfg.secure_cookies);
-    // Two Set-Cookie headers: appended (a header array would replace).
-    let mut res = Json(AccountAnswer::new(&account)).into_response();
+        .into_response())
+}
+
+/// Starts `account`'s session: 200 with the account, the session cookie and
+/// the device cookie for `email` (as signed in with); a pending sign-in's
+/// cookie is cleared.
+pub(super) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+    account: &Account,
+    email: &str,
+) -> Result<Response, Error> {
+    let cookie =
+        auth::start_session(state, &account.id, &web::sessions::Client::new(headers, ip)).await?;
+    let device = state.devices.set_cookie(email, state.cfg.secure_cookies);
+    // Several Set-Cookie headers: appended (a header array would replace).
+    let mut res = Json(LoginAnswer::SignedIn(AccountAnswer::new(account))).into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);
     res.headers_mut().append(header::SET_COOKIE, device);
+    if web::cookies::get(
+        headers,
+        &web::cookies::host_only(two_factor::PENDING_COOKIE, state.cfg.secure_cookies),
+    )
+    .is_some()
+    {
+        res.headers_mut()
+            .append(header::SET_COOKIE, two_factor::clear_cookie(state));
+    }
     Ok(res)
 }
 

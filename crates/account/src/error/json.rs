@@ -147,6 +147,23 @@ impl From<AccountError> for Error {
                 "invalid_callback_uri",
                 "amazon_callback_uri must be a Seller Central address this service is set up for.",
             ),
+            E::InvalidCode => Error::unauthorized(
+                "invalid_code",
+                "The code is not right, has been used already or has expired.",
+            ),
+            E::InvalidSetupCode => Error::unprocessable(
+                "invalid_code",
+                "The code is not right: enter the code your authenticator app shows now.",
+            ),
+            E::TwoFactorRequired => Error::conflict(
+                "two_factor_required",
+                "Your company requires two-step sign-in: it cannot be turned off.",
+            ),
+            E::SignInExpired => Error::unauthorized(
+                "sign_in_expired",
+                "No sign-in is waiting for its second step (it lasts 5 minutes). Sign in again with your email and password.",
+            ),
+            E::AccountNotFound => Error::not_found("No account has this email."),
             E::RateLimited(secs) => Error::too_many_requests(secs),
             // Made on JSON routes only: their pages are their kind's.
             E::ApiKey(r) => return r.into(),

@@ -19,7 +19,7 @@ impl AccountError {
             | E::InviteEmailMismatch
             | E::AlreadyMember => (BAD, "errorpage.bad_request"),
             E::AlreadySubmitted => (REFUSED, "portal.already_created"),
-            E::KeyNotFound | E::MemberNotFound | E::InvitationNotFound => {
+            E::KeyNotFound | E::MemberNotFound | E::InvitationNotFound | E::AccountNotFound => {
                 (NOT_FOUND, "errorpage.not_found")
             }
             E::KeyNotRollable => (REFUSED, "errorpage.key_not_rollable"),
@@ -56,6 +56,12 @@ impl AccountError {
             ),
             E::AmazonState(r) => ("amazon.state_title", r.message()),
             E::AmazonCallbackUri => (BAD, "amazon.callback_uri_invalid"),
+            E::InvalidCode | E::InvalidSetupCode => (REFUSED, "errorpage.invalid_code"),
+            E::TwoFactorRequired => (REFUSED, "errorpage.two_factor_required"),
+            E::SignInExpired => (
+                "errorpage.sign_in_expired_title",
+                "errorpage.sign_in_expired",
+            ),
             E::RateLimited(_) => ("errorpage.busy_title", "errorpage.too_many"),
             // Their pages are the shared ones their kind shows.
             E::ApiKey(r) => words(Error::from(*r).page_text()),
@@ -116,6 +122,9 @@ mod tests {
             AccountError::AmazonState(crate::amazon::StateRefusal::Expired),
             AccountError::AmazonState(crate::amazon::StateRefusal::OtherBrowser),
             AccountError::AmazonCallbackUri,
+            AccountError::InvalidCode,
+            AccountError::TwoFactorRequired,
+            AccountError::SignInExpired,
         ];
         for e in all {
             let (title, message) = e.page_text();

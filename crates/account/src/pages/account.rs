@@ -34,7 +34,7 @@ pub struct Form {
 }
 
 impl Form {
-    fn of(user: &Account) -> Form {
+    pub(super) fn of(user: &Account) -> Form {
         Form {
             name: user.name.clone(),
             email: user.email.clone(),
@@ -54,6 +54,15 @@ struct AccountPage {
     verified: bool,
     sessions: Vec<SessionItem>,
     others: usize,
+    two_factor: TwoFactorSection,
+}
+
+/// The section *Two-step sign-in*: whether it is on, the recovery codes
+/// left, and whether the company requires it (it cannot be turned off then).
+pub struct TwoFactorSection {
+    enabled: bool,
+    codes_left: String,
+    required: bool,
 }
 
 pub async fn show(
@@ -69,6 +78,10 @@ pub async fn show(
         ("email_change_sent", "account.email_change_sent"),
         ("email_confirmed", "account.email_confirmed"),
         ("profile_saved", "account.profile_saved"),
+        ("two_factor_on", "account.two_factor_on"),
+        ("two_factor_off", "account.two_factor_off"),
+        ("two_factor_app_replaced", "account.two_factor_app_replaced"),
+        ("recovery_codes_new", "account.recovery_codes_new"),
     ]);
     let form = Form::of(&user);
     render(&state, &headers, user, notice, form, StatusCode::OK).await
@@ -101,6 +114,13 @@ pub(super) async fn render(
         .collect();
     let others = sessions.iter().filter(|s| !s.current).count();
     let verified = user.email_verified_at.is_some();
+    let steps = crate::two_factor::status(state, &user.id).await?;
+    let required = crate::store::company_requires_two_factor(&state.db, &user.company_id).await?;
+    let two_factor = TwoFactorSection {
+        enabled: steps.totp,
+        codes_left: steps.recovery_codes_left.to_string(),
+        required,
+    };
     let (t, c, cookie) = Page::new(state, headers, Some(user), ACCOUNT).parts();
     let page = AccountPage {
         t,
@@ -111,6 +131,7 @@ pub(super) async fn render(
         verified,
         sessions,
         others,
+        two_factor,
     };
     Ok(Page::render(cookie, status, &page))
 }

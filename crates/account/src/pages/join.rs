@@ -192,6 +192,18 @@ pub async fn submit(
     match members::accept_new_account(&state, ip, &token, None, &name, password, lang.code()).await
     {
         Ok(account) => {
+            // A company that requires a second step: set up before any session.
+            if crate::two_factor::after_password(&state, &account).await?
+                == crate::two_factor::Next::Setup
+            {
+                let email = account.email.clone();
+                let cookie = crate::two_factor::begin(&state, &account, &email, true).await?;
+                let next = encode(&format!("{MEMBERS}?notice=joined"));
+                let to = format!("{}?next={next}", super::two_factor::SETUP);
+                let mut res = Redirect::to(&to).into_response();
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+                return Ok(res);
+            }
             let cookie = auth::start_session(
                 &state,
                 &account.id,

@@ -12,6 +12,7 @@ use web::Secret;
 
 use super::{encode, Chrome, Page, PageResult};
 use crate::auth::{self, MaybeUser};
+use crate::two_factor::{self, Next};
 use crate::{accounts, AppState};
 
 #[derive(Template)]
@@ -69,6 +70,7 @@ pub async fn show(
         error: "",
         notice: match q.notice.as_deref() {
             Some("password_reset") => "reset.done",
+            Some("two_factor_expired") => "login.two_factor_expired",
             _ => "",
         },
     };
@@ -92,6 +94,20 @@ pub async fn submit(
     let device = state.devices.read(&headers);
     match accounts::authenticate(&state, &form.email, form.password, ip, device).await? {
         Some(account) => {
+            // A second step follows on a page of its own, with the pending
+            // sign-in's cookie and no session yet.
+            let to = match two_factor::after_password(&state, &account).await? {
+                Next::Session => None,
+                Next::Required(_) => Some((false, super::two_factor::VERIFY)),
+                Next::Setup => Some((true, super::two_factor::SETUP)),
+            };
+            if let Some((setup, page)) = to {
+                let cookie = two_factor::begin(&state, &account, &form.email, setup).await?;
+                let mut res =
+                    Redirect::to(&format!("{page}?next={}", encode(&next))).into_response();
+                res.headers_mut().append(header::SET_COOKIE, cookie);
+                return Ok(res);
+            }
             let cookie = auth::start_session(
                 &state,
                 &account.id,

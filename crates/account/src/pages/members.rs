@@ -28,6 +28,8 @@ pub struct MemberLine {
     role_label: &'static str,
     joined: String,
     is_you: bool,
+    /// Signs in with a second step.
+    two_factor: bool,
 }
 
 pub struct InvitationLine {
@@ -66,6 +68,8 @@ struct MembersPage {
     errors: FormErrors,
     form_email: String,
     form_role: String,
+    /// The company requires two-step sign-in of every member.
+    require_two_factor: bool,
 }
 
 async fn members_page(
@@ -79,10 +83,14 @@ async fn members_page(
 ) -> Result<(MembersPage, Option<axum::http::HeaderValue>), Error> {
     let now = state.clock.now();
     let is_owner = user.role.is_owner();
+    let with_two_factor = store::members_with_two_factor(&state.db, &user.company_id).await?;
+    let require_two_factor =
+        store::company_requires_two_factor(&state.db, &user.company_id).await?;
     let members = store::list_members(&state.db, &user.company_id)
         .await?
         .into_iter()
         .map(|m| MemberLine {
+            two_factor: with_two_factor.contains(&m.id),
             is_you: m.id == user.id,
             is_owner: m.role.is_owner(),
             role_label: role_label(m.role),
@@ -120,6 +128,7 @@ async fn members_page(
         errors,
         form_email: form.0,
         form_role: form.1,
+        require_two_factor,
     };
     Ok((page, cookie))
 }
@@ -135,6 +144,8 @@ pub async fn show(
         ("withdrawn", "members.withdrawn"),
         ("joined", "members.joined"),
         ("role", "members.role_changed"),
+        ("two_factor_required", "members.policy_required_notice"),
+        ("two_factor_optional", "members.policy_optional_notice"),
     ]);
     let (page, cookie) = members_page(
         &state,

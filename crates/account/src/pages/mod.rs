@@ -16,6 +16,8 @@ mod public_key;
 mod revoke;
 mod roll;
 mod signup;
+mod two_factor;
+mod two_factor_account;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode};
@@ -37,6 +39,30 @@ pub fn router() -> Router<AppState> {
         .route("/", get(home))
         .route("/login", get(login::show).post(login::submit))
         .route("/logout", post(login::logout))
+        .route(
+            two_factor::VERIFY,
+            get(two_factor::show).post(two_factor::submit),
+        )
+        .route(
+            two_factor::SETUP,
+            get(two_factor::show_setup).post(two_factor::submit_setup),
+        )
+        .route(
+            two_factor_account::SETUP,
+            get(two_factor_account::show_setup).post(two_factor_account::submit_setup),
+        )
+        .route(
+            "/account/two-factor/recovery-codes",
+            post(two_factor_account::regenerate),
+        )
+        .route(
+            "/account/two-factor/turn-off",
+            post(two_factor_account::turn_off),
+        )
+        .route(
+            "/account/members/two-factor",
+            post(two_factor_account::set_policy),
+        )
         .route("/signup", get(signup::show).post(signup::submit))
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))

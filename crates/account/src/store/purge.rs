@@ -1,4 +1,5 @@
-//! What is kept no longer than needed: ended sessions, invitations and
+//! What is kept no longer than needed: ended sessions (and sign-ins that
+//! waited too long for their second step), invitations and
 //! password reset links that can no longer be used, and messages already sent. Run on a schedule by the
 //! outbox worker (and on every node: each delete is idempotent).
 
@@ -36,6 +37,10 @@ pub async fn purge(
             .rows_affected();
     super::removed::purge(db, now, absolute_secs).await?;
     super::amazon::purge_amazon(db, now - 86400).await?;
+    // Sign-ins that waited for their second step longer than they may.
+    let pending_before = now - web::two_factor::PENDING_SECS;
+    web::two_factor::store::purge_pending(db, &super::two_factor::TWO_FACTOR, pending_before)
+        .await?;
     let before = now - KEEP_SECS;
     let mut tx = db.pool.begin().await?;
     let ended =

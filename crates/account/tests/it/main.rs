@@ -38,3 +38,6 @@ mod ping;
 mod refusal_pages;
 mod store;
 mod throttle;
+mod two_factor;
+mod two_factor_pages;
+mod two_factor_policy;

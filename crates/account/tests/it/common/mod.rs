@@ -14,6 +14,7 @@
 pub mod amazon;
 pub mod api_keys;
 pub mod members;
+pub mod two_factor;
 pub use testkit::smtp;
 
 #[allow(unused_imports)]
