@@ -56,9 +56,11 @@ pub mod action {
     pub const RECOVERY_CODES_REGENERATED: &str = "two_factor.recovery_codes_regenerated";
     pub const RECOVERY_CODE_USED: &str = "two_factor.recovery_code_used";
     pub const TWO_FACTOR_RESET: &str = "two_factor.reset";
+    pub const PASSKEY_ADDED: &str = "two_factor.passkey_added";
+    pub const PASSKEY_REMOVED: &str = "two_factor.passkey_removed";
     pub const TWO_FACTOR_POLICY_CHANGED: &str = "company.two_factor_policy";
 
-    pub const ALL: [&str; 35] = [
+    pub const ALL: [&str; 37] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -93,6 +95,8 @@ pub mod action {
         RECOVERY_CODES_REGENERATED,
         RECOVERY_CODE_USED,
         TWO_FACTOR_RESET,
+        PASSKEY_ADDED,
+        PASSKEY_REMOVED,
         TWO_FACTOR_POLICY_CHANGED,
     ];
 }
@@ -134,6 +138,8 @@ pub fn label(action: &str) -> &'static str {
         action::RECOVERY_CODES_REGENERATED => "event.recovery_codes_regenerated",
         action::RECOVERY_CODE_USED => "event.recovery_code_used",
         action::TWO_FACTOR_RESET => "event.two_factor_reset",
+        action::PASSKEY_ADDED => "event.passkey_added",
+        action::PASSKEY_REMOVED => "event.passkey_removed",
         action::TWO_FACTOR_POLICY_CHANGED => "event.two_factor_policy",
         _ => "event.other",
     }

@@ -63,6 +63,10 @@ impl web::two_factor::TwoFactorSite for AppState {
     fn sign_in_limiter(&self) -> &web::ratelimit::LoginLimiter {
         &self.limits.login
     }
+
+    fn passkey_tables(&self) -> Option<&'static web::two_factor::passkey_store::PasskeyTables> {
+        Some(&store::PASSKEYS)
+    }
 }
 
 /// Starts a session: returns the cookie to set (see `web::sessions::start`).
@@ -72,6 +76,17 @@ pub async fn start_session(
     client: &web::sessions::Client,
 ) -> Result<axum::http::HeaderValue, Error> {
     web::sessions::start(state, account_id, client).await
+}
+
+/// Starts the session of a sign-in that proved its second step: the
+/// session remembers when (changes to second steps soon after need no new
+/// proof).
+pub async fn start_session_stepped(
+    state: &AppState,
+    account_id: &str,
+    client: &web::sessions::Client,
+) -> Result<axum::http::HeaderValue, Error> {
+    web::sessions::start_stepped(state, account_id, client, true).await
 }
 
 /// Ends the request's session: returns the cookie that clears it. Pending

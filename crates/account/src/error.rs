@@ -147,6 +147,15 @@ pub enum AccountError {
     /// five minutes, or ended after too many wrong codes).
     #[error("no pending sign-in")]
     SignInExpired,
+    /// A passkey ceremony that did not succeed.
+    #[error("passkey refused: {0:?}")]
+    Passkey(web::two_factor::passkey::PasskeyRefusal),
+    /// No passkey of the account has this id.
+    #[error("no such passkey")]
+    PasskeyNotFound,
+    /// Passkeys cannot be used on this host (an IP address).
+    #[error("passkeys unavailable here")]
+    PasskeysUnavailable,
     /// No account has this email (the operator's commands).
     #[error("no such account")]
     AccountNotFound,

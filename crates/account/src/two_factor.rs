@@ -8,6 +8,7 @@
 //! [`TwoFactorSite`] (which the edge implements) over the [`Services`].
 
 mod notice;
+pub mod passkeys;
 
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -51,8 +52,14 @@ pub enum Next {
 /// What follows the right password of `account`.
 pub async fn after_password<S: Site>(site: &S, account: &Account) -> Result<Next, AccountError> {
     let status = core::status(site, &account.id).await?;
-    if status.totp {
-        let mut methods = vec!["totp"];
+    if status.enabled() {
+        let mut methods = Vec::new();
+        if status.totp {
+            methods.push("totp");
+        }
+        if status.passkeys > 0 {
+            methods.push("passkey");
+        }
         if status.recovery_codes_left > 0 {
             methods.push("recovery_code");
         }
@@ -100,7 +107,7 @@ pub async fn pending_setup<S: Site>(
     headers: &HeaderMap,
 ) -> Result<(Pending, Account), AccountError> {
     let (p, account) = pending(site, headers).await?;
-    if !p.row.setup || core::status(site, &account.id).await?.totp {
+    if !p.row.setup || core::status(site, &account.id).await?.enabled() {
         return Err(AccountError::SignInExpired);
     }
     Ok((p, account))
@@ -217,17 +224,8 @@ async fn recovery_code_used<S: Site>(site: &S, account: &Account, ip: IpAddr) {
 /// The secret being set up for `account`, as shown again (the page
 /// reloaded, a wrong code); a new one when none is waiting.
 pub async fn setup<S: Site>(site: &S, account: &Account) -> Result<TotpSetup, AccountError> {
-    let row = core::store::totp_row(&site.db, &RULES.tables, &account.id).await?;
-    if let Some(enc) = row.and_then(|r| r.pending_secret_enc) {
-        // The shared core's path of the secret: `<table>/<user>`.
-        let path = format!("{}/{}", RULES.tables.totp, account.id);
-        if let Ok(secret) = site.secret_crypto().decrypt(&path, &enc) {
-            let otpauth_uri = core::totp::otpauth_uri(RULES.issuer, &account.email, &secret);
-            return Ok(TotpSetup {
-                secret,
-                otpauth_uri,
-            });
-        }
+    if let Some(shown) = core::pending_totp(site, &account.id, &account.email).await? {
+        return Ok(shown);
     }
     new_setup(site, account).await
 }

@@ -2,7 +2,8 @@
 //! backends (`db`), HTTP clients and responses read in full (`http`), a
 //! cookie-keeping browser and form helpers (`browser`, `forms`), clients of
 //! both apps' JSON APIs (`clients`), an SMTP sink (`smtp`), misbehaving
-//! servers (`raw`), byte searches (`files`) and bursts of requests (`load`).
+//! servers (`raw`), byte searches (`files`), bursts of requests (`load`) and a
+//! software passkey (`webauthn`).
 //!
 //! App-specific starters (the account service, the Admin, the binary) stay in
 //! each crate's `tests/it/common`.
@@ -17,6 +18,7 @@ mod http;
 mod load;
 mod raw;
 pub mod smtp;
+pub mod webauthn;
 
 pub use browser::Browser;
 pub use clients::{unique_email, AccountApi, AdminApi, PASSWORD};

@@ -165,7 +165,9 @@
   document.querySelectorAll("[data-passkey]").forEach(function (button) {
     if (!passkeysWork) return;
     button.hidden = false;
-    var form = button.closest("form");
+    var block = button.closest("[data-passkey-block]");
+    if (block) block.hidden = false;
+    var form = button.getAttribute("data-passkey") === "register" && button.closest("form");
     if (form) {
       // The form's own submit (a name, say) starts the ceremony instead.
       form.addEventListener("submit", function (e) { e.preventDefault(); button.click(); });

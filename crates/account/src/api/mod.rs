@@ -10,6 +10,7 @@ mod company;
 mod keys;
 mod members;
 pub mod openapi;
+mod passkeys;
 mod secret_scanning;
 mod sessions;
 mod throttle;
@@ -37,6 +38,13 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(two_factor::confirm_totp))
         .routes(routes!(two_factor::turn_off_two_factor))
         .routes(routes!(two_factor::regenerate_recovery_codes))
+        .routes(routes!(passkeys::registration_options))
+        .routes(routes!(passkeys::add_passkey, passkeys::list_passkeys))
+        .routes(routes!(passkeys::remove_passkey))
+        .routes(routes!(passkeys::confirm_options))
+        .routes(routes!(passkeys::confirm))
+        .routes(routes!(passkeys::login_options))
+        .routes(routes!(passkeys::login_passkey))
         .routes(routes!(company::update_company))
         .routes(routes!(account::request_password_reset))
         .routes(routes!(account::confirm_password_reset))

@@ -98,9 +98,9 @@ impl AccountAnswer {
     /// The answer with the account's second steps.
     pub(crate) fn with_two_factor(mut self, s: &two_factor::Status) -> Self {
         self.account.two_factor = Some(TwoFactorView {
-            enabled: s.totp,
+            enabled: s.enabled(),
             totp: s.totp,
-            passkeys: 0,
+            passkeys: s.passkeys,
             recovery_codes_left: s.recovery_codes_left,
         });
         self
@@ -245,7 +245,9 @@ pub async fn login(
         return Err(AccountError::WrongCredentials.into());
     };
     let (two_factor, methods) = match two_factor::after_password(&state, &account).await? {
-        Next::Session => return signed_in(&state, &headers, ip, &account, &body.email).await,
+        Next::Session => {
+            return signed_in(&state, &headers, ip, &account, &body.email, false).await
+        }
         Next::Required(methods) => ("required", Some(methods)),
         Next::Setup => ("setup_required", None),
     };
@@ -262,16 +264,17 @@ pub async fn login(
 
 /// Starts `account`'s session: 200 with the account, the session cookie and
 /// the device cookie for `email` (as signed in with); a pending sign-in's
-/// cookie is cleared.
+/// cookie is cleared. `stepped`: the sign-in proved a second step.
 pub(super) async fn signed_in(
     state: &AppState,
     headers: &HeaderMap,
     ip: std::net::IpAddr,
     account: &Account,
     email: &str,
+    stepped: bool,
 ) -> Result<Response, Error> {
-    let cookie =
-        auth::start_session(state, &account.id, &web::sessions::Client::new(headers, ip)).await?;
+    let client = web::sessions::Client::new(headers, ip);
+    let cookie = web::sessions::start_stepped(state, &account.id, &client, stepped).await?;
     let device = state.devices.set_cookie(email, state.cfg.secure_cookies);
     // Several Set-Cookie headers: appended (a header array would replace).
     let mut res = Json(LoginAnswer::SignedIn(AccountAnswer::new(account))).into_response();

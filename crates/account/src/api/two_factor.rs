@@ -76,7 +76,7 @@ pub async fn login_two_factor(
     let (pending, account) = two_factor::pending(&state, &headers).await?;
     two_factor::finish_sign_in(&state, &pending, &account, ip, proof).await?;
     let email = pending.row.name.clone();
-    signed_in(&state, &headers, ip, &account, &email).await
+    signed_in(&state, &headers, ip, &account, &email, true).await
 }
 
 /// A new authenticator secret, as shown for setting up.
@@ -90,7 +90,7 @@ pub struct TotpSetupAnswer {
 
 /// Who sets up: the signed-in account, or the account of a pending sign-in
 /// that must set up a second step (and that sign-in).
-async fn setting_up(
+pub(super) async fn setting_up(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<(Account, Option<web::two_factor::Pending>), Error> {
@@ -183,26 +183,34 @@ pub async fn confirm_totp(
     let answer = Json(RecoveryCodesAnswer {
         recovery_codes: codes,
     });
-    let Some(p) = pending else {
-        return Ok(answer.into_response());
-    };
-    if !two_factor::finish_setup(&state, &p).await? {
+    match pending {
+        Some(p) => after_setup(&state, &headers, ip, &account, &p, answer.into_response()).await,
+        None => Ok(answer.into_response()),
+    }
+}
+
+/// A pending sign-in that set up its second step ends and its session
+/// starts: `res` with the session, device and cleared pending cookies.
+pub(super) async fn after_setup(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+    account: &Account,
+    p: &web::two_factor::Pending,
+    mut res: Response,
+) -> Result<Response, Error> {
+    if !two_factor::finish_setup(state, p).await? {
         return Err(AccountError::SignInExpired.into());
     }
-    let session = auth::start_session(
-        &state,
-        &account.id,
-        &web::sessions::Client::new(&headers, ip),
-    )
-    .await?;
+    let client = web::sessions::Client::new(headers, ip);
+    let session = auth::start_session_stepped(state, &account.id, &client).await?;
     let device = state
         .devices
         .set_cookie(&p.row.name, state.cfg.secure_cookies);
-    let mut res = answer.into_response();
     res.headers_mut().append(header::SET_COOKIE, session);
     res.headers_mut().append(header::SET_COOKIE, device);
     res.headers_mut()
-        .append(header::SET_COOKIE, two_factor::clear_cookie(&state));
+        .append(header::SET_COOKIE, two_factor::clear_cookie(state));
     Ok(res)
 }
 

@@ -164,6 +164,29 @@ impl From<AccountError> for Error {
                 "No sign-in is waiting for its second step (it lasts 5 minutes). Sign in again with your email and password.",
             ),
             E::AccountNotFound => Error::not_found("No account has this email."),
+            E::PasskeyNotFound => Error::not_found("No passkey of yours has this id."),
+            E::PasskeysUnavailable => Error::conflict(
+                "passkeys_unavailable",
+                "Passkeys work on a host name, not an IP address: open the site by its name.",
+            ),
+            E::Passkey(r) => {
+                use web::two_factor::passkey::PasskeyRefusal as R;
+                match r {
+                    R::NoCeremony => Error::conflict(
+                        "passkey_expired",
+                        "No passkey request is waiting (it lasts 5 minutes): start again.",
+                    ),
+                    R::Invalid => Error::unprocessable(
+                        "passkey_refused",
+                        "The passkey's answer is not valid for this site.",
+                    ),
+                    R::Duplicate => Error::conflict(
+                        "passkey_registered",
+                        "This passkey is registered already.",
+                    ),
+                    R::NoPasskey => Error::conflict("no_passkey", "The account has no passkey."),
+                }
+            }
             E::RateLimited(secs) => Error::too_many_requests(secs),
             // Made on JSON routes only: their pages are their kind's.
             E::ApiKey(r) => return r.into(),

@@ -58,6 +58,8 @@ impl AccountError {
             E::AmazonCallbackUri => (BAD, "amazon.callback_uri_invalid"),
             E::InvalidCode | E::InvalidSetupCode => (REFUSED, "errorpage.invalid_code"),
             E::TwoFactorRequired => (REFUSED, "errorpage.two_factor_required"),
+            E::Passkey(_) | E::PasskeysUnavailable => (REFUSED, "errorpage.passkey_refused"),
+            E::PasskeyNotFound => ("errorpage.not_found_title", "errorpage.passkey_not_found"),
             E::SignInExpired => (
                 "errorpage.sign_in_expired_title",
                 "errorpage.sign_in_expired",
@@ -125,6 +127,9 @@ mod tests {
             AccountError::InvalidCode,
             AccountError::TwoFactorRequired,
             AccountError::SignInExpired,
+            AccountError::Passkey(web::two_factor::passkey::PasskeyRefusal::Invalid),
+            AccountError::PasskeyNotFound,
+            AccountError::PasskeysUnavailable,
         ];
         for e in all {
             let (title, message) = e.page_text();

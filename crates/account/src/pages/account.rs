@@ -55,14 +55,17 @@ struct AccountPage {
     sessions: Vec<SessionItem>,
     others: usize,
     two_factor: TwoFactorSection,
+    passkey: super::passkeys::PasskeyBlock,
 }
 
 /// The section *Two-step sign-in*: whether it is on, the recovery codes
 /// left, and whether the company requires it (it cannot be turned off then).
 pub struct TwoFactorSection {
     enabled: bool,
+    totp: bool,
     codes_left: String,
     required: bool,
+    passkeys: Vec<super::passkeys::PasskeyItem>,
 }
 
 pub async fn show(
@@ -82,6 +85,8 @@ pub async fn show(
         ("two_factor_off", "account.two_factor_off"),
         ("two_factor_app_replaced", "account.two_factor_app_replaced"),
         ("recovery_codes_new", "account.recovery_codes_new"),
+        ("passkey_added", "account.passkey_added"),
+        ("passkey_removed", "account.passkey_removed"),
     ]);
     let form = Form::of(&user);
     render(&state, &headers, user, notice, form, StatusCode::OK).await
@@ -116,10 +121,17 @@ pub(super) async fn render(
     let verified = user.email_verified_at.is_some();
     let steps = crate::two_factor::status(state, &user.id).await?;
     let required = crate::store::company_requires_two_factor(&state.db, &user.company_id).await?;
+    let keys = crate::two_factor::passkeys::list(state, &user).await?;
     let two_factor = TwoFactorSection {
-        enabled: steps.totp,
+        enabled: steps.enabled(),
+        totp: steps.totp,
         codes_left: steps.recovery_codes_left.to_string(),
         required,
+        passkeys: keys.iter().map(Into::into).collect(),
+    };
+    let passkey = super::passkeys::PasskeyBlock {
+        level3: true,
+        next: format!("{ACCOUNT}?notice=passkey_added"),
     };
     let (t, c, cookie) = Page::new(state, headers, Some(user), ACCOUNT).parts();
     let page = AccountPage {
@@ -132,6 +144,7 @@ pub(super) async fn render(
         sessions,
         others,
         two_factor,
+        passkey,
     };
     Ok(Page::render(cookie, status, &page))
 }

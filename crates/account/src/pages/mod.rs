@@ -10,6 +10,7 @@ mod join;
 mod login;
 mod members;
 mod outbox;
+mod passkeys;
 mod password_reset;
 mod portal;
 mod public_key;
@@ -54,6 +55,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/account/two-factor/recovery-codes",
             post(two_factor_account::regenerate),
+        )
+        .route(
+            "/account/two-factor/passkeys/{id}/remove",
+            post(two_factor_account::remove_passkey),
         )
         .route(
             "/account/two-factor/turn-off",

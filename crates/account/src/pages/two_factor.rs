@@ -46,6 +46,10 @@ struct VerifyPage {
     next_encoded: String,
     /// Asks for a recovery code instead of the app's code.
     recovery: bool,
+    /// The account has a passkey: **Use a passkey** is offered.
+    passkey: bool,
+    /// The account has an authenticator app.
+    totp: bool,
     errors: FormErrors,
 }
 
@@ -59,7 +63,7 @@ fn verify_page(
     state: &AppState,
     headers: &HeaderMap,
     next: String,
-    recovery: bool,
+    (recovery, steps): (bool, &web::two_factor::Status),
     errors: FormErrors,
     status: StatusCode,
 ) -> Response {
@@ -69,7 +73,10 @@ fn verify_page(
         c,
         next_encoded: encode(&next),
         next,
-        recovery,
+        // Without an app, its code is not asked for.
+        recovery: recovery || (!steps.totp && steps.passkeys == 0),
+        passkey: steps.passkeys > 0,
+        totp: steps.totp,
         errors,
     };
     Page::render(cookie, status, &page)
@@ -86,14 +93,15 @@ pub async fn show(
         Ok((p, _)) if p.row.setup => {
             Ok(Redirect::to(&format!("{SETUP}?next={}", encode(&next))).into_response())
         }
-        Ok(_) => {
+        Ok((_, account)) => {
             let recovery = q.method.as_deref() == Some("recovery");
+            let steps = two_factor::status(&state, &account.id).await?;
             let ok = StatusCode::OK;
             Ok(verify_page(
                 &state,
                 &headers,
                 next,
-                recovery,
+                (recovery, &steps),
                 FormErrors::default(),
                 ok,
             ))
@@ -137,8 +145,14 @@ pub async fn submit(
             let mut errors = FormErrors::default();
             errors.add(field, "twofactor.invalid_code");
             let status = StatusCode::UNAUTHORIZED;
+            let steps = two_factor::status(&state, &account.id).await?;
             Ok(verify_page(
-                &state, &headers, next, recovery, errors, status,
+                &state,
+                &headers,
+                next,
+                (recovery, &steps),
+                errors,
+                status,
             ))
         }
         Err(AccountError::SignInExpired) => Ok(expired(&next)),
@@ -172,7 +186,7 @@ async fn session_cookies(
 ) -> Result<[HeaderValue; 3], web::Error> {
     let client = web::sessions::Client::new(headers, ip);
     Ok([
-        auth::start_session(state, &account.id, &client).await?,
+        auth::start_session_stepped(state, &account.id, &client).await?,
         state.devices.set_cookie(email, state.cfg.secure_cookies),
         two_factor::clear_cookie(state),
     ])
@@ -193,6 +207,8 @@ pub(super) struct SetupPage {
     pub qr: String,
     pub secret: String,
     pub errors: FormErrors,
+    /// *Add a passkey* instead (the sign-in that must set up).
+    pub passkey: super::passkeys::PasskeyBlock,
 }
 
 impl SetupPage {
@@ -204,12 +220,17 @@ impl SetupPage {
         errors: FormErrors,
     ) -> SetupPage {
         let qr = web::two_factor::qr::svg(&setup.otpauth_uri, t.get("twofactor.qr_label"));
+        let passkey = super::passkeys::PasskeyBlock {
+            level3: false,
+            next: next.clone(),
+        };
         SetupPage {
             t,
             c,
             action,
             next,
             required: action == SETUP,
+            passkey,
             qr,
             // Shown in groups of four, as apps show keys.
             secret: group(&setup.secret),

@@ -2,7 +2,7 @@
 //! new recovery codes, turn it off) and the company's requirement on
 //! Members (owner).
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
@@ -14,7 +14,7 @@ use super::account::{self, Form, ACCOUNT};
 use super::two_factor::{CodesPage, SetupPage};
 use super::{FormErrors, Page, PageResult, MEMBERS};
 use crate::store::Account;
-use crate::two_factor;
+use crate::two_factor::{self, passkeys};
 use crate::{AccountError, AppState};
 
 pub const SETUP: &str = "/account/two-factor/setup";
@@ -169,4 +169,34 @@ pub async fn set_policy(
         "two_factor_optional"
     };
     Ok(Redirect::to(&format!("{MEMBERS}?notice={notice}")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    code: Option<Secret>,
+}
+
+/// `POST /account/two-factor/passkeys/{id}/remove`: removed for a current
+/// code, or without one within 10 minutes of a second step.
+pub async fn remove_passkey(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RemoveForm>,
+) -> PageResult {
+    let code = form.code.as_ref().map(Secret::expose);
+    match passkeys::remove(&state, &headers, &user, &id, code, ip).await {
+        Ok(()) => Ok(Redirect::to(&format!("{ACCOUNT}?notice=passkey_removed")).into_response()),
+        Err(AccountError::InvalidCode) => {
+            let (field, msg) = ("passkey_code", "twofactor.invalid_code");
+            refused(&state, &headers, user, field, msg, StatusCode::UNAUTHORIZED).await
+        }
+        Err(AccountError::TwoFactorRequired) => {
+            let (field, msg) = ("passkey_code", "twofactor.turn_off_refused");
+            refused(&state, &headers, user, field, msg, StatusCode::CONFLICT).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -17,6 +17,14 @@ pub const TWO_FACTOR: web::two_factor::Tables = web::two_factor::Tables {
     user_column: "account_id",
 };
 
+/// The account site's passkeys (migration 0016).
+pub const PASSKEYS: web::two_factor::passkey_store::PasskeyTables =
+    web::two_factor::passkey_store::PasskeyTables {
+        passkeys: "account_passkeys",
+        ceremonies: "account_webauthn_ceremonies",
+        user_column: "account_id",
+    };
+
 /// Whether the company requires a second step of every member.
 pub async fn company_requires_two_factor(db: &Db, company_id: &str) -> Result<bool, DbError> {
     let v: Option<i64> =
@@ -69,6 +77,7 @@ pub async fn remove_two_factor(
 ) -> Result<u64, DbError> {
     let mut tx = db.pool.begin().await?;
     web::two_factor::store::remove_all(&mut tx, &TWO_FACTOR, account_id).await?;
+    web::two_factor::passkey_store::remove_all(&mut tx, &PASSKEYS, account_id).await?;
     let ended = web::sessions::delete_others(&mut *tx, &SESSIONS, account_id, keep).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;

@@ -40,4 +40,5 @@ mod store;
 mod throttle;
 mod two_factor;
 mod two_factor_pages;
+mod two_factor_passkeys;
 mod two_factor_policy;

@@ -276,6 +276,32 @@ pub async fn begin_totp<S: TwoFactorSite>(
     })
 }
 
+/// The secret of [`begin_totp`] not yet confirmed, shown again (a reload
+/// of the set-up page); `None` when there is none or it cannot be read.
+pub async fn pending_totp<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+    account: &str,
+) -> Result<Option<TotpSetup>, Error> {
+    let rules = site.two_factor_rules();
+    let row = store::totp_row(site.session_db(), &rules.tables, user_id).await?;
+    let Some(enc) = row.and_then(|r| r.pending_secret_enc) else {
+        return Ok(None);
+    };
+    let path = secret_path(&rules.tables, user_id);
+    Ok(site
+        .secret_crypto()
+        .decrypt(&path, &enc)
+        .ok()
+        .map(|secret| {
+            let otpauth_uri = totp::otpauth_uri(rules.issuer, account, &secret);
+            TotpSetup {
+                secret,
+                otpauth_uri,
+            }
+        }))
+}
+
 /// Confirms the secret of [`begin_totp`] with a code from the app (counted
 /// against the sign-in throttles like any code). `Ok(Some(codes))` when this
 /// turned two-step sign-in on (the new recovery codes, shown once),

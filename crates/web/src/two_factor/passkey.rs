@@ -173,7 +173,7 @@ pub async fn finish_registration<S: TwoFactorSite>(
     else {
         return Ok(Err(PasskeyRefusal::NoCeremony));
     };
-    let Ok(registration) = Registration::from_json_custom(answer) else {
+    let Ok(registration) = Registration::from_json_relaxed(answer) else {
         return Ok(Err(PasskeyRefusal::Invalid));
     };
     let origins = [rp.origin.as_str()];
@@ -272,7 +272,7 @@ pub async fn finish_authentication<S: TwoFactorSite>(
     else {
         return Ok(Err(PasskeyRefusal::NoCeremony));
     };
-    let Ok(answer) = NonDiscoverableAuthentication::<HANDLE_LEN>::from_json_custom(answer) else {
+    let Ok(answer) = NonDiscoverableAuthentication::<HANDLE_LEN>::from_json_relaxed(answer) else {
         return Ok(Err(PasskeyRefusal::Invalid));
     };
     let raw_id = answer.raw_id();
