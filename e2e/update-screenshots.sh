@@ -27,6 +27,8 @@ pairs=(
   "store-integration-390.png  main-en/*-store-integration-390px.png"
   "members-390.png            members-en/*-members-invitation-link-390px.png"
   "focus-ring.png             keyboard/*-focus-copy.png"
+  "admin-2fa-setup.png        main-en/*-admin-2fa-setup.png"
+  "admin-2fa-second-step.png  main-en/*-admin-2fa-second-step.png"
 )
 status=0
 for pair in "${pairs[@]}"; do

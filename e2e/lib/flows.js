@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 
 import { KEY_RE } from './labels.js';
+import { nextCode } from './totp.js';
 
 export const KEY_NAME = 'Amazon Sales Channel';
 
@@ -25,7 +26,11 @@ export function newAccount() {
 
 const path = (page) => new URL(page.url()).pathname;
 
-/** Admin: open the Admin, get the sign-in page, sign in; lands on the channel. */
+/**
+ * Admin: open the Admin, get the sign-in page, sign in with the password and
+ * the second step (setting up the authenticator app at the first sign-in);
+ * lands on the channel. With `audit`, screenshots and axe-core on each page.
+ */
 export async function adminSignIn(s, page, server, L, { audit = false } = {}) {
   await page.goto(server.adminUrl);
   await page.getByRole('heading', { name: L.adminLoginTitle, level: 1 }).waitFor();
@@ -36,7 +41,59 @@ export async function adminSignIn(s, page, server, L, { audit = false } = {}) {
   await page.getByLabel(L.username, { exact: true }).fill(server.adminUser);
   await page.getByLabel(L.password, { exact: true }).fill(server.adminPassword);
   await page.getByRole('button', { name: L.adminSignIn, exact: true }).click();
+  await adminSecondStep(s, page, server, L, { audit });
+}
+
+const SECOND_STEP = '/admin/login/two-factor';
+const SETUP = '/admin/login/two-factor/setup';
+
+/**
+ * Admin, right after the password: the first sign-in sets up the
+ * authenticator app (the key read off the setup page, the code computed as
+ * an app does, the recovery codes kept on `server.adminTotp`); a later one
+ * enters a code on **Two-step sign-in**. Lands on the channel.
+ */
+export async function adminSecondStep(s, page, server, L, { audit = false } = {}) {
+  await page.waitForURL((u) => [SETUP, SECOND_STEP, '/admin/amazon'].includes(u.pathname));
+  if (path(page) === SETUP) {
+    await page.getByRole('heading', { name: L.twoFactorSetupTitle, level: 1 }).waitFor();
+    await page.getByRole('img', { name: L.qrCode }).waitFor();
+    const secret = (await page.getByLabel(L.setupKey, { exact: true }).inputValue()).replace(/\s/g, '');
+    assert.match(secret, /^[A-Z2-7]{32}$/, 'the setup key is base32');
+    if (audit) {
+      await s.shot(page, 'admin-2fa-setup');
+      await s.audit(page, 'admin-2fa-setup', { mobileShot: true });
+    }
+    server.adminTotp = { secret, lastStep: 0 };
+    await page.getByLabel(L.authCode, { exact: true }).fill(await nextCode(server.adminTotp));
+    await page.getByRole('button', { name: L.verify, exact: true }).click();
+    await page.getByRole('heading', { name: L.recoveryCodesTitle, level: 1 }).waitFor();
+    const codes = await page.getByRole('list', { name: L.recoveryCodesList }).getByRole('listitem').allInnerTexts();
+    assert.equal(codes.length, 10, 'ten recovery codes');
+    server.adminTotp.recoveryCodes = codes.map((c) => c.trim());
+    if (audit) {
+      await s.shot(page, 'admin-2fa-recovery-codes');
+      await s.audit(page, 'admin-2fa-recovery-codes');
+    }
+    await page.getByRole('link', { name: L.continueToAdmin, exact: true }).click();
+  } else if (path(page) === SECOND_STEP) {
+    await page.getByRole('heading', { name: L.twoFactorTitle, level: 1 }).waitFor();
+    await page.getByRole('link', { name: L.useRecoveryCode, exact: true }).waitFor();
+    if (audit) {
+      await s.shot(page, 'admin-2fa-second-step');
+      await s.audit(page, 'admin-2fa-second-step', { mobileShot: true });
+    }
+    assert.ok(server.adminTotp, 'the authenticator was set up in this test');
+    await page.getByLabel(L.authCode, { exact: true }).fill(await nextCode(server.adminTotp));
+    await page.getByRole('button', { name: L.verify, exact: true }).click();
+  }
   await page.waitForURL((u) => u.pathname === '/admin/amazon');
+}
+
+/** Admin: Sign Out (the header's button). */
+export async function adminSignOut(page, L) {
+  await page.getByRole('button', { name: L.adminSignOut, exact: true }).click();
+  await page.waitForURL((u) => u.pathname === '/admin/login');
 }
 
 /** Admin: Marketing > Channels > Amazon Sales Channel in the side menu. */

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 
 import {
-  addKeyInAdmin, addPrivateKeyInAdmin, addStore, addStoreValidation, adminSignIn, copyKey, copyPrivateKey, createKey,
+  addKeyInAdmin, addPrivateKeyInAdmin, addStore, addStoreValidation, adminSignIn, adminSignOut, copyKey, copyPrivateKey, createKey,
   expectWelcome, keyStatus, newAccount, openChannel, openPortalTab, openSignInTab, signUpFromSignIn,
 } from './flows.js';
 import { withWorld } from './fixture.js';
@@ -12,9 +12,14 @@ export async function mainFlow(lang) {
   await withWorld(`main-${lang}`, { lang }, async ({ server, s, L, origins }) => {
     const audit = (page, label, opts = {}) => s.audit(page, label, { lang, ...opts });
 
-    // The merchant signs in to the Admin and opens the Amazon Sales Channel.
+    // The merchant signs in to the Admin: the first sign-in sets up the
+    // authenticator app (QR code and key, a code, the recovery codes once).
     const admin = await s.newPage();
     await adminSignIn(s, admin, server, L, { audit: true });
+    // Every later sign-in asks for a code from the app: Two-step sign-in.
+    await adminSignOut(admin, L);
+    await adminSignIn(s, admin, server, L, { audit: true });
+    // Then the Amazon Sales Channel.
     await openChannel(admin, L);
 
     // Welcome to Amazon Sales Channel: no key yet.

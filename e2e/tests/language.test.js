@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { accountSignIn, expectPortal, expectWelcome, newAccount, signUpHere } from '../lib/flows.js';
+import {
+  accountSignIn, adminSecondStep, expectPortal, expectWelcome, newAccount, signUpHere,
+} from '../lib/flows.js';
 import { TEST_TIMEOUT, withWorld } from '../lib/fixture.js';
 import { LABELS } from '../lib/labels.js';
 import { Session } from '../lib/browser.js';
@@ -31,7 +33,8 @@ test('Admin language switcher: English → Nederlands → English, remembered ac
     await page.getByLabel(NL.username, { exact: true }).fill(server.adminUser);
     await page.getByLabel(NL.password, { exact: true }).fill(server.adminPassword);
     await page.getByRole('button', { name: NL.adminSignIn, exact: true }).click();
-    await page.waitForURL((u) => u.pathname === '/admin/amazon');
+    // The authenticator app set up, in Dutch.
+    await adminSecondStep(s, page, server, NL);
     await expectWelcome(page, NL, NL.missing);
     await page.getByRole('navigation', { name: NL.adminMenu }).getByRole('link', { name: NL.configTitle, exact: true }).click();
     await page.getByRole('heading', { name: NL.configTitle, level: 1 }).waitFor();

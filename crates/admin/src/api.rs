@@ -1,6 +1,7 @@
 //! The Admin's JSON API.
 
 mod amazon_stores;
+mod two_factor;
 
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -13,6 +14,7 @@ use web::{cookies, Error, Secret};
 
 use crate::auth::{self, Admin};
 use crate::gate::Check;
+use crate::two_factor::AfterPassword;
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -21,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/v1/logout", post(logout))
         .route("/admin/api/v1/channels/amazon/key-status", get(key_status))
         .merge(amazon_stores::router())
+        .merge(two_factor::router())
 }
 
 #[derive(Deserialize)]
@@ -50,17 +53,21 @@ async fn login(
             "The username or password is not correct.",
         ));
     };
-    let cookie =
-        auth::start_session(&state, &user.id, &web::sessions::Client::new(&headers, ip)).await?;
-    let device = state
-        .devices
-        .set_cookie(&body.username, state.cfg.secure_cookies);
-    let mut res =
-        Json(serde_json::json!({"user": {"username": user.username, "email": user.email}}))
-            .into_response();
-    res.headers_mut().append(header::SET_COOKIE, cookie);
-    res.headers_mut().append(header::SET_COOKIE, device);
-    Ok(res)
+    match auth::after_password(&state, &user, &body.username, &headers, ip).await? {
+        auth::SignIn::Session(cookies) => Ok(two_factor::with_cookies(
+            cookies,
+            two_factor::user_body(&user),
+        )),
+        auth::SignIn::Pending(step, cookie) => {
+            let body = match step {
+                AfterPassword::Setup => serde_json::json!({"two_factor": "setup_required"}),
+                _ => {
+                    serde_json::json!({"two_factor": "required", "methods": ["totp", "recovery_code"]})
+                }
+            };
+            Ok(two_factor::with_cookies(vec![cookie], body))
+        }
+    }
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Error> {
@@ -71,7 +78,11 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         ));
     }
     let cookie = auth::end_session(&state, &headers).await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cookie)]).into_response())
+    let pending = auth::end_pending(&state, &headers).await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    res.headers_mut().append(header::SET_COOKIE, pending);
+    Ok(res)
 }
 
 /// The answer of the key-status route and of the CLI.

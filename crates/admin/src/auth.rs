@@ -5,8 +5,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use web::{Error, Secret};
 
+use web::two_factor::{self as tf, Pending, Proof, Refusal};
+
 use crate::error::AdminError;
 use crate::store::{self, AdminUser};
+use crate::two_factor::{self, AfterPassword};
 use crate::AppState;
 
 pub use crate::cookies::{CSRF_COOKIE, LANG_COOKIE, SESSION_COOKIE};
@@ -236,4 +239,128 @@ impl FromRequestParts<AppState> for MaybeAdmin {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
         Ok(MaybeAdmin(current_user(state, &parts.headers).await?))
     }
+}
+
+/// The Admin's second steps (see `web::two_factor`): its tables and cookie,
+/// the authenticator secrets encrypted under `crypt.key` as configuration
+/// secrets are, and wrong codes counted against the sign-in throttles.
+impl tf::TwoFactorSite for AppState {
+    fn two_factor_rules(&self) -> &'static tf::TwoFactorRules {
+        &two_factor::RULES
+    }
+
+    fn secret_crypto(&self) -> &web::crypto::Crypto {
+        &self.crypto
+    }
+
+    fn sign_in_limiter(&self) -> &web::ratelimit::LoginLimiter {
+        &self.login
+    }
+}
+
+/// What a right password answers with.
+pub enum SignIn {
+    /// Signed in: the cookies to set (the session and the device cookie).
+    Session(Vec<HeaderValue>),
+    /// A second step, or its setup, comes first: the pending sign-in's
+    /// cookie, and no session.
+    Pending(AfterPassword, HeaderValue),
+}
+
+/// After a right password (`name`: the username as typed): the session
+/// when no second step is needed, else a pending sign-in.
+pub async fn after_password(
+    state: &AppState,
+    user: &AdminUser,
+    name: &str,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<SignIn, Error> {
+    match two_factor::after_password(state, &user.id, state.cfg.two_factor).await? {
+        AfterPassword::Session => Ok(SignIn::Session(
+            signed_in(state, &user.id, name, headers, ip).await?,
+        )),
+        step => {
+            let setup = step == AfterPassword::Setup;
+            let cookie = tf::begin(state, &user.id, name, setup).await?;
+            Ok(SignIn::Pending(step, cookie))
+        }
+    }
+}
+
+/// Starts `user_id`'s session: its cookie and the device cookie.
+async fn signed_in(
+    state: &AppState,
+    user_id: &str,
+    name: &str,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<Vec<HeaderValue>, Error> {
+    let session = start_session(state, user_id, &web::sessions::Client::new(headers, ip)).await?;
+    let device = state.devices.set_cookie(name, state.cfg.secure_cookies);
+    Ok(vec![session, device])
+}
+
+/// Ends a pending sign-in whose second step was proved (or set up) and
+/// starts its session: the cookies to set, or `None` when another request
+/// ended it first.
+pub async fn finish_pending(
+    state: &AppState,
+    p: &Pending,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<Option<Vec<HeaderValue>>, Error> {
+    if !tf::finish(state, p).await? {
+        return Ok(None);
+    }
+    tracing::info!(outcome = "signed_in", user = %p.row.user_id, "admin second step");
+    let mut cookies = signed_in(state, &p.row.user_id, &p.row.name, headers, ip).await?;
+    cookies.push(tf::clear_cookie(state));
+    Ok(Some(cookies))
+}
+
+/// A refused code: why, and whether the pending sign-in may try again.
+pub struct Refused {
+    pub why: Refusal,
+    pub still_pending: bool,
+}
+
+/// Proves a pending sign-in's second step: the session's cookies, or why not.
+pub async fn prove_second_step(
+    state: &AppState,
+    p: &Pending,
+    proof: Proof<'_>,
+    headers: &HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<Result<Vec<HeaderValue>, Refused>, Error> {
+    let refused = |why| Refused {
+        why,
+        still_pending: true,
+    };
+    // A sign-in that must set up has nothing to prove yet.
+    if p.row.setup {
+        return Ok(Err(refused(Refusal::InvalidCode)));
+    }
+    match tf::check(state, &p.row.user_id, &p.row.name, ip, proof).await? {
+        Ok(_) => Ok(finish_pending(state, p, headers, ip)
+            .await?
+            .ok_or(refused(Refusal::InvalidCode))),
+        Err(Refusal::InvalidCode) => {
+            tracing::info!(outcome = "refused", "admin second step");
+            let still_pending = tf::count_wrong(state, p).await?;
+            Ok(Err(Refused {
+                why: Refusal::InvalidCode,
+                still_pending,
+            }))
+        }
+        Err(why) => Ok(Err(refused(why))),
+    }
+}
+
+/// Ends the request's pending sign-in, if any: returns the cookie that clears it.
+pub async fn end_pending(state: &AppState, headers: &HeaderMap) -> Result<HeaderValue, Error> {
+    if let Some(p) = tf::pending(state, headers).await? {
+        tf::finish(state, &p).await?;
+    }
+    Ok(tf::clear_cookie(state))
 }

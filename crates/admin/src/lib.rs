@@ -19,6 +19,7 @@ pub mod rotation;
 pub mod scope;
 pub mod store;
 pub mod store_integration;
+pub mod two_factor;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -45,6 +46,9 @@ pub struct Config {
     pub account_url: Option<String>,
     /// `--redis-url`: sign-in throttles shared by every node.
     pub redis: Option<Arc<web::ratelimit::SharedCounters>>,
+    /// `--admin-two-factor`: whether every user needs a second step
+    /// (required unless set otherwise).
+    pub two_factor: two_factor::Policy,
 }
 
 /// What the Admin's domain code works with: storage, clock, encryption, the
@@ -150,7 +154,9 @@ pub async fn open_crypto(db: &Db, key_file: &Path, mode: KeyFileMode) -> anyhow:
             .filter(|f| f.encrypted)
             .map(|f| f.path)
             .collect();
-        if store::count_values_at_paths(db, &encrypted).await? > 0 {
+        if store::count_values_at_paths(db, &encrypted).await? > 0
+            || store::two_factor::count_totp_secrets(db).await? > 0
+        {
             return Err(crypto::CryptoError::KeyMissing(key_file.display().to_string()).into());
         }
         if mode == KeyFileMode::ReadOnly {

@@ -7,6 +7,7 @@ use web::db::Db;
 use crate::scope::{Scope, ScopeRef};
 
 mod amazon_stores;
+pub mod two_factor;
 pub use amazon_stores::*;
 
 #[derive(Clone, Debug, FromRow)]
@@ -167,23 +168,32 @@ pub const SESSIONS: web::sessions::SessionTable = web::sessions::SessionTable {
     user_column: "user_id",
 };
 
+/// The user of a live session. With `second_step_required`, a session of a
+/// user without an authenticator app (one started while second steps were
+/// optional) counts as none: the user signs in again and sets one up.
 pub async fn session_user(
     db: &Db,
     id_hash: &str,
     now: i64,
-    idle: i64,
-    absolute: i64,
+    (idle, absolute): (i64, i64),
+    second_step_required: bool,
 ) -> Result<Option<AdminUser>, sqlx::Error> {
-    let found: Option<SessionUser> = sqlx::query_as(
+    let sql = format!(
         "SELECT u.id, u.username, u.email, u.locale, s.last_seen_at FROM admin_sessions s \
          JOIN admin_users u ON u.id = s.user_id \
-         WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3",
-    )
-    .bind(id_hash)
-    .bind(now - idle)
-    .bind(now - absolute)
-    .fetch_optional(&db.pool)
-    .await?;
+         WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3{}",
+        if second_step_required {
+            " AND EXISTS (SELECT 1 FROM admin_totp t WHERE t.user_id = u.id AND t.secret_enc IS NOT NULL)"
+        } else {
+            ""
+        }
+    );
+    let found: Option<SessionUser> = sqlx::query_as(&sql)
+        .bind(id_hash)
+        .bind(now - idle)
+        .bind(now - absolute)
+        .fetch_optional(&db.pool)
+        .await?;
     let Some(found) = found else { return Ok(None) };
     web::sessions::touch(db, &SESSIONS, id_hash, found.last_seen_at, now).await?;
     Ok(Some(found.user))

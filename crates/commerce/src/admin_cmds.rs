@@ -117,6 +117,23 @@ pub async fn user_password(
     Ok(ExitCode::SUCCESS)
 }
 
+/// `admin:user:2fa:reset`: the user's second steps removed and every
+/// session of theirs ended (Magento's `security:tfa:reset`).
+pub async fn user_2fa_reset(
+    data_dir: &Path,
+    db: &AdminDb,
+    username: &str,
+) -> anyhow::Result<ExitCode> {
+    let db = open_db(data_dir, db).await?;
+    let name = admin::two_factor::reset(&db, username)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    println!(
+        "Removed the two-step sign-in of {name} and ended their sessions; they set it up again at their next sign-in."
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 pub async fn config_set(
     data_dir: &Path,
     db: &AdminDb,
@@ -228,13 +245,21 @@ pub async fn channel_verify(
 pub async fn key_change(data_dir: &Path, db: &AdminDb) -> anyhow::Result<ExitCode> {
     let (db, _) = open_parts(data_dir, db).await?;
     let key_file = admin::crypt_key_path(data_dir);
-    let (_, done) = admin::rotation::change_key(&db, &key_file).await?;
+    let (crypto, done) = admin::rotation::change_key(&db, &key_file).await?;
+    // The Admin users' authenticator secrets, under the same key. The old
+    // versions stay in the key file, so a stop between the two leaves every
+    // secret readable.
+    let totp = web::two_factor::reencrypt(&db, &admin::two_factor::RULES.tables, &crypto)
+        .await
+        .map_err(|e| anyhow!("re-encrypting the authenticator secrets: {}", e.message()))?;
     println!(
-        "Added data key version {} to {}; re-encrypted {} stored value{} under it.",
+        "Added data key version {} to {}; re-encrypted {} stored value{} and {} authenticator secret{} under it.",
         done.version,
         key_file.display(),
         done.reencrypted,
-        if done.reencrypted == 1 { "" } else { "s" }
+        if done.reencrypted == 1 { "" } else { "s" },
+        totp,
+        if totp == 1 { "" } else { "s" }
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -67,6 +67,15 @@ pub enum Command {
         #[command(flatten)]
         db: AdminDb,
     },
+    /// Remove an Admin user's second steps (authenticator app, recovery
+    /// codes) and end their sessions; they set one up at their next sign-in.
+    #[command(name = "admin:user:2fa:reset")]
+    AdminUser2faReset {
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        db: AdminDb,
+    },
     /// Set a configuration value (an empty VALUE clears it).
     #[command(name = "config:set")]
     ConfigSet {
@@ -194,6 +203,15 @@ pub struct ServeArgs {
     /// Mark cookies Secure (serve behind HTTPS).
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Whether every Admin user signs in with a second step (an
+    /// authenticator app): `required`, or `optional` for development.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "required",
+        env = "COMMERCE_ADMIN_TWO_FACTOR"
+    )]
+    pub admin_two_factor: TwoFactorArg,
     /// Seconds between writes of batched last-use times.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub last_used_flush_secs: u64,
@@ -271,6 +289,13 @@ pub struct AmazonArgs {
     /// database share it.
     #[arg(long, value_name = "FILE")]
     pub token_key_file: Option<PathBuf>,
+}
+
+/// `--admin-two-factor`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TwoFactorArg {
+    Required,
+    Optional,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{anyhow, Context};
 use web::{Clock, SystemClock};
 
-use crate::cli::{Cli, Command, LogFormat, ServeArgs, Side};
+use crate::cli::{Cli, Command, LogFormat, ServeArgs, Side, TwoFactorArg};
 use crate::{admin_cmds, backup, files, text_input};
 
 /// The log on stderr, as text or (`--log-format json`) one JSON object a
@@ -48,6 +48,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             password_file,
             db,
         } => admin_cmds::user_password(&data_dir, &db, &username, password_file.as_deref()).await,
+        Command::AdminUser2faReset { username, db } => {
+            admin_cmds::user_2fa_reset(&data_dir, &db, &username).await
+        }
         Command::ConfigSet {
             path,
             value,
@@ -273,6 +276,10 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             secure_cookies: args.secure_cookies,
             account_url,
             redis: redis.clone(),
+            two_factor: match args.admin_two_factor {
+                TwoFactorArg::Required => admin::two_factor::Policy::Required,
+                TwoFactorArg::Optional => admin::two_factor::Policy::Optional,
+            },
         };
         let running = admin::start(db, crypto, &args.admin_addr, cfg)
             .await

@@ -25,7 +25,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/account/two-factor/passkeys"),
     ("GET", "/api/v1/account/two-factor/passkeys"),
     ("DELETE", "/api/v1/account/two-factor/passkeys/{id}"),
-    ("POST", "/api/v1/account/two-factor/passkeys/confirm/options"),
+    (
+        "POST",
+        "/api/v1/account/two-factor/passkeys/confirm/options",
+    ),
     ("POST", "/api/v1/account/two-factor/passkeys/confirm"),
     ("POST", "/api/v1/login/two-factor/passkey/options"),
     ("POST", "/api/v1/login/two-factor/passkey"),

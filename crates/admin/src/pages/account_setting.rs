@@ -1,6 +1,8 @@
 //! System > Account Setting: the signed-in admin changes their own password
 //! (the current one required). The user's other sessions end, this one
-//! stays, and the change is in the audit log.
+//! stays, and the change is in the audit log. Its **Two-step sign-in**
+//! section shows the user's second steps; its forms are in
+//! `account_two_factor.rs`.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -24,6 +26,15 @@ struct AccountSettingPage {
     c: Chrome,
     notice: &'static str,
     errors: FormErrors,
+    two_factor: TwoFactorSection,
+}
+
+/// The Two-step sign-in section.
+struct TwoFactorSection {
+    on: bool,
+    codes_left: String,
+    /// Turning it off is offered only when second steps are optional.
+    may_turn_off: bool,
 }
 
 #[derive(Deserialize)]
@@ -31,7 +42,8 @@ pub struct NoticeQuery {
     notice: Option<String>,
 }
 
-fn page(
+/// The page, with `notice` (a catalog key) and the field errors of a form.
+pub(super) async fn page(
     state: &AppState,
     headers: &HeaderMap,
     user: AdminUser,
@@ -39,6 +51,12 @@ fn page(
     errors: FormErrors,
     status: StatusCode,
 ) -> PageResult {
+    let st = web::two_factor::status(state, &user.id).await?;
+    let two_factor = TwoFactorSection {
+        on: st.totp,
+        codes_left: st.recovery_codes_left.to_string(),
+        may_turn_off: !state.cfg.two_factor.is_required(),
+    };
     let (t, c, cookie) = Page::new(state, headers, Some(user), PATH)
         .active("account")
         .parts();
@@ -50,6 +68,7 @@ fn page(
             c,
             notice,
             errors,
+            two_factor,
         },
     ))
 }
@@ -62,6 +81,8 @@ pub async fn show(
 ) -> PageResult {
     let notice = match q.notice.as_deref() {
         Some("changed") => "account_setting.changed",
+        Some("app_replaced") => "two_factor.app_replaced",
+        Some("two_factor_off") => "two_factor.turned_off",
         _ => "",
     };
     page(
@@ -72,6 +93,7 @@ pub async fn show(
         FormErrors::default(),
         StatusCode::OK,
     )
+    .await
 }
 
 pub async fn save(
@@ -105,7 +127,7 @@ pub async fn save(
                 };
                 errors.add(field, msg);
                 let status = web::Error::from(e).status();
-                page(&state, &headers, user, "", errors, status)
+                page(&state, &headers, user, "", errors, status).await
             }
             None => Err(e.into()),
         },

@@ -242,7 +242,11 @@ mod tests {
             db.clone(),
             crypto,
             "127.0.0.1:0",
-            crate::Config::default(),
+            // Not about signing in: the password alone.
+            crate::Config {
+                two_factor: crate::two_factor::Policy::Optional,
+                ..crate::Config::default()
+            },
             Arc::new(ManualClock::new(START + 10)),
         )
         .await

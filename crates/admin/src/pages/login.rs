@@ -9,8 +9,11 @@ use web::extract::ClientIp;
 use web::i18n::T;
 use web::Secret;
 
-use super::{render, Chrome, Page, PageResult, CHANNEL_PATH};
+use super::{
+    next_or_default, render, Chrome, Page, PageResult, TWO_FACTOR_PATH, TWO_FACTOR_SETUP_PATH,
+};
 use crate::auth::{self, MaybeAdmin};
+use crate::two_factor::AfterPassword;
 use crate::AppState;
 use web::page::{CsrfForm, NoFields};
 
@@ -28,12 +31,9 @@ struct LoginPage {
 #[derive(Deserialize)]
 pub struct NextQuery {
     next: Option<String>,
-}
-
-fn next_or_default(next: Option<&str>) -> String {
-    next.and_then(web::safe_local_path)
-        .unwrap_or(CHANNEL_PATH)
-        .to_owned()
+    /// Set when a sign-in waiting for its second step ended (too many
+    /// wrong codes, or 5 minutes passed).
+    ended: Option<String>,
 }
 
 pub async fn show(
@@ -46,12 +46,17 @@ pub async fn show(
     if user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
+    let error = if q.ended.is_some() {
+        "two_factor.ended"
+    } else {
+        ""
+    };
     Ok(sign_in_form(
         &state,
         &headers,
         next,
         String::new(),
-        "",
+        error,
         StatusCode::OK,
     ))
 }
@@ -93,28 +98,36 @@ pub async fn submit(
 ) -> PageResult {
     let next = next_or_default(form.next.as_deref());
     let device = state.devices.read(&headers);
-    match auth::authenticate(&state, &form.username, form.password, ip, device).await? {
-        Some(user) => {
-            let cookie =
-                auth::start_session(&state, &user.id, &web::sessions::Client::new(&headers, ip))
-                    .await?;
-            let mut res = Redirect::to(&next).into_response();
-            res.headers_mut().append(header::SET_COOKIE, cookie);
-            let device = state
-                .devices
-                .set_cookie(&form.username, state.cfg.secure_cookies);
-            res.headers_mut().append(header::SET_COOKIE, device);
-            Ok(res)
-        }
-        None => Ok(sign_in_form(
+    let Some(user) = auth::authenticate(&state, &form.username, form.password, ip, device).await?
+    else {
+        return Ok(sign_in_form(
             &state,
             &headers,
             next,
             form.username,
             "login.failed",
             StatusCode::UNAUTHORIZED,
-        )),
+        ));
+    };
+    let (to, cookies) =
+        match auth::after_password(&state, &user, &form.username, &headers, ip).await? {
+            auth::SignIn::Session(cookies) => (next, cookies),
+            auth::SignIn::Pending(step, cookie) => {
+                let path = match step {
+                    AfterPassword::Setup => TWO_FACTOR_SETUP_PATH,
+                    _ => TWO_FACTOR_PATH,
+                };
+                (
+                    format!("{path}?next={}", super::encode(&next)),
+                    vec![cookie],
+                )
+            }
+        };
+    let mut res = Redirect::to(&to).into_response();
+    for c in cookies {
+        res.headers_mut().append(header::SET_COOKIE, c);
     }
+    Ok(res)
 }
 
 pub async fn logout(
@@ -123,7 +136,9 @@ pub async fn logout(
     CsrfForm(_): CsrfForm<NoFields>,
 ) -> PageResult {
     let cookie = auth::end_session(&state, &headers).await?;
+    let pending = auth::end_pending(&state, &headers).await?;
     let mut res = Redirect::to("/admin/login").into_response();
     res.headers_mut().append(header::SET_COOKIE, cookie);
+    res.headers_mut().append(header::SET_COOKIE, pending);
     Ok(res)
 }

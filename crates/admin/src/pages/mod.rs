@@ -1,11 +1,13 @@
 //! The Admin's pages: sign-in, the Amazon Sales Channel, Configuration.
 
 mod account_setting;
+mod account_two_factor;
 mod amazon_stores;
 mod audit;
 pub mod channel;
 mod config;
 mod login;
+mod two_factor;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode};
@@ -22,12 +24,30 @@ use crate::AppState;
 
 pub const CHANNEL_PATH: &str = "/admin/amazon";
 pub const CONFIG_PATH: &str = "/admin/config/edit/section";
+/// The second step of a sign-in, and setting one up before the first session.
+pub const TWO_FACTOR_PATH: &str = "/admin/login/two-factor";
+pub const TWO_FACTOR_SETUP_PATH: &str = "/admin/login/two-factor/setup";
+
+/// Where a sign-in goes on to: a local path, else the channel page.
+pub fn next_or_default(next: Option<&str>) -> String {
+    next.and_then(web::safe_local_path)
+        .unwrap_or(CHANNEL_PATH)
+        .to_owned()
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to(CHANNEL_PATH) }))
         .route("/admin", get(|| async { Redirect::to(CHANNEL_PATH) }))
         .route("/admin/login", get(login::show).post(login::submit))
+        .route(
+            TWO_FACTOR_PATH,
+            get(two_factor::show).post(two_factor::submit),
+        )
+        .route(
+            TWO_FACTOR_SETUP_PATH,
+            get(two_factor::show_setup).post(two_factor::submit_setup),
+        )
         .route("/admin/logout", post(login::logout))
         .route("/admin/lang", post(web::page::switch_lang::<AppState>))
         .route(CHANNEL_PATH, get(channel::show))
@@ -52,6 +72,22 @@ pub fn router() -> Router<AppState> {
         .route(
             account_setting::PATH,
             get(account_setting::show).post(account_setting::save),
+        )
+        .route(
+            account_two_factor::SETUP_PATH,
+            post(account_two_factor::begin),
+        )
+        .route(
+            account_two_factor::CONFIRM_PATH,
+            post(account_two_factor::confirm),
+        )
+        .route(
+            account_two_factor::RECOVERY_PATH,
+            post(account_two_factor::renew_codes),
+        )
+        .route(
+            account_two_factor::OFF_PATH,
+            post(account_two_factor::turn_off),
         )
         .route(
             "/admin/config",
@@ -87,8 +123,8 @@ impl web::sessions::SessionSite for AppState {
             &self.db,
             id_hash,
             self.clock.now(),
-            auth::SESSION_IDLE_SECS,
-            auth::SESSION_ABSOLUTE_SECS,
+            (auth::SESSION_IDLE_SECS, auth::SESSION_ABSOLUTE_SECS),
+            self.cfg.two_factor.is_required(),
         )
         .await?)
     }

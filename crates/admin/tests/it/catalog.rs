@@ -18,6 +18,7 @@ const KEY_PREFIXES: &[&str] = &[
     "reason.",
     "amazon.",
     "audit.",
+    "two_factor.",
 ];
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

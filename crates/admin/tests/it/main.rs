@@ -15,4 +15,7 @@ mod outbound;
 mod pages;
 mod pages_config;
 mod reasons;
+mod two_factor;
+mod two_factor_pages;
+mod two_factor_policy;
 mod users;

@@ -20,5 +20,6 @@ mod request_id;
 mod sequence;
 mod serve;
 mod shared_throttles;
+mod two_factor;
 mod two_nodes;
 mod users;

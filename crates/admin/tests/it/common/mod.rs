@@ -175,8 +175,27 @@ impl Deref for Admin {
 }
 
 impl Admin {
-    /// Installs (first admin user) and starts the Admin pointed at `account_url`.
+    /// Installs (first admin user) and starts the Admin pointed at
+    /// `account_url`, with second steps optional: the tests that are not
+    /// about signing in sign in with the password alone (`two_factor.rs`
+    /// tests the product's default, required).
     pub async fn start(env: &Env, account_url: Option<String>) -> Admin {
+        Self::start_with(
+            env,
+            account_url,
+            admin::two_factor::Policy::Optional,
+            Arc::new(SystemClock),
+        )
+        .await
+    }
+
+    /// Installs and starts the Admin with the given second-step policy and clock.
+    pub async fn start_with(
+        env: &Env,
+        account_url: Option<String>,
+        two_factor: admin::two_factor::Policy,
+        clock: Arc<dyn Clock>,
+    ) -> Admin {
         let db = env.admin_db().await;
         let password = admin::install(&db, SystemClock.now())
             .await
@@ -186,7 +205,7 @@ impl Admin {
                 p.expose().to_owned()
             })
             .unwrap_or_default();
-        let running = admin::start(
+        let running = admin::start_with_clock(
             db,
             env.crypto(),
             "127.0.0.1:0",
@@ -194,7 +213,9 @@ impl Admin {
                 redis: None,
                 secure_cookies: false,
                 account_url,
+                two_factor,
             },
+            clock,
         )
         .await
         .expect("start the Admin");

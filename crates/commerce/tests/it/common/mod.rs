@@ -59,8 +59,19 @@ pub fn printed_admin_base(lines: &[String]) -> String {
         .to_owned()
 }
 
-/// The binary with a clean environment for its own settings.
+/// The binary with a clean environment for its own settings. The Admin's
+/// second steps are optional here (`COMMERCE_ADMIN_TWO_FACTOR`), so that the
+/// tests that are not about signing in sign in with the password alone;
+/// `two_factor.rs` runs the product's default, required (see
+/// [`command_default_two_factor`]).
 pub fn command(data_dir: &Path) -> Command {
+    let mut c = command_default_two_factor(data_dir);
+    c.env("COMMERCE_ADMIN_TWO_FACTOR", "optional");
+    c
+}
+
+/// [`command`] without `COMMERCE_ADMIN_TWO_FACTOR`: second steps required.
+pub fn command_default_two_factor(data_dir: &Path) -> Command {
     let mut c = Command::new(BIN);
     c.arg("--data-dir")
         .arg(data_dir)
@@ -68,6 +79,7 @@ pub fn command(data_dir: &Path) -> Command {
         .env_remove("COMMERCE_DATA_DIR")
         .env_remove("COMMERCE_DATABASE_URL")
         .env_remove("COMMERCE_ADMIN_DATABASE_URL")
+        .env_remove("COMMERCE_ADMIN_TWO_FACTOR")
         .stdin(Stdio::null())
         .kill_on_drop(true);
     c
@@ -161,7 +173,12 @@ pub struct Server {
 impl Server {
     /// Starts the binary and waits until it has printed a line starting with `ready`.
     pub async fn start(data_dir: &Path, args: &[&str], ready: &str) -> Server {
-        let mut child = command(data_dir)
+        Self::start_command(command(data_dir), args, ready).await
+    }
+
+    /// [`Server::start`] with the command to run (e.g. [`command_default_two_factor`]).
+    pub async fn start_command(mut cmd: Command, args: &[&str], ready: &str) -> Server {
+        let mut child = cmd
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
