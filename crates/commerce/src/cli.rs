@@ -76,6 +76,17 @@ pub enum Command {
         #[command(flatten)]
         db: AdminDb,
     },
+    /// Remove a person's second steps on the account service (authenticator
+    /// app, passkeys, recovery codes) for someone who lost every device: their
+    /// sessions end, a notice is mailed, and the audit log records it.
+    #[command(name = "account:2fa:reset")]
+    Account2faReset {
+        #[arg(long)]
+        email: String,
+        /// The account service's database (default: sqlite under --data-dir).
+        #[arg(long, env = "COMMERCE_DATABASE_URL")]
+        database_url: Option<String>,
+    },
     /// Set a configuration value (an empty VALUE clears it).
     #[command(name = "config:set")]
     ConfigSet {

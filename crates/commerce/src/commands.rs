@@ -118,6 +118,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Account2faReset {
+            email,
+            database_url,
+        } => account_two_factor_reset(&data_dir, &email, database_url).await,
         Command::ChannelAmazonVerify { account_url, db } => {
             admin_cmds::channel_verify(&data_dir, &db, account_url).await
         }
@@ -125,6 +129,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             backup::backup(&data_dir, &to, database_url.as_deref()).await
         }
         Command::EncryptionKeyChange { db } => admin_cmds::key_change(&data_dir, &db).await,
+    }
+}
+
+/// `account:2fa:reset`: the operator removes a person's second steps.
+async fn account_two_factor_reset(
+    data_dir: &Path,
+    email: &str,
+    database_url: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let url = match database_url {
+        Some(u) => u,
+        None => {
+            let path = data_dir.join("account.db");
+            if !path.exists() {
+                return Err(anyhow!("no account database at {}", path.display()));
+            }
+            files::sqlite_url(data_dir, "account.db")
+        }
+    };
+    let db = files::open_account(&url).await?;
+    let services = account::Services::new(
+        db,
+        std::sync::Arc::new(SystemClock),
+        account::Config::default(),
+    );
+    match account::two_factor::operator_reset(&services, email).await {
+        Ok(a) => {
+            println!(
+                "Removed every second step of {} and ended their sessions; they were told by mail and set one up again at their next sign-in.",
+                a.email
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(account::AccountError::AccountNotFound) => {
+            Err(anyhow!("no account has the email {email:?}"))
+        }
+        Err(e) => Err(anyhow!("cannot reset: {e}")),
     }
 }
 

@@ -3,6 +3,7 @@
 #[macro_use]
 mod common;
 
+mod account_two_factor_reset;
 mod admin_password;
 mod amazon_flags;
 mod backup;
