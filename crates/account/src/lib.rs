@@ -79,7 +79,7 @@ pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::ser
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .merge(api::router())
-        .merge(pages::router())
+        .merge(pages::router(state.clone()))
         .merge(web::assets::router())
         .fallback(pages::fallback);
     let hsts = state.cfg.secure_cookies;

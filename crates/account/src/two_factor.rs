@@ -321,6 +321,15 @@ pub async fn regenerate_recovery_codes<S: Site>(
     Ok(codes)
 }
 
+/// Whether `account` owes a second step: its company requires one and it
+/// has none (it is sent to set one up before any key is shown).
+pub async fn setup_owed<S: Site>(site: &S, account: &Account) -> Result<bool, AccountError> {
+    Ok(
+        store::company_requires_two_factor(&site.db, &account.company_id).await?
+            && !core::status(site, &account.id).await?.enabled(),
+    )
+}
+
 /// The account's second steps.
 pub async fn status<S: Site>(site: &S, account_id: &str) -> Result<Status, AccountError> {
     Ok(core::status(site, account_id).await?)

@@ -86,6 +86,7 @@ pub async fn show(
         ("two_factor_app_replaced", "account.two_factor_app_replaced"),
         ("recovery_codes_new", "account.recovery_codes_new"),
         ("passkey_added", "account.passkey_added"),
+        ("two_factor_owed", "account.two_factor_owed"),
         ("passkey_removed", "account.passkey_removed"),
     ]);
     let form = Form::of(&user);

@@ -22,7 +22,7 @@ mod two_factor_account;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use web::i18n::{Lang, T};
@@ -35,7 +35,53 @@ use crate::AppState;
 pub use members::MEMBERS;
 pub use portal::PORTAL;
 
-pub fn router() -> Router<AppState> {
+/// The pages that show or change keys: a member whose company requires a
+/// second step they have not set up is sent to set it up first.
+fn key_pages(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route(
+            "/account/api-portal",
+            get(portal::show).post(portal::create),
+        )
+        .route(
+            "/account/api-portal/keys/{id}/revoke",
+            get(revoke::confirm).post(revoke::submit),
+        )
+        .route(
+            "/account/api-portal/keys/{id}/roll",
+            get(roll::confirm).post(roll::submit),
+        )
+        .route(
+            "/account/api-portal/keys/{id}/public-key",
+            get(public_key::show).post(public_key::save),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            second_step_first,
+        ))
+}
+
+/// Sends a signed-in member who owes a second step (their company requires
+/// one; they have none) to Account Information to set it up.
+async fn second_step_first(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if let Ok(Some(user)) = auth::current_account(&state, req.headers()).await {
+        match crate::two_factor::setup_owed(&state, &user).await {
+            Ok(true) => {
+                return Redirect::to(&format!("{}?notice=two_factor_owed", account::ACCOUNT))
+                    .into_response()
+            }
+            Ok(false) => {}
+            Err(e) => return web::Error::from(e).into_response(),
+        }
+    }
+    next.run(req).await
+}
+
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/login", get(login::show).post(login::submit))
@@ -106,22 +152,7 @@ pub fn router() -> Router<AppState> {
             get(members::confirm_remove).post(members::remove),
         )
         .route("/join/{token}", get(join::show).post(join::submit))
-        .route(
-            "/account/api-portal",
-            get(portal::show).post(portal::create),
-        )
-        .route(
-            "/account/api-portal/keys/{id}/revoke",
-            get(revoke::confirm).post(revoke::submit),
-        )
-        .route(
-            "/account/api-portal/keys/{id}/roll",
-            get(roll::confirm).post(roll::submit),
-        )
-        .route(
-            "/account/api-portal/keys/{id}/public-key",
-            get(public_key::show).post(public_key::save),
-        )
+        .merge(key_pages(state))
         .route("/account/amazon-stores", get(amazon::show))
         .route(
             "/account/amazon-stores/{id}/disconnect",

@@ -15,6 +15,7 @@ both_backends!(
     two_factor_turning_off_ends_the_other_sessions,
     two_factor_new_recovery_codes_void_the_old,
     two_factor_operator_reset_removes_every_second_step,
+    two_factor_a_member_who_owes_it_sees_no_key_page_first,
 );
 
 const TOTP: &str = "/api/v1/account/two-factor/totp";
@@ -246,5 +247,46 @@ async fn two_factor_operator_reset_removes_every_second_step(db: &TestDb) {
     assert!(mails
         .iter()
         .any(|m| m.kind == "two_factor_reset" && m.recipient == email));
+    app.stop().await;
+}
+
+/// A member signed in before the owner required a second step is sent to
+/// set one up before any key page; once set up, the API Portal opens.
+async fn two_factor_a_member_who_owes_it_sees_no_key_page_first(db: &TestDb) {
+    let (app, _clock) = App::start_clocked(db).await;
+    let owner = unique_email("owe-owner");
+    let owner_sid = app.signup(&owner, "Owe Co").await;
+    let member = unique_email("owe-member");
+    let (_, member_sid) = app.join(&owner_sid, &member).await;
+    let r = app.get("/account/api-portal", Some(&member_sid)).await;
+    assert_eq!(r.status, StatusCode::OK, "before: {}", r.text);
+
+    assert_eq!(patch(&app, &owner_sid, true).await.status, StatusCode::OK);
+    for path in ["/account/api-portal", "/account/api-portal/keys/x/revoke"] {
+        let r = app.get(path, Some(&member_sid)).await;
+        assert!(r.is_redirect(), "{path}: {} {}", r.status, r.text);
+        assert_eq!(
+            r.location(),
+            Some("/account?notice=two_factor_owed"),
+            "{path}"
+        );
+    }
+    // The owner has none either: the same.
+    let r = app.get("/account/api-portal", Some(&owner_sid)).await;
+    assert_eq!(r.location(), Some("/account?notice=two_factor_owed"));
+    let page = app
+        .get("/account?notice=two_factor_owed", Some(&member_sid))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.text
+            .contains("Set up an authenticator app or add a passkey"),
+        "{}",
+        page.text
+    );
+
+    enable(&app, &member_sid).await;
+    let r = app.get("/account/api-portal", Some(&member_sid)).await;
+    assert_eq!(r.status, StatusCode::OK, "after: {}", r.text);
     app.stop().await;
 }
