@@ -18,6 +18,7 @@ both_backends!(
     two_factor_passkey_signs_in_with_one_gesture,
     two_factor_passkey_refuses_replayed_foreign_and_other_accounts_answers,
     two_factor_passkey_removal_needs_a_recent_second_step_or_a_code,
+    two_factor_hostile_input_gets_a_clean_refusal,
 );
 
 /// The app as a browser on `localhost` sees it.
@@ -305,5 +306,91 @@ async fn two_factor_passkey_removal_needs_a_recent_second_step_or_a_code(db: &Te
     );
     // The owner's first browser was signed out with it.
     assert!(!signed_in(&owner).await);
+    app.stop().await;
+}
+
+/// NUL bytes, other control characters, huge and malformed input to the
+/// second-step routes: a clear 4xx in the JSON error format, no session,
+/// nothing stored.
+async fn two_factor_hostile_input_gets_a_clean_refusal(db: &TestDb) {
+    let (app, _clock) = App::start_clocked(db).await;
+    let email = unique_email("pk-hostile");
+    let owner = signed_up(&app, &email).await;
+    let mut auth = SoftAuthenticator::new(&localhost(&app));
+    assert_eq!(
+        add(&owner, &mut auth, "Key").await.status,
+        StatusCode::CREATED
+    );
+
+    let b = pending(&app, &email).await;
+    let huge = "7".repeat(200_000);
+    for body in [
+        json!({"code": "12\u{0}456"}),
+        json!({"code": "\u{0}"}),
+        json!({"recovery_code": "abcde\u{0}fghij"}),
+        json!({"recovery_code": "ａｂｃｄｅ-ｆｇｈｉｊ"}),
+        json!({"code": huge}),
+    ] {
+        let r = call(&b, Method::POST, "/api/v1/login/two-factor", &body).await;
+        let code = r.assert_api_error("a hostile code");
+        assert!(
+            [
+                "invalid_code",
+                "invalid_text",
+                "payload_too_large",
+                "body_too_large",
+                "too_large"
+            ]
+            .contains(&code.as_str()),
+            "{code}: {}",
+            r.text
+        );
+    }
+    let r = b
+        .send_raw(
+            Method::POST,
+            "/api/v1/login/two-factor",
+            "application/json",
+            b"{\"code\": \"\xff\xfe\"}".to_vec(),
+        )
+        .await;
+    r.assert_api_error("invalid UTF-8");
+    for credential in [
+        json!({}),
+        json!({"id": "\u{0}", "response": {}}),
+        json!("x".repeat(1000)),
+    ] {
+        let r = call(
+            &b,
+            Method::POST,
+            "/api/v1/login/two-factor/passkey",
+            &json!({"credential": credential}),
+        )
+        .await;
+        r.assert_api_error("a malformed passkey answer");
+    }
+    assert!(!signed_in(&b).await);
+
+    // A passkey name with a NUL, empty, or too long: 422, nothing stored.
+    let mut other = SoftAuthenticator::new(&localhost(&app));
+    let r = add(&owner, &mut other, "Key\u{0}").await;
+    assert_eq!(
+        r.assert_api_error_status(StatusCode::BAD_REQUEST, "NUL"),
+        "invalid_text"
+    );
+    for name in ["   ", &"n".repeat(61), "Key\u{200b}"] {
+        let r = add(&owner, &mut other, name).await;
+        let code = r.assert_api_error("name");
+        assert!(
+            r.status == StatusCode::UNPROCESSABLE_ENTITY || code == "invalid_text",
+            "{name:?}: {}",
+            r.text
+        );
+    }
+    let list = owner
+        .get("/api/v1/account/two-factor/passkeys")
+        .await
+        .json();
+    assert_eq!(list["passkeys"].as_array().unwrap().len(), 1, "{list}");
     app.stop().await;
 }
