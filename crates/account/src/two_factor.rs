@@ -9,6 +9,10 @@
 
 mod notice;
 pub mod passkeys;
+mod proof;
+
+use proof::{confirm, recovery_code_used};
+pub use proof::{either, Confirmation};
 
 use std::net::IpAddr;
 use std::ops::Deref;
@@ -118,21 +122,6 @@ pub fn clear_cookie<S: Site>(site: &S) -> HeaderValue {
     core::clear_cookie(site)
 }
 
-/// A code typed where either kind is taken: six digits are an
-/// authenticator code, anything else a recovery code.
-pub fn either(code: &str) -> Proof<'_> {
-    let digits = code.chars().filter(|c| !c.is_whitespace()).count();
-    if digits == web::two_factor::totp::DIGITS
-        && code
-            .chars()
-            .all(|c| c.is_ascii_digit() || c.is_whitespace())
-    {
-        Proof::Totp(code)
-    } else {
-        Proof::Recovery(code)
-    }
-}
-
 /// Proves the second step of a pending sign-in: the sign-in ends and the
 /// caller starts the session. A wrong code counts against the sign-in (it
 /// ends after five) and the sign-in throttles.
@@ -174,51 +163,6 @@ pub async fn finish_setup<S: Site>(site: &S, pending: &Pending) -> Result<bool, 
 pub async fn count_wrong<S: Site>(site: &S, pending: &Pending) -> Result<(), AccountError> {
     core::count_wrong(site, pending).await?;
     Ok(())
-}
-
-/// Proves a signed-in account's second step (a current authenticator code
-/// or a recovery code) before a change to it.
-async fn prove<S: Site>(
-    site: &S,
-    account: &Account,
-    ip: IpAddr,
-    code: &str,
-) -> Result<(), AccountError> {
-    match core::check(site, &account.id, &account.email, ip, either(code)).await? {
-        Ok(Proved::Recovery) => {
-            recovery_code_used(site, account, ip).await;
-            Ok(())
-        }
-        Ok(Proved::Totp) => Ok(()),
-        Err(Refusal::InvalidCode) => Err(AccountError::InvalidCode),
-        Err(Refusal::Throttled(wait)) => Err(AccountError::RateLimited(wait)),
-    }
-}
-
-/// A recovery code was used: audited, and the account is told (a code
-/// used by someone else does not go unnoticed).
-async fn recovery_code_used<S: Site>(site: &S, account: &Account, ip: IpAddr) {
-    let now = site.clock.now();
-    let ip = ip.to_string();
-    let left = core::status(site, &account.id)
-        .await
-        .map(|s| s.recovery_codes_left)
-        .unwrap_or_default();
-    let detail = serde_json::json!({ "recovery_codes_left": left }).to_string();
-    let event = NewEvent {
-        ip: Some(&ip),
-        ..audit::by_user(
-            account,
-            action::RECOVERY_CODE_USED,
-            Some(&account.id),
-            Some(&detail),
-            now,
-        )
-    };
-    audit::record(site, &event).await;
-    if let Err(e) = notice::send(site, account, notice::Notice::RecoveryCodeUsed(left)).await {
-        tracing::error!(error = %e, "could not queue the notice of a used recovery code");
-    }
 }
 
 /// The secret being set up for `account`, as shown again (the page
@@ -275,12 +219,12 @@ pub async fn turn_off<S: Site>(
     account: &Account,
     session: &str,
     ip: IpAddr,
-    code: &str,
+    how: Confirmation<'_>,
 ) -> Result<(), AccountError> {
     if store::company_requires_two_factor(&site.db, &account.company_id).await? {
         return Err(AccountError::TwoFactorRequired);
     }
-    prove(site, account, ip, code).await?;
+    confirm(site, account, ip, how).await?;
     let ip = ip.to_string();
     let event = NewEvent {
         ip: Some(&ip),
@@ -302,9 +246,9 @@ pub async fn regenerate_recovery_codes<S: Site>(
     site: &S,
     account: &Account,
     ip: IpAddr,
-    code: &str,
+    how: Confirmation<'_>,
 ) -> Result<Vec<String>, AccountError> {
-    prove(site, account, ip, code).await?;
+    confirm(site, account, ip, how).await?;
     let codes = core::new_recovery_codes(site, &account.id).await?;
     let ip = ip.to_string();
     let event = NewEvent {

@@ -244,7 +244,8 @@ pub async fn turn_off_two_factor(
 ) -> Result<Response, Error> {
     let session = web::sessions::cookie_hash(&state, &headers)
         .ok_or_else(|| Error::from(AccountError::NotSignedIn))?;
-    two_factor::turn_off(&state, &user, &session, ip, body.code.expose()).await?;
+    let code = two_factor::Confirmation::Code(body.code.expose());
+    two_factor::turn_off(&state, &user, &session, ip, code).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -273,8 +274,13 @@ pub async fn regenerate_recovery_codes(
     CurrentUserWrite(user): CurrentUserWrite,
     ApiJson(body): ApiJson<CodeBody>,
 ) -> Result<Response, Error> {
-    let codes =
-        two_factor::regenerate_recovery_codes(&state, &user, ip, body.code.expose()).await?;
+    let codes = two_factor::regenerate_recovery_codes(
+        &state,
+        &user,
+        ip,
+        two_factor::Confirmation::Code(body.code.expose()),
+    )
+    .await?;
     Ok(Json(RecoveryCodesAnswer {
         recovery_codes: Some(codes),
     })

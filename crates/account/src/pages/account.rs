@@ -87,6 +87,7 @@ pub async fn show(
         ("recovery_codes_new", "account.recovery_codes_new"),
         ("passkey_added", "account.passkey_added"),
         ("two_factor_owed", "account.two_factor_owed"),
+        ("passkey_confirmed", "account.passkey_confirmed"),
         ("passkey_removed", "account.passkey_removed"),
     ]);
     let form = Form::of(&user);

@@ -107,7 +107,8 @@ pub async fn regenerate(
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
     let code = form.code.unwrap_or_default();
-    match two_factor::regenerate_recovery_codes(&state, &user, ip, code.expose()).await {
+    let how = two_factor::Confirmation::typed(code.expose(), &headers);
+    match two_factor::regenerate_recovery_codes(&state, &user, ip, how).await {
         Ok(codes) => {
             let next = format!("{ACCOUNT}?notice=recovery_codes_new");
             let (t, c, cookie) = Page::new(&state, &headers, Some(user), ACCOUNT).parts();
@@ -135,7 +136,8 @@ pub async fn turn_off(
         return Ok(Redirect::to(ACCOUNT).into_response());
     };
     let code = form.code.unwrap_or_default();
-    match two_factor::turn_off(&state, &user, &session, ip, code.expose()).await {
+    let how = two_factor::Confirmation::typed(code.expose(), &headers);
+    match two_factor::turn_off(&state, &user, &session, ip, how).await {
         Ok(()) => Ok(Redirect::to(&format!("{ACCOUNT}?notice=two_factor_off")).into_response()),
         Err(AccountError::InvalidCode) => {
             let (field, msg) = ("off_code", "twofactor.invalid_code");

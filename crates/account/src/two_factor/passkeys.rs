@@ -11,7 +11,7 @@ use web::two_factor::passkey::{self as core_pk, RelyingParty, MAX_NAME};
 use web::two_factor::passkey_store::{self, PasskeyRow};
 use web::two_factor::{self as core, Pending};
 
-use super::{notice, prove, Site};
+use super::{notice, Site};
 use crate::audit::{self, action};
 use crate::store::{self, Account, NewEvent};
 use crate::{AccountError, FieldError};
@@ -166,10 +166,11 @@ pub async fn remove<S: Site>(
     if last && store::company_requires_two_factor(&site.db, &account.company_id).await? {
         return Err(AccountError::TwoFactorRequired);
     }
-    if !core::recently_stepped_up(site, headers).await? {
-        let code = code.filter(|c| !c.trim().is_empty());
-        prove(site, account, ip, code.ok_or(AccountError::InvalidCode)?).await?;
-    }
+    let how = match code {
+        Some(c) => super::Confirmation::typed(c, headers),
+        None => super::Confirmation::RecentStep(headers),
+    };
+    super::confirm(site, account, ip, how).await?;
     let now = site.clock.now();
     let ip = ip.to_string();
     let detail = serde_json::json!({ "name": found.name }).to_string();

@@ -15,6 +15,7 @@ both_backends!(
     two_factor_pages_required_setup_comes_right_after_the_password,
     two_factor_pages_account_information_manages_it,
     two_factor_pages_joining_a_company_that_requires_it_sets_it_up_first,
+    two_factor_pages_a_recent_second_step_confirms_changes,
 );
 
 const PORTAL: &str = "/account/api-portal";
@@ -76,7 +77,10 @@ async fn two_factor_pages_sign_in_asks_for_the_code(db: &TestDb) {
         assert!(page.text.contains(text), "{text}: {}", page.text);
     }
     assert!(page.text.contains("<label for=\"code\">") && page.text.contains("id=\"code\""));
-    assert!(!page.text.contains("Use a passkey"), "passkeys come later");
+    assert!(
+        !page.text.contains("Use a passkey"),
+        "no passkey: none offered"
+    );
 
     // A wrong code: the page again, 401, with the error tied to the field.
     let right = code(&app, &secret);
@@ -313,5 +317,48 @@ async fn two_factor_pages_joining_a_company_that_requires_it_sets_it_up_first(db
     let r = post(&b, &page, action, &[("code", &code(&app, &secret))]).await;
     assert_eq!(shown_codes(&r.text).len(), 10, "{}", r.text);
     assert!(b.cookie("acct_sid").is_some());
+    app.stop().await;
+}
+
+/// Signed in with a second step, the pages take changes without a code for
+/// 10 minutes; after that a code is needed again.
+async fn two_factor_pages_a_recent_second_step_confirms_changes(db: &TestDb) {
+    let (app, clock) = App::start_clocked(db).await;
+    let email = unique_email("tfa-recent");
+    let sid = app.signup(&email, "Recent Co").await;
+    let (secret, _) = enable(&app, &sid).await;
+
+    // A session signed in with the password only (before two-step was on)
+    // proved no second step: an empty code is refused.
+    let regen = "/account/two-factor/recovery-codes";
+    let plain = Browser::new(&app);
+    plain.set_cookie("acct_sid", &sid);
+    let account = plain.get("/account").await;
+    let r = post(&plain, &account, regen, &[("code", "")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+
+    // Signed in with the app's code: no code needed.
+    let b = Browser::new(&app);
+    let r = b.login(&email, crate::common::PASSWORD).await;
+    let to = r.location().unwrap().to_owned();
+    let page = b.get(&to).await;
+    let r = post(
+        &b,
+        &page,
+        "/login/two-factor",
+        &[("code", &code(&app, &secret))],
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    let account = b.get("/account").await;
+    let r = post(&b, &account, regen, &[("code", "")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(shown_codes(&r.text).len(), 10);
+
+    // Eleven minutes on, a code again.
+    clock.advance(11 * 60);
+    let account = b.get("/account").await;
+    let r = post(&b, &account, regen, &[("code", "")]).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     app.stop().await;
 }
