@@ -1,6 +1,7 @@
 //! The Admin's JSON API.
 
 mod amazon_stores;
+mod passkeys;
 mod two_factor;
 
 use axum::extract::State;
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/api/v1/channels/amazon/key-status", get(key_status))
         .merge(amazon_stores::router())
         .merge(two_factor::router())
+        .merge(passkeys::router())
 }
 
 #[derive(Deserialize)]
@@ -62,7 +64,8 @@ async fn login(
             let body = match step {
                 AfterPassword::Setup => serde_json::json!({"two_factor": "setup_required"}),
                 _ => {
-                    serde_json::json!({"two_factor": "required", "methods": ["totp", "recovery_code"]})
+                    let methods = crate::two_factor::methods(&state, &user.id).await?;
+                    serde_json::json!({"two_factor": "required", "methods": methods})
                 }
             };
             Ok(two_factor::with_cookies(vec![cookie], body))

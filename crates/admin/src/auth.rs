@@ -256,6 +256,10 @@ impl tf::TwoFactorSite for AppState {
     fn sign_in_limiter(&self) -> &web::ratelimit::LoginLimiter {
         &self.login
     }
+
+    fn passkey_tables(&self) -> Option<&'static tf::passkey_store::PasskeyTables> {
+        Some(&two_factor::PASSKEYS)
+    }
 }
 
 /// What a right password answers with.
@@ -278,7 +282,7 @@ pub async fn after_password(
 ) -> Result<SignIn, Error> {
     match two_factor::after_password(state, &user.id, state.cfg.two_factor).await? {
         AfterPassword::Session => Ok(SignIn::Session(
-            signed_in(state, &user.id, name, headers, ip).await?,
+            signed_in(state, &user.id, name, headers, (ip, false)).await?,
         )),
         step => {
             let setup = step == AfterPassword::Setup;
@@ -288,15 +292,17 @@ pub async fn after_password(
     }
 }
 
-/// Starts `user_id`'s session: its cookie and the device cookie.
+/// Starts `user_id`'s session: its cookie and the device cookie. A session
+/// that proved a second step (`stepped`) remembers when.
 async fn signed_in(
     state: &AppState,
     user_id: &str,
     name: &str,
     headers: &HeaderMap,
-    ip: std::net::IpAddr,
+    (ip, stepped): (std::net::IpAddr, bool),
 ) -> Result<Vec<HeaderValue>, Error> {
-    let session = start_session(state, user_id, &web::sessions::Client::new(headers, ip)).await?;
+    let client = web::sessions::Client::new(headers, ip);
+    let session = web::sessions::start_stepped(state, user_id, &client, stepped).await?;
     let device = state.devices.set_cookie(name, state.cfg.secure_cookies);
     Ok(vec![session, device])
 }
@@ -314,7 +320,7 @@ pub async fn finish_pending(
         return Ok(None);
     }
     tracing::info!(outcome = "signed_in", user = %p.row.user_id, "admin second step");
-    let mut cookies = signed_in(state, &p.row.user_id, &p.row.name, headers, ip).await?;
+    let mut cookies = signed_in(state, &p.row.user_id, &p.row.name, headers, (ip, true)).await?;
     cookies.push(tf::clear_cookie(state));
     Ok(Some(cookies))
 }

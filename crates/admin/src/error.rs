@@ -7,6 +7,7 @@ use std::fmt;
 
 use axum::http::StatusCode;
 use web::page::PageErr;
+use web::two_factor::passkey::PasskeyRefusal;
 
 /// Why a value cannot be set; `msg` is a catalog key, `Display` is English for the CLI.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,9 +97,76 @@ pub enum AdminError {
     /// The account service did not do what was asked about an Amazon store.
     #[error("{0}")]
     Amazon(#[from] RemoteError),
+    /// A passkey ceremony that did not succeed.
+    #[error("{}", passkey_refusal(*.0))]
+    Passkey(PasskeyRefusal),
+    /// WebAuthn takes no IP address, and the Admin was opened by one.
+    #[error("passkeys work on a host name, not an IP address: open the Admin by its name")]
+    PasskeysUnavailable,
+    #[error("you have no passkey with this id")]
+    PasskeyNotFound,
+    #[error("give the passkey a name of 1 to 60 characters")]
+    PasskeyName,
+    /// An authenticator or recovery code that is wrong, expired or used, or
+    /// none where one is needed.
+    #[error("the code is not correct, has expired or was used before")]
+    InvalidCode,
+    /// The last second step, while every Admin user needs one.
+    #[error("two-step sign-in is required for every Admin user")]
+    TwoFactorRequired,
     /// The database refused or is unreachable.
     #[error("storage: {0}")]
     Storage(#[from] sqlx::Error),
+    /// What the shared code (`web`) refused or failed with, as it says.
+    #[error("{}", .0.message())]
+    Service(#[from] web::Error),
+}
+
+fn passkey_refusal(r: PasskeyRefusal) -> &'static str {
+    match r {
+        PasskeyRefusal::NoCeremony => {
+            "no passkey request is waiting (it lasts 5 minutes): start again"
+        }
+        PasskeyRefusal::Invalid => "the passkey's answer is not valid for this site",
+        PasskeyRefusal::Duplicate => "this passkey is registered already",
+        PasskeyRefusal::NoPasskey => "the user has no passkey",
+    }
+}
+
+/// The second step's refusals at both edges (the page shows their words).
+fn second_step_error(e: AdminError) -> web::Error {
+    let text = e.to_string();
+    let refused = ("errorpage.passkey_title", "errorpage.passkey_refused");
+    let (json, (title, message)) = match e {
+        AdminError::Passkey(PasskeyRefusal::NoCeremony) => {
+            (web::Error::conflict("passkey_expired", text), refused)
+        }
+        AdminError::Passkey(PasskeyRefusal::Invalid) => {
+            (web::Error::unprocessable("passkey_refused", text), refused)
+        }
+        AdminError::Passkey(PasskeyRefusal::Duplicate) => {
+            (web::Error::conflict("passkey_registered", text), refused)
+        }
+        AdminError::Passkey(PasskeyRefusal::NoPasskey) => {
+            (web::Error::conflict("no_passkey", text), refused)
+        }
+        AdminError::PasskeysUnavailable => (
+            web::Error::conflict("passkeys_unavailable", text),
+            ("errorpage.passkey_title", "errorpage.passkeys_unavailable"),
+        ),
+        AdminError::PasskeyNotFound => return web::Error::not_found(text),
+        AdminError::PasskeyName => return web::Error::unprocessable("invalid_field", text),
+        AdminError::InvalidCode => (
+            web::Error::unauthorized("invalid_code", text),
+            ("errorpage.passkey_title", "two_factor.wrong_code"),
+        ),
+        AdminError::TwoFactorRequired => (
+            web::Error::conflict("two_factor_required", text),
+            ("errorpage.passkey_title", "two_factor.required_note"),
+        ),
+        other => return web::Error::internal(format!("not a second step's refusal: {other}")),
+    };
+    json.with_page_text(title, message)
 }
 
 /// Field errors in English: `name: Name is required; email: …`.
@@ -207,7 +275,14 @@ impl From<AdminError> for web::Error {
             AdminError::InvalidStore(_) => web::Error::unprocessable("invalid_field", text),
             AdminError::KeyNotUsable(_) => key_not_usable(text),
             AdminError::Amazon(e) => remote_error(e),
+            e @ (AdminError::Passkey(_)
+            | AdminError::PasskeysUnavailable
+            | AdminError::PasskeyNotFound
+            | AdminError::PasskeyName
+            | AdminError::InvalidCode
+            | AdminError::TwoFactorRequired) => second_step_error(e),
             AdminError::Storage(e) => e.into(),
+            AdminError::Service(e) => e,
         }
     }
 }
@@ -245,7 +320,14 @@ impl From<AdminError> for PageErr {
             }
             AdminError::KeyNotUsable(_) => PageErr(key_not_usable(text)),
             AdminError::Amazon(e) => PageErr(remote_error(e)),
+            e @ (AdminError::Passkey(_)
+            | AdminError::PasskeysUnavailable
+            | AdminError::PasskeyNotFound
+            | AdminError::PasskeyName
+            | AdminError::InvalidCode
+            | AdminError::TwoFactorRequired) => PageErr(second_step_error(e)),
             AdminError::Storage(e) => PageErr(e.into()),
+            AdminError::Service(e) => PageErr(e),
         }
     }
 }

@@ -169,8 +169,9 @@ pub const SESSIONS: web::sessions::SessionTable = web::sessions::SessionTable {
 };
 
 /// The user of a live session. With `second_step_required`, a session of a
-/// user without an authenticator app (one started while second steps were
-/// optional) counts as none: the user signs in again and sets one up.
+/// user without a second step (an authenticator app or a passkey: one
+/// started while second steps were optional) counts as none: the user
+/// signs in again and sets one up.
 pub async fn session_user(
     db: &Db,
     id_hash: &str,
@@ -183,7 +184,8 @@ pub async fn session_user(
          JOIN admin_users u ON u.id = s.user_id \
          WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3{}",
         if second_step_required {
-            " AND EXISTS (SELECT 1 FROM admin_totp t WHERE t.user_id = u.id AND t.secret_enc IS NOT NULL)"
+            " AND (EXISTS (SELECT 1 FROM admin_totp t WHERE t.user_id = u.id AND t.secret_enc IS NOT NULL) \
+             OR EXISTS (SELECT 1 FROM admin_passkeys k WHERE k.user_id = u.id))"
         } else {
             ""
         }

@@ -1,10 +1,14 @@
 //! Two-step sign-in in the Admin (SPEC §8): its tables, cookie and issuer
 //! for the shared code (`web::two_factor`), the policy (`required` by
 //! default, as Magento's own Admin since 2.4 and PCI DSS 4.0 req. 8.4 ask),
-//! and what the edges and the CLI do with second steps.
+//! and what the edges and the CLI do with second steps: an authenticator
+//! app, passkeys and security keys ([`passkeys`]), recovery codes.
+
+pub mod passkeys;
 
 use std::net::IpAddr;
 
+use web::two_factor::passkey_store::PasskeyTables;
 use web::two_factor::{self as tf, Pending, Proof, Refusal, Tables, TwoFactorRules, TwoFactorSite};
 use web::Error;
 
@@ -21,6 +25,13 @@ pub static RULES: TwoFactorRules = TwoFactorRules {
     },
     pending_cookie: crate::cookies::PENDING_COOKIE,
     issuer: "Commerce Admin",
+};
+
+/// The Admin's passkeys and the WebAuthn ceremonies under way.
+pub static PASSKEYS: PasskeyTables = PasskeyTables {
+    passkeys: "admin_passkeys",
+    ceremonies: "admin_webauthn_ceremonies",
+    user_column: "user_id",
 };
 
 /// `--admin-two-factor`: whether every Admin user needs a second step.
@@ -48,7 +59,8 @@ pub enum AfterPassword {
     Session,
     /// The user proves their second step first.
     SecondStep,
-    /// The user must set up an authenticator app first.
+    /// The user must set up a second step first (an authenticator app
+    /// or a passkey).
     Setup,
 }
 
@@ -59,7 +71,7 @@ pub async fn after_password<S: TwoFactorSite>(
     policy: Policy,
 ) -> Result<AfterPassword, Error> {
     let status = tf::status(site, user_id).await?;
-    Ok(if status.totp {
+    Ok(if status.enabled() {
         AfterPassword::SecondStep
     } else if policy.is_required() {
         AfterPassword::Setup
@@ -68,8 +80,26 @@ pub async fn after_password<S: TwoFactorSite>(
     })
 }
 
-/// Who may set up an authenticator app: the signed-in user, or a pending
-/// sign-in that must set one up before its session starts.
+/// How a pending sign-in's second step may be proved (the login answer's
+/// `methods`): `totp`, `passkey`, `recovery_code`.
+pub async fn methods<S: TwoFactorSite>(
+    site: &S,
+    user_id: &str,
+) -> Result<Vec<&'static str>, Error> {
+    let status = tf::status(site, user_id).await?;
+    let mut methods = Vec::new();
+    if status.totp {
+        methods.push("totp");
+    }
+    if status.passkeys > 0 {
+        methods.push("passkey");
+    }
+    methods.push("recovery_code");
+    Ok(methods)
+}
+
+/// Who may set up a second step: the signed-in user, or a pending sign-in
+/// that must set one up before its session starts.
 pub enum SetupBy {
     Session(AdminUser),
     Pending(Pending, AdminUser),
@@ -84,8 +114,8 @@ impl SetupBy {
 }
 
 /// The setup a pending sign-in may do: one that must set up, of a user
-/// who still has no authenticator app (one set up meanwhile in another
-/// browser is proved at sign-in, never replaced with a password alone).
+/// who still has no second step (one set up meanwhile in another browser
+/// is proved at sign-in, never replaced with a password alone).
 pub async fn pending_setup<S: TwoFactorSite>(
     site: &S,
     pending: Option<Pending>,
@@ -93,7 +123,7 @@ pub async fn pending_setup<S: TwoFactorSite>(
     let Some(p) = pending.filter(|p| p.row.setup) else {
         return Ok(None);
     };
-    if tf::status(site, &p.row.user_id).await?.totp {
+    if tf::status(site, &p.row.user_id).await?.enabled() {
         return Ok(None);
     }
     let user = store::two_factor::user_by_id(site.session_db(), &p.row.user_id).await?;
@@ -159,26 +189,28 @@ pub async fn check_own_code<S: TwoFactorSite>(
         .map(drop))
 }
 
-/// Removes every second step of the signed-in user and ends their other
-/// sessions (`keep`: this one's id hash).
+/// Removes every second step of the signed-in user (app, passkeys,
+/// recovery codes) and ends their other sessions (`keep`: this one's id hash).
 pub async fn turn_off<S: TwoFactorSite>(
     site: &S,
     user: &AdminUser,
     keep: &str,
 ) -> Result<(), Error> {
-    store::two_factor::remove_second_steps(site.session_db(), &RULES.tables, &user.id, Some(keep))
+    let db = site.session_db();
+    store::two_factor::remove_second_steps(db, (&RULES.tables, &PASSKEYS), &user.id, Some(keep))
         .await?;
     tracing::info!(user = %user.id, "admin two-step sign-in turned off");
     Ok(())
 }
 
-/// `commerce admin:user:2fa:reset`: removes the user's second steps and
+/// `commerce admin:user:2fa:reset`: removes the user's second steps
+/// (passkeys too) and
 /// ends every session of theirs; at their next sign-in they set one up.
 /// Returns the username as stored.
 pub async fn reset(db: &web::db::Db, username: &str) -> Result<String, AdminError> {
     let (user, _) = store::user_with_hash(db, username.trim())
         .await?
         .ok_or(AdminError::UnknownUser)?;
-    store::two_factor::remove_second_steps(db, &RULES.tables, &user.id, None).await?;
+    store::two_factor::remove_second_steps(db, (&RULES.tables, &PASSKEYS), &user.id, None).await?;
     Ok(user.username)
 }

@@ -28,7 +28,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
+pub(super) fn same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Error> {
     if cookies::origin_matches_host(headers, state.cfg.secure_cookies) {
         Ok(())
     } else {
@@ -54,7 +54,7 @@ fn refusal(why: Refusal, status: StatusCode) -> Error {
     }
 }
 
-fn no_sign_in() -> Error {
+pub(super) fn no_sign_in() -> Error {
     Error::unauthorized(
         "not_signed_in",
         "Sign in with your username and password first (a sign-in waits 5 minutes for its second step).",
@@ -122,7 +122,7 @@ async fn second_step(
 }
 
 /// The signed-in user, or a pending sign-in that must set up.
-async fn setup_by(state: &AppState, headers: &HeaderMap) -> Result<SetupBy, Error> {
+pub(super) async fn setup_by(state: &AppState, headers: &HeaderMap) -> Result<SetupBy, Error> {
     if let Some(user) = auth::current_user(state, headers).await? {
         return Ok(SetupBy::Session(user));
     }

@@ -1,7 +1,8 @@
 //! System > Account Setting: the signed-in admin changes their own password
 //! (the current one required). The user's other sessions end, this one
 //! stays, and the change is in the audit log. Its **Two-step sign-in**
-//! section shows the user's second steps; its forms are in
+//! section shows the user's second steps (the app, the passkeys with
+//! **Add a passkey**, the recovery codes); its forms are in
 //! `account_two_factor.rs`.
 
 use askama::Template;
@@ -13,6 +14,7 @@ use web::extract::ClientIp;
 use web::i18n::T;
 use web::page::{CsrfForm, FormErrors, SignedIn};
 
+use super::passkeys::{PasskeyBlock, PasskeyItem};
 use super::{render, Chrome, Page, PageResult};
 use crate::store::AdminUser;
 use crate::{auth, AppState};
@@ -27,11 +29,16 @@ struct AccountSettingPage {
     notice: &'static str,
     errors: FormErrors,
     two_factor: TwoFactorSection,
+    /// *Add a passkey*.
+    passkey: PasskeyBlock,
 }
 
 /// The Two-step sign-in section.
 struct TwoFactorSection {
     on: bool,
+    /// An authenticator app is set up.
+    totp: bool,
+    passkeys: Vec<PasskeyItem>,
     codes_left: String,
     /// Turning it off is offered only when second steps are optional.
     may_turn_off: bool,
@@ -52,8 +59,11 @@ pub(super) async fn page(
     status: StatusCode,
 ) -> PageResult {
     let st = web::two_factor::status(state, &user.id).await?;
+    let keys = crate::two_factor::passkeys::list(state, &user.id).await?;
     let two_factor = TwoFactorSection {
-        on: st.totp,
+        on: st.enabled(),
+        totp: st.totp,
+        passkeys: keys.iter().map(PasskeyItem::from).collect(),
         codes_left: st.recovery_codes_left.to_string(),
         may_turn_off: !state.cfg.two_factor.is_required(),
     };
@@ -69,6 +79,10 @@ pub(super) async fn page(
             notice,
             errors,
             two_factor,
+            passkey: PasskeyBlock {
+                level3: true,
+                next: format!("{PATH}?notice=passkey_added"),
+            },
         },
     ))
 }
@@ -83,6 +97,8 @@ pub async fn show(
         Some("changed") => "account_setting.changed",
         Some("app_replaced") => "two_factor.app_replaced",
         Some("two_factor_off") => "two_factor.turned_off",
+        Some("passkey_added") => "passkey.added",
+        Some("passkey_removed") => "passkey.removed",
         _ => "",
     };
     page(

@@ -1,9 +1,11 @@
 //! The forms of *System > Account Setting*'s **Two-step sign-in** section:
-//! set up (or replace) the authenticator app, renew the recovery codes with
-//! a current code, and, only while second steps are optional, turn them off.
+//! set up (or replace) the authenticator app, remove a passkey (adding one
+//! is the page script's, see `api/passkeys.rs`), renew the recovery codes
+//! with a current code, and, only while second steps are optional, turn
+//! them off.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -16,7 +18,9 @@ use web::Secret;
 use super::account_setting::{self, PATH};
 use super::two_factor::{recovery_codes_page, CodeForm};
 use super::{render, Chrome, Page, PageResult};
+use crate::error::AdminError;
 use crate::store::AdminUser;
+use crate::two_factor::passkeys::{self, Removed};
 use crate::two_factor::{self as admin_tf, SetupView};
 use crate::AppState;
 
@@ -24,6 +28,7 @@ pub const SETUP_PATH: &str = "/admin/system/account/two-factor/totp";
 pub const CONFIRM_PATH: &str = "/admin/system/account/two-factor/totp/confirm";
 pub const RECOVERY_PATH: &str = "/admin/system/account/two-factor/recovery-codes";
 pub const OFF_PATH: &str = "/admin/system/account/two-factor/off";
+pub const REMOVE_PASSKEY_PATH: &str = "/admin/system/account/two-factor/passkeys/{id}/remove";
 
 #[derive(Template)]
 #[template(path = "account_two_factor_setup.html")]
@@ -149,7 +154,7 @@ pub async fn renew_codes(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<OwnCodeForm>,
 ) -> PageResult {
-    if !tf::status(&state, &user.id).await?.totp {
+    if !tf::status(&state, &user.id).await?.enabled() {
         return Ok(Redirect::to(PATH).into_response());
     }
     if let Err(why) = admin_tf::check_own_code(&state, &user, ip, form.code.expose()).await? {
@@ -190,4 +195,43 @@ pub async fn turn_off(
     }
     admin_tf::turn_off(&state, &user, &session).await?;
     Ok(Redirect::to(&format!("{PATH}?notice=two_factor_off")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct RemovePasskeyForm {
+    code: Option<Secret>,
+}
+
+/// `POST …/two-factor/passkeys/{id}/remove` `{code}`: removed for a
+/// current code, or without one within 10 minutes of a second step. The
+/// last second step is refused while every user needs one; else removing
+/// it turns two-step sign-in off.
+pub async fn remove_passkey(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<AdminUser>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    CsrfForm(form): CsrfForm<RemovePasskeyForm>,
+) -> PageResult {
+    let code = form.code.as_ref().map(Secret::expose);
+    let policy = state.cfg.two_factor;
+    let removed = passkeys::remove(&state, policy, (&headers, ip), &user, &id, code).await;
+    let (msg, status) = match removed {
+        Ok(Removed::One) => {
+            return Ok(Redirect::to(&format!("{PATH}?notice=passkey_removed")).into_response())
+        }
+        Ok(Removed::TurnedOff) => {
+            return Ok(Redirect::to(&format!("{PATH}?notice=two_factor_off")).into_response())
+        }
+        Err(AdminError::InvalidCode) => ("two_factor.wrong_code", StatusCode::UNAUTHORIZED),
+        Err(AdminError::LoginThrottled { .. }) => {
+            ("errorpage.too_many", StatusCode::TOO_MANY_REQUESTS)
+        }
+        Err(AdminError::TwoFactorRequired) => ("passkey.last_required", StatusCode::CONFLICT),
+        Err(e) => return Err(e.into()),
+    };
+    let mut errors = FormErrors::default();
+    errors.add("passkey_code", msg);
+    account_setting::page(&state, &headers, user, "", errors, status).await
 }

@@ -7,6 +7,7 @@ mod audit;
 pub mod channel;
 mod config;
 mod login;
+mod passkeys;
 mod two_factor;
 
 use askama::Template;
@@ -88,6 +89,10 @@ pub fn router() -> Router<AppState> {
         .route(
             account_two_factor::OFF_PATH,
             post(account_two_factor::turn_off),
+        )
+        .route(
+            account_two_factor::REMOVE_PASSKEY_PATH,
+            post(account_two_factor::remove_passkey),
         )
         .route(
             "/admin/config",

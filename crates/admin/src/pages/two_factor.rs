@@ -1,7 +1,8 @@
 //! The second step of signing in (**Two-step sign-in**: an authentication
-//! code, or a recovery code), and setting up an authenticator app right
-//! after the password when the user has none and one is required: before
-//! any other page, since the session starts only then.
+//! code, a recovery code or **Use a passkey**), and setting up an
+//! authenticator app or a passkey right after the password when the user
+//! has none and one is required: before any other page, since the session
+//! starts only then.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -10,9 +11,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 use web::extract::ClientIp;
 use web::i18n::T;
-use web::two_factor::{self as tf, Pending, Proof, Refusal};
+use web::two_factor::{self as tf, Pending, Proof, Refusal, Status};
 use web::Secret;
 
+use super::passkeys::PasskeyBlock;
 use super::{
     encode, next_or_default, render, Chrome, Page, PageResult, TWO_FACTOR_PATH,
     TWO_FACTOR_SETUP_PATH,
@@ -32,6 +34,10 @@ struct SecondStepPage {
     next_encoded: String,
     /// Asks for a recovery code instead of an authentication code.
     recovery: bool,
+    /// The user has an authenticator app (else its code is not asked for).
+    totp: bool,
+    /// The user has a passkey: **Use a passkey** is offered.
+    passkey: bool,
     error: &'static str,
 }
 
@@ -45,6 +51,8 @@ struct SetupPage {
     setup: SetupView,
     action: &'static str,
     error: &'static str,
+    /// *Add a passkey*, the alternative to the app.
+    passkey: PasskeyBlock,
 }
 
 /// The recovery codes of a user who just turned two-step sign-in on (or
@@ -81,7 +89,7 @@ fn second_step_page(
     state: &AppState,
     headers: &HeaderMap,
     next: String,
-    recovery: bool,
+    (recovery, steps): (bool, Status),
     error: &'static str,
     status: StatusCode,
 ) -> Response {
@@ -91,7 +99,9 @@ fn second_step_page(
         c,
         next_encoded: encode(&next),
         next,
-        recovery,
+        recovery: recovery || !steps.totp,
+        totp: steps.totp,
+        passkey: steps.passkeys > 0,
         error,
     };
     render(cookie, status, &page)
@@ -114,15 +124,16 @@ pub async fn show(
     if user.is_some() {
         return Ok(Redirect::to(&next).into_response());
     }
-    if proving(&state, &headers).await?.is_none() {
+    let Some(p) = proving(&state, &headers).await? else {
         return Ok(to_sign_in(&next, false));
-    }
+    };
     let recovery = q.method.as_deref() == Some("recovery");
+    let steps = tf::status(&state, &p.row.user_id).await?;
     Ok(second_step_page(
         &state,
         &headers,
         next,
-        recovery,
+        (recovery, steps),
         "",
         StatusCode::OK,
     ))
@@ -163,8 +174,14 @@ pub async fn submit(
                 Refusal::InvalidCode => ("two_factor.wrong_code", StatusCode::UNAUTHORIZED),
                 Refusal::Throttled(_) => ("errorpage.too_many", StatusCode::TOO_MANY_REQUESTS),
             };
+            let steps = tf::status(&state, &p.row.user_id).await?;
             Ok(second_step_page(
-                &state, &headers, next, recovery, error, status,
+                &state,
+                &headers,
+                next,
+                (recovery, steps),
+                error,
+                status,
             ))
         }
     }
@@ -190,6 +207,10 @@ pub fn setup_page(
         secret,
         t.get("two_factor.qr_label"),
     );
+    let passkey = PasskeyBlock {
+        level3: false,
+        next: next.clone(),
+    };
     let page = SetupPage {
         t,
         c,
@@ -198,6 +219,7 @@ pub fn setup_page(
         setup,
         action,
         error,
+        passkey,
     };
     render(cookie, status, &page)
 }

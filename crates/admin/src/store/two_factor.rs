@@ -4,6 +4,7 @@
 
 use sqlx::Row;
 use web::db::Db;
+use web::two_factor::passkey_store::PasskeyTables;
 
 use super::AdminUser;
 
@@ -15,17 +16,19 @@ pub async fn user_by_id(db: &Db, id: &str) -> Result<Option<AdminUser>, sqlx::Er
         .await
 }
 
-/// Removes every second step of `user_id` (authenticator, recovery codes,
-/// pending sign-ins) and ends the user's sessions but `keep` (every one
-/// when `None`), in one transaction.
+/// Removes every second step of `user_id` (authenticator, passkeys,
+/// recovery codes, pending sign-ins: what `web::two_factor::remove_every_step`
+/// removes, here without a site for the CLI) and ends the user's sessions
+/// but `keep` (every one when `None`), in one transaction.
 pub async fn remove_second_steps(
     db: &Db,
-    tables: &web::two_factor::Tables,
+    (tables, passkeys): (&web::two_factor::Tables, &PasskeyTables),
     user_id: &str,
     keep: Option<&str>,
 ) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     web::two_factor::store::remove_all(&mut tx, tables, user_id).await?;
+    web::two_factor::passkey_store::remove_all(&mut tx, passkeys, user_id).await?;
     web::sessions::delete_others(&mut *tx, &super::SESSIONS, user_id, keep).await?;
     tx.commit().await
 }

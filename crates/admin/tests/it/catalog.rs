@@ -19,6 +19,7 @@ const KEY_PREFIXES: &[&str] = &[
     "amazon.",
     "audit.",
     "two_factor.",
+    "passkey.",
 ];
 
 fn files(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {

@@ -17,5 +17,7 @@ mod pages_config;
 mod reasons;
 mod two_factor;
 mod two_factor_pages;
+mod two_factor_passkey_pages;
+mod two_factor_passkeys;
 mod two_factor_policy;
 mod users;
