@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Refreshes docs/screenshots/*.png from a run of the main flow (English and
-# Dutch), the members walk and the phone menu test (the 390 px shots). With
+# Dutch), the members walk, the phone menu test (the 390 px shots) and the
+# account site's two-step sign-in. With
 # --copy-only, copies from the last run's e2e/artifacts/ instead.
 set -euo pipefail
 
@@ -8,7 +9,8 @@ cd "$(dirname "$0")"
 DOCS=../docs/screenshots
 
 if [ "${1:-}" != "--copy-only" ]; then
-  ./run.sh tests/main-flow-en.test.js tests/main-flow-nl.test.js tests/members.test.js tests/keyboard.test.js
+  ./run.sh tests/main-flow-en.test.js tests/main-flow-nl.test.js tests/members.test.js tests/keyboard.test.js \
+    tests/account-two-factor.test.js
 fi
 
 mkdir -p "$DOCS"
@@ -29,6 +31,8 @@ pairs=(
   "focus-ring.png             keyboard/*-focus-copy.png"
   "admin-2fa-setup.png        main-en/*-admin-2fa-setup.png"
   "admin-2fa-second-step.png  main-en/*-admin-2fa-second-step.png"
+  "account-2fa-setup.png       account-2fa-en/*-account-2fa-setup.png"
+  "account-2fa-second-step.png account-2fa-en/*-account-2fa-second-step.png"
 )
 status=0
 for pair in "${pairs[@]}"; do

@@ -22,6 +22,22 @@ const ARGS = [
 export const DESKTOP = { width: 1280, height: 800 };
 export const MOBILE = { width: 390, height: 844 };
 
+const devtools = new WeakMap();
+
+/**
+ * The page's one DevTools protocol session, kept open while the page lives:
+ * closing a session turns off what it enabled on the page, such as the
+ * virtual authenticator (`webauthn.js`), so every user shares this one.
+ */
+export async function cdpFor(page) {
+  let cdp = devtools.get(page);
+  if (!cdp) {
+    cdp = await page.context().newCDPSession(page);
+    devtools.set(page, cdp);
+  }
+  return cdp;
+}
+
 export async function launchBrowser() {
   return chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
 }
@@ -188,17 +204,13 @@ export class Session {
     if (dom.controls.length) out.push(`form controls without a label: ${dom.controls.join(' | ')}`);
     if (dom.buttons.length) out.push(`links/buttons without a name: ${dom.buttons.join(' | ')}`);
     // Chromium's own computed accessible names (what a screen reader announces).
-    const cdp = await this.context.newCDPSession(page);
-    try {
-      const { nodes } = await cdp.send('Accessibility.getFullAXTree');
-      const needsName = new Set(['textbox', 'combobox', 'listbox', 'searchbox', 'checkbox', 'radio', 'spinbutton', 'button', 'link']);
-      const unnamed = nodes
-        .filter((n) => !n.ignored && needsName.has(n.role?.value) && !String(n.name?.value ?? '').trim())
-        .map((n) => n.role.value);
-      if (unnamed.length) out.push(`Chromium computes no accessible name for: ${unnamed.join(', ')}`);
-    } finally {
-      await cdp.detach();
-    }
+    const cdp = await cdpFor(page);
+    const { nodes } = await cdp.send('Accessibility.getFullAXTree');
+    const needsName = new Set(['textbox', 'combobox', 'listbox', 'searchbox', 'checkbox', 'radio', 'spinbutton', 'button', 'link']);
+    const unnamed = nodes
+      .filter((n) => !n.ignored && needsName.has(n.role?.value) && !String(n.name?.value ?? '').trim())
+      .map((n) => n.role.value);
+    if (unnamed.length) out.push(`Chromium computes no accessible name for: ${unnamed.join(', ')}`);
     return out;
   }
 

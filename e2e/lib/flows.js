@@ -402,3 +402,33 @@ export async function keyStatus(page, adminOrigin) {
   assert.equal(res.status(), 200);
   return (await res.json()).status;
 }
+
+/** Account site: the header's Sign out; lands on the sign-in page. */
+export async function accountSignOut(tab, L) {
+  await tab.getByRole('navigation', { name: L.accountMenu })
+    .getByRole('button', { name: L.accountSignOut, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/login');
+}
+
+/** Account site: the Account Information tab of My Account, its Two-step sign-in section. */
+export async function openAccountInformation(tab, L) {
+  await tab.getByRole('navigation', { name: L.accountTabs }).getByRole('link', { name: L.accountInfo, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/account');
+  await tab.getByRole('heading', { name: L.myAccount, level: 1 }).waitFor();
+  const section = tab.getByRole('region', { name: L.acct2faSection, exact: true });
+  await section.getByRole('heading', { name: L.acct2faSection, level: 2 }).waitFor();
+  return section;
+}
+
+/**
+ * Account site, an account with a second step: email and password on /login
+ * → the Two-step sign-in page (no session yet).
+ */
+export async function accountPasswordStep(tab, accountUrl, L, account) {
+  await tab.goto(`${accountUrl}/login`);
+  await tab.getByLabel(L.email, { exact: true }).fill(account.email);
+  await tab.getByLabel(L.accountPassword, { exact: true }).fill(account.password);
+  await tab.getByRole('main').getByRole('button', { name: L.accountSignInButton, exact: true }).click();
+  await tab.waitForURL((u) => u.pathname === '/login/two-factor');
+  await tab.getByRole('heading', { name: L.acct2faTitle, level: 1 }).waitFor();
+}

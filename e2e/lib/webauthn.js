@@ -3,12 +3,14 @@
 // answers navigator.credentials.create/get like a real security key with a
 // fingerprint reader: resident keys, user verification, user presence.
 
+import { cdpFor } from './browser.js';
+
 /**
  * Adds a virtual authenticator to `page`'s browser context (CTAP2, internal
  * transport) and returns { id, cdp, credentials() }.
  */
 export async function addVirtualAuthenticator(page) {
-  const cdp = await page.context().newCDPSession(page);
+  const cdp = await cdpFor(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
   const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
     options: {

@@ -74,7 +74,7 @@ fn verify_page(
         next_encoded: encode(&next),
         next,
         // Without an app, its code is not asked for.
-        recovery: recovery || (!steps.totp && steps.passkeys == 0),
+        recovery: recovery || !steps.totp,
         passkey: steps.passkeys > 0,
         totp: steps.totp,
         errors,
