@@ -125,6 +125,9 @@ pub async fn registration_options(
     security(("session" = []), ("pending_sign_in" = [])),
     request_body(content = inline(NewPasskeyBody)),
     responses(
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
         (status = 201, description = "Added.", body = PasskeyAdded),
         (status = 401, description = "Not signed in, and no pending sign-in that must set up.", body = ErrorBody),
         (status = 403, description = "Cross-origin request.", body = ErrorBody),
@@ -190,6 +193,9 @@ pub async fn list_passkeys(
     params(("id" = String, Path, description = "The passkey's id.")),
     request_body(content = inline(RemoveBody)),
     responses(
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
         (status = 204, description = "Removed."),
         (status = 401, description = "Not signed in, or `invalid_code` (a current code is needed: none proved within 10 minutes).", body = ErrorBody),
         (status = 403, description = "Cross-origin request.", body = ErrorBody),
@@ -243,6 +249,9 @@ pub async fn confirm_options(
     security(("session" = [])),
     request_body(content = inline(PasskeyAnswerBody)),
     responses(
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
         (status = 204, description = "Confirmed."),
         (status = 401, description = "Not signed in.", body = ErrorBody),
         (status = 409, description = "`passkey_expired`.", body = ErrorBody),
@@ -293,6 +302,9 @@ pub async fn login_options(
     security(("pending_sign_in" = [])),
     request_body(content = inline(PasskeyAnswerBody)),
     responses(
+        (status = 400, description = "The body is not JSON.", body = ErrorBody),
+        (status = 413, description = "The body is too large.", body = ErrorBody),
+        (status = 415, description = "The body is not application/json.", body = ErrorBody),
         (status = 200, description = "Signed in, as a plain login answers.", body = super::sessions::AccountAnswer),
         (status = 401, description = "`sign_in_expired`.", body = ErrorBody),
         (status = 403, description = "Cross-origin request.", body = ErrorBody),
