@@ -193,6 +193,7 @@ pub async fn list_passkeys(
     params(("id" = String, Path, description = "The passkey's id.")),
     request_body(content = inline(RemoveBody)),
     responses(
+        (status = 422, description = "A field is not valid, or one the body may not have.", body = ErrorBody),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 413, description = "The body is too large.", body = ErrorBody),
         (status = 415, description = "The body is not application/json.", body = ErrorBody),

@@ -225,6 +225,7 @@ pub(super) async fn after_setup(
     security(("session" = [])),
     request_body(content = inline(CodeBody)),
     responses(
+        (status = 422, description = "A field is not valid, or one the body may not have.", body = ErrorBody),
         (status = 204, description = "Off; the account's other sessions ended."),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 401, description = "Not signed in, or `invalid_code`.", body = ErrorBody),
@@ -259,6 +260,7 @@ pub async fn turn_off_two_factor(
     security(("session" = [])),
     request_body(content = inline(CodeBody)),
     responses(
+        (status = 422, description = "A field is not valid, or one the body may not have.", body = ErrorBody),
         (status = 200, description = "`{\"recovery_codes\": [10 codes]}`, shown once.", body = RecoveryCodesAnswer),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 401, description = "Not signed in, or `invalid_code`.", body = ErrorBody),
