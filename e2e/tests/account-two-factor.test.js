@@ -196,8 +196,9 @@ for (const lang of ['en', 'nl']) {
       await accountPasswordStep(tab, site, L, account);
       const use = tab.getByRole('button', { name: L.passkeyUse, exact: true });
       await use.waitFor();
-      await tab.getByLabel(L.acct2faCode, { exact: true }).waitFor();
-      await tab.getByRole('link', { name: L.acct2faUseRecovery, exact: true }).waitFor();
+      // No authenticator app: a recovery code is the other way in, not an app's code.
+      await tab.getByLabel(L.acct2faRecoveryCode, { exact: true }).waitFor();
+      assert.equal(await tab.getByLabel(L.acct2faCode, { exact: true }).count(), 0, 'no app code asked for');
       await s.shot(tab, 'account-passkey-second-step');
       // The same page (the same pending sign-in) audited in another tab.
       const probe = await s.newPage();
