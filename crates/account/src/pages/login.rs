@@ -37,19 +37,13 @@ pub struct NextQuery {
     notice: Option<String>,
 }
 
-fn next_or_portal(next: Option<&str>) -> String {
-    next.and_then(web::safe_local_path)
-        .unwrap_or("/account/api-portal")
-        .to_owned()
-}
-
 pub async fn show(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> PageResult {
-    let next = next_or_portal(q.next.as_deref());
+    let next = super::next_or_portal(q.next.as_deref());
     if user.is_some() {
         // A signed-in user goes straight on.
         return Ok(Redirect::to(&next).into_response());
@@ -90,7 +84,7 @@ pub async fn submit(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
-    let next = next_or_portal(form.next.as_deref());
+    let next = super::next_or_portal(form.next.as_deref());
     let device = state.devices.read(&headers);
     match accounts::authenticate(&state, &form.email, form.password, ip, device).await? {
         Some(account) => {

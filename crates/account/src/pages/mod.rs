@@ -35,6 +35,13 @@ use crate::AppState;
 pub use members::MEMBERS;
 pub use portal::PORTAL;
 
+/// Where a sign-in goes on: a local `next`, else the API Portal.
+fn next_or_portal(next: Option<&str>) -> String {
+    next.and_then(web::safe_local_path)
+        .unwrap_or(PORTAL)
+        .to_owned()
+}
+
 /// The pages that show or change keys: a member whose company requires a
 /// second step they have not set up is sent to set it up first.
 fn key_pages(state: AppState) -> Router<AppState> {

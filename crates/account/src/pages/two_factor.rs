@@ -21,13 +21,6 @@ use crate::{auth, AccountError, AppState};
 pub const VERIFY: &str = "/login/two-factor";
 pub const SETUP: &str = "/login/two-factor/setup";
 
-/// A local `next`, else the API Portal.
-fn next_or_portal(next: Option<&str>) -> String {
-    next.and_then(web::safe_local_path)
-        .unwrap_or(super::PORTAL)
-        .to_owned()
-}
-
 /// Back to the sign-in page, saying the sign-in expired.
 fn expired(next: &str) -> Response {
     Redirect::to(&format!(
@@ -88,7 +81,7 @@ pub async fn show(
     headers: HeaderMap,
     Query(q): Query<VerifyQuery>,
 ) -> PageResult {
-    let next = next_or_portal(q.next.as_deref());
+    let next = super::next_or_portal(q.next.as_deref());
     match two_factor::pending(&state, &headers).await {
         Ok((p, _)) if p.row.setup => {
             Ok(Redirect::to(&format!("{SETUP}?next={}", encode(&next))).into_response())
@@ -125,7 +118,7 @@ pub async fn submit(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<VerifyForm>,
 ) -> PageResult {
-    let next = next_or_portal(form.next.as_deref());
+    let next = super::next_or_portal(form.next.as_deref());
     let (pending, account) = match two_factor::pending(&state, &headers).await {
         Ok(found) => found,
         Err(AccountError::SignInExpired) => return Ok(expired(&next)),
@@ -270,7 +263,7 @@ pub async fn show_setup(
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> PageResult {
-    let next = next_or_portal(q.next.as_deref());
+    let next = super::next_or_portal(q.next.as_deref());
     let account = match two_factor::pending_setup(&state, &headers).await {
         Ok((_, account)) => account,
         Err(AccountError::SignInExpired) => return Ok(expired(&next)),
@@ -296,7 +289,7 @@ pub async fn submit_setup(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<CodeForm>,
 ) -> PageResult {
-    let next = next_or_portal(form.next.as_deref());
+    let next = super::next_or_portal(form.next.as_deref());
     let (pending, account) = match two_factor::pending_setup(&state, &headers).await {
         Ok(found) => found,
         Err(AccountError::SignInExpired) => return Ok(expired(&next)),

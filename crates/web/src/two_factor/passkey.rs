@@ -97,8 +97,13 @@ fn handle(user_id: &str) -> UserHandle<HANDLE_LEN> {
     let digest = keys::hash_str(&format!("webauthn user handle\0{user_id}"));
     let mut bytes = [0u8; HANDLE_LEN];
     bytes.copy_from_slice(&digest.0[..HANDLE_LEN]);
-    match UserHandle::decode(bytes) {
-        Ok(h) => h,
+    infallible(UserHandle::decode(bytes))
+}
+
+/// The value of an encoding or decoding that cannot fail.
+fn infallible<T>(r: Result<T, std::convert::Infallible>) -> T {
+    match r {
+        Ok(v) => v,
         Err(never) => match never {},
     }
 }
@@ -188,23 +193,11 @@ pub async fn finish_registration<S: TwoFactorSite>(
             return Ok(Err(PasskeyRefusal::Invalid));
         }
     };
-    let static_state = match cred.static_state().encode() {
-        Ok(s) => s,
-        Err(never) => match never {},
-    };
-    let dynamic_state = match cred.dynamic_state().encode() {
-        Ok(s) => s,
-        Err(never) => match never {},
-    };
+    let static_state = infallible(cred.static_state().encode());
+    let dynamic_state = infallible(cred.dynamic_state().encode());
     let id = cred.id();
-    let id_bytes = match id.encode() {
-        Ok(s) => s,
-        Err(never) => match never {},
-    };
-    let transports = match cred.transports().encode() {
-        Ok(s) => s,
-        Err(never) => match never {},
-    };
+    let id_bytes = infallible(id.encode());
+    let transports = infallible(cred.transports().encode());
     let name: String = name.trim().chars().take(MAX_NAME).collect();
     let row = PasskeyRow {
         id: keys::random_id("pk"),
@@ -276,10 +269,7 @@ pub async fn finish_authentication<S: TwoFactorSite>(
         return Ok(Err(PasskeyRefusal::Invalid));
     };
     let raw_id = answer.raw_id();
-    let used_id = match raw_id.encode() {
-        Ok(bytes) => B64URL.encode(bytes),
-        Err(never) => match never {},
-    };
+    let used_id = B64URL.encode(infallible(raw_id.encode()));
     let rows = store::list(db, t, user_id).await?;
     let Some(row) = rows.into_iter().find(|r| r.credential_id == used_id) else {
         return Ok(Err(PasskeyRefusal::Invalid));
@@ -314,10 +304,7 @@ pub async fn finish_authentication<S: TwoFactorSite>(
         tracing::info!(error = %e, "a passkey sign-in was refused");
         return Ok(Err(PasskeyRefusal::Invalid));
     }
-    let dynamic = match cred.dynamic_state().encode() {
-        Ok(s) => B64.encode(s),
-        Err(never) => match never {},
-    };
+    let dynamic = B64.encode(infallible(cred.dynamic_state().encode()));
     let now = site.now();
     store::used(db, t, user_id, &row.id, &dynamic, now).await?;
     Ok(Ok(PasskeyRow {
