@@ -136,6 +136,19 @@ for (const lang of ['en', 'nl']) {
         await page.goto(`${origins.account}/account`);
         await h1();
       }, { shot: true });
+      // Companies (shared access) and an owner's Close company page, with a
+      // wrong name typed (nothing is closed).
+      await visit('account-companies', async () => {
+        await page.goto(`${origins.account}/account/companies`);
+        await h1();
+      });
+      await visit('account-close-company-refused', async () => {
+        await page.goto(`${origins.account}/account/companies`);
+        await page.getByRole('link', { name: L.closeCompanyLabel(owner.company), exact: true }).click();
+        await page.getByLabel(L.closeCompanyConfirm, { exact: true }).fill('not its name');
+        await page.getByRole('button', { name: L.closeCompany, exact: true }).click();
+        await page.getByRole('alert').filter({ hasText: L.fixErrors }).waitFor();
+      }, { shot: true });
       // Change the email (the current password asked), then cancel it from
       // the old address's link (read on the outbox page): its page and its end.
       await visit('account-email-change-asked', async () => {

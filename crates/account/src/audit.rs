@@ -59,8 +59,9 @@ pub mod action {
     pub const PASSKEY_ADDED: &str = "two_factor.passkey_added";
     pub const PASSKEY_REMOVED: &str = "two_factor.passkey_removed";
     pub const TWO_FACTOR_POLICY_CHANGED: &str = "company.two_factor_policy";
+    pub const COMPANY_CLOSED: &str = "company.closed";
 
-    pub const ALL: [&str; 37] = [
+    pub const ALL: [&str; 38] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -98,6 +99,7 @@ pub mod action {
         PASSKEY_ADDED,
         PASSKEY_REMOVED,
         TWO_FACTOR_POLICY_CHANGED,
+        COMPANY_CLOSED,
     ];
 }
 
@@ -141,11 +143,13 @@ pub fn label(action: &str) -> &'static str {
         action::PASSKEY_ADDED => "event.passkey_added",
         action::PASSKEY_REMOVED => "event.passkey_removed",
         action::TWO_FACTOR_POLICY_CHANGED => "event.two_factor_policy",
+        action::COMPANY_CLOSED => "event.company_closed",
         _ => "event.other",
     }
 }
 
-/// An event done by a signed-in user, in their company.
+/// An event done by a signed-in user, in their current company (in none
+/// when they belong to none).
 pub fn by_user<'a>(
     user: &'a Account,
     action: &'a str,
@@ -154,7 +158,7 @@ pub fn by_user<'a>(
     at: i64,
 ) -> NewEvent<'a> {
     NewEvent {
-        company_id: Some(&user.company_id),
+        company_id: user.in_company().then_some(user.company_id.as_str()),
         actor_id: Some(&user.id),
         actor: Some(&user.email),
         action,
@@ -184,17 +188,18 @@ pub async fn record(state: &Services, event: &NewEvent<'_>) {
 }
 
 /// One page of a company's events, newest first, and the cursor of the next
-/// page (`None` on the last). Only the company's owner reads the trail.
+/// page (`None` on the last). The company's owners read the trail, and its
+/// viewers (the role made for oversight: it sees, and changes nothing).
 pub async fn events_page(
     state: &Services,
     user: &store::Account,
     before: Option<i64>,
     limit: i64,
 ) -> Result<(Vec<store::EventRow>, Option<i64>), web::Error> {
-    if !user.role.is_owner() {
+    if user.role == store::Role::Member {
         return Err(web::Error::forbidden(
             "owner_only",
-            "Only the company's owner can read the audit log.",
+            "Only the company's owners and viewers can read the audit log.",
         ));
     }
     let mut rows = store::list_events(&state.db, &user.company_id, before, limit + 1).await?;

@@ -102,11 +102,39 @@ pub async fn end_session(
     web::sessions::end(state, headers).await
 }
 
+/// The signed-in account in its session's current company; `None` when
+/// no one is signed in, or the account belongs to no company (see
+/// [`current_person`]).
 pub async fn current_account(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Account>, Error> {
     web::sessions::current(state, headers).await
+}
+
+/// The signed-in account, in a company or in none (see
+/// [`Account::in_company`]): for what works without a company (the list
+/// of companies, making one, accepting an invitation).
+pub async fn current_person(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Account>, Error> {
+    let Some(hash) = web::sessions::cookie_hash(state, headers) else {
+        return Ok(None);
+    };
+    Ok(store::session_account(
+        &state.db,
+        &hash,
+        state.clock.now(),
+        SESSION_IDLE_SECS,
+        SESSION_ABSOLUTE_SECS,
+    )
+    .await?)
+}
+
+/// The hash of the request's session cookie (the session's row), if any.
+pub fn session_hash(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    web::sessions::cookie_hash(state, headers)
 }
 
 /// The company this browser's session cookie was removed from by an owner
@@ -125,9 +153,25 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Error;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
-        current_account(state, &parts.headers)
+        match current_person(state, &parts.headers).await? {
+            Some(a) if a.in_company() => Ok(CurrentUser(a)),
+            Some(_) => Err(AccountError::NoCompany.into()),
+            None => Err(AccountError::NotSignedIn.into()),
+        }
+    }
+}
+
+/// A signed-in user, in a company or in none (see [`current_person`]), or
+/// 401 in the JSON error format.
+pub struct CurrentPerson(pub Account);
+
+impl FromRequestParts<AppState> for CurrentPerson {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        current_person(state, &parts.headers)
             .await?
-            .map(CurrentUser)
+            .map(CurrentPerson)
             .ok_or_else(|| AccountError::NotSignedIn.into())
     }
 }
@@ -155,6 +199,18 @@ pub fn check_same_origin(headers: &HeaderMap, secure: bool) -> Result<(), Error>
             "cross_origin",
             "Cross-origin requests are not allowed.",
         ))
+    }
+}
+
+/// Someone who may or may not be signed in, in a company or in none (the
+/// invitation page).
+pub struct MaybePerson(pub Option<Account>);
+
+impl FromRequestParts<AppState> for MaybePerson {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Error> {
+        Ok(MaybePerson(current_person(state, &parts.headers).await?))
     }
 }
 

@@ -57,6 +57,23 @@ pub enum AccountError {
     NotMember,
     #[error("owner only")]
     OwnerOnly,
+    /// A viewer asked for a change: 403.
+    #[error("viewers change nothing")]
+    ReadOnly,
+    /// A signed-in account that belongs to no company asked for something
+    /// of a company: 403.
+    #[error("in no company")]
+    NoCompany,
+    /// None of the account's companies has this id: 404.
+    #[error("no such company")]
+    CompanyNotFound,
+    /// Closing a company without typing its name: 422 on `confirm`.
+    #[error("confirmation does not match the company's name")]
+    CompanyNameMismatch,
+    /// A page form shown for another company than the session's current
+    /// one (it was switched in another tab): nothing changed.
+    #[error("form for another company")]
+    StaleCompany,
     #[error("the company would have no owner")]
     LastOwner,
     #[error("owners cannot remove themselves")]
@@ -87,10 +104,6 @@ pub enum AccountError {
     WrongAccount,
     #[error("already in the inviting company")]
     AlreadyInCompany,
-    #[error("owner of a company with other members")]
-    OwnerHasMembers,
-    #[error("owner of a company with working keys")]
-    OwnerHasKeys,
 
     /// A password reset link that was used, has expired or was not made here.
     #[error("reset link used, expired or not valid")]
@@ -218,6 +231,7 @@ impl AccountError {
             E::AlreadyMember => ("email", "error.already_member"),
             E::AlreadySubmitted => ("nonce", "portal.already_created"),
             E::WrongPassword => ("current_password", "error.current_password_wrong"),
+            E::CompanyNameMismatch => ("confirm", "error.company_confirm_mismatch"),
             _ => return None,
         };
         Some(FieldError { field, msg })
@@ -230,6 +244,7 @@ impl From<crate::store::WriteError> for AccountError {
         match e {
             W::NotMember => AccountError::NotMember,
             W::NotOwner => AccountError::OwnerOnly,
+            W::ReadOnly => AccountError::ReadOnly,
             W::LastOwner => AccountError::LastOwner,
             W::RateLimited(secs) => AccountError::RateLimited(secs),
             W::TooManyPending(max) => AccountError::TooManyInvitations(max),

@@ -6,6 +6,7 @@ pub mod amazon;
 pub mod api;
 pub mod api_keys;
 pub mod audit;
+pub mod companies;
 pub mod auth;
 pub mod config;
 pub mod email_verification;

@@ -74,6 +74,16 @@ pub fn require_owner(user: &Account) -> Result<(), AccountError> {
     }
 }
 
+/// Refuses a viewer: every change to the company's keys, stores and
+/// settings needs the role `owner` or `member`.
+pub fn require_writer(user: &Account) -> Result<(), AccountError> {
+    if user.role.can_write() {
+        Ok(())
+    } else {
+        Err(AccountError::ReadOnly)
+    }
+}
+
 pub fn parse_role(role: Option<&str>) -> Result<Role, AccountError> {
     match role.map(str::trim) {
         None | Some("") => Ok(Role::Member),
@@ -227,8 +237,9 @@ pub async fn removable(
     Ok((member, leaving))
 }
 
-/// The owner removes a member: the member's sessions end at once and the
-/// account leaves for a new empty company of its own; the keys stay.
+/// The owner removes a member: the membership ends, with the member's
+/// sessions in this company; the account keeps its other companies, and
+/// the keys stay.
 ///
 /// A member (not an owner) may remove themself: they leave the company the
 /// same way. Owners cannot leave, so a company always keeps an owner.
@@ -252,7 +263,6 @@ pub async fn remove(
         Some(&detail),
         now,
     );
-    let new_company = keys::random_id("co");
     let need = if leaving {
         store::Need::Member
     } else {
@@ -263,7 +273,6 @@ pub async fn remove(
         &store::Actor::of(user),
         need,
         member_id,
-        &new_company,
         now,
         &event,
     )

@@ -5,6 +5,7 @@
 mod accounts;
 mod actor;
 mod amazon;
+mod companies;
 mod email_verifications;
 mod events;
 mod invitations;
@@ -24,6 +25,7 @@ type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q
 pub use accounts::*;
 pub use actor::{Actor, Need, WriteError};
 pub use amazon::*;
+pub use companies::*;
 pub use email_verifications::*;
 pub use events::*;
 pub use invitations::*;

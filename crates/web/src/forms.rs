@@ -162,18 +162,22 @@ where
 #[derive(Deserialize)]
 pub struct NoFields {}
 
-/// A request whose body `axum::Form` reads as a form.
-fn is_form_post(parts: &Parts) -> bool {
-    let form_type = parts
-        .headers
+/// Whether the headers say the body is an HTML form
+/// (`application/x-www-form-urlencoded`).
+pub fn is_form(headers: &axum::http::HeaderMap) -> bool {
+    headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split(';').next())
         .is_some_and(|v| {
             v.trim()
                 .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    form_type && parts.method != Method::GET && parts.method != Method::HEAD
+        })
+}
+
+/// A request whose body `axum::Form` reads as a form.
+fn is_form_post(parts: &Parts) -> bool {
+    is_form(&parts.headers) && parts.method != Method::GET && parts.method != Method::HEAD
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use web::Error;
 
 use super::openapi::ErrorBody;
 use super::sessions::AccountAnswer;
-use crate::auth::{CurrentUser, CurrentUserWrite};
+use crate::auth::{CurrentPerson, CurrentUser, CurrentUserWrite};
 use crate::members;
 use crate::store::{self, InvitationRow, MemberRow, Role};
 use crate::AppState;
@@ -309,7 +309,7 @@ pub struct AcceptBody {
         (status = 401, description = "Not signed in.", body = ErrorBody),
         (status = 403, description = "Cross-origin request, or the invitation is for another email.", body = ErrorBody),
         (status = 404, description = "No such invitation.", body = ErrorBody),
-        (status = 409, description = "The account cannot leave its company.", body = ErrorBody),
+        (status = 409, description = "The account is a member of the company already.", body = ErrorBody),
         (status = 410, description = "The invitation has expired or was used.", body = ErrorBody),
         (status = 413, description = "The body is too large.", body = ErrorBody),
         (status = 415, description = "The body is not application/json.", body = ErrorBody),
@@ -319,9 +319,12 @@ pub struct AcceptBody {
 )]
 pub async fn accept(
     State(state): State<AppState>,
-    CurrentUserWrite(user): CurrentUserWrite,
+    headers: HeaderMap,
+    CurrentPerson(user): CurrentPerson,
     ApiJson(body): ApiJson<AcceptBody>,
 ) -> Result<Response, Error> {
-    let account = members::accept_signed_in(&state, &user, &body.token).await?;
+    crate::auth::check_same_origin(&headers, state.cfg.secure_cookies)?;
+    let hash = crate::auth::session_hash(&state, &headers);
+    let account = members::accept_signed_in(&state, &user, &body.token, hash.as_deref()).await?;
     Ok(Json(AccountAnswer::new(&account)).into_response())
 }

@@ -6,6 +6,7 @@
 mod account;
 mod amazon;
 mod audit;
+mod companies;
 mod company;
 mod keys;
 mod members;
@@ -46,6 +47,9 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::login_options))
         .routes(routes!(passkeys::login_passkey))
         .routes(routes!(company::update_company))
+        .routes(routes!(companies::list_companies, companies::create_company))
+        .routes(routes!(companies::switch_company))
+        .routes(routes!(companies::close_company))
         .routes(routes!(account::request_password_reset))
         .routes(routes!(account::confirm_password_reset))
         .routes(routes!(account::change_password))

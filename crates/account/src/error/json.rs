@@ -38,6 +38,20 @@ impl From<AccountError> for Error {
             E::NotMember => {
                 Error::forbidden("not_member", "You are no longer a member of this company.")
             }
+            E::ReadOnly => Error::forbidden(
+                "read_only",
+                "Your role in this company is viewer: you can see its keys, members and audit, and change nothing.",
+            ),
+            E::NoCompany => Error::forbidden(
+                "no_company",
+                "You belong to no company. Create one, or accept an invitation.",
+            ),
+            E::CompanyNotFound => Error::not_found("You belong to no company with this id."),
+            E::CompanyNameMismatch => Error::unprocessable("invalid_field", field_text(&e)),
+            E::StaleCompany => Error::conflict(
+                "company_switched",
+                "This form was shown for another company than the one you are working in now. Nothing changed.",
+            ),
             E::OwnerOnly => Error::forbidden(
                 "owner_only",
                 "Only the company's owner manages its members.",
@@ -89,14 +103,6 @@ impl From<AccountError> for Error {
             E::AlreadyInCompany => Error::conflict(
                 "already_member",
                 "You are a member of this company already.",
-            ),
-            E::OwnerHasMembers => Error::conflict(
-                "owner_has_members",
-                "You own a company that has other members. Remove them before you join another company.",
-            ),
-            E::OwnerHasKeys => Error::conflict(
-                "owner_has_keys",
-                "Your company still has keys that work. Revoke them before you join another company, or they could no longer be managed.",
             ),
             E::ResetLinkExpired => gone(
                 "link_expired",

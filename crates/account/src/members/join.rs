@@ -24,7 +24,8 @@ pub async fn open(state: &Services, token: &str) -> Result<InvitationRow, Accoun
     Ok(inv)
 }
 
-/// Why a signed-in account cannot accept, or `None` when it can.
+/// Why a signed-in account cannot accept, or `None` when it can. Its other
+/// companies never stand in the way: accepting adds a membership.
 pub async fn cannot_accept(
     state: &Services,
     user: &Account,
@@ -33,29 +34,23 @@ pub async fn cannot_accept(
     if user.email != inv.email {
         return Ok(Some(AccountError::WrongAccount));
     }
-    if user.company_id == inv.company_id {
+    if store::get_member(&state.db, &inv.company_id, &user.id)
+        .await?
+        .is_some()
+    {
         return Ok(Some(AccountError::AlreadyInCompany));
-    }
-    if user.role.is_owner() {
-        let (others, live_keys) =
-            store::company_holdings(&state.db, &user.company_id, &user.id, state.clock.now())
-                .await?;
-        if others > 0 {
-            return Ok(Some(AccountError::OwnerHasMembers));
-        }
-        if live_keys > 0 {
-            return Ok(Some(AccountError::OwnerHasKeys));
-        }
     }
     Ok(None)
 }
 
-/// A signed-in account accepts: it moves into the company with the
-/// invitation's role. A member of another company leaves it (recorded there).
+/// A signed-in account accepts: it joins the company with the invitation's
+/// role and keeps every company it had. The company becomes the current
+/// one of the session `session_hash` that accepted.
 pub async fn accept_signed_in(
     state: &Services,
     user: &Account,
     token: &str,
+    session_hash: Option<&str>,
 ) -> Result<Account, AccountError> {
     let inv = open(state, token).await?;
     if let Some(e) = cannot_accept(state, user, &inv).await? {
@@ -63,10 +58,7 @@ pub async fn accept_signed_in(
     }
     let now = state.clock.now();
     let joined = serde_json::json!({"email": user.email, "role": inv.role}).to_string();
-    let left =
-        serde_json::json!({"email": user.email, "role": user.role, "joined_another_company": true})
-            .to_string();
-    let mut events = vec![NewEvent {
+    let event = NewEvent {
         company_id: Some(&inv.company_id),
         actor_id: Some(&user.id),
         actor: Some(&user.email),
@@ -75,28 +67,20 @@ pub async fn accept_signed_in(
         detail: Some(&joined),
         ip: None,
         at: now,
-    }];
-    if !user.role.is_owner() {
-        events.push(NewEvent {
-            company_id: Some(&user.company_id),
-            action: action::MEMBER_REMOVED,
-            detail: Some(&left),
-            ..events[0]
-        });
-    }
-    match store::accept_as_existing_account(
-        &state.db,
-        &inv.id,
-        &user.id,
-        &inv.company_id,
-        inv.role,
+    };
+    let joining = store::Joining {
+        invitation_id: &inv.id,
+        account_id: &user.id,
+        company_id: &inv.company_id,
+        role: inv.role,
+        session_hash,
         now,
-        &events,
-    )
-    .await
+    };
+    match store::accept_as_existing_account(&state.db, &joining, &event).await
     {
         Ok(()) => {}
         Err(AcceptError::Gone) => return Err(AccountError::InvitationGoneMeanwhile),
+        Err(AcceptError::AlreadyMember) => return Err(AccountError::AlreadyInCompany),
         Err(AcceptError::Db(e)) => return Err(e.into()),
     }
     Ok(Account {
@@ -153,7 +137,9 @@ pub async fn accept_new_account(
     };
     match store::accept_as_new_account(&state.db, &member, &event).await {
         Ok(()) => {}
-        Err(AcceptError::Gone) => return Err(AccountError::InvitationGoneMeanwhile),
+        Err(AcceptError::Gone | AcceptError::AlreadyMember) => {
+            return Err(AccountError::InvitationGoneMeanwhile)
+        }
         Err(AcceptError::Db(e)) if web::db::on_unique(&e, &store::ACCOUNT_EMAIL) => {
             return Err(AccountError::InviteEmailTaken)
         }

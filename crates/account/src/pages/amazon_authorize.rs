@@ -196,6 +196,8 @@ struct LoginPage {
     amazon_callback_uri: String,
     amazon_state: String,
     stores: Vec<StoreChoice>,
+    /// A viewer sees the stores and picks none.
+    can_write: bool,
 }
 
 /// `GET /amazon/authorize/login`: an authorization started in Seller
@@ -238,8 +240,10 @@ pub async fn login(
             name: r.name,
         })
         .collect();
+    let can_write = user.role.can_write();
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), here).parts();
     let page = LoginPage {
+        can_write,
         t,
         c,
         amazon_callback_uri: request.amazon_callback_uri.to_owned(),
@@ -274,6 +278,8 @@ pub async fn login_submit(
     headers: HeaderMap,
     CsrfForm(form): CsrfForm<LoginForm>,
 ) -> PageResult {
+    // A viewer authorizes nothing.
+    crate::members::require_writer(&user)?;
     let base = members::link_base(&state, &headers)?;
     let store_id = form
         .store_id

@@ -14,7 +14,7 @@ use web::{Error, Secret};
 
 use super::members::{role_label, MEMBERS};
 use super::{encode, Chrome, FormErrors, Page, PageResult};
-use crate::auth::{self, MaybeUser};
+use crate::auth::{self, MaybePerson};
 use crate::members;
 use crate::store::Account;
 use crate::{AccountError, AppState};
@@ -51,9 +51,7 @@ fn problem_key(e: &AccountError) -> Option<&'static str> {
         | E::InvitationExpired
         | E::InvitationGoneMeanwhile
         | E::WrongAccount
-        | E::AlreadyInCompany
-        | E::OwnerHasMembers
-        | E::OwnerHasKeys => Some(e.page_text().1),
+        | E::AlreadyInCompany => Some(e.page_text().1),
         _ => None,
     }
 }
@@ -114,7 +112,7 @@ async fn join_page(
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    MaybePerson(user): MaybePerson,
     headers: HeaderMap,
     Id(token): Id,
 ) -> PageResult {
@@ -142,7 +140,7 @@ pub struct JoinForm {
 pub async fn submit(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    MaybeUser(user): MaybeUser,
+    MaybePerson(user): MaybePerson,
     headers: HeaderMap,
     Id(token): Id,
     CsrfForm(form): CsrfForm<JoinForm>,
@@ -155,7 +153,8 @@ pub async fn submit(
         Ok(res)
     };
     if let Some(user) = user {
-        return match members::accept_signed_in(&state, &user, &token).await {
+        let hash = auth::session_hash(&state, &headers);
+        return match members::accept_signed_in(&state, &user, &token, hash.as_deref()).await {
             Ok(_) => done(None),
             Err(e) if problem_key(&e).is_some() => {
                 // The page says why; the status is the refusal's.

@@ -10,8 +10,8 @@ use web::i18n::T;
 use web::page::CsrfForm;
 use web::Secret;
 
-use super::{encode, Chrome, Page, PageResult};
-use crate::auth::{self, MaybeUser};
+use super::{encode, Chrome, Page, PageResult, COMPANIES};
+use crate::auth::{self, MaybePerson};
 use crate::two_factor::{self, Next};
 use crate::{accounts, AppState};
 
@@ -39,14 +39,20 @@ pub struct NextQuery {
 
 pub async fn show(
     State(state): State<AppState>,
-    MaybeUser(user): MaybeUser,
+    MaybePerson(person): MaybePerson,
     headers: HeaderMap,
     Query(q): Query<NextQuery>,
 ) -> PageResult {
     let next = super::next_or_portal(q.next.as_deref());
-    if user.is_some() {
-        // A signed-in user goes straight on.
-        return Ok(Redirect::to(&next).into_response());
+    if let Some(person) = person {
+        // A signed-in user goes straight on; one in no company to the page
+        // where they make one (or on to an invitation they opened).
+        let to = if person.in_company() || next.starts_with("/join/") {
+            next.as_str()
+        } else {
+            COMPANIES
+        };
+        return Ok(Redirect::to(to).into_response());
     }
     let removed_from = auth::removed_from(&state, &headers).await?;
     let (t, c, cookie) = Page::new(&state, &headers, None, "/login").parts();

@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 use web::clock::human;
@@ -12,7 +12,7 @@ use web::i18n::T;
 use web::page::{CsrfForm, NoFields, SignedIn};
 use web::Error;
 
-use super::{field_refusal, Chrome, FormErrors, NoticeQuery, Page, PageResult};
+use super::{field_refusal, Chrome, FormErrors, NoticeQuery, Page, PageResult, COMPANIES};
 use crate::members;
 use crate::store::Role;
 use crate::store::{self, Account};
@@ -22,7 +22,8 @@ pub const MEMBERS: &str = "/account/members";
 
 pub struct MemberLine {
     id: String,
-    is_owner: bool,
+    /// The roles an owner may give them instead of theirs.
+    other_roles: Vec<RoleAction>,
     name: String,
     email: String,
     role_label: &'static str,
@@ -46,11 +47,39 @@ pub struct NewInvitation {
     url: String,
 }
 
+/// A role change an owner can make: the role, its button and the
+/// button's accessible name (catalog keys; the name takes `{email}`).
+pub struct RoleAction {
+    value: &'static str,
+    label: &'static str,
+    aria: &'static str,
+}
+
+/// The role changes offered for a member whose role is `role`.
+fn other_roles(role: Role) -> Vec<RoleAction> {
+    [Role::Owner, Role::Member, Role::Viewer]
+        .into_iter()
+        .filter(|r| *r != role)
+        .map(|r| {
+            let (label, aria) = match r {
+                Role::Owner => ("members.make_owner", "members.make_owner_label"),
+                Role::Member => ("members.make_member", "members.make_member_label"),
+                Role::Viewer => ("members.make_viewer", "members.make_viewer_label"),
+            };
+            RoleAction {
+                value: r.as_str(),
+                label,
+                aria,
+            }
+        })
+        .collect()
+}
+
 pub(super) fn role_label(role: Role) -> &'static str {
-    if role.is_owner() {
-        "role.owner"
-    } else {
-        "role.member"
+    match role {
+        Role::Owner => "role.owner",
+        Role::Member => "role.member",
+        Role::Viewer => "role.viewer",
     }
 }
 
@@ -92,7 +121,7 @@ async fn members_page(
         .map(|m| MemberLine {
             two_factor: with_two_factor.contains(&m.id),
             is_you: m.id == user.id,
-            is_owner: m.role.is_owner(),
+            other_roles: other_roles(m.role),
             role_label: role_label(m.role),
             joined: human(m.joined_at),
             id: m.id,
@@ -270,16 +299,8 @@ pub async fn remove(
 ) -> PageResult {
     members::remove(&state, &user, &id).await?;
     if id == user.id {
-        // Left: every session of the account has ended, this one too.
-        let mut res = Redirect::to("/login").into_response();
-        res.headers_mut().append(
-            header::SET_COOKIE,
-            web::cookies::clear(
-                &web::sessions::cookie_name(&state),
-                state.cfg.secure_cookies,
-            ),
-        );
-        return Ok(res);
+        // Left: on to the companies the account still has (or to make one).
+        return Ok(Redirect::to(&format!("{COMPANIES}?notice=left")).into_response());
     }
     Ok(Redirect::to(&format!("{MEMBERS}?notice=removed")).into_response())
 }

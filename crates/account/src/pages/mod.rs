@@ -5,6 +5,8 @@ mod account;
 mod amazon;
 mod amazon_authorize;
 mod audit;
+mod close_company;
+mod companies;
 mod email;
 mod join;
 mod login;
@@ -17,6 +19,7 @@ mod public_key;
 mod revoke;
 mod roll;
 mod signup;
+mod stale_forms;
 mod two_factor;
 mod two_factor_account;
 
@@ -32,6 +35,7 @@ use crate::auth::{self, LANG_COOKIE};
 use crate::store::{self, Account};
 use crate::AppState;
 
+pub use companies::COMPANIES;
 pub use members::MEMBERS;
 pub use portal::PORTAL;
 
@@ -159,7 +163,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(members::confirm_remove).post(members::remove),
         )
         .route("/join/{token}", get(join::show).post(join::submit))
-        .merge(key_pages(state))
+        .merge(key_pages(state.clone()))
         .route("/account/amazon-stores", get(amazon::show))
         .route(
             "/account/amazon-stores/{id}/disconnect",
@@ -174,7 +178,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/amazon/authorize/login",
             get(amazon_authorize::login).post(amazon_authorize::login_submit),
         )
+        .route(COMPANIES, get(companies::show).post(companies::create))
+        .route("/account/companies/{id}/switch", post(companies::switch))
+        .route(
+            "/account/companies/{id}/close",
+            get(close_company::confirm).post(close_company::submit),
+        )
         .route("/lang", post(web::page::switch_lang::<AppState>))
+        // Forms shown for another company than the session's current one
+        // change nothing (SPEC §9).
+        .route_layer(axum::middleware::from_fn_with_state(
+            state,
+            stale_forms::refuse_stale,
+        ))
 }
 
 pub use web::page::fallback;
@@ -196,6 +212,8 @@ impl web::sessions::SessionSite for AppState {
         self.clock.now()
     }
 
+    /// The account in its session's current company; one in no company
+    /// is not handed to the company's pages (see `auth::current_person`).
     async fn session_user(&self, id_hash: &str) -> Result<Option<Account>, web::Error> {
         Ok(store::session_account(
             &self.db,
@@ -204,7 +222,8 @@ impl web::sessions::SessionSite for AppState {
             auth::SESSION_IDLE_SECS,
             auth::SESSION_ABSOLUTE_SECS,
         )
-        .await?)
+        .await?
+        .filter(Account::in_company))
     }
 
     fn sign_in_path(&self) -> &'static str {
@@ -212,12 +231,14 @@ impl web::sessions::SessionSite for AppState {
     }
 
     /// The pages of one key come back to the API Portal, those of one
-    /// member or invitation to Members.
+    /// member or invitation to Members, those of one company to Companies.
     fn return_path<'a>(&self, path: &'a str) -> &'a str {
         if path.starts_with(PORTAL) {
             PORTAL
         } else if path.starts_with(MEMBERS) {
             MEMBERS
+        } else if path.starts_with(COMPANIES) {
+            COMPANIES
         } else {
             path
         }

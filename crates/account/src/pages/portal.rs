@@ -31,6 +31,8 @@ pub(super) async fn key_page(
     id: &str,
     what: &str,
 ) -> Result<(KeyRow, T, Chrome, Option<HeaderValue>), AccountError> {
+    // A viewer changes no key: no page that asks to.
+    crate::members::require_writer(&user)?;
     let key = api_keys::company_key(state, &user.company_id, id).await?;
     let path = format!("{PORTAL}/keys/{id}/{what}");
     let (t, c, cookie) = Page::new(state, headers, Some(user), &path).parts();
@@ -113,6 +115,18 @@ impl PortalPage {
     }
 }
 
+impl PortalPage {
+    /// Whether the reader may change the company's keys (a viewer only looks).
+    fn can_write(&self) -> bool {
+        self.c.user.as_ref().is_some_and(|u| u.role.can_write())
+    }
+
+    /// The current company's name, for the notices that name it.
+    fn company_name(&self) -> &str {
+        self.c.user.as_ref().map_or("", |u| u.company_name.as_str())
+    }
+}
+
 fn status_label(status: Status) -> &'static str {
     match status {
         Status::Valid => "status.valid",
@@ -172,6 +186,8 @@ pub async fn show(
         ("revoked", "portal.revoked"),
         ("public_key", "portal.public_key_saved"),
         ("already_created", "portal.already_created"),
+        ("switched", "companies.switched"),
+        ("company_created", "companies.created"),
     ]);
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
     let page = PortalPage::new(t, c, keys, None, notice);

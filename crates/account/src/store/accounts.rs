@@ -13,6 +13,8 @@ pub enum Role {
     /// Manages members and invitations; a company always keeps one.
     Owner,
     Member,
+    /// Sees keys, members and audit; changes nothing.
+    Viewer,
 }
 
 impl Role {
@@ -21,6 +23,7 @@ impl Role {
         match self {
             Role::Owner => "owner",
             Role::Member => "member",
+            Role::Viewer => "viewer",
         }
     }
 
@@ -28,12 +31,19 @@ impl Role {
         match name {
             "owner" => Some(Role::Owner),
             "member" => Some(Role::Member),
+            "viewer" => Some(Role::Viewer),
             _ => None,
         }
     }
 
     pub fn is_owner(self) -> bool {
         self == Role::Owner
+    }
+
+    /// Whether the role may change the company's keys, stores and the like
+    /// (a viewer only looks).
+    pub fn can_write(self) -> bool {
+        self != Role::Viewer
     }
 }
 
@@ -57,6 +67,11 @@ impl TryFrom<String> for Role {
     }
 }
 
+/// A signed-in person in their current company: its id, name and their role
+/// there. An account that belongs to no company (removed from its last
+/// one, or its last one closed) has an empty `company_id` and `company_name`
+/// and the role `viewer`: see [`Account::in_company`]. Sessions hand such an
+/// account only to the routes that work without a company.
 #[derive(Clone, Debug, FromRow)]
 pub struct Account {
     pub id: String,
@@ -71,6 +86,13 @@ pub struct Account {
     pub email_verified_at: Option<i64>,
 }
 
+impl Account {
+    /// Whether the account has a current company (see the type's note).
+    pub fn in_company(&self) -> bool {
+        !self.company_id.is_empty()
+    }
+}
+
 /// An account with its password hash, for sign-in only.
 #[derive(FromRow)]
 pub struct Credentials {
@@ -79,9 +101,20 @@ pub struct Credentials {
     pub password_hash: String,
 }
 
+/// The columns of [`Account`] from `accounts a`, `memberships m` and
+/// `companies c`, joined by LEFT JOIN (no membership: no company).
 pub(super) const ACCOUNT_COLUMNS: &str =
-    "a.id, a.company_id, c.name AS company_name, a.email, a.name, a.role, a.locale, \
-     a.email_verified_at";
+    "a.id, COALESCE(m.company_id, '') AS company_id, COALESCE(c.name, '') AS company_name, \
+     a.email, a.name, COALESCE(m.role, 'viewer') AS role, a.locale, a.email_verified_at";
+
+/// The company an account acts in when nothing else says which: the one
+/// it chose last (`accounts.company_id`) while it belongs to it, else the
+/// one it joined first. `a` is the account.
+pub(super) const DEFAULT_COMPANY: &str =
+    "COALESCE((SELECT y.company_id FROM memberships y \
+       WHERE y.account_id = a.id AND y.company_id = a.company_id), \
+     (SELECT d.company_id FROM memberships d WHERE d.account_id = a.id \
+       ORDER BY d.joined_at, d.company_id LIMIT 1))";
 
 /// One account per email address, across all companies.
 pub const ACCOUNT_EMAIL: web::db::Unique = web::db::Unique {
@@ -121,8 +154,8 @@ pub async fn create_company_with_owner(db: &Db, o: &NewOwner<'_>) -> Result<(), 
         .execute(&mut *tx)
         .await?;
     sqlx::query(
-        "INSERT INTO accounts (id, company_id, email, name, password_hash, role, locale, created_at) \
-         VALUES ($1, $2, $3, $4, $5, 'owner', $6, $7)",
+        "INSERT INTO accounts (id, company_id, email, name, password_hash, locale, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(account_id)
     .bind(company_id)
@@ -133,13 +166,15 @@ pub async fn create_company_with_owner(db: &Db, o: &NewOwner<'_>) -> Result<(), 
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    super::companies::add_membership(&mut tx, account_id, company_id, Role::Owner, now).await?;
     tx.commit().await
 }
 
 pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credentials>, DbError> {
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a \
-         JOIN companies c ON c.id = a.company_id WHERE a.email = $1"
+         LEFT JOIN memberships m ON m.account_id = a.id AND m.company_id = {DEFAULT_COMPANY} \
+         LEFT JOIN companies c ON c.id = m.company_id WHERE a.email = $1"
     );
     sqlx::query_as(&sql)
         .bind(email)
@@ -151,7 +186,8 @@ pub async fn credentials_by_email(db: &Db, email: &str) -> Result<Option<Credent
 pub async fn credentials_by_id(db: &Db, id: &str) -> Result<Option<Credentials>, DbError> {
     let sql = format!(
         "SELECT {ACCOUNT_COLUMNS}, a.password_hash FROM accounts a \
-         JOIN companies c ON c.id = a.company_id WHERE a.id = $1"
+         LEFT JOIN memberships m ON m.account_id = a.id AND m.company_id = {DEFAULT_COMPANY} \
+         LEFT JOIN companies c ON c.id = m.company_id WHERE a.id = $1"
     );
     sqlx::query_as(&sql).bind(id).fetch_optional(&db.pool).await
 }
@@ -227,8 +263,8 @@ pub async fn company_owner(
     company_id: &str,
 ) -> Result<Option<(String, Option<String>)>, DbError> {
     sqlx::query_as(
-        "SELECT email, locale FROM accounts WHERE company_id = $1 AND role = 'owner' \
-         ORDER BY created_at, id LIMIT 1",
+        "SELECT a.email, a.locale FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.company_id = $1 AND m.role = 'owner' ORDER BY m.joined_at, a.id LIMIT 1",
     )
     .bind(company_id)
     .fetch_optional(&db.pool)

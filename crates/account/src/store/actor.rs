@@ -31,6 +31,8 @@ pub enum WriteError {
     NotMember,
     #[error("only an owner may do this")]
     NotOwner,
+    #[error("a viewer changes nothing")]
+    ReadOnly,
     #[error("the company would be left without an owner")]
     LastOwner,
     #[error("too many at once; retry in {0} s")]
@@ -54,7 +56,10 @@ impl WriteError {
 /// What the actor must be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Need {
+    /// Any role (leaving the company).
     Member,
+    /// An owner or a member: changes to keys and the like.
+    Write,
     Owner,
 }
 
@@ -73,7 +78,7 @@ pub(crate) async fn authorize(
         .execute(&mut *conn)
         .await?;
     let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM accounts WHERE id = $1 AND company_id = $2")
+        sqlx::query_scalar("SELECT role FROM memberships WHERE account_id = $1 AND company_id = $2")
             .bind(actor.account_id)
             .bind(actor.company_id)
             .fetch_optional(&mut *conn)
@@ -81,6 +86,7 @@ pub(crate) async fn authorize(
     match role.as_deref() {
         None => Err(WriteError::NotMember),
         Some(r) if need == Need::Owner && r != "owner" => Err(WriteError::NotOwner),
+        Some("viewer") if need == Need::Write => Err(WriteError::ReadOnly),
         Some(_) => Ok(()),
     }
 }
@@ -91,7 +97,7 @@ pub(crate) async fn keeps_an_owner(
     company_id: &str,
 ) -> Result<(), WriteError> {
     let owners: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM accounts WHERE company_id = $1 AND role = 'owner'",
+        "SELECT COUNT(*) FROM memberships WHERE company_id = $1 AND role = 'owner'",
     )
     .bind(company_id)
     .fetch_one(&mut *conn)

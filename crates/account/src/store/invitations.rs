@@ -208,6 +208,8 @@ pub struct NewMember<'a> {
 pub enum AcceptError {
     /// Used, revoked or expired meanwhile.
     Gone,
+    /// The account joined the company meanwhile (another invitation).
+    AlreadyMember,
     Db(DbError),
 }
 
@@ -227,19 +229,19 @@ pub async fn accept_as_new_account(
 ) -> Result<(), AcceptError> {
     let mut tx = db.pool.begin().await?;
     sqlx::query(
-        "INSERT INTO accounts (id, company_id, email, name, password_hash, role, locale, created_at, \
-         joined_at, email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8, $8)",
+        "INSERT INTO accounts (id, company_id, email, name, password_hash, locale, created_at, \
+         email_verified_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
     )
     .bind(m.account_id)
     .bind(m.company_id)
     .bind(m.email)
     .bind(m.name)
     .bind(m.password_hash)
-    .bind(m.role.as_str())
     .bind(m.locale)
     .bind(m.now)
     .execute(&mut *tx)
     .await?;
+    super::companies::add_membership(&mut tx, m.account_id, m.company_id, m.role, m.now).await?;
     if !take_invitation(&mut tx, m.invitation_id, m.account_id, m.now).await? {
         tx.rollback().await?;
         return Err(AcceptError::Gone);
@@ -249,33 +251,56 @@ pub async fn accept_as_new_account(
     Ok(())
 }
 
-/// Moves an existing account into the invitation's company and uses the
-/// invitation, in one transaction, with the events (joined; and left, when
-/// it was a member elsewhere).
+/// An existing account accepting an invitation, from the session
+/// `session_hash`.
+#[derive(Clone, Copy)]
+pub struct Joining<'a> {
+    pub invitation_id: &'a str,
+    pub account_id: &'a str,
+    pub company_id: &'a str,
+    pub role: Role,
+    pub session_hash: Option<&'a str>,
+    pub now: i64,
+}
+
+/// Adds an existing account to the invitation's company (its other
+/// companies stay) and uses the invitation, with the event, in one
+/// transaction. The company becomes the current one of the session
+/// `session_hash` that accepted.
 pub async fn accept_as_existing_account(
     db: &Db,
-    invitation_id: &str,
-    account_id: &str,
-    company_id: &str,
-    role: Role,
-    now: i64,
-    events: &[NewEvent<'_>],
+    joining: &Joining<'_>,
+    event: &NewEvent<'_>,
 ) -> Result<(), AcceptError> {
+    let Joining {
+        invitation_id,
+        account_id,
+        company_id,
+        role,
+        session_hash,
+        now,
+    } = *joining;
     let mut tx = db.pool.begin().await?;
     if !take_invitation(&mut tx, invitation_id, account_id, now).await? {
         tx.rollback().await?;
         return Err(AcceptError::Gone);
     }
-    sqlx::query("UPDATE accounts SET company_id = $1, role = $2, joined_at = $3 WHERE id = $4")
-        .bind(company_id)
-        .bind(role.as_str())
-        .bind(now)
-        .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    for e in events {
-        insert_event(&mut tx, e).await?;
+    let added = sqlx::query(
+        "INSERT INTO memberships (account_id, company_id, role, joined_at) \
+         VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, company_id) DO NOTHING",
+    )
+    .bind(account_id)
+    .bind(company_id)
+    .bind(role.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if added.rows_affected() == 0 {
+        tx.rollback().await?;
+        return Err(AcceptError::AlreadyMember);
     }
+    super::companies::choose(&mut tx, account_id, company_id, session_hash).await?;
+    insert_event(&mut tx, event).await?;
     tx.commit().await?;
     Ok(())
 }

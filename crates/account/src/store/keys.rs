@@ -84,7 +84,7 @@ impl KeyChanged {
     }
 }
 
-fn changed(hex: String) -> Result<KeyChanged, DbError> {
+pub(super) fn changed(hex: String) -> Result<KeyChanged, DbError> {
     KeyHash::try_from(hex)
         .map(KeyChanged)
         .map_err(|e| DbError::Decode(Box::new(e)))
@@ -99,7 +99,7 @@ pub async fn insert_key(
     event: &NewEvent<'_>,
 ) -> Result<(), WriteError> {
     let mut tx = db.pool.begin().await?;
-    authorize(&mut tx, actor, Need::Member).await?;
+    authorize(&mut tx, actor, Need::Write).await?;
     check_room(&mut tx, k.company_id, k.created_at).await?;
     insert_key_in(&mut tx, k).await?;
     insert_event(&mut tx, event).await?;
@@ -173,7 +173,7 @@ pub async fn roll_key(
 ) -> Result<Option<KeyChanged>, WriteError> {
     let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
-    authorize(&mut tx, actor, Need::Member).await?;
+    authorize(&mut tx, actor, Need::Write).await?;
     check_room(&mut tx, company_id, now).await?;
     insert_key_in(&mut tx, new).await?;
     let hash: Option<String> = sqlx::query_scalar(
@@ -264,7 +264,7 @@ pub async fn revoke_key(
 ) -> Result<Option<(KeyChanged, bool)>, WriteError> {
     let mut tx = db.pool.begin().await?;
     if let Some(actor) = by {
-        authorize(&mut tx, actor, Need::Member).await?;
+        authorize(&mut tx, actor, Need::Write).await?;
     }
     let revoked: Option<String> = sqlx::query_scalar(
         "UPDATE api_keys SET revoked_at = $1 \
@@ -322,7 +322,7 @@ pub async fn set_public_key(
     pem: Option<&str>,
 ) -> Result<Option<KeyChanged>, WriteError> {
     let mut tx = db.pool.begin().await?;
-    authorize(&mut tx, actor, Need::Member).await?;
+    authorize(&mut tx, actor, Need::Write).await?;
     let hash: Option<String> = sqlx::query_scalar(
         "UPDATE api_keys SET public_key = $1 WHERE company_id = $2 AND id = $3 RETURNING key_hash",
     )

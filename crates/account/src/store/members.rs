@@ -1,7 +1,6 @@
 //! Members: the company's people, their roles and their removal (the links
 //! that bring them in are in `invitations`).
 
-use sqlx::Row;
 use web::db::Db;
 
 use super::actor::{authorize, keeps_an_owner, Actor, Need, WriteError};
@@ -24,8 +23,9 @@ pub struct MemberRow {
 /// A company's members, owners first, then by when they joined.
 pub async fn list_members(db: &Db, company_id: &str) -> Result<Vec<MemberRow>, DbError> {
     sqlx::query_as(
-        "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
-         WHERE company_id = $1 ORDER BY CASE WHEN role = 'owner' THEN 0 ELSE 1 END, joined, id",
+        "SELECT a.id, a.email, a.name, m.role, m.joined_at AS joined FROM memberships m \
+         JOIN accounts a ON a.id = m.account_id WHERE m.company_id = $1 \
+         ORDER BY CASE m.role WHEN 'owner' THEN 0 WHEN 'member' THEN 1 ELSE 2 END, joined, a.id",
     )
     .bind(company_id)
     .fetch_all(&db.pool)
@@ -35,8 +35,8 @@ pub async fn list_members(db: &Db, company_id: &str) -> Result<Vec<MemberRow>, D
 /// One member of a company; another company's account is `None`.
 pub async fn get_member(db: &Db, company_id: &str, id: &str) -> Result<Option<MemberRow>, DbError> {
     sqlx::query_as(
-        "SELECT id, email, name, role, COALESCE(joined_at, created_at) AS joined FROM accounts \
-         WHERE company_id = $1 AND id = $2",
+        "SELECT a.id, a.email, a.name, m.role, m.joined_at AS joined FROM memberships m \
+         JOIN accounts a ON a.id = m.account_id WHERE m.company_id = $1 AND a.id = $2",
     )
     .bind(company_id)
     .bind(id)
@@ -46,7 +46,10 @@ pub async fn get_member(db: &Db, company_id: &str, id: &str) -> Result<Option<Me
 
 /// Whether an account with this email is in the company.
 pub async fn is_member(db: &Db, company_id: &str, email: &str) -> Result<bool, DbError> {
-    let row = sqlx::query("SELECT id FROM accounts WHERE company_id = $1 AND email = $2")
+    let row = sqlx::query(
+        "SELECT a.id FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.company_id = $1 AND a.email = $2",
+    )
         .bind(company_id)
         .bind(email)
         .fetch_optional(&db.pool)
@@ -63,7 +66,7 @@ pub async fn company_holdings(
     now: i64,
 ) -> Result<(i64, i64), DbError> {
     let others: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM accounts WHERE company_id = $1 AND id <> $2")
+        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE company_id = $1 AND account_id <> $2")
             .bind(company_id)
             .bind(account_id)
             .fetch_one(&db.pool)
@@ -79,56 +82,45 @@ pub async fn company_holdings(
     Ok((others, live_keys))
 }
 
-/// Removes a member from a company: the account moves to a new company of
-/// its own (as its owner, with nothing in it) and every session of it ends,
-/// with the audit event, in one transaction. The company's keys stay.
-/// Returns the removed member's email, or `None` when the company has no
-/// such member.
+/// Removes a member from a company: the membership ends at once. The
+/// account's other companies and its sessions stay: a session that was in
+/// this company moves to another of the account's companies (or to none)
+/// at its next request, and can no longer act here. With the audit event, in one
+/// transaction; the company's keys stay. Returns the removed member's
+/// email, or `None` when the company has no such member.
 pub async fn remove_member(
     db: &Db,
     actor: &Actor<'_>,
     need: Need,
     member_id: &str,
-    new_company_id: &str,
     now: i64,
     event: &NewEvent<'_>,
 ) -> Result<Option<String>, WriteError> {
     let company_id = actor.company_id;
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, need).await?;
-    let row = sqlx::query("SELECT email, name FROM accounts WHERE company_id = $1 AND id = $2")
-        .bind(company_id)
-        .bind(member_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-    let Some(row) = row else {
+    let email: Option<String> = sqlx::query_scalar(
+        "SELECT a.email FROM memberships m JOIN accounts a ON a.id = m.account_id \
+         WHERE m.company_id = $1 AND a.id = $2",
+    )
+    .bind(company_id)
+    .bind(member_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(email) = email else {
         tx.rollback().await?;
         return Ok(None);
     };
-    let email: String = row.try_get("email")?;
-    let name: String = row.try_get("name")?;
-    sqlx::query("INSERT INTO companies (id, name, created_at) VALUES ($1, $2, $3)")
-        .bind(new_company_id)
-        .bind(&name)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "UPDATE accounts SET company_id = $1, role = 'owner', joined_at = $2 WHERE id = $3",
-    )
-    .bind(new_company_id)
-    .bind(now)
-    .bind(member_id)
-    .execute(&mut *tx)
-    .await?;
-    if need == Need::Owner {
-        // Removed by an owner (not leaving): the sign-in page will say so.
-        removed::remember(&mut tx, member_id, company_id, now).await?;
-    }
-    sqlx::query("DELETE FROM account_sessions WHERE account_id = $1")
+    sqlx::query("DELETE FROM memberships WHERE company_id = $1 AND account_id = $2")
+        .bind(company_id)
         .bind(member_id)
         .execute(&mut *tx)
         .await?;
+    if need == Need::Owner {
+        // Removed by an owner (not leaving): its sessions that were in this
+        // company are told so.
+        removed::remember(&mut tx, member_id, company_id, now).await?;
+    }
     keeps_an_owner(&mut tx, company_id).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
@@ -150,7 +142,7 @@ pub async fn set_member_role(
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, Need::Owner).await?;
     let done = sqlx::query(
-        "UPDATE accounts SET role = $1 WHERE company_id = $2 AND id = $3 AND role = $4",
+        "UPDATE memberships SET role = $1 WHERE company_id = $2 AND account_id = $3 AND role = $4",
     )
     .bind(to.as_str())
     .bind(company_id)

@@ -1,13 +1,13 @@
-//! The sessions of members removed by an owner: the sign-in page tells a
-//! browser presenting one of those (ended) session cookies that it was
-//! removed, and from which company. Only hashes are kept, as for sessions.
+//! The sessions of members removed by an owner: the pages tell a browser
+//! presenting one of those session cookies that it was removed, and from
+//! which company. Only hashes are kept, as for sessions.
 
 use web::db::Db;
 
 use super::DbError;
 
-/// Inside the removal's transaction, before the member's sessions are
-/// deleted: remembers their hashes with the company's name.
+/// Inside the removal's transaction: remembers the hashes of the member's
+/// sessions that were in the company, with the company's name.
 pub(super) async fn remember(
     conn: &mut sqlx::AnyConnection,
     member_id: &str,
@@ -17,7 +17,9 @@ pub(super) async fn remember(
     sqlx::query(
         "INSERT INTO removed_sessions (id_hash, company_name, removed_at) \
          SELECT s.id_hash, c.name, $1 FROM account_sessions s, companies c \
-         WHERE s.account_id = $2 AND c.id = $3",
+         WHERE s.account_id = $2 AND c.id = $3 AND (s.company_id = $3 OR s.company_id IS NULL) \
+         ON CONFLICT (id_hash) DO UPDATE SET company_name = excluded.company_name, \
+         removed_at = excluded.removed_at",
     )
     .bind(now)
     .bind(member_id)

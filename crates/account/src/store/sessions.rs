@@ -4,7 +4,7 @@
 use sqlx::FromRow;
 use web::db::Db;
 
-use super::accounts::{Account, ACCOUNT_COLUMNS};
+use super::accounts::{Account, ACCOUNT_COLUMNS, DEFAULT_COMPANY};
 use super::events::{insert_event, NewEvent};
 use super::DbError;
 
@@ -19,10 +19,18 @@ struct SessionAccount {
     #[sqlx(flatten)]
     account: Account,
     last_seen_at: i64,
+    /// The company the session chose last (it may have left it since).
+    chosen: Option<String>,
 }
 
 /// The account of a live session: seen within `idle` seconds and created
-/// within `absolute` seconds. Refreshes `last_seen_at` at most once a minute.
+/// within `absolute` seconds, in the session's current company. Refreshes
+/// `last_seen_at` at most once a minute.
+///
+/// A session that chose no company yet, or whose company the account has
+/// left (removed, or the company closed), moves to the account's default
+/// one (see `DEFAULT_COMPANY`); an account in no company comes back with
+/// none (see [`Account::in_company`]).
 pub async fn session_account(
     db: &Db,
     id_hash: &str,
@@ -31,8 +39,12 @@ pub async fn session_account(
     absolute: i64,
 ) -> Result<Option<Account>, DbError> {
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at FROM account_sessions s \
-         JOIN accounts a ON a.id = s.account_id JOIN companies c ON c.id = a.company_id \
+        "SELECT {ACCOUNT_COLUMNS}, s.last_seen_at, s.company_id AS chosen FROM account_sessions s \
+         JOIN accounts a ON a.id = s.account_id \
+         LEFT JOIN memberships m ON m.account_id = a.id AND m.company_id = COALESCE( \
+           (SELECT x.company_id FROM memberships x \
+            WHERE x.account_id = a.id AND x.company_id = s.company_id), {DEFAULT_COMPANY}) \
+         LEFT JOIN companies c ON c.id = m.company_id \
          WHERE s.id_hash = $1 AND s.last_seen_at > $2 AND s.created_at > $3"
     );
     let found: Option<SessionAccount> = sqlx::query_as(&sql)
@@ -42,6 +54,14 @@ pub async fn session_account(
         .fetch_optional(&db.pool)
         .await?;
     let Some(found) = found else { return Ok(None) };
+    let current = found.account.in_company().then_some(found.account.company_id.as_str());
+    if found.chosen.as_deref() != current {
+        sqlx::query("UPDATE account_sessions SET company_id = $1 WHERE id_hash = $2")
+            .bind(current)
+            .bind(id_hash)
+            .execute(&db.pool)
+            .await?;
+    }
     web::sessions::touch(db, &SESSIONS, id_hash, found.last_seen_at, now).await?;
     Ok(Some(found.account))
 }

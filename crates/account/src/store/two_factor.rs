@@ -58,8 +58,8 @@ pub async fn set_company_requires_two_factor(
 /// The company's members whose authenticator app is in force.
 pub async fn members_with_two_factor(db: &Db, company_id: &str) -> Result<Vec<String>, DbError> {
     sqlx::query_scalar(
-        "SELECT a.id FROM accounts a JOIN account_totp t ON t.account_id = a.id \
-         WHERE a.company_id = $1 AND t.secret_enc IS NOT NULL",
+        "SELECT m.account_id FROM memberships m JOIN account_totp t ON t.account_id = m.account_id \
+         WHERE m.company_id = $1 AND t.secret_enc IS NOT NULL",
     )
     .bind(company_id)
     .fetch_all(&db.pool)
