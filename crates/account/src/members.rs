@@ -8,10 +8,10 @@
 //! single use and the 7 days are the invitation row's; the key only proves
 //! the link was made here.
 //!
-//! Every account belongs to one company. Joining moves an account into the
-//! inviting company; removal moves it out, into a new empty company of its
-//! own, and ends all its sessions at once. Keys belong to companies, so they
-//! stay where they are.
+//! An account belongs to any number of companies, with a role in each
+//! (SPEC §9). Joining adds a membership; removal (or leaving) ends that one
+//! membership at once, and the account's sessions move to another of its
+//! companies. Keys belong to companies, so they stay where they are.
 
 use axum::http::{header, HeaderMap};
 use web::{Error, Secret};

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use web::extract::{ApiJson, ClientIp};
 use web::{Error, Secret};
 
-use crate::auth::{check_same_origin, CurrentUser, CurrentUserWrite};
+use crate::auth::{check_same_origin, CurrentPerson, CurrentUserWrite};
 use crate::{
     email_verification, members, password_change, password_reset, sessions, AccountError, AppState,
 };
@@ -190,6 +190,9 @@ fn current_session(state: &AppState, headers: &HeaderMap) -> Result<String, Erro
 }
 
 /// The signed-in account, with whether its email is confirmed.
+///
+/// `company` is the session's current company and `role` the role there
+/// (both `null` for an account in no company).
 #[utoipa::path(
     get,
     path = "/api/v1/account",
@@ -203,7 +206,7 @@ fn current_session(state: &AppState, headers: &HeaderMap) -> Result<String, Erro
 )]
 pub async fn get_account(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    CurrentPerson(user): CurrentPerson,
 ) -> Result<Json<AccountAnswer>, Error> {
     let status = crate::two_factor::status(&state, &user.id).await?;
     Ok(Json(AccountAnswer::new(&user).with_two_factor(&status)))

@@ -17,7 +17,7 @@ use crate::{companies, AppState};
 
 /// A company the account belongs to.
 #[derive(Serialize, ToSchema)]
-pub struct CompanyView {
+pub struct CompanyMembership {
     id: String,
     name: String,
     /// The account's role in it.
@@ -26,9 +26,9 @@ pub struct CompanyView {
     current: bool,
 }
 
-impl CompanyView {
-    fn of(c: CompanyRow, current: &str) -> CompanyView {
-        CompanyView {
+impl CompanyMembership {
+    fn of(c: CompanyRow, current: &str) -> CompanyMembership {
+        CompanyMembership {
             current: c.id == current,
             id: c.id,
             name: c.name,
@@ -40,7 +40,7 @@ impl CompanyView {
 /// The account's companies.
 #[derive(Serialize, ToSchema)]
 pub struct CompanyList {
-    companies: Vec<CompanyView>,
+    companies: Vec<CompanyMembership>,
 }
 
 /// The signed-in account's companies, by name; `current` marks the
@@ -63,7 +63,7 @@ pub async fn list_companies(
     let companies = companies::list(&state, &user)
         .await?
         .into_iter()
-        .map(|c| CompanyView::of(c, &user.company_id))
+        .map(|c| CompanyMembership::of(c, &user.company_id))
         .collect();
     Ok(Json(CompanyList { companies }).into_response())
 }
@@ -85,7 +85,7 @@ pub struct NewCompany {
     security(("session" = [])),
     request_body(content = inline(NewCompany)),
     responses(
-        (status = 201, description = "The new company.", body = CompanyView),
+        (status = 201, description = "The new company.", body = CompanyMembership),
         (status = 400, description = "The body is not JSON.", body = ErrorBody),
         (status = 401, description = "Not signed in.", body = ErrorBody),
         (status = 403, description = "Cross-origin request.", body = ErrorBody),
@@ -103,9 +103,9 @@ pub async fn create_company(
     check_same_origin(&headers, state.cfg.secure_cookies)?;
     let hash = auth::session_hash(&state, &headers);
     let made = companies::create(&state, &user, &body.name, hash.as_deref()).await?;
-    let view = CompanyView {
+    let view = CompanyMembership {
         current: true,
-        ..CompanyView::of(made, "")
+        ..CompanyMembership::of(made, "")
     };
     Ok((StatusCode::CREATED, Json(view)).into_response())
 }

@@ -294,8 +294,9 @@ pub struct AcceptBody {
 
 /// A signed-in account accepts an invitation made for its email.
 ///
-/// It moves into the inviting company. An owner whose company still has
-/// other members or working keys cannot leave it (409).
+/// It joins the inviting company with the invitation's role and keeps every
+/// company it had; the company becomes the session's current one. An
+/// account that is a member already gets 409.
 #[utoipa::path(
     post,
     path = "/api/v1/invitations/accept",

@@ -47,7 +47,10 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::login_options))
         .routes(routes!(passkeys::login_passkey))
         .routes(routes!(company::update_company))
-        .routes(routes!(companies::list_companies, companies::create_company))
+        .routes(routes!(
+            companies::list_companies,
+            companies::create_company
+        ))
         .routes(routes!(companies::switch_company))
         .routes(routes!(companies::close_company))
         .routes(routes!(account::request_password_reset))

@@ -37,10 +37,15 @@ pub struct AccountView {
     id: String,
     email: String,
     name: String,
-    role: Role,
+    /// The role in the session's current company; `null` in no company.
+    #[schema(required = true)]
+    role: Option<Role>,
     /// Whether the email was confirmed with a mailed link.
     email_verified: bool,
-    company: CompanyView,
+    /// The session's current company; `null` when the account belongs to
+    /// none (removed from its last one, or it was closed).
+    #[schema(required = true)]
+    company: Option<CompanyView>,
     /// The account's second steps (`GET /api/v1/account` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     two_factor: Option<TwoFactorView>,
@@ -71,12 +76,12 @@ impl AccountView {
             id: a.id.clone(),
             email: a.email.clone(),
             name: a.name.clone(),
-            role: a.role,
+            role: a.in_company().then_some(a.role),
             email_verified: a.email_verified_at.is_some(),
-            company: CompanyView {
+            company: a.in_company().then(|| CompanyView {
                 id: a.company_id.clone(),
                 name: a.company_name.clone(),
-            },
+            }),
             two_factor: None,
         }
     }

@@ -29,7 +29,10 @@ impl AccountError {
             E::NoCompany => ("companies.none_title", "companies.none"),
             E::CompanyNotFound => (NOT_FOUND, "errorpage.not_found"),
             E::CompanyNameMismatch => (BAD, "error.company_confirm_mismatch"),
-            E::StaleCompany => ("errorpage.company_switched_title", "errorpage.company_switched"),
+            E::StaleCompany => (
+                "errorpage.company_switched_title",
+                "errorpage.company_switched",
+            ),
             E::LastOwner => (REFUSED, "errorpage.last_owner"),
             E::CannotRemoveSelf => (REFUSED, "errorpage.cannot_remove_self"),
             E::CannotChangeOwnRole => (REFUSED, "errorpage.cannot_change_own_role"),

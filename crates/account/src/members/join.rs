@@ -76,8 +76,7 @@ pub async fn accept_signed_in(
         session_hash,
         now,
     };
-    match store::accept_as_existing_account(&state.db, &joining, &event).await
-    {
+    match store::accept_as_existing_account(&state.db, &joining, &event).await {
         Ok(()) => {}
         Err(AcceptError::Gone) => return Err(AccountError::InvitationGoneMeanwhile),
         Err(AcceptError::AlreadyMember) => return Err(AccountError::AlreadyInCompany),

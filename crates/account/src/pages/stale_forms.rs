@@ -24,7 +24,6 @@ fn exempt(path: &str) -> bool {
         || (path.starts_with("/account/companies/") && path.ends_with("/switch"))
 }
 
-
 /// The `company` values of a form body; none when it names none (or cannot
 /// be read: its handler refuses it then).
 async fn shown_for(bytes: &Bytes) -> Vec<String> {
@@ -50,7 +49,10 @@ async fn shown_for(bytes: &Bytes) -> Vec<String> {
 /// names no company passes, as does one of no one signed in in a company
 /// (its handler sends them to sign in).
 pub async fn refuse_stale(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != Method::POST || !web::forms::is_form(req.headers()) || exempt(req.uri().path()) {
+    if req.method() != Method::POST
+        || !web::forms::is_form(req.headers())
+        || exempt(req.uri().path())
+    {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();

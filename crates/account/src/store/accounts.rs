@@ -110,8 +110,7 @@ pub(super) const ACCOUNT_COLUMNS: &str =
 /// The company an account acts in when nothing else says which: the one
 /// it chose last (`accounts.company_id`) while it belongs to it, else the
 /// one it joined first. `a` is the account.
-pub(super) const DEFAULT_COMPANY: &str =
-    "COALESCE((SELECT y.company_id FROM memberships y \
+pub(super) const DEFAULT_COMPANY: &str = "COALESCE((SELECT y.company_id FROM memberships y \
        WHERE y.account_id = a.id AND y.company_id = a.company_id), \
      (SELECT d.company_id FROM memberships d WHERE d.account_id = a.id \
        ORDER BY d.joined_at, d.company_id LIMIT 1))";

@@ -77,12 +77,13 @@ pub(crate) async fn authorize(
         .bind(actor.company_id)
         .execute(&mut *conn)
         .await?;
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM memberships WHERE account_id = $1 AND company_id = $2")
-            .bind(actor.account_id)
-            .bind(actor.company_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let role: Option<String> = sqlx::query_scalar(
+        "SELECT role FROM memberships WHERE account_id = $1 AND company_id = $2",
+    )
+    .bind(actor.account_id)
+    .bind(actor.company_id)
+    .fetch_optional(&mut *conn)
+    .await?;
     match role.as_deref() {
         None => Err(WriteError::NotMember),
         Some(r) if need == Need::Owner && r != "owner" => Err(WriteError::NotOwner),

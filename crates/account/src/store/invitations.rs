@@ -178,6 +178,14 @@ async fn take_invitation(
     account_id: &str,
     now: i64,
 ) -> Result<bool, DbError> {
+    // The company's write lock first (see `actor::authorize`): an accept
+    // that waited for a closing sees its invitation withdrawn.
+    sqlx::query(
+        "UPDATE companies SET name = name WHERE id = (SELECT company_id FROM invitations WHERE id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     let done = sqlx::query(
         "UPDATE invitations SET accepted_at = $1, accepted_by = $2 WHERE id = $3 \
          AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $1",

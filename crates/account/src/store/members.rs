@@ -50,10 +50,10 @@ pub async fn is_member(db: &Db, company_id: &str, email: &str) -> Result<bool, D
         "SELECT a.id FROM memberships m JOIN accounts a ON a.id = m.account_id \
          WHERE m.company_id = $1 AND a.email = $2",
     )
-        .bind(company_id)
-        .bind(email)
-        .fetch_optional(&db.pool)
-        .await?;
+    .bind(company_id)
+    .bind(email)
+    .fetch_optional(&db.pool)
+    .await?;
     Ok(row.is_some())
 }
 
@@ -65,12 +65,13 @@ pub async fn company_holdings(
     account_id: &str,
     now: i64,
 ) -> Result<(i64, i64), DbError> {
-    let others: i64 =
-        sqlx::query_scalar("SELECT COUNT(*) FROM memberships WHERE company_id = $1 AND account_id <> $2")
-            .bind(company_id)
-            .bind(account_id)
-            .fetch_one(&db.pool)
-            .await?;
+    let others: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM memberships WHERE company_id = $1 AND account_id <> $2",
+    )
+    .bind(company_id)
+    .bind(account_id)
+    .fetch_one(&db.pool)
+    .await?;
     let live_keys: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM api_keys WHERE company_id = $1 AND revoked_at IS NULL \
          AND (expires_at IS NULL OR expires_at > $2)",

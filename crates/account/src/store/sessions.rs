@@ -54,7 +54,10 @@ pub async fn session_account(
         .fetch_optional(&db.pool)
         .await?;
     let Some(found) = found else { return Ok(None) };
-    let current = found.account.in_company().then_some(found.account.company_id.as_str());
+    let current = found
+        .account
+        .in_company()
+        .then_some(found.account.company_id.as_str());
     if found.chosen.as_deref() != current {
         sqlx::query("UPDATE account_sessions SET company_id = $1 WHERE id_hash = $2")
             .bind(current)

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
+use crate::common::companies::company_lines;
 use crate::common::members::{actions, invite, join_new, DAY};
 use crate::common::{form_input, unique_email, App, Browser, TestDb, PASSWORD};
 use reqwest::StatusCode;
@@ -107,16 +108,27 @@ async fn invite_join_remove_through_the_api(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
 
-    // Removal: the member's session stops working on the next request…
+    // Removal: the membership ends; the member's session stays signed in
+    // but, in no company now, acts on none from the next request…
     clock.advance(60);
     let r = app
         .delete(&format!("/api/v1/members/{member_id}"), Some(&owner))
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    let r = app.get("/api/v1/keys", Some(&member)).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
-    let r = app.get("/api/v1/members", Some(&member)).await;
-    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    for path in ["/api/v1/keys", "/api/v1/members"] {
+        let r = app.get(path, Some(&member)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{path}: {}", r.text);
+        assert_eq!(r.assert_api_error(path), "no_company");
+    }
+    let me = app.get("/api/v1/account", Some(&member)).await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    let me = me.json();
+    assert_eq!(me["account"]["email"], member_email.to_lowercase());
+    assert_eq!(me["account"]["company"], serde_json::Value::Null, "{me}");
+    assert_eq!(me["account"]["role"], serde_json::Value::Null, "{me}");
+    let r = app.get("/api/v1/companies", Some(&member)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.json(), json!({"companies": []}), "in no company");
     let r = app
         .delete(&format!("/api/v1/members/{member_id}"), Some(&owner))
         .await;
@@ -130,13 +142,26 @@ async fn invite_join_remove_through_the_api(db: &TestDb) {
     let members = app.get("/api/v1/members", Some(&owner)).await.json();
     assert_eq!(members["members"].as_array().unwrap().len(), 1);
 
-    // The former member can still sign in, to a company of their own, empty.
+    // The former member can still sign in (in no company) and make a
+    // company of their own, empty.
     let r = app.login_raw(&member_email, PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     let again = r.cookie("acct_sid").unwrap();
-    let account = r.json()["account"].clone();
-    assert_eq!(account["role"], "owner");
-    assert_ne!(account["company"]["name"], "Members Co");
+    assert_eq!(r.json()["account"]["company"], serde_json::Value::Null);
+    let r = app.get("/api/v1/keys", Some(&again)).await;
+    assert_eq!(r.assert_api_error("signed in anew"), "no_company");
+    let r = app
+        .post_json(
+            "/api/v1/companies",
+            Some(&again),
+            &json!({"name": "Own Co"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.json()["role"], "owner");
+    let account = app.get("/api/v1/account", Some(&again)).await.json();
+    assert_eq!(account["account"]["role"], "owner");
+    assert_eq!(account["account"]["company"]["name"], "Own Co");
     let (_, keys) = app.list_keys(&again).await;
     assert!(keys.is_empty(), "none of the old company's keys");
 
@@ -311,33 +336,24 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
     );
     assert!(outbox.text.contains("You are invited to join Pages Co"));
 
-    // The guest has an account of their own (and a key in it): they must
-    // revoke it before they can leave that company.
+    // The guest has an account of their own (and a key in it): joining
+    // adds a membership and takes nothing from that company.
     let guest_sid = app.signup(&guest_email, "Guest Ltd").await;
     let key = app
         .create_key(&guest_sid, json!({"name": "Old store"}))
         .await;
+    let key_secret = key["key"].as_str().unwrap().to_owned();
     let guest = Browser::new(&app);
     guest.login(&guest_email, PASSWORD).await;
     let page = guest.get(&format!("/join/{token}")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(
-        page.text.contains("still has keys that work"),
-        "{}",
+        !page.text.contains("still has keys that work"),
+        "keys elsewhere are no obstacle: {}",
         page.text
     );
-    let csrf = form_input(&page.text, "/logout", "csrf").unwrap();
-    let r = guest.post_button(&format!("/join/{token}"), &csrf).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
-    let r = app
-        .delete(
-            &format!("/api/v1/keys/{}", key["id"].as_str().unwrap()),
-            Some(&guest_sid),
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::NO_CONTENT);
 
-    // Now the join button works, once.
+    // The join button works, once.
     let page = guest.get(&format!("/join/{token}")).await;
     assert!(page.text.contains("Join Pages Co"), "{}", page.text);
     let csrf = form_input(&page.text, &format!("/join/{token}"), "csrf").unwrap();
@@ -353,8 +369,19 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
     );
     let r = guest.post_button(&format!("/join/{token}"), &csrf).await;
     assert!(r.status.is_client_error(), "{}", r.status);
+    // Still in Guest Ltd too (this API session stays in it: joining was in
+    // another browser), whose key still works.
+    assert_eq!(
+        company_lines(&app, &guest_sid).await,
+        [
+            ("Guest Ltd".to_owned(), "owner".to_owned(), true),
+            ("Pages Co".to_owned(), "member".to_owned(), false)
+        ]
+    );
+    assert_eq!(app.verify_status(&key_secret).await, "valid");
 
-    // The owner removes the guest through the pages; the guest is signed out.
+    // The owner removes the guest through the pages; the guest stays signed
+    // in, back in Guest Ltd.
     let page = owner.get("/account/members").await;
     let guest_id = {
         let marker = "/account/members/";
@@ -384,8 +411,12 @@ async fn existing_accounts_join_through_the_pages(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
     let r = guest.get("/account/members").await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "signed out: {}", r.text);
-    assert!(r.location().unwrap().starts_with("/login"));
+    assert_eq!(r.status, StatusCode::OK, "still signed in: {}", r.text);
+    assert!(!r.text.contains(&owner_email), "no longer in Pages Co");
+    let me = app.get("/api/v1/account", Some(&guest_sid)).await.json();
+    assert_eq!(me["account"]["company"]["name"], "Guest Ltd");
+    assert_eq!(me["account"]["role"], "owner");
+    assert_eq!(app.verify_status(&key_secret).await, "valid");
 
     // The owner's audit page names the member events, roles in words.
     let audit = owner.get("/account/audit").await;

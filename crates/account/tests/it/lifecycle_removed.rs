@@ -1,8 +1,10 @@
-//! A member removed by an owner who lands on the sign-in page with the
-//! session cookie that ended at the removal is told so, in English and Dutch,
-//! with the company's name; no one without that cookie learns anything, a
-//! member who left of their own accord sees the usual page, and the notice
-//! ends with the session's lifetime. On both backends.
+//! A member removed by an owner from their only company stays signed in,
+//! in no company: with a session cookie that was in the company at the
+//! removal they are told so on the companies page (where the sign-in page
+//! and the portal send them), in English and Dutch, with the company's
+//! name; no one without that cookie learns anything, a member who left of
+//! their own accord sees the usual page, and the notice ends with the
+//! session's lifetime. On both backends.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -12,6 +14,7 @@ use reqwest::StatusCode;
 both_backends!(removed_members_are_told_on_the_sign_in_page);
 
 const COMPANY: &str = "Removal Notice Co";
+const COMPANIES: &str = "/account/companies";
 const EN: &str = "You were removed from Removal Notice Co by one of its owners";
 const NL: &str = "U bent door een van de eigenaren verwijderd uit Removal Notice Co";
 
@@ -21,15 +24,26 @@ async fn join(app: &App, owner: &str, email: &str) -> (String, String) {
     app.join(owner, email).await
 }
 
-/// The sign-in page as a browser holding `sid` (if any) in `lang` sees it.
-async fn sign_in_page(app: &App, sid: Option<&str>, lang: &str) -> crate::common::Resp {
+/// The companies page as a browser holding `sid` in `lang` sees it (the
+/// language chosen with the site's language cookie, which wins over the
+/// account's own).
+async fn companies_page(app: &App, sid: &str, lang: &str) -> crate::common::Resp {
     let b = Browser::with_language(app, lang);
+    b.set_cookie("acct_sid", sid);
+    b.set_cookie(account::auth::LANG_COOKIE, lang);
+    let r = b.get(COMPANIES).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r
+}
+
+/// The sign-in page as a browser holding `sid` (if any) sees it: the page,
+/// or where it sends a signed-in browser.
+async fn sign_in_page(app: &App, sid: Option<&str>) -> crate::common::Resp {
+    let b = Browser::new(app);
     if let Some(s) = sid {
         b.set_cookie("acct_sid", s);
     }
-    let r = b.get("/login").await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    r
+    b.get("/login").await
 }
 
 fn tells(r: &crate::common::Resp) -> bool {
@@ -47,10 +61,9 @@ async fn removed_members_are_told_on_the_sign_in_page(db: &TestDb) {
     let second_sid = second.cookie("acct_sid").unwrap();
 
     // While a member: the sign-in page sends them on, and says nothing.
-    let b = Browser::new(&app);
-    b.set_cookie("acct_sid", &removed_sid);
-    let r = b.get("/login").await;
+    let r = sign_in_page(&app, Some(&removed_sid)).await;
     assert!(r.status.is_redirection(), "signed in: {}", r.status);
+    assert_ne!(r.location(), Some(COMPANIES));
 
     // The owner removes one; the other leaves of their own accord.
     clock.advance(60);
@@ -63,38 +76,50 @@ async fn removed_members_are_told_on_the_sign_in_page(db: &TestDb) {
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
 
-    // Either of the removed member's cookies: told, in English and in Dutch.
+    // Either of the removed member's cookies: still signed in, sent from the
+    // sign-in page to the companies page, and told there, in English and in
+    // Dutch.
     for sid in [&removed_sid, &second_sid] {
-        let r = sign_in_page(&app, Some(sid), "en").await;
+        let r = sign_in_page(&app, Some(sid)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+        assert_eq!(r.location(), Some(COMPANIES));
+        let r = companies_page(&app, sid, "en").await;
         assert!(r.text.contains(EN), "{}", r.text);
-        assert!(r.text.contains("<form method=\"post\" action=\"/login\""));
-        let r = sign_in_page(&app, Some(sid), "nl").await;
+        let r = companies_page(&app, sid, "nl").await;
         assert!(r.text.contains(NL), "{}", r.text);
         assert!(!r.text.contains(EN));
     }
-    // Sent to sign in from the portal: the same notice, in place of the usual one.
+    // Sent on from the portal: the same notice.
     let b = Browser::new(&app);
     b.set_cookie("acct_sid", &removed_sid);
-    let r = b.get("/account/api-portal").await;
-    let to = r.location().expect("sent to sign in").to_owned();
-    assert!(to.starts_with("/login"), "{to}");
+    let mut to = "/account/api-portal".to_owned();
+    for _ in 0..3 {
+        let r = b.get(&to).await;
+        if !r.status.is_redirection() {
+            break;
+        }
+        to = r.location().expect("a redirect").to_owned();
+    }
+    assert!(to.starts_with(COMPANIES), "{to}");
     let r = b.get(&to).await;
     assert!(r.text.contains(EN), "{}", r.text);
-    assert!(!r.text.contains("Sign in to open the API Portal."));
 
-    // No one else learns anything: no cookie, a made-up one, the owner's,
-    // the one who left, and the removed member's email alone.
-    for sid in [
-        None,
-        Some("0123456789abcdef0123456789abcdef"),
-        Some(leaver_sid.as_str()),
-    ] {
-        let r = sign_in_page(&app, sid, "en").await;
+    // No one else learns anything: no cookie, a made-up one, the one who
+    // left, the owner, and the removed member's email alone.
+    for sid in [None, Some("0123456789abcdef0123456789abcdef")] {
+        let r = sign_in_page(&app, sid).await;
+        assert_eq!(r.status, StatusCode::OK, "{sid:?}: {}", r.text);
         assert!(!tells(&r), "{sid:?}: {}", r.text);
         assert!(!r.text.contains(COMPANY), "{sid:?}");
     }
-    let r = app.get("/login", Some(&owner)).await;
-    assert!(r.status.is_redirection(), "the owner is still signed in");
+    let r = companies_page(&app, &leaver_sid, "en").await;
+    assert!(!tells(&r) && !r.text.contains(COMPANY), "{}", r.text);
+    let r = companies_page(&app, &owner, "en").await;
+    assert!(!tells(&r), "{}", r.text);
+    assert!(
+        r.text.contains(COMPANY),
+        "the owner's own company is listed"
+    );
     let r = app
         .get(
             &format!("/login?next=/account/members&email={removed_email}"),
@@ -109,22 +134,23 @@ async fn removed_members_are_told_on_the_sign_in_page(db: &TestDb) {
         assert!(!crate::common::contains_bytes(&stored, sid.as_bytes()));
     }
 
-    // Signing in again works as always (a company of their own), and the new
-    // session is a signed-in one.
+    // Signing in again works as always, in no company; the new session was
+    // never in the company, so it is told nothing.
     let b = Browser::new(&app);
-    b.set_cookie("acct_sid", &removed_sid);
     let r = b.login(&removed_email, PASSWORD).await;
     assert!(r.status.is_redirection(), "signed in again: {}", r.text);
-    assert_ne!(b.cookie("acct_sid").as_deref(), Some(removed_sid.as_str()));
-    let me = app
-        .get("/api/v1/members", b.cookie("acct_sid").as_deref())
-        .await;
+    let fresh = b.cookie("acct_sid").expect("a new session");
+    assert_ne!(fresh, removed_sid);
+    let me = app.get("/api/v1/companies", Some(&fresh)).await;
     assert_eq!(me.status, StatusCode::OK);
     assert!(!me.text.contains(COMPANY), "no longer in the company");
+    let r = companies_page(&app, &fresh, "en").await;
+    assert!(!tells(&r), "{}", r.text);
 
     // After a session's lifetime the old cookie tells nothing any more.
     clock.advance(account::auth::SESSION_ABSOLUTE_SECS + 1);
-    let r = sign_in_page(&app, Some(&removed_sid), "en").await;
+    let r = sign_in_page(&app, Some(&removed_sid)).await;
+    assert_eq!(r.status, StatusCode::OK, "signed out by now: {}", r.text);
     assert!(!tells(&r), "{}", r.text);
 
     app.stop().await;

@@ -1,6 +1,7 @@
 //! Company members: only the owner manages members, owners change roles,
 //! join forms show every error, and members can leave; removing a member
-//! ends their sessions at once while the company's keys stay. On both
+//! ends their membership at once (their sessions stay, in their other
+//! companies or in none) while the company's keys stay. On both
 //! backends, with the clock passed in.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
@@ -296,16 +297,18 @@ async fn members_can_leave(db: &TestDb) {
         .create_key(&joined[0].2, json!({"name": "Made by a leaver"}))
         .await;
 
-    // Through the API: a member removes themself; their session ends.
+    // Through the API: a member removes themself; their session stays, in
+    // no company now (it was their only one).
     let (email, id, sid) = &joined[0];
     let r = app
         .delete(&format!("/api/v1/members/{id}"), Some(sid))
         .await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
-    assert_eq!(
-        app.get("/api/v1/keys", Some(sid)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    let r = app.get("/api/v1/keys", Some(sid)).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.text);
+    assert_eq!(r.assert_api_error("left"), "no_company");
+    let r = app.get("/api/v1/companies", Some(sid)).await;
+    assert_eq!(r.json(), json!({"companies": []}), "{}", r.text);
     assert_eq!(
         app.verify_status(key["key"].as_str().unwrap()).await,
         "valid"
@@ -321,7 +324,8 @@ async fn members_can_leave(db: &TestDb) {
         .await;
     assert_eq!(r.assert_api_error("remove another"), "owner_only");
 
-    // Through the pages: Leave company → confirmation → signed out.
+    // Through the pages: Leave company → confirmation → the companies page,
+    // still signed in.
     let page_email = &joined[1].0;
     let browser = Browser::new(&app);
     browser.login(page_email, PASSWORD).await;
@@ -339,15 +343,14 @@ async fn members_can_leave(db: &TestDb) {
     let csrf = form_input(&confirm.text, &confirm_path, "csrf").unwrap();
     let r = browser.post_button(&confirm_path, &csrf).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
-    assert_eq!(r.location(), Some("/login"));
-    assert!(
-        browser.cookie("acct_sid").is_none(),
-        "the cookie is cleared"
-    );
-    assert_eq!(
-        app.get("/api/v1/keys", Some(other_sid)).await.status,
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(r.location(), Some("/account/companies?notice=left"));
+    let page = browser.get("/account/companies?notice=left").await;
+    assert_eq!(page.status, StatusCode::OK, "signed in: {}", page.text);
+    assert!(page.text.contains("You left the company"), "{}", page.text);
+    let r = app.get("/api/v1/companies", Some(other_sid)).await;
+    assert_eq!(r.json(), json!({"companies": []}), "{}", r.text);
+    let r = app.get("/api/v1/keys", Some(other_sid)).await;
+    assert_eq!(r.assert_api_error("left on the page"), "no_company");
 
     // The owner is alone again; the trail says who left.
     let members = app.get("/api/v1/members", Some(&owner)).await.json();

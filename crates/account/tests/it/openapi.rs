@@ -33,6 +33,10 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/login/two-factor/passkey/options"),
     ("POST", "/api/v1/login/two-factor/passkey"),
     ("PATCH", "/api/v1/company"),
+    ("GET", "/api/v1/companies"),
+    ("POST", "/api/v1/companies"),
+    ("POST", "/api/v1/companies/{id}/switch"),
+    ("DELETE", "/api/v1/companies/{id}"),
     ("POST", "/api/v1/password-reset"),
     ("POST", "/api/v1/password-reset/confirm"),
     ("POST", "/api/v1/account/password"),
@@ -118,4 +122,52 @@ both_backends!(document_matches_routes);
 fn document() {
     let doc: serde_json::Value = serde_json::from_slice(account::api::openapi::document()).unwrap();
     insta::assert_json_snapshot!(doc);
+}
+
+/// The schema a `$ref` of the document points at.
+fn resolve<'a>(doc: &'a serde_json::Value, schema: &'a serde_json::Value) -> &'a serde_json::Value {
+    match schema["$ref"].as_str() {
+        Some(r) => {
+            let name = r.trim_start_matches("#/components/schemas/");
+            &doc["components"]["schemas"][name]
+        }
+        None => schema,
+    }
+}
+
+/// The companies' answers are described with the fields they have (the
+/// account's role there, and whether it is the session's current one),
+/// and the account's company with its own: two answer types must not share
+/// one schema name.
+#[test]
+fn company_answers_are_described_with_their_own_fields() {
+    let doc: serde_json::Value = serde_json::from_slice(account::api::openapi::document()).unwrap();
+    let answer = |path: &str, method: &str, status: &str| {
+        let s = &doc["paths"][path][method]["responses"][status]["content"]["application/json"]
+            ["schema"];
+        resolve(&doc, s).clone()
+    };
+    let list = answer("/api/v1/companies", "get", "200");
+    let item = resolve(&doc, &list["properties"]["companies"]["items"]).clone();
+    let made = answer("/api/v1/companies", "post", "201");
+    for (what, schema) in [("listed", &item), ("made", &made)] {
+        let props = schema["properties"].as_object().unwrap();
+        let mut names: Vec<&str> = props.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["current", "id", "name", "role"], "{what}: {schema}");
+    }
+    let account = answer("/api/v1/account", "get", "200");
+    let view = resolve(&doc, &account["properties"]["account"]);
+    // `null` in no company: one of null and the company.
+    let company = &view["properties"]["company"];
+    let company = company["oneOf"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s.get("$ref").is_some()))
+        .unwrap_or(company);
+    let company = resolve(&doc, company);
+    let props = company["properties"].as_object().unwrap();
+    assert!(
+        props.contains_key("id") && props.contains_key("name"),
+        "{company}"
+    );
 }

@@ -13,6 +13,7 @@
 
 pub mod amazon;
 pub mod api_keys;
+pub mod companies;
 pub mod members;
 pub mod two_factor;
 pub use testkit::smtp;
