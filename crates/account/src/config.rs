@@ -38,6 +38,8 @@ pub struct Config {
     pub amazon: Option<crate::amazon::AmazonConfig>,
     /// Encrypts Amazon refresh tokens at rest (`--token-key-file`).
     pub token_crypto: std::sync::Arc<web::crypto::Crypto>,
+    /// `--trusted-proxy`: the proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: web::proxies::TrustedProxies,
 }
 
 impl Default for Config {
@@ -56,6 +58,7 @@ impl Default for Config {
             redis: None,
             amazon: None,
             token_crypto: std::sync::Arc::new(web::crypto::Crypto::ephemeral()),
+            trusted_proxies: web::proxies::TrustedProxies::default(),
         }
     }
 }

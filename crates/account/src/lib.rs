@@ -84,6 +84,7 @@ pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::ser
         .merge(web::assets::router())
         .fallback(pages::fallback);
     let hsts = state.cfg.secure_cookies;
+    let trusted = state.cfg.trusted_proxies.clone();
     let direct = api::VerifyRoutes(state.clone());
     web::edge::stack(
         "account",
@@ -91,6 +92,7 @@ pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::ser
         state,
         hosts,
         hsts,
+        trusted,
         direct,
     )
 }

@@ -49,6 +49,8 @@ pub struct Config {
     /// `--admin-two-factor`: whether every user needs a second step
     /// (required unless set otherwise).
     pub two_factor: two_factor::Policy,
+    /// `--trusted-proxy`: the proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: web::proxies::TrustedProxies,
 }
 
 /// What the Admin's domain code works with: storage, clock, encryption, the
@@ -205,12 +207,14 @@ pub fn router(state: AppState, hosts: web::hosts::AllowedHosts) -> impl web::ser
         .merge(web::assets::router())
         .fallback(pages::fallback);
     let hsts = state.cfg.secure_cookies;
+    let trusted = state.cfg.trusted_proxies.clone();
     web::edge::stack(
         "admin",
         app.with_state(state.clone()),
         state,
         hosts,
         hsts,
+        trusted,
         (),
     )
 }

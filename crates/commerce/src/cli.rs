@@ -263,6 +263,13 @@ pub struct ServeArgs {
     /// request came to).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// A reverse proxy in front of the service, as an address or CIDR range
+    /// (repeatable): from such a peer, the client's address is the
+    /// rightmost one of `X-Forwarded-For` that is not itself a trusted
+    /// proxy. Throttles, allowed IPs, session lists and audit use it.
+    /// Without it, the TCP peer is the client and `X-Forwarded-For` is ignored.
+    #[arg(long, value_name = "CIDR")]
+    pub trusted_proxy: Vec<String>,
     #[command(flatten)]
     pub amazon: AmazonArgs,
 }

@@ -197,6 +197,8 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
+    let trusted_proxies = web::proxies::TrustedProxies::parse(&args.trusted_proxy)
+        .map_err(|e| anyhow!("--trusted-proxy: {e}"))?;
     files::ensure_dir(data_dir)?;
     // Before the apps are built: their metric handles are no-ops otherwise.
     let metrics_listener = match &args.metrics_addr {
@@ -290,6 +292,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             smtp,
             secret_scanning_keys,
             redis: redis.clone(),
+            trusted_proxies: trusted_proxies.clone(),
             ..account::Config::default()
         };
         let running = account::start(db, &args.account_addr, cfg)
@@ -321,6 +324,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
                 TwoFactorArg::Required => admin::two_factor::Policy::Required,
                 TwoFactorArg::Optional => admin::two_factor::Policy::Optional,
             },
+            trusted_proxies: trusted_proxies.clone(),
         };
         let running = admin::start(db, crypto, &args.admin_addr, cfg)
             .await

@@ -23,6 +23,7 @@ pub mod layout;
 pub mod metrics;
 pub mod page;
 pub mod password;
+pub mod proxies;
 pub mod ratelimit;
 pub mod request_id;
 pub mod secret;

@@ -45,6 +45,7 @@ mod ping;
 mod refusal_pages;
 mod store;
 mod throttle;
+mod trusted_proxies;
 mod two_factor;
 mod two_factor_pages;
 mod two_factor_passkeys;

@@ -63,6 +63,16 @@ async fn bad_input(db: &crate::common::Db) {
             "http://",
         ),
         (with_db(&["config:show", "nope"]), "nope"),
+        (
+            vec![
+                "serve".into(),
+                "--data-dir".into(),
+                "/dev/null/commerce".into(),
+                "--trusted-proxy".into(),
+                "10.0.0.0/33".into(),
+            ],
+            "--trusted-proxy: \"10.0.0.0/33\" is not an IP address or CIDR range",
+        ),
         (with_db(&["config:set"]), "required"),
         // Usage errors name the missing argument.
         (with_db(&["config:set"]), "<PATH>"),

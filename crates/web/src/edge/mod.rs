@@ -56,6 +56,7 @@ use crate::extract::ClientIp;
 use crate::headers::{self, MAX_BODY};
 use crate::hosts::AllowedHosts;
 use crate::metrics::RouteMetrics;
+use crate::proxies::TrustedProxies;
 use crate::request_id;
 use crate::server::App;
 use crate::timeout::{Deadline, Late, TimeoutLayer, REQUEST_TIMEOUT};
@@ -125,13 +126,16 @@ impl Direct for () {
 
 /// Wraps the router of the app `name` (its state given) in the edge: `pages`
 /// renders its error pages, `hosts` are the host names it answers to, `hsts`
-/// when it is served over HTTPS, `direct` the routes answered before the router.
+/// when it is served over HTTPS, `trusted` the proxies whose
+/// `X-Forwarded-For` names the client, `direct` the routes answered before
+/// the router.
 pub fn stack<A: ErrorPages, D: Direct>(
     name: &'static str,
     router: Router,
     pages: A,
     hosts: AllowedHosts,
     hsts: bool,
+    trusted: TrustedProxies,
     direct: D,
 ) -> impl App {
     // Request counts and latency by route template, when metrics are on.
@@ -150,6 +154,7 @@ pub fn stack<A: ErrorPages, D: Direct>(
     ServiceBuilder::new()
         .layer(EdgeLayer {
             hsts,
+            trusted,
             direct,
             metrics: direct_metrics,
             direct_headers: headers::json_answer_headers(hsts),
@@ -172,6 +177,7 @@ pub fn stack<A: ErrorPages, D: Direct>(
 #[derive(Clone)]
 pub struct EdgeLayer<D> {
     hsts: bool,
+    trusted: TrustedProxies,
     direct: D,
     metrics: DirectMetrics,
     direct_headers: HeaderMap,
@@ -186,6 +192,7 @@ impl<S, D: Clone> tower::Layer<S> for EdgeLayer<D> {
         Edge {
             inner,
             hsts: self.hsts,
+            trusted: self.trusted.clone(),
             direct: self.direct.clone(),
             metrics: self.metrics.clone(),
             direct_headers: self.direct_headers.clone(),
@@ -197,6 +204,8 @@ impl<S, D: Clone> tower::Layer<S> for EdgeLayer<D> {
 pub struct Edge<S, D> {
     inner: S,
     hsts: bool,
+    /// Whose `X-Forwarded-For` names the client (see `crate::proxies`).
+    trusted: TrustedProxies,
     direct: D,
     metrics: DirectMetrics,
     /// A direct route's answer headers, but for the id ([`Direct::call`]).
@@ -208,12 +217,25 @@ where
     S: tower::Service<Request, Response = Response, Error = Infallible> + Clone,
     D: Direct,
 {
-    /// The answer to `req`, from `peer` when served (else its `ConnectInfo`, if any).
+    /// The answer to `req`, from `peer` when served (else its `ConnectInfo`,
+    /// if any). Behind a trusted proxy the client's address stands in for
+    /// the peer's from here on: every throttle, allowed-IP check, session
+    /// list and audit line reads it.
     fn answer(
         &self,
         req: Request,
         peer: Option<SocketAddr>,
     ) -> Answer<Oneshot<S, Request>, D::Future> {
+        let peer = if self.trusted.is_empty() {
+            peer
+        } else {
+            peer.or_else(|| {
+                req.extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|c| c.0)
+            })
+            .map(|p| self.trusted.client(p, req.headers()))
+        };
         match self.direct.matches(req.method(), req.uri().path()) {
             Some(template) => self.direct(template, req, peer),
             None => self.routed(req, peer),

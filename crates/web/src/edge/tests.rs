@@ -32,7 +32,7 @@ fn app() -> impl App {
             axum::routing::post(|body: String| async move { body }),
         );
     let hosts = AllowedHosts::new("127.0.0.1:8080".parse().expect("addr"), None);
-    stack("unit", router, Pages, hosts, true, ())
+    stack("unit", router, Pages, hosts, true, Default::default(), ())
 }
 
 fn get_req(path: &str) -> Request {
@@ -103,7 +103,15 @@ impl Direct for TestDirect {
 async fn direct_routes_skip_the_router_and_keep_the_edge() {
     let router = Router::new().route("/ok", get(|| async { "ok" }));
     let hosts = AllowedHosts::new("127.0.0.1:8080".parse().expect("addr"), None);
-    let app = stack("unit", router, Pages, hosts, false, TestDirect);
+    let app = stack(
+        "unit",
+        router,
+        Pages,
+        hosts,
+        false,
+        Default::default(),
+        TestDirect,
+    );
 
     // Not a route of the router, yet answered, with the edge's headers.
     let res = app.clone().oneshot(get_req("/direct?ok")).await.unwrap();

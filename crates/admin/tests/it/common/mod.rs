@@ -214,6 +214,7 @@ impl Admin {
                 secure_cookies: false,
                 account_url,
                 two_factor,
+                trusted_proxies: Default::default(),
             },
             clock,
         )
