@@ -94,6 +94,16 @@ if ! command -v mold >/dev/null 2>&1; then
     || echo "mold could not be installed; linking with the default linker"
 fi
 
+# The reverse-proxy test (crates/account/tests/it/behind_nginx.rs) runs the
+# service behind Debian's nginx, which it starts and stops itself.
+if [ ! -x /usr/sbin/nginx ]; then
+  step "installing nginx (the reverse-proxy test)"
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  DEBIAN_FRONTEND=noninteractive timeout 300 $SUDO apt-get install -y -q nginx-light \
+    || { timeout 300 $SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive timeout 300 $SUDO apt-get install -y -q nginx-light; }
+fi
+
 step "cargo fmt --check"
 cargo fmt --all -- --check
 

@@ -12,6 +12,7 @@ mod amazon_renewal;
 mod api;
 mod api_guards;
 mod api_keys;
+mod behind_nginx;
 mod catalog;
 mod companies;
 mod companies_close;

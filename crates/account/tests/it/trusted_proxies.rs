@@ -84,6 +84,19 @@ async fn fail_until_blocked(
     panic!("700 failed verifications were never throttled");
 }
 
+/// Account Information, where the session list is, as `client` sees it.
+async fn sessions_page(app: &App, client: &reqwest::Client, session: &str) -> String {
+    client
+        .get(app.url("/account"))
+        .header("Cookie", sid_cookie(session))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
 async fn verify_as(app: &App, client: &reqwest::Client, key: &str, xff: &str) -> StatusCode {
     client
         .post(app.url("/api/v1/keys/verify"))
@@ -115,15 +128,7 @@ async fn behind_a_trusted_proxy_the_forwarded_client_counts(db: &TestDb) {
 
     // The client forged a first entry; the proxy appended the address it saw.
     let session = login(&app, &proxy, &email, "192.0.2.66, 203.0.113.9").await;
-    let page = proxy
-        .get(app.url("/account"))
-        .header("Cookie", sid_cookie(&session))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = sessions_page(&app, &proxy, &session).await;
     assert!(
         page.contains("203.0.113.0/24"),
         "the session list shows the client"
@@ -181,15 +186,7 @@ async fn a_forged_forwarded_for_from_elsewhere_changes_nothing(db: &TestDb) {
     );
 
     let session = login(&app, &direct, &email, "203.0.113.9").await;
-    let page = direct
-        .get(app.url("/account"))
-        .header("Cookie", sid_cookie(&session))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = sessions_page(&app, &direct, &session).await;
     assert!(
         page.contains("127.0.0.0/24"),
         "the session list shows the peer"
