@@ -127,6 +127,7 @@ impl KeyListQuery {
         (status = 200, description = "A page of the company's keys.", body = KeyList,
             headers(("link" = String, description = "`<…?page=N&per_page=M>; rel=\"next\"` when another page follows"))),
         (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "`no_company`: the account belongs to no company.", body = ErrorBody),
         (status = 422, description = "`page` or `per_page` out of range.", body = ErrorBody),
     )
 )]

@@ -84,6 +84,7 @@ pub struct MemberList {
     responses(
         (status = 200, description = "The members.", body = MemberList),
         (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "`no_company`: the account belongs to no company.", body = ErrorBody),
     )
 )]
 pub async fn list_members(

@@ -100,6 +100,9 @@ fn bytes(v: &serde_json::Value) -> Vec<u8> {
     responses(
         (status = 200, description = "PublicKeyCredentialCreationOptionsJSON; valid 5 minutes.", body = Object),
         (status = 401, description = "Not signed in, and no pending sign-in that must set up.", body = ErrorBody),
+        (status = 403, description = "`no_company`: the account belongs to no company.", body = ErrorBody),
+        (status = 403, description = "`no_company`: the account belongs to no company.", body = ErrorBody),
+        (status = 403, description = "`no_company`: the account belongs to no company.", body = ErrorBody),
         (status = 403, description = "Cross-origin request.", body = ErrorBody),
         (status = 409, description = "`passkeys_unavailable`: the site was reached by an IP address.", body = ErrorBody),
     )
