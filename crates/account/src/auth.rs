@@ -119,12 +119,18 @@ pub async fn current_person(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<Account>, Error> {
-    let Some(hash) = web::sessions::cookie_hash(state, headers) else {
-        return Ok(None);
-    };
+    match web::sessions::cookie_hash(state, headers) {
+        Some(hash) => session_person(state, &hash).await,
+        None => Ok(None),
+    }
+}
+
+/// The account of the live session with this id hash, in a company or in
+/// none (the pages' `SessionSite::session_user` keeps only the former).
+pub async fn session_person(state: &AppState, id_hash: &str) -> Result<Option<Account>, Error> {
     Ok(store::session_account(
         &state.db,
-        &hash,
+        id_hash,
         state.clock.now(),
         SESSION_IDLE_SECS,
         SESSION_ABSOLUTE_SECS,

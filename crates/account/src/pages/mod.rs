@@ -215,15 +215,9 @@ impl web::sessions::SessionSite for AppState {
     /// The account in its session's current company; one in no company
     /// is not handed to the company's pages (see `auth::current_person`).
     async fn session_user(&self, id_hash: &str) -> Result<Option<Account>, web::Error> {
-        Ok(store::session_account(
-            &self.db,
-            id_hash,
-            self.clock.now(),
-            auth::SESSION_IDLE_SECS,
-            auth::SESSION_ABSOLUTE_SECS,
-        )
-        .await?
-        .filter(Account::in_company))
+        Ok(auth::session_person(self, id_hash)
+            .await?
+            .filter(Account::in_company))
     }
 
     fn sign_in_path(&self) -> &'static str {

@@ -167,15 +167,7 @@ async fn nginx_in_front_names_each_client(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let session = r
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("acct_sid="))
-        .and_then(|v| v.split(';').next())
-        .unwrap()
-        .to_owned();
+    let session = testkit::set_cookie_value(r.headers(), "acct_sid").unwrap();
     let pool = db.connect().await.pool;
     let ip: Option<String> = sqlx::query_scalar(
         "SELECT ip FROM audit_events WHERE action = 'session.signed_in' ORDER BY id DESC LIMIT 1",

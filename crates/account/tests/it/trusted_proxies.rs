@@ -48,14 +48,7 @@ async fn login(app: &App, client: &reqwest::Client, email: &str, xff: &str) -> S
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let cookie = r
-        .headers()
-        .get_all(reqwest::header::SET_COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find_map(|v| v.strip_prefix("acct_sid="))
-        .unwrap();
-    cookie.split(';').next().unwrap().to_owned()
+    testkit::set_cookie_value(r.headers(), "acct_sid").unwrap()
 }
 
 /// Forged keys through `client` as `xff` until the throttle answers 429;
