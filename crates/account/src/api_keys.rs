@@ -7,6 +7,7 @@ use serde_json::Value;
 use web::{Error, Secret};
 
 use crate::audit::{self, action};
+use crate::key_policy;
 use crate::fields::text_field;
 use crate::store::{self, Account, KeyRow};
 use crate::verify::{status_at, Status};
@@ -19,6 +20,10 @@ pub struct NewKeyInput {
     pub signing: Signing,
     /// A form's one-time nonce: a second submission with it creates nothing.
     pub nonce: Option<String>,
+    /// The addresses the key may be used from (`None` or empty: any).
+    pub allowed_ips: Option<Vec<String>>,
+    /// The services the key may be used for (`None`: all).
+    pub services: Option<Vec<String>>,
 }
 
 /// The signing key pair of a new key (Services Connector 1.3.x signs with it).
@@ -122,6 +127,8 @@ pub async fn create_key(
     input: NewKeyInput,
 ) -> Result<Created, AccountError> {
     let name = text_field(&input.name, "name", 100)?;
+    let allowed_ips = key_policy::parse_allowed_ips(input.allowed_ips.as_deref())?;
+    let services = state.cfg.services.parse_services(input.services.as_deref())?;
     let (public_key, private_key) = match input.signing {
         Signing::None => (None, None),
         Signing::PublicKey(pem) => (Some(parse_public_key(&pem)?), None),
@@ -160,7 +167,11 @@ pub async fn create_key(
         &name,
         input.environment,
         &hint,
-        serde_json::json!({"expires_at": input.expires_at.map(web::clock::rfc3339)}),
+        serde_json::json!({
+            "expires_at": input.expires_at.map(web::clock::rfc3339),
+            "allowed_ips": key_policy::allowed_list(allowed_ips.as_deref()),
+            "services": services.as_deref().map(|s| s.split(' ').collect::<Vec<_>>()),
+        }),
     );
     store::insert_key(
         &state.db,
@@ -177,6 +188,8 @@ pub async fn create_key(
             expires_at: input.expires_at,
             public_key: public_key.as_deref(),
             create_nonce: input.nonce.as_deref(),
+            allowed_ips: allowed_ips.as_deref(),
+            services: services.as_deref(),
         },
         &audit::by_user(user, action::KEY_CREATED, Some(&id), Some(&detail), now),
     )
@@ -195,6 +208,9 @@ pub async fn create_key(
         last_used_at: None,
         public_key,
         replaced_by: None,
+        disabled_at: None,
+        allowed_ips,
+        services,
     };
     Ok(Created {
         row,
@@ -276,105 +292,9 @@ pub async fn revoke_leaked(
     }))
 }
 
-/// The longest grace period of a roll: a week.
-pub const MAX_GRACE_SECS: i64 = 7 * 86400;
-
-/// Rolls a key: a new key with the same name, environment, company and
-/// signing public key, shown once. The old key stays valid for `grace_secs`
-/// (0 ends it now), then verifies as expired. Only a valid key that has not
-/// been rolled yet can be rolled.
-pub async fn roll_key(
-    state: &Services,
-    user: &Account,
-    id: &str,
-    grace_secs: i64,
-    nonce: Option<String>,
-) -> Result<Created, AccountError> {
-    if !(0..=MAX_GRACE_SECS).contains(&grace_secs) {
-        return Err(AccountError::Invalid(FieldError::new(
-            "grace_seconds",
-            "error.grace",
-        )));
-    }
-    let now = state.clock.now();
-    let old = store::get_key(&state.db, &user.company_id, id)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
-    if key_status(&old, now) != Status::Valid || old.replaced_by.is_some() {
-        return Err(AccountError::KeyNotRollable);
-    }
-    let environment = old.environment;
-    // The new key lives as long as the old one was meant to.
-    let expires_at = old
-        .expires_at
-        .map(|e| now + (e - old.created_at).clamp(86400, 10 * 365 * 86400));
-    let key = ApiKey::generate(environment);
-    let new_id = keys::random_id("key");
-    let hint = key.hint();
-    let hash = key.hash();
-    let old_ends = now + grace_secs;
-    let detail = audit::key_detail(
-        &old.name,
-        old.environment,
-        &old.hint,
-        serde_json::json!({
-            "new_key_id": new_id,
-            "new_hint": hint,
-            "grace_seconds": grace_secs,
-            "old_key_expires_at": web::clock::rfc3339(old.expires_at.map_or(old_ends, |e| e.min(old_ends))),
-        }),
-    );
-    let event = audit::by_user(user, action::KEY_ROLLED, Some(id), Some(&detail), now);
-    let new = store::NewKey {
-        id: &new_id,
-        company_id: &user.company_id,
-        created_by: &user.id,
-        name: &old.name,
-        environment,
-        key_hash: &hash,
-        hint: &hint,
-        created_at: now,
-        expires_at,
-        public_key: old.public_key.as_deref(),
-        create_nonce: nonce.as_deref(),
-    };
-    let rolled = store::roll_key(
-        &state.db,
-        &store::Actor::of(user),
-        id,
-        &new,
-        old_ends,
-        now,
-        &event,
-    )
-    .await
-    .map_err(refused_key_write)?;
-    let old_key = rolled.ok_or(AccountError::KeyNotRollable)?;
-    state.verifier.forget(old_key);
-    let row = KeyRow {
-        id: new_id,
-        company_id: user.company_id.clone(),
-        created_by_email: user.email.clone(),
-        name: old.name,
-        environment: old.environment,
-        hint,
-        created_at: now,
-        expires_at,
-        revoked_at: None,
-        last_used_at: None,
-        public_key: old.public_key,
-        replaced_by: None,
-    };
-    Ok(Created {
-        row,
-        key,
-        private_key: None,
-    })
-}
-
 /// A refused key insert: a form's nonce used twice is a resubmission, any
 /// other refusal keeps its own meaning.
-fn refused_key_write(e: store::WriteError) -> AccountError {
+pub(crate) fn refused_key_write(e: store::WriteError) -> AccountError {
     if e.on_unique(&store::KEY_NONCE) {
         AccountError::AlreadySubmitted
     } else {

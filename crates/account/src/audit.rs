@@ -60,8 +60,14 @@ pub mod action {
     pub const PASSKEY_REMOVED: &str = "two_factor.passkey_removed";
     pub const TWO_FACTOR_POLICY_CHANGED: &str = "company.two_factor_policy";
     pub const COMPANY_CLOSED: &str = "company.closed";
+    pub const KEY_DISABLED: &str = "key.disabled";
+    pub const KEY_ENABLED: &str = "key.enabled";
+    pub const KEY_RENAMED: &str = "key.renamed";
+    /// A key's allowed addresses or services changed.
+    pub const KEY_POLICY_CHANGED: &str = "key.policy_changed";
+    pub const KEY_LIFETIME_POLICY: &str = "company.key_lifetime";
 
-    pub const ALL: [&str; 38] = [
+    pub const ALL: [&str; 43] = [
         COMPANY_CREATED,
         SIGNED_IN,
         SIGN_IN_FAILED,
@@ -100,6 +106,11 @@ pub mod action {
         PASSKEY_REMOVED,
         TWO_FACTOR_POLICY_CHANGED,
         COMPANY_CLOSED,
+        KEY_DISABLED,
+        KEY_ENABLED,
+        KEY_RENAMED,
+        KEY_POLICY_CHANGED,
+        KEY_LIFETIME_POLICY,
     ];
 }
 
@@ -144,6 +155,11 @@ pub fn label(action: &str) -> &'static str {
         action::PASSKEY_REMOVED => "event.passkey_removed",
         action::TWO_FACTOR_POLICY_CHANGED => "event.two_factor_policy",
         action::COMPANY_CLOSED => "event.company_closed",
+        action::KEY_DISABLED => "event.key_disabled",
+        action::KEY_ENABLED => "event.key_enabled",
+        action::KEY_RENAMED => "event.key_renamed",
+        action::KEY_POLICY_CHANGED => "event.key_policy_changed",
+        action::KEY_LIFETIME_POLICY => "event.key_lifetime_policy",
         _ => "event.other",
     }
 }

@@ -40,6 +40,8 @@ pub struct Config {
     pub token_crypto: std::sync::Arc<web::crypto::Crypto>,
     /// `--trusted-proxy`: the proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: web::proxies::TrustedProxies,
+    /// `--service`: the services keys may be limited to.
+    pub services: crate::key_policy::ServiceCatalog,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             amazon: None,
             token_crypto: std::sync::Arc::new(web::crypto::Crypto::ephemeral()),
             trusted_proxies: web::proxies::TrustedProxies::default(),
+            services: crate::key_policy::ServiceCatalog::default(),
         }
     }
 }

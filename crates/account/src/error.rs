@@ -87,6 +87,9 @@ pub enum AccountError {
     /// The company holds the most live keys it may (revoke some first).
     #[error("at most {0} live keys per company")]
     TooManyKeys(i64),
+    /// A new key would outlive the company's maximum key lifetime (days): 422.
+    #[error("keys must expire within {0} days")]
+    LifetimeExceeded(i64),
 
     /// An invitation link that was not made here.
     #[error("invalid invitation link")]
@@ -204,6 +207,8 @@ pub enum KeyRefusal {
     /// A store route called by a key with a public key, without an
     /// acceptable signature: 403.
     Unsigned,
+    /// `X-Service` is not a service name: 400 on the JSON route.
+    BadService,
 }
 
 impl From<sqlx::Error> for AccountError {
@@ -232,6 +237,7 @@ impl AccountError {
             E::AlreadySubmitted => ("nonce", "portal.already_created"),
             E::WrongPassword => ("current_password", "error.current_password_wrong"),
             E::CompanyNameMismatch => ("confirm", "error.company_confirm_mismatch"),
+            E::LifetimeExceeded(_) => ("expires_at", "error.lifetime_exceeded"),
             _ => return None,
         };
         Some(FieldError { field, msg })
@@ -249,6 +255,7 @@ impl From<crate::store::WriteError> for AccountError {
             W::RateLimited(secs) => AccountError::RateLimited(secs),
             W::TooManyPending(max) => AccountError::TooManyInvitations(max),
             W::TooManyKeys(max) => AccountError::TooManyKeys(max),
+            W::LifetimeExceeded(days) => AccountError::LifetimeExceeded(days),
             W::Db(e) => e.into(),
         }
     }

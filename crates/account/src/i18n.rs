@@ -8,9 +8,16 @@ use web::i18n::{Catalog, Lang, T};
 use crate::store::Account;
 
 pub static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
+    // One file per area and language, read as one catalog.
     Catalog::new(
-        include_str!("../locales/en.txt"),
-        include_str!("../locales/nl.txt"),
+        concat!(
+            include_str!("../locales/en.txt"),
+            include_str!("../locales/key_policy.en.txt"),
+        ),
+        concat!(
+            include_str!("../locales/nl.txt"),
+            include_str!("../locales/key_policy.nl.txt"),
+        ),
     )
 });
 

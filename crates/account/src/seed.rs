@@ -92,6 +92,8 @@ pub async fn seed_keys(
                 expires_at: None,
                 public_key: public_pem.as_deref().filter(|_| done + i < signed),
                 create_nonce: None,
+                allowed_ips: None,
+                services: None,
             })
             .collect();
         store::insert_keys_bulk(db, &batch).await?;

@@ -30,7 +30,12 @@ pub struct Services {
 impl Services {
     pub fn new(db: Db, clock: Arc<dyn Clock>, cfg: Config) -> Services {
         let limits = Limits::new(&cfg);
-        let verifier = Arc::new(Verifier::new(db.clone(), clock.clone(), cfg.cache_capacity));
+        let verifier = Arc::new(Verifier::new(
+            db.clone(),
+            clock.clone(),
+            cfg.cache_capacity,
+            cfg.services.clone(),
+        ));
         let lwa = cfg.amazon.as_ref().map(crate::amazon::lwa::Lwa::new);
         let devices = web::device::DeviceCookies::new(
             cfg.link_key.derive("commerce account device cookie v1"),

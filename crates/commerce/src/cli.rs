@@ -270,6 +270,12 @@ pub struct ServeArgs {
     /// Without it, the TCP peer is the client and `X-Forwarded-For` is ignored.
     #[arg(long, value_name = "CIDR")]
     pub trusted_proxy: Vec<String>,
+    /// A service keys may be limited to, `NAME` or `NAME=Label`
+    /// (repeatable; a name is a-z, 0-9 and _). `amazon_sales_channel`
+    /// ("Amazon Sales Channel") always exists; stores name the service they
+    /// call for in `X-Service`.
+    #[arg(long, value_name = "NAME[=Label]")]
+    pub service: Vec<String>,
     #[command(flatten)]
     pub amazon: AmazonArgs,
 }

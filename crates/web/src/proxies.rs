@@ -18,6 +18,25 @@ pub const FORWARDED_FOR: &str = "x-forwarded-for";
 /// is cut there, so a client cannot make each request cost more.
 const MAX_HOPS: usize = 20;
 
+/// An address or CIDR range as the operator or a user writes it (an
+/// address alone is a /32 or /128), canonical: host bits cleared, and an
+/// IPv4-mapped IPv6 range (`::ffff:10.0.0.0/104`) as its IPv4 range, so it
+/// matches what [`IpAddr::to_canonical`] makes of a peer's address.
+pub fn parse_net(s: &str) -> Option<IpNet> {
+    let net = s
+        .parse::<IpNet>()
+        .ok()
+        .or_else(|| s.parse::<IpAddr>().ok().map(IpNet::from))?;
+    let net = match net {
+        IpNet::V6(v6) if v6.prefix_len() >= 96 => match v6.addr().to_ipv4_mapped() {
+            Some(v4) => IpNet::V4(ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok()?),
+            None => net,
+        },
+        _ => net,
+    };
+    Some(net.trunc())
+}
+
 /// The operator's trusted proxies: cheap to clone, empty by default.
 #[derive(Clone, Debug, Default)]
 pub struct TrustedProxies(Arc<[IpNet]>);
@@ -30,10 +49,7 @@ impl TrustedProxies {
             .iter()
             .map(|s| {
                 let s = s.as_ref().trim();
-                s.parse::<IpNet>()
-                    .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
-                    .map(|n| n.trunc())
-                    .map_err(|_| format!("{s:?} is not an IP address or CIDR range"))
+                parse_net(s).ok_or_else(|| format!("{s:?} is not an IP address or CIDR range"))
             })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(TrustedProxies(nets.into()))

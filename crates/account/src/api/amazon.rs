@@ -21,6 +21,7 @@ use crate::amazon::renewal;
 use crate::amazon::stores::{self, By, NewStoreInput};
 use crate::error::KeyRefusal;
 use crate::store;
+use crate::key_policy::AMAZON_SALES_CHANNEL;
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
@@ -91,14 +92,20 @@ impl FromRequestParts<AppState> for StoreKey {
             throttle.count(state, false).await;
             return Err(KeyRefusal::MissingToStores.into());
         };
-        let verdict = state.verifier.verify(presented).await?;
+        // The store routes are the Amazon Sales Channel's: a key limited to
+        // other services, or called from elsewhere, may not use them.
+        let caller = crate::verify::Caller {
+            ip,
+            service: Some(state.cfg.services.bit(AMAZON_SALES_CHANNEL)),
+        };
+        let verdict = state.verifier.verify(presented, caller).await?;
         if verdict.status != Status::Valid {
             throttle.count(state, false).await;
             return Err(KeyRefusal::NotValid(verdict.status).into());
         }
         if verdict.public_key.is_some() {
             let token = header(headers, "x-gw-signature");
-            match state.verifier.verify_signed(presented, token).await? {
+            match state.verifier.verify_signed(presented, token, caller).await? {
                 PingOutcome::Ok { .. } => {}
                 PingOutcome::Key(status) => return Err(KeyRefusal::NotValid(status).into()),
                 PingOutcome::Signature(_) => return Err(KeyRefusal::Unsigned.into()),

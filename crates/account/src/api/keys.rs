@@ -50,10 +50,18 @@ pub struct KeyView {
     /// The key that replaced this one when it was rolled.
     #[schema(required = true)]
     replaced_by: Option<String>,
+    /// Switched off: verifies as `disabled` until enabled again.
+    disabled: bool,
+    /// The addresses and CIDR ranges the key may be used from, canonical
+    /// (empty: any address).
+    allowed_ips: Vec<String>,
+    /// The services the key may be used for (`null`: every service).
+    #[schema(required = true)]
+    services: Option<Vec<String>>,
 }
 
 impl KeyView {
-    fn new(row: KeyRow, now: i64) -> Self {
+    pub(super) fn new(row: KeyRow, now: i64) -> Self {
         KeyView {
             status: api_keys::key_status(&row, now),
             id: row.id,
@@ -67,6 +75,11 @@ impl KeyView {
             has_public_key: row.public_key.is_some(),
             public_key_fingerprint: api_keys::fingerprint(row.public_key.as_deref()),
             replaced_by: row.replaced_by,
+            disabled: row.disabled_at.is_some(),
+            allowed_ips: crate::key_policy::allowed_list(row.allowed_ips.as_deref()),
+            services: row
+                .services
+                .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect()),
         }
     }
 }
@@ -163,6 +176,13 @@ pub struct CreateKeyBody {
     expires_at: Option<String>,
     generate_private_key: Option<bool>,
     public_key: Option<String>,
+    /// IPv4 and IPv6 addresses or CIDR ranges the key may be used from, at
+    /// most 50 (left out or empty: any address).
+    #[schema(max_items = 50)]
+    allowed_ips: Option<Vec<String>>,
+    /// The services the key may be used for, at least one (left out: every
+    /// service, including those added later).
+    services: Option<Vec<String>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -192,7 +212,7 @@ pub struct CreatedKey {
         (status = 403, description = "Cross-origin request, or the role may not do this.", body = ErrorBody),
         (status = 413, description = "The body is too large.", body = ErrorBody),
         (status = 415, description = "The body is not application/json.", body = ErrorBody),
-        (status = 422, description = "A field is not valid.", body = ErrorBody),
+        (status = 422, description = "A field is not valid (the message names it), or `lifetime_exceeded`: the key would outlive the company's maximum key lifetime.", body = ErrorBody),
     )
 )]
 pub async fn create_key(
@@ -229,6 +249,8 @@ pub async fn create_key(
             expires_at,
             signing,
             nonce: None,
+            allowed_ips: body.allowed_ips,
+            services: body.services,
         },
     )
     .await?;
@@ -343,7 +365,7 @@ pub async fn roll_key(
     Id(id): Id,
     ApiJson(body): ApiJson<RollBody>,
 ) -> Result<Response, Error> {
-    let created = api_keys::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
+    let created = crate::key_roll::roll_key(&state, &user, &id, body.grace_seconds, None).await?;
     let now = state.clock.now();
     let old = api_keys::company_key(&state, &user.company_id, &id).await?;
     let rolled = RolledKey {

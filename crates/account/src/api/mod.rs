@@ -8,6 +8,7 @@ mod amazon;
 mod audit;
 mod companies;
 mod company;
+mod key_settings;
 mod keys;
 mod members;
 pub mod openapi;
@@ -60,7 +61,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::get_account))
         .routes(routes!(account::send_email_verification))
         .routes(routes!(keys::list_keys, keys::create_key))
-        .routes(routes!(keys::revoke_key))
+        .routes(routes!(keys::revoke_key, key_settings::update_key))
         .routes(routes!(keys::set_public_key))
         .routes(routes!(keys::roll_key))
         .routes(routes!(verify::verify_key))

@@ -4,7 +4,7 @@ use axum::http::StatusCode;
 use web::Error;
 
 use super::{AccountError, KeyRefusal};
-use crate::verify::SignatureRefusal;
+use crate::verify::{SignatureRefusal, Status};
 
 impl From<AccountError> for Error {
     fn from(e: AccountError) -> Self {
@@ -78,6 +78,10 @@ impl From<AccountError> for Error {
             E::TooManyKeys(max) => Error::conflict(
                 "too_many_keys",
                 format!("A company can hold at most {max} live keys; revoke keys it no longer uses first."),
+            ),
+            E::LifetimeExceeded(days) => Error::unprocessable(
+                "lifetime_exceeded",
+                format!("expires_at: keys of this company must expire within {days} days."),
             ),
             E::LinkInvalid => Error::not_found("This invitation link is not valid."),
             E::InvitationUsed => gone(
@@ -233,8 +237,20 @@ impl From<KeyRefusal> for Error {
                 "Send the company's API key in the x-api-key header.",
             ),
             KeyRefusal::GatewayNotValid => Error::unauthorized("invalid_api_key", not_valid),
+            KeyRefusal::BadService => Error::bad_request(
+                "invalid_service",
+                "X-Service must name a service: 1 to 64 of a-z, 0-9 and _, starting with a letter.",
+            ),
             // The code names the status, so our Admin can say which case it is.
-            KeyRefusal::NotValid(status) => Error::unauthorized(status.as_str(), not_valid),
+            KeyRefusal::NotValid(status) => Error::unauthorized(
+                status.as_str(),
+                match status {
+                    Status::Disabled => "The API key is disabled.",
+                    Status::IpNotAllowed => "The API key may not be used from this address.",
+                    Status::InsufficientScope => "The API key may not be used for this service.",
+                    _ => not_valid,
+                },
+            ),
             KeyRefusal::Signature(why) => Error::forbidden(
                 "invalid_signature",
                 match why {

@@ -133,6 +133,9 @@ fn status_label(status: Status) -> &'static str {
         Status::Expired => "status.expired",
         Status::Revoked => "status.revoked",
         Status::Invalid => "status.invalid",
+        Status::Disabled => "status.disabled",
+        Status::IpNotAllowed => "status.ip_not_allowed",
+        Status::InsufficientScope => "status.insufficient_scope",
     }
 }
 
@@ -262,6 +265,8 @@ pub async fn create(
                     .nonce
                     .clone()
                     .filter(|n| !n.is_empty() && n.len() <= 64),
+                allowed_ips: None,
+                services: None,
             };
             match api_keys::create_key(&state, &user, input).await {
                 Ok(c) => {

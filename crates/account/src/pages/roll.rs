@@ -102,7 +102,7 @@ pub async fn submit(
         .filter(|g| GRACE_CHOICES.iter().any(|(s, _)| s == g))
         .unwrap_or(86400);
     let nonce = form.nonce.filter(|n| !n.is_empty() && n.len() <= 64);
-    let created = match api_keys::roll_key(&state, &user, &id, grace, nonce).await {
+    let created = match crate::key_roll::roll_key(&state, &user, &id, grace, nonce).await {
         Ok(c) => c,
         Err(AccountError::AlreadySubmitted) => {
             return Ok(Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response());

@@ -42,6 +42,9 @@ pub enum WriteError {
     /// The company holds this many live keys already.
     #[error("too many live keys")]
     TooManyKeys(i64),
+    /// The new key outlives the company's maximum key lifetime (days).
+    #[error("outlives the company's key lifetime")]
+    LifetimeExceeded(i64),
     #[error(transparent)]
     Db(#[from] DbError),
 }

@@ -31,6 +31,12 @@ pub struct KeyRow {
     pub public_key: Option<String>,
     /// The key that replaced this one when it was rolled.
     pub replaced_by: Option<String>,
+    /// When the key was switched off (`None`: it is on).
+    pub disabled_at: Option<i64>,
+    /// Canonical CIDR ranges separated by spaces (`None`: any address).
+    pub allowed_ips: Option<String>,
+    /// Service names separated by spaces (`None`: every service).
+    pub services: Option<String>,
 }
 
 impl KeyRow {
@@ -38,6 +44,7 @@ impl KeyRow {
         KeyState {
             expires_at: self.expires_at,
             revoked_at: self.revoked_at,
+            disabled_at: self.disabled_at,
         }
     }
 }
@@ -47,6 +54,7 @@ impl KeyRow {
 pub struct KeyState {
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    pub disabled_at: Option<i64>,
 }
 
 pub struct NewKey<'a> {
@@ -62,6 +70,10 @@ pub struct NewKey<'a> {
     pub public_key: Option<&'a str>,
     /// The API Portal form's one-time nonce (unique per company).
     pub create_nonce: Option<&'a str>,
+    /// Stored form of the allowed addresses (`None`: any).
+    pub allowed_ips: Option<&'a str>,
+    /// Stored form of the services (`None`: all).
+    pub services: Option<&'a str>,
 }
 
 /// A form's one-time nonce creates one key per company: a second submission
@@ -101,6 +113,7 @@ pub async fn insert_key(
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, Need::Write).await?;
     check_room(&mut tx, k.company_id, k.created_at).await?;
+    check_lifetime(&mut tx, k.company_id, k.expires_at, k.created_at).await?;
     insert_key_in(&mut tx, k).await?;
     insert_event(&mut tx, event).await?;
     tx.commit().await?;
@@ -131,6 +144,27 @@ async fn check_room(
     Ok(())
 }
 
+/// Refuses a new key that outlives the company's maximum key lifetime.
+/// Under the company's write lock ([`authorize`] first), so a policy set
+/// meanwhile is seen.
+async fn check_lifetime(
+    conn: &mut sqlx::AnyConnection,
+    company_id: &str,
+    expires_at: Option<i64>,
+    now: i64,
+) -> Result<(), WriteError> {
+    let max: Option<i64> =
+        sqlx::query_scalar("SELECT max_key_lifetime_days FROM companies WHERE id = $1")
+            .bind(company_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .flatten();
+    if !crate::key_policy::within_lifetime(max, expires_at, now) {
+        return Err(WriteError::LifetimeExceeded(max.unwrap_or_default()));
+    }
+    Ok(())
+}
+
 /// Binds a new key's ten columns from `id` to `public_key`, in the order the
 /// inserts name them.
 pub(super) fn bind_key<'q>(q: AnyQuery<'q>, k: &NewKey<'q>) -> AnyQuery<'q> {
@@ -148,10 +182,12 @@ pub(super) fn bind_key<'q>(q: AnyQuery<'q>, k: &NewKey<'q>) -> AnyQuery<'q> {
 
 async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result<(), DbError> {
     bind_key(sqlx::query(
-        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce, allowed_ips, services) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     ), k)
     .bind(k.create_nonce)
+    .bind(k.allowed_ips)
+    .bind(k.services)
     .execute(conn)
     .await?;
     Ok(())
@@ -175,6 +211,7 @@ pub async fn roll_key(
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, Need::Write).await?;
     check_room(&mut tx, company_id, now).await?;
+    check_lifetime(&mut tx, company_id, new.expires_at, now).await?;
     insert_key_in(&mut tx, new).await?;
     let hash: Option<String> = sqlx::query_scalar(
         "UPDATE api_keys SET replaced_by = $1, \
@@ -201,7 +238,8 @@ pub async fn roll_key(
 
 pub(super) const KEY_COLUMNS: &str =
     "k.id, k.company_id, a.email AS created_by_email, k.name, k.environment, k.hint, \
-     k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key, k.replaced_by";
+     k.created_at, k.expires_at, k.revoked_at, k.last_used_at, k.public_key, k.replaced_by, \
+     k.disabled_at, k.allowed_ips, k.services";
 
 /// A company's keys, newest first.
 /// One page of a company's keys, newest first: at most `limit` from the
@@ -295,19 +333,22 @@ pub async fn revoke_key(
     Ok(found)
 }
 
-/// What verification loads for a key: its id, state and public key.
+/// What verification loads for a key: its id, state, public key and policy.
 #[derive(FromRow)]
 pub struct StoredKey {
     pub id: String,
     #[sqlx(flatten)]
     pub state: KeyState,
     pub public_key: Option<String>,
+    pub allowed_ips: Option<String>,
+    pub services: Option<String>,
 }
 
 /// The verification lookup: one indexed read by hash.
 pub async fn key_state(db: &Db, key_hash: &KeyHash) -> Result<Option<StoredKey>, DbError> {
     sqlx::query_as(
-        "SELECT id, expires_at, revoked_at, public_key FROM api_keys WHERE key_hash = $1",
+        "SELECT id, expires_at, revoked_at, disabled_at, public_key, allowed_ips, services \
+         FROM api_keys WHERE key_hash = $1",
     )
     .bind(key_hash.to_hex())
     .fetch_optional(&db.pool)

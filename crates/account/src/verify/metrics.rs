@@ -8,7 +8,7 @@ use super::Status;
 
 pub(super) struct VerifyMetrics {
     /// `commerce_verifications_total{status}`, indexed by `Status as usize`.
-    by_status: [Counter; 4],
+    by_status: [Counter; 7],
     pub misses: Counter,
     pub invalidations: Counter,
     pub last_use_rows: Counter,
@@ -17,13 +17,7 @@ pub(super) struct VerifyMetrics {
 
 impl VerifyMetrics {
     pub fn new() -> Self {
-        let by_status = [
-            Status::Valid,
-            Status::Invalid,
-            Status::Expired,
-            Status::Revoked,
-        ]
-        .map(|s| metrics::counter!("commerce_verifications_total", "status" => s.as_str()));
+        let by_status = Status::ALL.map(|s| metrics::counter!("commerce_verifications_total", "status" => s.as_str()));
         VerifyMetrics {
             by_status,
             misses: metrics::counter!("commerce_verify_cache_misses_total"),

@@ -12,24 +12,30 @@ mod status;
 
 pub use listener::listen_for_changes;
 pub use ping::{PingOutcome, SignatureRefusal, PING_MAX_AHEAD};
-pub use status::{status_at, SigningKey, Status, Verdict};
+pub use status::{status_at, Caller, SigningKey, Status, Verdict};
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
+use ipnet::IpNet;
 use keys::jwt::PublicKey;
 use keys::{ApiKey, Environment, KeyHash};
 use web::db::Db;
 use web::Clock;
 
+use crate::key_policy::{self, ServiceCatalog, ServiceMask};
 use crate::store;
 
 struct Known {
     id: Arc<str>,
     state: store::KeyState,
     public_key: Option<Arc<SigningKey>>,
+    /// The key's allowed addresses (`None`: any).
+    allowed: Option<Box<[IpNet]>>,
+    /// The services the key may be used for.
+    services: ServiceMask,
     last_used: AtomicI64,
     /// Reloaded after this time: a backstop should an invalidation be lost.
     fresh_until: i64,
@@ -89,6 +95,8 @@ type UnknownShard = RwLock<HashMap<KeyHash, i64, RandomState>>;
 pub struct Verifier {
     db: Db,
     clock: Arc<dyn Clock>,
+    /// The operator's services: a key's stored names become a mask at load.
+    catalog: ServiceCatalog,
     shards: Vec<Shard>,
     unknown: Vec<UnknownShard>,
     per_shard_unknown: usize,
@@ -106,10 +114,11 @@ pub struct Verifier {
 impl Verifier {
     /// `capacity` bounds the cache of stored keys; unknown keys have a
     /// cache of their own, a quarter of that size.
-    pub fn new(db: Db, clock: Arc<dyn Clock>, capacity: usize) -> Self {
+    pub fn new(db: Db, clock: Arc<dyn Clock>, capacity: usize, catalog: ServiceCatalog) -> Self {
         Verifier {
             db,
             clock,
+            catalog,
             shards: (0..SHARDS)
                 .map(|_| RwLock::new(HashMap::default()))
                 .collect(),
@@ -131,9 +140,10 @@ impl Verifier {
         usize::from(hash.0[31]) % SHARDS
     }
 
-    /// Verifies a presented key. Errors only when storage cannot be asked.
-    pub async fn verify(&self, presented: &str) -> Result<Verdict, sqlx::Error> {
-        let verdict = match self.lookup(presented, self.clock.now()) {
+    /// Verifies a presented key for a caller. Errors only when storage
+    /// cannot be asked.
+    pub async fn verify(&self, presented: &str, caller: Caller) -> Result<Verdict, sqlx::Error> {
+        let verdict = match self.lookup(presented, self.clock.now(), caller) {
             Lookup::Answered(verdict) => verdict,
             Lookup::Load {
                 environment,
@@ -143,7 +153,7 @@ impl Verifier {
             } => {
                 self.metrics.misses.increment(1);
                 match self.load(hash, now).await? {
-                    Some(entry) => self.answer(&entry, environment, shard, now),
+                    Some(entry) => self.answer(&entry, environment, shard, now, caller),
                     None => Verdict::invalid(),
                 }
             }
@@ -156,8 +166,13 @@ impl Verifier {
     /// memory, without waiting (most requests); `None` when storage must be
     /// asked or the key is not valid (then [`Verifier::verify`] answers).
     /// `now` is the clock's time, read by the caller.
-    pub fn verify_valid_cached(&self, presented: &str, now: i64) -> Option<Verdict> {
-        match self.lookup(presented, now) {
+    pub fn verify_valid_cached(
+        &self,
+        presented: &str,
+        now: i64,
+        caller: Caller,
+    ) -> Option<Verdict> {
+        match self.lookup(presented, now, caller) {
             Lookup::Answered(verdict) if verdict.status == Status::Valid => {
                 self.metrics.verified(verdict.status);
                 Some(verdict)
@@ -168,7 +183,7 @@ impl Verifier {
 
     /// What memory knows of a presented key at `now`: its verdict, or that
     /// storage must be asked.
-    fn lookup(&self, presented: &str, now: i64) -> Lookup {
+    fn lookup(&self, presented: &str, now: i64, caller: Caller) -> Lookup {
         // A malformed key or bad checksum never reaches the cache or storage.
         let Ok((environment, hash)) = ApiKey::check(presented) else {
             return Lookup::Answered(Verdict::invalid());
@@ -181,7 +196,7 @@ impl Verifier {
             .cloned();
         match cached {
             Some(entry) if entry.fresh_until > now => {
-                Lookup::Answered(self.answer(&entry, environment, shard, now))
+                Lookup::Answered(self.answer(&entry, environment, shard, now, caller))
             }
             _ => {
                 let unknown_until = self.unknown[shard]
@@ -202,9 +217,29 @@ impl Verifier {
         }
     }
 
-    /// The verdict on a stored key at `now`; a valid key's use is noted.
-    fn answer(&self, entry: &Known, environment: Environment, shard: usize, now: i64) -> Verdict {
-        let status = status_at(entry.state, now);
+    /// The verdict on a stored key at `now` for a caller; a valid key's use
+    /// is noted. The address is checked before the service.
+    fn answer(
+        &self,
+        entry: &Known,
+        environment: Environment,
+        shard: usize,
+        now: i64,
+        caller: Caller,
+    ) -> Verdict {
+        let mut status = status_at(entry.state, now);
+        if status == Status::Valid {
+            if let Some(nets) = &entry.allowed {
+                if !key_policy::ip_allowed(nets, caller.ip) {
+                    status = Status::IpNotAllowed;
+                }
+            }
+            if let Some(wanted) = caller.service {
+                if status == Status::Valid && !entry.services.allows(wanted) {
+                    status = Status::InsufficientScope;
+                }
+            }
+        }
         if status == Status::Valid && entry.last_used.swap(now, Ordering::Relaxed) != now {
             self.dirty[shard]
                 .lock()
@@ -252,6 +287,8 @@ impl Verifier {
                         pem_hash: keys::hash_str(pem),
                     }))
                 }),
+                allowed: key_policy::stored_nets(stored.allowed_ips.as_deref()),
+                services: self.catalog.mask(stored.services.as_deref()),
                 last_used: AtomicI64::new(0),
                 fresh_until: now + POSITIVE_TTL,
             })

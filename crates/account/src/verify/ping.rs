@@ -1,7 +1,7 @@
 //! Signed pings (Services Connector 1.3.x): an RS256 token checked with the
 //! key's registered public key; a (key, token) pair is verified once.
 
-use super::{Lookup, Status, Verifier};
+use super::{Caller, Lookup, Status, Verifier};
 
 const VERIFIED_TOKENS_CAPACITY: usize = 50_000;
 
@@ -67,8 +67,9 @@ impl Verifier {
         presented: &str,
         token: Option<&str>,
         now: i64,
+        caller: Caller,
     ) -> Option<PingOutcome> {
-        let Lookup::Answered(verdict) = self.lookup(presented, now) else {
+        let Lookup::Answered(verdict) = self.lookup(presented, now, caller) else {
             return None;
         };
         if verdict.status != Status::Valid {
@@ -92,8 +93,9 @@ impl Verifier {
         &self,
         presented: &str,
         token: Option<&str>,
+        caller: Caller,
     ) -> Result<PingOutcome, sqlx::Error> {
-        let verdict = self.verify(presented).await?;
+        let verdict = self.verify(presented, caller).await?;
         if verdict.status != Status::Valid {
             return Ok(PingOutcome::Key(verdict.status));
         }

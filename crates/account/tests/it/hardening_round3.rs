@@ -324,6 +324,8 @@ async fn a_company_holds_at_most_500_live_keys_and_the_list_is_paged(db: &TestDb
             expires_at: None,
             public_key: None,
             create_nonce: None,
+            allowed_ips: None,
+            services: None,
         })
         .collect();
     account::store::insert_keys_bulk(&state.db, &rows)

@@ -46,6 +46,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("GET", "/api/v1/keys"),
     ("POST", "/api/v1/keys"),
     ("DELETE", "/api/v1/keys/{id}"),
+    ("PATCH", "/api/v1/keys/{id}"),
     ("PUT", "/api/v1/keys/{id}/public-key"),
     ("POST", "/api/v1/keys/{id}/roll"),
     ("GET", "/api/v1/audit"),

@@ -145,7 +145,7 @@ async fn many_last_uses_are_written_in_one_flush(db: &TestDb) {
         .expect("seed");
     clock.advance(10);
     for key in &seeded.sample {
-        let verdict = state.verifier.verify(key).await.expect("verify");
+        let verdict = state.verifier.verify(key, account::verify::Caller::at([127, 0, 0, 1].into())).await.expect("verify");
         assert_eq!(verdict.status, account::verify::Status::Valid);
     }
     assert_eq!(state.verifier.flush_last_used().await.expect("flush"), KEYS);
@@ -411,6 +411,8 @@ async fn a_key_write_names_the_constraint_it_ran_into(db: &TestDb) {
             expires_at: None,
             public_key: None,
             create_nonce: Some(nonce),
+            allowed_ips: None,
+            services: None,
         }
     }
     let hashes = [keys::KeyHash([1; 32]), keys::KeyHash([2; 32])];

@@ -29,6 +29,11 @@ pub struct VerifyAnswer {
     /// signed with the key's private key. Left out otherwise.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     signature_required: bool,
+    /// With `insufficient_scope`: the service asked for (`X-Service`) that
+    /// the key may not be used for. Left out otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[a-z][a-z0-9_]{0,63}$")]
+    service: Option<String>,
 }
 
 /// The gateway check's answer when the key is valid: `{"valid": true}`.
@@ -72,7 +77,8 @@ const VALID_PRODUCTION: &str = r#"{"valid":true,"status":"valid","environment":"
 const VALID_SANDBOX: &str = r#"{"valid":true,"status":"valid","environment":"sandbox"}"#;
 
 impl VerifyAnswer {
-    pub(super) fn of(verdict: &Verdict) -> VerifyAnswer {
+    /// The answer on a verdict; `service` is the `X-Service` name asked for.
+    pub(super) fn of(verdict: &Verdict, service: Option<&str>) -> VerifyAnswer {
         let known = verdict.status != Status::Invalid;
         VerifyAnswer {
             valid: verdict.status == Status::Valid,
@@ -80,6 +86,9 @@ impl VerifyAnswer {
             environment: verdict.environment.filter(|_| known).map(|e| e.as_str()),
             expires_at: verdict.expires_at.map(web::clock::rfc3339),
             signature_required: known && verdict.public_key.is_some(),
+            service: service
+                .filter(|_| verdict.status == Status::InsufficientScope)
+                .map(str::to_owned),
         }
     }
 
@@ -98,8 +107,9 @@ impl VerifyAnswer {
         }
     }
 
-    /// The hot path's answer, written directly: every part is a fixed word or
-    /// an RFC 3339 time, so nothing needs escaping (and serde is not needed).
+    /// The hot path's answer, written directly: every part is a fixed word,
+    /// an RFC 3339 time or a service name (`a-z`, `0-9`, `_` only), so
+    /// nothing needs escaping (and serde is not needed).
     /// One allocation of exactly its length (a body then takes it as it is).
     fn to_json(&self) -> String {
         let head = if self.valid {
@@ -120,6 +130,10 @@ impl VerifyAnswer {
         } else {
             ""
         };
+        let (svc_open, svc, svc_close) = match &self.service {
+            Some(name) => (r#","service":""#, name.as_str(), "\""),
+            None => ("", "", ""),
+        };
         [
             head,
             self.status.as_str(),
@@ -131,6 +145,9 @@ impl VerifyAnswer {
             exp,
             exp_close,
             signed,
+            svc_open,
+            svc,
+            svc_close,
             "}",
         ]
         .concat()
@@ -180,6 +197,7 @@ mod tests {
                 environment: Some(env),
                 expires_at: None,
                 signature_required: false,
+                service: None,
             };
             assert_eq!(a.to_json(), constant);
             assert_eq!(serde_json::to_string(&a).unwrap(), constant);
@@ -195,6 +213,7 @@ mod tests {
                 environment: Some("production"),
                 expires_at: Some("2027-01-01T00:00:00Z".into()),
                 signature_required,
+                service: None,
             };
             assert_eq!(a.to_json(), serde_json::to_string(&a).unwrap());
         }
@@ -204,6 +223,7 @@ mod tests {
             environment: Some("production"),
             expires_at: None,
             signature_required: true,
+            service: None,
         };
         let v: serde_json::Value = serde_json::from_str(&a.to_json()).unwrap();
         assert_eq!(v["signature_required"], true);
@@ -216,9 +236,21 @@ mod tests {
             environment: None,
             expires_at: None,
             signature_required: false,
+            service: None,
         };
         let v: serde_json::Value = serde_json::from_str(&b.to_json()).unwrap();
         assert_eq!(v, serde_json::to_value(&b).unwrap());
+        let c = VerifyAnswer {
+            valid: false,
+            status: Status::InsufficientScope,
+            environment: Some("production"),
+            expires_at: None,
+            signature_required: false,
+            service: Some("amazon_sales_channel".into()),
+        };
+        let v: serde_json::Value = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(v["service"], "amazon_sales_channel");
+        assert_eq!(v, serde_json::to_value(&c).unwrap());
         let g = serde_json::to_string(&GatewayAnswer { valid: true }).unwrap();
         assert_eq!(g, GATEWAY_VALID);
     }

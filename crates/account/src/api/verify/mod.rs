@@ -20,7 +20,8 @@ use web::extract::ClientIp;
 use web::Error;
 
 use crate::error::KeyRefusal;
-use crate::verify::{PingOutcome, Status};
+use crate::key_policy::{is_service_name, ServiceMask};
+use crate::verify::{Caller, PingOutcome, Status};
 use crate::AppState;
 
 use super::openapi::ErrorBody;
@@ -35,6 +36,10 @@ pub struct VerifyHeaders {
     /// The key to verify.
     #[param(rename = "X-Api-Key", value_type = String, required = false)]
     x_api_key: Option<String>,
+    /// The service the key is to be used for: a key limited to other
+    /// services answers `insufficient_scope`. Not sent: any service.
+    #[param(rename = "X-Service", value_type = String, required = false, pattern = "^[a-z][a-z0-9_]{0,63}$")]
+    x_service: Option<String>,
 }
 
 /// The headers the gateway check reads (read by [`verify`]).
@@ -48,6 +53,9 @@ pub struct GatewayHeaders {
     /// The key to check, when `magento-api-key` is not sent.
     #[param(rename = "X-Api-Key", value_type = String, required = false)]
     x_api_key: Option<String>,
+    /// The service the key is to be used for (401 when it may not be).
+    #[param(rename = "X-Service", value_type = String, required = false)]
+    x_service: Option<String>,
 }
 
 /// The headers the signed ping reads (read by [`verify`]).
@@ -64,12 +72,40 @@ pub struct PingHeaders {
     /// An RS256 JWT signed with the key's private key.
     #[param(rename = "x-gw-signature", value_type = String, required = false)]
     x_gw_signature: Option<String>,
+    /// The service the key is to be used for (401 when it may not be).
+    #[param(rename = "X-Service", value_type = String, required = false)]
+    x_service: Option<String>,
 }
 
 // Names as constants: a `&str` name is parsed and checked on every lookup.
 const X_API_KEY: HeaderName = HeaderName::from_static("x-api-key");
 const MAGENTO_API_KEY: HeaderName = HeaderName::from_static("magento-api-key");
 const X_GW_SIGNATURE: HeaderName = HeaderName::from_static("x-gw-signature");
+const X_SERVICE: HeaderName = HeaderName::from_static("x-service");
+
+/// The service a request names in `X-Service`: `Ok(None)` when it names
+/// none; a service the operator does not run is an empty mask (no key
+/// allows it); `Err` when the header is not a service name at all.
+fn asked_service<'h>(
+    state: &AppState,
+    headers: &'h HeaderMap,
+) -> Result<Option<(ServiceMask, &'h str)>, KeyRefusal> {
+    let Some(value) = headers.get(X_SERVICE) else {
+        return Ok(None);
+    };
+    match value.to_str() {
+        Ok(name) if is_service_name(name) => Ok(Some((state.cfg.services.bit(name), name))),
+        _ => Err(KeyRefusal::BadService),
+    }
+}
+
+/// Who asks: the client's address and the service it names.
+pub(crate) fn caller(ip: IpAddr, service: Option<(ServiceMask, &str)>) -> Caller {
+    Caller {
+        ip,
+        service: service.map(|(mask, _)| mask),
+    }
+}
 
 /// A header verification reads, as text (a header that is not text is not sent).
 fn header(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
@@ -166,20 +202,22 @@ fn valid_from_memory(
     headers: &HeaderMap,
 ) -> Option<Body> {
     let presented = presented_key(template, headers)?;
+    let service = asked_service(state, headers).ok()?;
+    let caller = caller(ip, service);
     let throttle = Throttle::check(state, ip).ok()?;
     let now = throttle.now();
     Some(match template {
         VERIFY => {
-            let verdict = state.verifier.verify_valid_cached(presented, now)?;
-            VerifyAnswer::of(&verdict).body()
+            let verdict = state.verifier.verify_valid_cached(presented, now, caller)?;
+            VerifyAnswer::of(&verdict, None).body()
         }
         GATEWAY => {
-            state.verifier.verify_valid_cached(presented, now)?;
+            state.verifier.verify_valid_cached(presented, now, caller)?;
             Body::from(GATEWAY_VALID)
         }
         _ => {
             let token = header(headers, X_GW_SIGNATURE);
-            match state.verifier.signed_from_memory(presented, token, now)? {
+            match state.verifier.signed_from_memory(presented, token, now, caller)? {
                 PingOutcome::Ok { expires_at } => ping_body(expires_at),
                 _ => return None,
             }
@@ -196,7 +234,7 @@ fn valid_from_memory(
     params(VerifyHeaders),
     responses(
         (status = 200, description = "The key's status.", body = VerifyAnswer),
-        (status = 400, description = "No X-Api-Key header.", body = ErrorBody),
+        (status = 400, description = "No X-Api-Key header, or an X-Service that is not a service name (`invalid_service`).", body = ErrorBody),
         (status = 429, description = "Too many failed verifications from this client.", body = ErrorBody),
     )
 )]
@@ -217,10 +255,12 @@ async fn verify(
     let Some(presented) = presented_key(VERIFY, headers) else {
         return Err(KeyRefusal::MissingToVerify.into());
     };
+    let service = asked_service(state, headers)?;
     let throttle = Throttle::check(state, ip)?;
-    let verdict = state.verifier.verify(presented).await?;
+    let verdict = state.verifier.verify(presented, caller(ip, service)).await?;
     throttle.count(state, verdict.status == Status::Valid).await;
-    Ok(json(out, VerifyAnswer::of(&verdict).body()))
+    let answer = VerifyAnswer::of(&verdict, service.map(|(_, name)| name));
+    Ok(json(out, answer.body()))
 }
 
 /// Magento Services Connector's key check: exactly 200 when valid, 401 otherwise.
@@ -251,9 +291,12 @@ async fn gateway(
     out: HeaderMap,
 ) -> Result<Response, Error> {
     let throttle = Throttle::check(state, ip)?;
-    let valid = match presented_key(GATEWAY, headers) {
-        Some(k) => state.verifier.verify(k).await?.status == Status::Valid,
-        None => false,
+    let valid = match (presented_key(GATEWAY, headers), asked_service(state, headers)) {
+        (Some(k), Ok(service)) => {
+            let caller = caller(ip, service);
+            state.verifier.verify(k, caller).await?.status == Status::Valid
+        }
+        _ => false,
     };
     throttle.count(state, valid).await;
     if valid {
@@ -298,8 +341,13 @@ async fn ping(
         throttle.count(state, false).await;
         return Err(KeyRefusal::MissingToPing.into());
     };
+    let Ok(service) = asked_service(state, headers) else {
+        throttle.count(state, false).await;
+        return Err(KeyRefusal::NotValid(Status::InsufficientScope).into());
+    };
     let token = header(headers, X_GW_SIGNATURE);
-    let outcome = state.verifier.verify_signed(presented, token).await?;
+    let caller = caller(ip, service);
+    let outcome = state.verifier.verify_signed(presented, token, caller).await?;
     throttle
         .count(state, matches!(outcome, PingOutcome::Ok { .. }))
         .await;
