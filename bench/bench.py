@@ -119,26 +119,50 @@ def median(rows, key):
     return statistics.median(r[key] for r in rows)
 
 
-def bench_verify(count, rounds, seconds, conns, sample):
+def seed(count, sample, policy):
+    """A fresh data dir with `count` keys; returns it, the sampled keys' file
+    and the signed keys' file. With `policy`, every key carries the heaviest
+    policy (50 allowed ranges with loopback last, Amazon Sales Channel only)."""
     data = tempfile.mkdtemp(prefix=f"bench-{count}-")
     keys_file = os.path.join(data, "keys.txt")
-    t0 = time.time()
     signed_file = os.path.join(data, "signed.txt")
+    t0 = time.time()
     subprocess.run([BIN, "--data-dir", data, "account:seed-keys", "--count", str(count),
                     "--sample", str(sample), "--out", keys_file, "--signed", "100",
-                    "--signed-out", signed_file], check=True, stdout=subprocess.DEVNULL)
-    print(f"  seeded {count:,} keys in {time.time() - t0:.1f} s", flush=True)
+                    "--signed-out", signed_file, *(["--policy"] if policy else [])],
+                   check=True, stdout=subprocess.DEVNULL)
+    print(f"  seeded {count:,} keys{' with policy' if policy else ''} in {time.time() - t0:.1f} s", flush=True)
+    return data, keys_file, signed_file
+
+
+def bench_verify(count, rounds, seconds, conns, sample):
+    data, keys_file, signed_file = seed(count, sample, False)
+    p_data, p_keys, p_signed = seed(count, sample, True)
     port, bare_port = free_port(), free_port()
     proc = start(["serve", "account", "--account-addr", f"127.0.0.1:{port}"], data)
     # The same service with Prometheus metrics on: what recording costs.
     m_port, m_metrics = free_port(), free_port()
     proc_m = start(["serve", "account", "--account-addr", f"127.0.0.1:{m_port}",
                     "--metrics-addr", f"127.0.0.1:{m_metrics}"], data)
+    # The same keys with the heaviest policy, asked for with X-Service.
+    p_port = free_port()
+    proc_p = start(["serve", "account", "--account-addr", f"127.0.0.1:{p_port}"], p_data)
+    p_base = f"http://127.0.0.1:{p_port}"
     bare = subprocess.Popen(["taskset", "-c", "0", BARE, f"127.0.0.1:{bare_port}"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/healthz")
     wait_http(f"http://127.0.0.1:{m_port}/healthz")
+    wait_http(p_base + "/healthz")
+    # The policy's verify answers 200 whatever the status: check one is valid.
+    with open(p_keys) as f:
+        first = f.readline().strip()
+    req = urllib.request.Request(p_base + "/api/v1/keys/verify", method="POST", data=b"",
+                                 headers={"x-api-key": first, "x-service": "amazon_sales_channel"})
+    with urllib.request.urlopen(req, timeout=10) as res:
+        answer = json.load(res)
+    if answer.get("status") != "valid":
+        sys.exit(f"a key with the policy verifies as {answer.get('status')}: the benchmark is broken")
     wait_http(f"http://127.0.0.1:{bare_port}/")
     idle_rss = rss_mb(proc.pid, "VmRSS")
     targets = {
@@ -149,11 +173,16 @@ def bench_verify(count, rounds, seconds, conns, sample):
         # The signed ping: RS256 checked once per (key, token), then remembered.
         "ping": (proc.pid, base, ["-s", LUA, "--", "ping", signed_file]),
         "verify+m": (proc_m.pid, f"http://127.0.0.1:{m_port}", ["-s", LUA, "--", "verify", keys_file]),
+        "verify+p": (proc_p.pid, p_base, ["-s", LUA, "--", "verify+svc", p_keys]),
+        "gateway+p": (proc_p.pid, p_base, ["-s", LUA, "--", "gateway+svc", p_keys]),
+        "ping+p": (proc_p.pid, p_base, ["-s", LUA, "--", "ping+svc", p_signed]),
     }
     # Warm-up: fill the caches with the sampled keys.
     measure(proc.pid, targets["verify"][1], 2, conns, targets["verify"][2])
     measure(proc.pid, targets["ping"][1], 2, conns, targets["ping"][2])
     measure(proc_m.pid, targets["verify+m"][1], 2, conns, targets["verify+m"][2])
+    measure(proc_p.pid, p_base, 2, conns, targets["verify+p"][2])
+    measure(proc_p.pid, p_base, 2, conns, targets["ping+p"][2])
     results = {name: [] for name in targets}
     for _ in range(rounds):
         for name, (pid, url, extra) in targets.items():
@@ -164,6 +193,7 @@ def bench_verify(count, rounds, seconds, conns, sample):
     peak_rss = rss_mb(proc.pid, "VmHWM")
     stop(proc)
     stop(proc_m)
+    stop(proc_p)
     stop(bare)
     return results, idle_rss, peak_rss
 
@@ -255,6 +285,8 @@ def main():
     r = ratios[counts[0]]
     print(f"bare/verify ratio: {r['verify']:.2f}, bare/gateway ratio: {r['gateway']:.2f}, "
           f"bare/ping ratio: {r['ping']:.2f}")
+    print(f"with the heaviest policy: bare/verify ratio: {r['verify+p']:.2f}, "
+          f"bare/gateway ratio: {r['gateway+p']:.2f}, bare/ping ratio: {r['ping+p']:.2f}")
 
 
 if __name__ == "__main__":

@@ -5,14 +5,21 @@
 -- keys (zipf, with exponent args[3], default 1.1); or GET
 -- /merchant-registry/v1/ping with mode=ping, whose file holds "KEY TOKEN"
 -- lines (a key with its signed ping token, from account:seed-keys --signed-out).
+-- A mode ending in "+svc" (verify+svc, gateway+svc, ping+svc) also sends
+-- X-Service: amazon_sales_channel, for keys seeded with --policy.
 local keys = {}
 local tokens = {}
 local i = 0
 local mode = "verify"
 local cdf = nil
+local service = nil
 
 function init(args)
   mode = args[1] or "verify"
+  if mode:sub(-4) == "+svc" then
+    mode = mode:sub(1, -5)
+    service = "amazon_sales_channel"
+  end
   for line in io.lines(args[2]) do
     if #line > 0 then
       local key, token = line:match("^(%S+) (%S+)$")
@@ -59,11 +66,11 @@ function request()
     key = keys[i]
   end
   if mode == "gateway" then
-    return wrk.format("GET", "/gateway/apikeycheck", { ["magento-api-key"] = key })
+    return wrk.format("GET", "/gateway/apikeycheck", { ["magento-api-key"] = key, ["x-service"] = service })
   end
   if mode == "ping" then
     return wrk.format("GET", "/merchant-registry/v1/ping",
-      { ["x-api-key"] = key, ["x-gw-signature"] = tokens[i] })
+      { ["x-api-key"] = key, ["x-gw-signature"] = tokens[i], ["x-service"] = service })
   end
-  return wrk.format("POST", "/api/v1/keys/verify", { ["x-api-key"] = key })
+  return wrk.format("POST", "/api/v1/keys/verify", { ["x-api-key"] = key, ["x-service"] = service })
 end

@@ -25,6 +25,32 @@ pub async fn seed_keys(
     signed: usize,
     now: i64,
 ) -> anyhow::Result<Seeded> {
+    seed_keys_with(db, count, sample, signed, now, false).await
+}
+
+/// The policy `--policy` gives every seeded key, the heaviest a key may
+/// carry: 50 ranges, loopback last (so a check from 127.0.0.1 walks them
+/// all), and the services limited to the Amazon Sales Channel.
+pub fn heaviest_policy() -> (String, String) {
+    let mut ranges: Vec<String> = (0..49).map(|i| format!("198.51.{i}.0/24")).collect();
+    ranges.push("127.0.0.0/8".to_owned());
+    let stored = crate::key_policy::parse_allowed_ips(Some(&ranges))
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    (stored, crate::key_policy::AMAZON_SALES_CHANNEL.to_owned())
+}
+
+/// [`seed_keys`], each key with [`heaviest_policy`] when `policy` is set.
+pub async fn seed_keys_with(
+    db: &Db,
+    count: usize,
+    sample: usize,
+    signed: usize,
+    now: i64,
+    policy: bool,
+) -> anyhow::Result<Seeded> {
+    let policy = policy.then(heaviest_policy);
     // One signing key for all signed keys: generating RSA keys is slow.
     let signing = match signed {
         0 => None,
@@ -92,8 +118,8 @@ pub async fn seed_keys(
                 expires_at: None,
                 public_key: public_pem.as_deref().filter(|_| done + i < signed),
                 create_nonce: None,
-                allowed_ips: None,
-                services: None,
+                allowed_ips: policy.as_ref().map(|p| p.0.as_str()),
+                services: policy.as_ref().map(|p| p.1.as_str()),
             })
             .collect();
         store::insert_keys_bulk(db, &batch).await?;

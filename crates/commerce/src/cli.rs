@@ -138,6 +138,10 @@ pub enum Command {
         /// Where the signed keys and their tokens go, one "KEY TOKEN" per line.
         #[arg(long)]
         signed_out: Option<PathBuf>,
+        /// Give every key the heaviest policy (50 allowed ranges, loopback
+        /// last; the Amazon Sales Channel only).
+        #[arg(long)]
+        policy: bool,
         /// The account service's database (default: sqlite under --data-dir).
         #[arg(long)]
         database_url: Option<String>,

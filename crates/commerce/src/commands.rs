@@ -88,6 +88,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
             signed,
             signed_out,
+            policy,
             database_url,
         } => {
             files::ensure_dir(&data_dir)?;
@@ -98,8 +99,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 0
             };
+            let now = SystemClock.now();
             let seeded =
-                account::seed::seed_keys(&db, count, sample, signed, SystemClock.now()).await?;
+                account::seed::seed_keys_with(&db, count, sample, signed, now, policy).await?;
             std::fs::write(&out, seeded.sample.join("\n") + "\n")
                 .with_context(|| format!("cannot write {}", out.display()))?;
             if let Some(path) = &signed_out {

@@ -165,8 +165,14 @@ async fn check_lifetime(
     Ok(())
 }
 
-/// Binds a new key's ten columns from `id` to `public_key`, in the order the
-/// inserts name them.
+/// The columns [`bind_key`] binds, in its order.
+pub(super) const NEW_KEY_COLUMNS: &str =
+    "id, company_id, created_by, name, environment, key_hash, hint, \
+     created_at, expires_at, public_key, allowed_ips, services";
+/// How many they are.
+pub(super) const NEW_KEY_COLUMN_COUNT: usize = 12;
+
+/// Binds a new key's [`NEW_KEY_COLUMNS`], in their order.
 pub(super) fn bind_key<'q>(q: AnyQuery<'q>, k: &NewKey<'q>) -> AnyQuery<'q> {
     q.bind(k.id)
         .bind(k.company_id)
@@ -178,18 +184,19 @@ pub(super) fn bind_key<'q>(q: AnyQuery<'q>, k: &NewKey<'q>) -> AnyQuery<'q> {
         .bind(k.created_at)
         .bind(k.expires_at)
         .bind(k.public_key)
+        .bind(k.allowed_ips)
+        .bind(k.services)
 }
 
 async fn insert_key_in(conn: &mut sqlx::AnyConnection, k: &NewKey<'_>) -> Result<(), DbError> {
-    bind_key(sqlx::query(
-        "INSERT INTO api_keys (id, company_id, created_by, name, environment, key_hash, hint, created_at, expires_at, public_key, create_nonce, allowed_ips, services) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-    ), k)
-    .bind(k.create_nonce)
-    .bind(k.allowed_ips)
-    .bind(k.services)
-    .execute(conn)
-    .await?;
+    let sql = format!(
+        "INSERT INTO api_keys ({NEW_KEY_COLUMNS}, create_nonce) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+    );
+    bind_key(sqlx::query(&sql), k)
+        .bind(k.create_nonce)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
