@@ -13,10 +13,12 @@ pub static CATALOG: LazyLock<Catalog> = LazyLock::new(|| {
         concat!(
             include_str!("../locales/en.txt"),
             include_str!("../locales/key_policy.en.txt"),
+            include_str!("../locales/usage.en.txt"),
         ),
         concat!(
             include_str!("../locales/nl.txt"),
             include_str!("../locales/key_policy.nl.txt"),
+            include_str!("../locales/usage.nl.txt"),
         ),
     )
 });

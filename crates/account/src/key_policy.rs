@@ -180,8 +180,7 @@ impl ServiceCatalog {
 /// cleared, IPv4-mapped ranges as IPv4, duplicates dropped), separated by spaces.
 pub fn parse_allowed_ips<S: AsRef<str>>(ips: Option<&[S]>) -> Result<Option<String>, AccountError> {
     let ips = match ips {
-        None => return Ok(None),
-        Some(list) if list.is_empty() => return Ok(None),
+        None | Some([]) => return Ok(None),
         Some(list) => list,
     };
     let refused = |msg| AccountError::Invalid(FieldError::new("allowed_ips", msg));

@@ -31,6 +31,7 @@ pub mod sessions;
 pub mod smtp;
 pub mod store;
 pub mod two_factor;
+pub mod usage;
 pub mod verify;
 
 use std::net::SocketAddr;
@@ -123,7 +124,8 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting, lets in-flight requests finish, flushes last-use times.
+    /// Stops accepting, lets in-flight requests finish, flushes last-use
+    /// times and usage counts.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.task.await??;
@@ -131,6 +133,7 @@ impl Running {
             t.abort();
         }
         self.state.verifier.flush_last_used().await?;
+        self.state.verifier.flush_usage().await?;
         Ok(())
     }
 
@@ -180,6 +183,9 @@ pub async fn start_with_clock(
             tick.tick().await;
             if let Err(e) = flusher.verifier.flush_last_used().await {
                 tracing::warn!(error = %e, "could not write last-use times; will retry");
+            }
+            if let Err(e) = flusher.verifier.flush_usage().await {
+                tracing::warn!(error = %e, "could not write usage counts; will retry");
             }
         }
     }));

@@ -19,6 +19,7 @@ mod purge;
 mod removed;
 mod sessions;
 mod two_factor;
+mod usage;
 
 /// A query on the `Any` pool, for helpers that bind a row's columns.
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
@@ -41,3 +42,4 @@ pub use removed::removed_from;
 pub use sessions::*;
 pub use sqlx::Error as DbError;
 pub use two_factor::*;
+pub use usage::*;

@@ -84,12 +84,11 @@ impl FromRequestParts<AppState> for StoreKey {
         let ClientIp(ip) = ClientIp::from_request_parts(parts, state)
             .await
             .map_err(|_| not_valid())?;
-        let throttle = Throttle::check(state, ip)?;
         let headers = &parts.headers;
-        let Some(presented) =
-            header(headers, "x-api-key").or_else(|| header(headers, "magento-api-key"))
-        else {
-            throttle.count(state, false).await;
+        let presented = header(headers, "x-api-key").or_else(|| header(headers, "magento-api-key"));
+        let throttle = Throttle::check(state, ip, presented)?;
+        let Some(presented) = presented else {
+            throttle.count(state, None, Status::Invalid).await;
             return Err(KeyRefusal::MissingToStores.into());
         };
         // The store routes are the Amazon Sales Channel's: a key limited to
@@ -100,16 +99,26 @@ impl FromRequestParts<AppState> for StoreKey {
         };
         let verdict = state.verifier.verify(presented, caller).await?;
         if verdict.status != Status::Valid {
-            throttle.count(state, false).await;
+            throttle
+                .count(state, verdict.key_id.as_ref(), verdict.status)
+                .await;
             return Err(KeyRefusal::NotValid(verdict.status).into());
         }
         if verdict.public_key.is_some() {
             let token = header(headers, "x-gw-signature");
-            match state.verifier.verify_signed(presented, token, caller).await? {
+            let (outcome, _) = state.verifier.verify_signed(presented, token, caller).await?;
+            // Counted once, with what the call came to.
+            let status = super::verify::ping_status(&outcome);
+            throttle.count(state, verdict.key_id.as_ref(), status).await;
+            match outcome {
                 PingOutcome::Ok { .. } => {}
                 PingOutcome::Key(status) => return Err(KeyRefusal::NotValid(status).into()),
                 PingOutcome::Signature(_) => return Err(KeyRefusal::Unsigned.into()),
             }
+        } else {
+            throttle
+                .count(state, verdict.key_id.as_ref(), Status::Valid)
+                .await;
         }
         let key_id = verdict.key_id.ok_or_else(not_valid)?;
         let environment = verdict.environment.ok_or_else(not_valid)?;

@@ -17,6 +17,7 @@ mod secret_scanning;
 mod sessions;
 mod throttle;
 mod two_factor;
+mod usage;
 mod verify;
 
 pub use verify::VerifyRoutes;
@@ -61,6 +62,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(account::get_account))
         .routes(routes!(account::send_email_verification))
         .routes(routes!(keys::list_keys, keys::create_key))
+        .routes(routes!(usage::usage))
         .routes(routes!(keys::revoke_key, key_settings::update_key))
         .routes(routes!(keys::set_public_key))
         .routes(routes!(keys::roll_key))

@@ -1,8 +1,11 @@
 //! The failed-verification throttle: a client that keeps presenting keys
 //! that are not valid is answered 429 for a while, whatever it presents.
 
+use std::sync::Arc;
+
 use web::Error;
 
+use crate::verify::{Outcome, Status};
 use crate::AppState;
 
 /// The failed-verification throttle of one client. A blocked client is
@@ -16,7 +19,13 @@ pub(super) struct Throttle {
 }
 
 impl Throttle {
-    pub(super) fn check(state: &AppState, ip: std::net::IpAddr) -> Result<Throttle, Error> {
+    /// Checks the client; a refusal is counted in the usage of the key it
+    /// presented (`presented`), when memory knows that key.
+    pub(super) fn check(
+        state: &AppState,
+        ip: std::net::IpAddr,
+        presented: Option<&str>,
+    ) -> Result<Throttle, Error> {
         let mut key = [0u8; 48];
         let len = ip_text(ip, &mut key);
         let t = Throttle {
@@ -25,7 +34,12 @@ impl Throttle {
             now: state.clock.now(),
         };
         match state.limits.verify_by_ip.blocked(t.key(), t.now) {
-            Some(wait) => Err(Error::too_many_requests(wait)),
+            Some(wait) => {
+                if let Some(key) = presented {
+                    state.verifier.count_throttled(key, t.now);
+                }
+                Err(Error::too_many_requests(wait))
+            }
             None => Ok(t),
         }
     }
@@ -39,8 +53,13 @@ impl Throttle {
         std::str::from_utf8(&self.key[..self.len]).unwrap_or("")
     }
 
-    pub(super) async fn count(&self, state: &AppState, valid: bool) {
-        if !valid {
+    /// Counts a failed verification against the client; with the key's
+    /// id, counts the outcome in the key's usage.
+    pub(super) async fn count(&self, state: &AppState, key_id: Option<&Arc<str>>, status: Status) {
+        if let Some(id) = key_id {
+            state.verifier.count(id, Outcome::of(status), self.now);
+        }
+        if status != Status::Valid {
             state.limits.verify_by_ip.fail(self.key(), self.now).await;
         }
     }

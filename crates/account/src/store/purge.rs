@@ -1,6 +1,7 @@
 //! What is kept no longer than needed: ended sessions (and sign-ins that
 //! waited too long for their second step), invitations and
-//! password reset links that can no longer be used, and messages already sent. Run on a schedule by the
+//! password reset links that can no longer be used, and messages already sent;
+//! hourly usage counts are rolled up by day. Run on a schedule by the
 //! outbox worker (and on every node: each delete is idempotent).
 
 use web::db::Db;
@@ -37,6 +38,7 @@ pub async fn purge(
             .rows_affected();
     super::removed::purge(db, now, absolute_secs).await?;
     super::amazon::purge_amazon(db, now - 86400).await?;
+    super::usage::roll_up_usage(db, now).await?;
     // Sign-ins that waited for their second step longer than they may.
     let pending_before = now - web::two_factor::PENDING_SECS;
     web::two_factor::store::purge_pending(db, &super::two_factor::TWO_FACTOR, pending_before)

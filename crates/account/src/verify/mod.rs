@@ -9,10 +9,12 @@ mod listener;
 mod metrics;
 mod ping;
 mod status;
+mod usage;
 
 pub use listener::listen_for_changes;
 pub use ping::{PingOutcome, SignatureRefusal, PING_MAX_AHEAD};
 pub use status::{status_at, Caller, SigningKey, Status, Verdict};
+pub use usage::Outcome;
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher, RandomState};
@@ -109,6 +111,8 @@ pub struct Verifier {
     /// Signed pings already verified: SHA-256 of (key hash, token) → the token's `exp`.
     verified_tokens: Mutex<HashMap<KeyHash, i64, RandomState>>,
     metrics: metrics::VerifyMetrics,
+    /// Usage counts not yet written.
+    tallies: usage::Tallies,
 }
 
 impl Verifier {
@@ -133,6 +137,7 @@ impl Verifier {
             dirty: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
             verified_tokens: Mutex::new(HashMap::default()),
             metrics: metrics::VerifyMetrics::new(),
+            tallies: usage::Tallies::new(),
         }
     }
 
@@ -179,6 +184,15 @@ impl Verifier {
             }
             _ => None,
         }
+    }
+
+    /// The id of a presented key memory holds, without asking storage.
+    pub fn cached_id(&self, presented: &str) -> Option<Arc<str>> {
+        let (_, hash) = ApiKey::check(presented).ok()?;
+        let shard = self.shards[Self::shard_of(&hash)]
+            .read()
+            .unwrap_or_else(|e| e.into_inner());
+        shard.get(&hash).map(|entry| entry.id.clone())
     }
 
     /// What memory knows of a presented key at `now`: its verdict, or that

@@ -1,6 +1,8 @@
 //! Signed pings (Services Connector 1.3.x): an RS256 token checked with the
 //! key's registered public key; a (key, token) pair is verified once.
 
+use std::sync::Arc;
+
 use super::{Caller, Lookup, Status, Verifier};
 
 const VERIFIED_TOKENS_CAPACITY: usize = 50_000;
@@ -68,7 +70,7 @@ impl Verifier {
         token: Option<&str>,
         now: i64,
         caller: Caller,
-    ) -> Option<PingOutcome> {
+    ) -> Option<(PingOutcome, Arc<str>)> {
         let Lookup::Answered(verdict) = self.lookup(presented, now, caller) else {
             return None;
         };
@@ -82,28 +84,41 @@ impl Verifier {
             return None;
         }
         self.metrics.verified(verdict.status);
-        Some(PingOutcome::Ok {
+        let outcome = PingOutcome::Ok {
             expires_at: verdict.expires_at,
-        })
+        };
+        Some((outcome, verdict.key_id?))
     }
 
     /// A signed ping: the key must be valid, and the token an RS256 JWT that
-    /// verifies with the key's public key. A (key, token) pair is verified once.
+    /// verifies with the key's public key. A (key, token) pair is verified
+    /// once. With the outcome, the stored key's id (`None`: unknown key).
     pub async fn verify_signed(
         &self,
         presented: &str,
         token: Option<&str>,
         caller: Caller,
-    ) -> Result<PingOutcome, sqlx::Error> {
+    ) -> Result<(PingOutcome, Option<Arc<str>>), sqlx::Error> {
         let verdict = self.verify(presented, caller).await?;
+        let key_id = verdict.key_id.clone();
+        Ok((self.check_signature(verdict, presented, token), key_id))
+    }
+
+    /// The signed ping's outcome for a key's verdict.
+    fn check_signature(
+        &self,
+        verdict: super::Verdict,
+        presented: &str,
+        token: Option<&str>,
+    ) -> PingOutcome {
         if verdict.status != Status::Valid {
-            return Ok(PingOutcome::Key(verdict.status));
+            return PingOutcome::Key(verdict.status);
         }
         let Some(token) = sent_token(token) else {
-            return Ok(PingOutcome::Signature(SignatureRefusal::Missing));
+            return PingOutcome::Signature(SignatureRefusal::Missing);
         };
         let Some(public) = verdict.public_key else {
-            return Ok(PingOutcome::Signature(SignatureRefusal::NoPublicKey));
+            return PingOutcome::Signature(SignatureRefusal::NoPublicKey);
         };
         let now = self.clock.now();
         let pair = token_pair(&public.pem_hash, presented, token);
@@ -128,11 +143,11 @@ impl Verifier {
                     }
                     cache.insert(pair, token_exp(token).unwrap_or(now));
                 }
-                Ok(PingOutcome::Ok {
+                PingOutcome::Ok {
                     expires_at: verdict.expires_at,
-                })
+                }
             }
-            Err(e) => Ok(PingOutcome::Signature(e.into())),
+            Err(e) => PingOutcome::Signature(e.into()),
         }
     }
 }

@@ -51,3 +51,4 @@ mod two_factor;
 mod two_factor_pages;
 mod two_factor_passkeys;
 mod two_factor_policy;
+mod usage_api;

@@ -47,6 +47,7 @@ const OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/keys"),
     ("DELETE", "/api/v1/keys/{id}"),
     ("PATCH", "/api/v1/keys/{id}"),
+    ("GET", "/api/v1/usage"),
     ("PUT", "/api/v1/keys/{id}/public-key"),
     ("POST", "/api/v1/keys/{id}/roll"),
     ("GET", "/api/v1/audit"),

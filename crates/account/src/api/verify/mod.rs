@@ -21,7 +21,7 @@ use web::Error;
 
 use crate::error::KeyRefusal;
 use crate::key_policy::{is_service_name, ServiceMask};
-use crate::verify::{Caller, PingOutcome, Status};
+use crate::verify::{Caller, Outcome, PingOutcome, Status};
 use crate::AppState;
 
 use super::openapi::ErrorBody;
@@ -204,25 +204,30 @@ fn valid_from_memory(
     let presented = presented_key(template, headers)?;
     let service = asked_service(state, headers).ok()?;
     let caller = caller(ip, service);
-    let throttle = Throttle::check(state, ip).ok()?;
+    // A refusal is counted by the async path, which answers it.
+    let throttle = Throttle::check(state, ip, None).ok()?;
     let now = throttle.now();
-    Some(match template {
+    let (body, key_id) = match template {
         VERIFY => {
             let verdict = state.verifier.verify_valid_cached(presented, now, caller)?;
-            VerifyAnswer::of(&verdict, None).body()
+            (VerifyAnswer::of(&verdict, None).body(), verdict.key_id)
         }
         GATEWAY => {
-            state.verifier.verify_valid_cached(presented, now, caller)?;
-            Body::from(GATEWAY_VALID)
+            let verdict = state.verifier.verify_valid_cached(presented, now, caller)?;
+            (Body::from(GATEWAY_VALID), verdict.key_id)
         }
         _ => {
             let token = header(headers, X_GW_SIGNATURE);
             match state.verifier.signed_from_memory(presented, token, now, caller)? {
-                PingOutcome::Ok { expires_at } => ping_body(expires_at),
+                (PingOutcome::Ok { expires_at }, id) => (ping_body(expires_at), Some(id)),
                 _ => return None,
             }
         }
-    })
+    };
+    if let Some(id) = &key_id {
+        state.verifier.count(id, Outcome::of(Status::Valid), now);
+    }
+    Some(body)
 }
 
 /// Verifies the key in `X-Api-Key`: its status, environment and expiry.
@@ -256,9 +261,11 @@ async fn verify(
         return Err(KeyRefusal::MissingToVerify.into());
     };
     let service = asked_service(state, headers)?;
-    let throttle = Throttle::check(state, ip)?;
+    let throttle = Throttle::check(state, ip, Some(presented))?;
     let verdict = state.verifier.verify(presented, caller(ip, service)).await?;
-    throttle.count(state, verdict.status == Status::Valid).await;
+    throttle
+        .count(state, verdict.key_id.as_ref(), verdict.status)
+        .await;
     let answer = VerifyAnswer::of(&verdict, service.map(|(_, name)| name));
     Ok(json(out, answer.body()))
 }
@@ -290,15 +297,18 @@ async fn gateway(
     headers: &HeaderMap,
     out: HeaderMap,
 ) -> Result<Response, Error> {
-    let throttle = Throttle::check(state, ip)?;
-    let valid = match (presented_key(GATEWAY, headers), asked_service(state, headers)) {
+    let presented = presented_key(GATEWAY, headers);
+    let throttle = Throttle::check(state, ip, presented)?;
+    let (key_id, status) = match (presented, asked_service(state, headers)) {
         (Some(k), Ok(service)) => {
-            let caller = caller(ip, service);
-            state.verifier.verify(k, caller).await?.status == Status::Valid
+            let verdict = state.verifier.verify(k, caller(ip, service)).await?;
+            (verdict.key_id, verdict.status)
         }
-        _ => false,
+        (Some(k), Err(_)) => (state.verifier.cached_id(k), Status::InsufficientScope),
+        (None, _) => (None, Status::Invalid),
     };
-    throttle.count(state, valid).await;
+    throttle.count(state, key_id.as_ref(), status).await;
+    let valid = status == Status::Valid;
     if valid {
         Ok(json(out, GATEWAY_VALID))
     } else {
@@ -336,25 +346,39 @@ async fn ping(
     headers: &HeaderMap,
     out: HeaderMap,
 ) -> Result<Response, Error> {
-    let throttle = Throttle::check(state, ip)?;
-    let Some(presented) = presented_key(PING, headers) else {
-        throttle.count(state, false).await;
+    let presented = presented_key(PING, headers);
+    let throttle = Throttle::check(state, ip, presented)?;
+    let Some(presented) = presented else {
+        throttle.count(state, None, Status::Invalid).await;
         return Err(KeyRefusal::MissingToPing.into());
     };
     let Ok(service) = asked_service(state, headers) else {
-        throttle.count(state, false).await;
+        let id = state.verifier.cached_id(presented);
+        throttle
+            .count(state, id.as_ref(), Status::InsufficientScope)
+            .await;
         return Err(KeyRefusal::NotValid(Status::InsufficientScope).into());
     };
     let token = header(headers, X_GW_SIGNATURE);
     let caller = caller(ip, service);
-    let outcome = state.verifier.verify_signed(presented, token, caller).await?;
+    let (outcome, key_id) = state.verifier.verify_signed(presented, token, caller).await?;
     throttle
-        .count(state, matches!(outcome, PingOutcome::Ok { .. }))
+        .count(state, key_id.as_ref(), ping_status(&outcome))
         .await;
     match outcome {
         PingOutcome::Ok { expires_at } => Ok(json(out, ping_body(expires_at))),
         PingOutcome::Key(status) => Err(KeyRefusal::NotValid(status).into()),
         PingOutcome::Signature(why) => Err(KeyRefusal::Signature(why).into()),
+    }
+}
+
+/// What usage and the throttle count of a signed ping: a refused signature
+/// is an `invalid` call of a known key.
+pub(crate) fn ping_status(outcome: &PingOutcome) -> Status {
+    match outcome {
+        PingOutcome::Ok { .. } => Status::Valid,
+        PingOutcome::Key(status) => *status,
+        PingOutcome::Signature(_) => Status::Invalid,
     }
 }
 
