@@ -207,11 +207,26 @@ mod tests {
         for (g, f, t) in [
             (Some("minute"), None, None),
             (None, Some("yesterday"), None),
-            (None, Some("2027-01-02T00:00:00Z"), Some("2027-01-01T00:00:00Z")),
-            (None, Some("2026-01-01T00:00:00Z"), Some("2027-01-01T00:00:00Z")),
-            (Some("day"), Some("2020-01-01T00:00:00Z"), Some("2027-01-01T00:00:00Z")),
+            (
+                None,
+                Some("2027-01-02T00:00:00Z"),
+                Some("2027-01-01T00:00:00Z"),
+            ),
+            (
+                None,
+                Some("2026-01-01T00:00:00Z"),
+                Some("2027-01-01T00:00:00Z"),
+            ),
+            (
+                Some("day"),
+                Some("2020-01-01T00:00:00Z"),
+                Some("2027-01-01T00:00:00Z"),
+            ),
         ] {
-            assert!(UsageQuery::parse(g, f, t, None, NOW).is_err(), "{g:?} {f:?} {t:?}");
+            assert!(
+                UsageQuery::parse(g, f, t, None, NOW).is_err(),
+                "{g:?} {f:?} {t:?}"
+            );
         }
         assert!(matches!(
             UsageQuery::parse(None, None, None, Some("key\u{0}"), NOW),

@@ -114,7 +114,10 @@ impl UsageParams {
                 _ => continue,
             };
             if slot.replace(value.into_owned()).is_some() {
-                return Err(AccountError::Invalid(FieldError::new(field, "error.usage_twice")));
+                return Err(AccountError::Invalid(FieldError::new(
+                    field,
+                    "error.usage_twice",
+                )));
             }
         }
         Ok(p)
@@ -128,14 +131,21 @@ fn wants_csv(headers: &HeaderMap) -> bool {
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|part| part.split(';').next().is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv")))
+        .any(|part| {
+            part.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("text/csv"))
+        })
 }
 
 /// The CSV answer of a report, as a download.
 pub fn csv_response(report: &Report) -> Response {
     (
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 HeaderValue::from_static("attachment; filename=\"usage.csv\""),

@@ -340,28 +340,6 @@ pub async fn revoke_key(
     Ok(found)
 }
 
-/// What verification loads for a key: its id, state, public key and policy.
-#[derive(FromRow)]
-pub struct StoredKey {
-    pub id: String,
-    #[sqlx(flatten)]
-    pub state: KeyState,
-    pub public_key: Option<String>,
-    pub allowed_ips: Option<String>,
-    pub services: Option<String>,
-}
-
-/// The verification lookup: one indexed read by hash.
-pub async fn key_state(db: &Db, key_hash: &KeyHash) -> Result<Option<StoredKey>, DbError> {
-    sqlx::query_as(
-        "SELECT id, expires_at, revoked_at, disabled_at, public_key, allowed_ips, services \
-         FROM api_keys WHERE key_hash = $1",
-    )
-    .bind(key_hash.to_hex())
-    .fetch_optional(&db.pool)
-    .await
-}
-
 /// Replaces a company's key's public key; `None` if the company has no such key.
 pub async fn set_public_key(
     db: &Db,

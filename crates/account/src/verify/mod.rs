@@ -6,6 +6,7 @@
 
 mod last_use;
 mod listener;
+mod loader;
 mod metrics;
 mod ping;
 mod status;
@@ -113,6 +114,8 @@ pub struct Verifier {
     metrics: metrics::VerifyMetrics,
     /// Usage counts not yet written.
     tallies: usage::Tallies,
+    /// Reads the keys memory does not hold, in batches.
+    loader: loader::Loader,
 }
 
 impl Verifier {
@@ -138,6 +141,7 @@ impl Verifier {
             verified_tokens: Mutex::new(HashMap::default()),
             metrics: metrics::VerifyMetrics::new(),
             tallies: usage::Tallies::new(),
+            loader: loader::Loader::new(),
         }
     }
 
@@ -272,7 +276,7 @@ impl Verifier {
     async fn load(&self, hash: KeyHash, now: i64) -> Result<Option<Arc<Known>>, sqlx::Error> {
         let shard_index = Self::shard_of(&hash);
         let epoch = self.epochs[shard_index].load(Ordering::SeqCst);
-        let found = store::key_state(&self.db, &hash).await?;
+        let found = self.loader.load(&self.db, hash).await?;
         let Some(stored) = &found else {
             let mut unknown = self.unknown[shard_index]
                 .write()

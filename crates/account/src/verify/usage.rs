@@ -80,9 +80,7 @@ impl Verifier {
             .collect();
         if let Err(e) = store::add_usage(&self.db, &rows).await {
             // Kept for the next flush rather than lost.
-            let mut first = self.tallies.0[0]
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut first = self.tallies.0[0].lock().unwrap_or_else(|e| e.into_inner());
             for (id, hour, counts) in rows {
                 add(first.entry((id, hour)).or_insert([0; 8]), &counts);
             }

@@ -52,3 +52,4 @@ mod two_factor_pages;
 mod two_factor_passkeys;
 mod two_factor_policy;
 mod usage_api;
+mod verify_batches;
