@@ -29,6 +29,13 @@ def scrape(url):
     return verifications, float(m.group(1)) if m else 0.0
 
 
+def cache_entries(url):
+    """Keys the verification cache holds, from the service's /metrics."""
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
+    m = re.search(r"^commerce_verify_cache_entries (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
 def fresh_pg(admin_url):
     """A new empty database beside `admin_url`'s; returns (url, drop)."""
     name = f"bench_cold_{os.getpid()}"
@@ -74,6 +81,9 @@ def cold(count, rounds, seconds, conns, pg_admin_url=None):
         "zipf": (proc.pid, base, ["-s", b.LUA, "--", "zipf", all_keys, "1.1"]),
     }
     b.measure(proc.pid, targets["warm"][1], 2, conns, targets["warm"][2])
+    # What one cache entry costs: resident memory grown over entries added
+    # (the uniform rows fill the cache).
+    rss0, entries0 = b.rss_mb(proc.pid, "VmRSS"), cache_entries(metrics)
     results = {name: [] for name in targets}
     counted = {name: [0.0, 0.0] for name in targets}
     for _ in range(rounds):
@@ -88,6 +98,7 @@ def cold(count, rounds, seconds, conns, pg_admin_url=None):
                 counted[name][1] += after[1] - before[1]
             results[name].append(r)
     peak = b.rss_mb(proc.pid, "VmHWM")
+    rss1, entries1 = b.rss_mb(proc.pid, "VmRSS"), cache_entries(metrics)
     b.stop(proc)
     b.stop(bare)
     if drop:
@@ -107,6 +118,10 @@ def cold(count, rounds, seconds, conns, pg_admin_url=None):
         per_miss = (b.median(results["uniform"], "cpu_us") - warm_cpu) / (m / v)
         print(f"  a miss costs {per_miss:.1f} us of CPU over a hit ({warm_cpu:.1f} us)")
     print(f"  peak RSS {peak:.1f} MB (the cache's capacity bounds it)")
+    if entries1 > entries0:
+        per_entry = (rss1 - rss0) * 1024 * 1024 / (entries1 - entries0)
+        print(f"  cache: {entries0:,.0f} -> {entries1:,.0f} keys, RSS {rss0:.1f} -> {rss1:.1f} MB: "
+              f"about {per_entry:.0f} bytes a key")
 
 
 def latency(rounds, seconds):

@@ -4,6 +4,9 @@ use std::time::Duration;
 
 use crate::{link_key, smtp};
 
+/// The verification cache's default size in keys (`--verify-cache-keys`).
+pub const DEFAULT_CACHE_KEYS: u64 = 200_000;
+
 /// How the service runs.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -49,7 +52,7 @@ impl Default for Config {
         Config {
             secure_cookies: false,
             last_used_flush: Duration::from_secs(60),
-            cache_capacity: 200_000,
+            cache_capacity: DEFAULT_CACHE_KEYS as usize,
             smtp: None,
             outbox_every: Some(Duration::from_secs(60)),
             secret_scanning_keys: Vec::new(),

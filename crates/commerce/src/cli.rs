@@ -227,9 +227,15 @@ pub struct ServeArgs {
         env = "COMMERCE_ADMIN_TWO_FACTOR"
     )]
     pub admin_two_factor: TwoFactorArg,
-    /// Seconds between writes of batched last-use times.
+    /// Seconds between writes of batched last-use times and usage counts.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub last_used_flush_secs: u64,
+    /// The most keys the verification cache holds (the default takes about
+    /// 100 MB when full; see docs/benchmarks.md). A key not held costs a
+    /// storage read.
+    #[arg(long, value_name = "N", default_value_t = account::config::DEFAULT_CACHE_KEYS,
+          value_parser = clap::value_parser!(u64).range(1..=100_000_000))]
+    pub verify_cache_keys: u64,
     /// Send the outbox (key expiry notices, leak alerts) through this SMTP
     /// relay, `smtp://HOST:PORT`, without TLS: loopback or a trusted network
     /// only. Without it messages wait in the outbox shown on the account site.

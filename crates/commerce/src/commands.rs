@@ -293,6 +293,7 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
             public_url,
             secure_cookies: args.secure_cookies,
             last_used_flush: Duration::from_secs(args.last_used_flush_secs),
+            cache_capacity: usize::try_from(args.verify_cache_keys).unwrap_or(usize::MAX),
             smtp,
             secret_scanning_keys,
             redis: redis.clone(),
