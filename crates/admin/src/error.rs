@@ -40,6 +40,11 @@ pub enum RemoteError {
     /// 401: the key was refused (not valid, expired, revoked).
     #[error("the account service refused the API key")]
     KeyRefused,
+    /// 401 naming a status of the key's policy (disabled, not from this
+    /// address, not for the Amazon Sales Channel): said as the gate says it.
+    /// Named by `gate::reason`'s own path: `gate` itself leads back here.
+    #[error("the account service refused the API key: {}", .0.status())]
+    KeyPolicy(crate::gate::reason::KeyPolicy),
     /// 403 to an unsigned call: the key was made with a key pair, and its
     /// calls must be signed with the private key, which the Admin does not hold.
     #[error("the account service requires calls signed with the key's private key")]
@@ -211,6 +216,11 @@ fn remote_error(e: RemoteError) -> web::Error {
             "The account service refused the stored API key. Open the Amazon Sales Channel to see why.",
         )
         .with_page_text("amazon.error.key_title", "amazon.error.key_refused"),
+        RemoteError::KeyPolicy(policy) => {
+            let reason = policy.reason();
+            web::Error::conflict(reason.as_str(), reason.sentence())
+                .with_page_text("amazon.error.key_title", reason.catalog_key())
+        }
         RemoteError::SignatureRequired => web::Error::conflict(
             "signature_required",
             "The stored API key was made with a key pair: the account service accepts only calls signed with its private key. Store it in Production Private key.",

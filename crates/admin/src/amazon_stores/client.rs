@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::account_api::{AccountApi, Credentials, TOTAL_TIMEOUT};
 use crate::error::RemoteError;
+use crate::gate::KeyPolicy;
 use crate::store::AmazonStatus;
 
 /// Proving a refresh token (`…/check`) waits on Amazon's token endpoint
@@ -243,7 +244,10 @@ async fn send(
         StatusCode::NOT_FOUND => RemoteError::NotFound,
         StatusCode::UNAUTHORIZED => {
             tracing::warn!(%status, code, "the account service refused the API key");
-            RemoteError::KeyRefused
+            match KeyPolicy::of_status(&code) {
+                Some(policy) => RemoteError::KeyPolicy(policy),
+                None => RemoteError::KeyRefused,
+            }
         }
         StatusCode::FORBIDDEN if signed => {
             tracing::warn!(%status, code, "the account service refused the signature");

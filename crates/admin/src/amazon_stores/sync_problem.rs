@@ -2,6 +2,7 @@
 //! service, by name, with the words the page and the JSON API say it in.
 
 use crate::error::{AdminError, RemoteError};
+use crate::gate::KeyPolicy;
 
 /// Why the stores could not be brought up to date with the account service:
 /// "could not be asked" only when it did not answer; each refusal by its own
@@ -16,6 +17,10 @@ pub enum SyncProblem {
     SignatureRejected,
     /// The API key itself was refused (not valid, expired, revoked).
     KeyRefused,
+    /// The key's policy keeps it from the store calls (disabled, not from
+    /// this address, not for the Amazon Sales Channel): named by the gate's
+    /// reason, its code and its sentence.
+    KeyPolicy(KeyPolicy),
     /// The operator has not set up Amazon authorization.
     NotConfigured,
     /// No request could be made with the stored configuration.
@@ -25,11 +30,14 @@ pub enum SyncProblem {
 }
 
 impl SyncProblem {
-    pub const ALL: [SyncProblem; 7] = [
+    pub const ALL: [SyncProblem; 10] = [
         SyncProblem::Unreachable,
         SyncProblem::SignatureRequired,
         SyncProblem::SignatureRejected,
         SyncProblem::KeyRefused,
+        SyncProblem::KeyPolicy(KeyPolicy::Disabled),
+        SyncProblem::KeyPolicy(KeyPolicy::IpNotAllowed),
+        SyncProblem::KeyPolicy(KeyPolicy::InsufficientScope),
         SyncProblem::NotConfigured,
         SyncProblem::KeyNotUsable,
         SyncProblem::Refused,
@@ -42,6 +50,7 @@ impl SyncProblem {
             SyncProblem::SignatureRequired => "signature_required",
             SyncProblem::SignatureRejected => "signature_rejected",
             SyncProblem::KeyRefused => "key_refused",
+            SyncProblem::KeyPolicy(p) => p.reason().as_str(),
             SyncProblem::NotConfigured => "amazon_not_configured",
             SyncProblem::KeyNotUsable => "key_not_usable",
             SyncProblem::Refused => "account_service_refused",
@@ -55,6 +64,7 @@ impl SyncProblem {
             SyncProblem::SignatureRequired => "amazon.sync.signature_required",
             SyncProblem::SignatureRejected => "amazon.sync.signature_rejected",
             SyncProblem::KeyRefused => "amazon.sync.key_refused",
+            SyncProblem::KeyPolicy(p) => p.reason().catalog_key(),
             SyncProblem::NotConfigured => "amazon.sync.not_configured",
             SyncProblem::KeyNotUsable => "amazon.sync.key_not_usable",
             SyncProblem::Refused => "amazon.sync.refused",
@@ -68,6 +78,13 @@ impl SyncProblem {
             SyncProblem::SignatureRequired => "amazon.not_registered.signature_required",
             SyncProblem::SignatureRejected => "amazon.not_registered.signature_rejected",
             SyncProblem::KeyRefused => "amazon.not_registered.key_refused",
+            SyncProblem::KeyPolicy(KeyPolicy::Disabled) => "amazon.not_registered.key_disabled",
+            SyncProblem::KeyPolicy(KeyPolicy::IpNotAllowed) => {
+                "amazon.not_registered.ip_not_allowed"
+            }
+            SyncProblem::KeyPolicy(KeyPolicy::InsufficientScope) => {
+                "amazon.not_registered.insufficient_scope"
+            }
             SyncProblem::NotConfigured => "amazon.not_registered.not_configured",
             SyncProblem::KeyNotUsable => "amazon.not_registered.key_not_usable",
             SyncProblem::Refused => "amazon.not_registered.refused",
@@ -95,6 +112,7 @@ impl From<&RemoteError> for SyncProblem {
             RemoteError::SignatureRequired => SyncProblem::SignatureRequired,
             RemoteError::SignatureRejected => SyncProblem::SignatureRejected,
             RemoteError::KeyRefused => SyncProblem::KeyRefused,
+            RemoteError::KeyPolicy(p) => SyncProblem::KeyPolicy(*p),
             RemoteError::NotConfigured => SyncProblem::NotConfigured,
             RemoteError::NotFound | RemoteError::Rejected(_) => SyncProblem::Refused,
         }

@@ -5,7 +5,7 @@
 //! A check never touches the stored key, and "could not ask" (`unreachable`)
 //! is never reported as `invalid`.
 
-mod reason;
+pub mod reason;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +15,12 @@ use serde::Deserialize;
 
 use crate::account_api::{AccountApi, Credentials, CredentialsError, TOTAL_TIMEOUT};
 use crate::config::ConfigStore;
-pub use reason::Reason;
+pub use reason::{KeyPolicy, Reason};
+
+/// The service the gate asks the key for (`X-Service`, SPEC §10): a key its
+/// company limited to other services may not open the channel.
+pub const SERVICE: &str = "amazon_sales_channel";
+const X_SERVICE: &str = "x-service";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyStatus {
@@ -151,7 +156,8 @@ impl Gate {
                 "/merchant-registry/v1/ping",
                 request_id,
             )
-            .header("magento-api-key", self.api.expose_key(creds));
+            .header("magento-api-key", self.api.expose_key(creds))
+            .header(X_SERVICE, SERVICE);
         let res = req.send().await;
         let res = match res {
             Ok(r) => r,
@@ -185,11 +191,14 @@ impl Gate {
                     .and_then(web::clock::parse_rfc3339),
                 ..Check::new(KeyStatus::Valid)
             },
-            401 => Check::new(match body["error"]["code"].as_str() {
-                Some("expired") => KeyStatus::Expired,
-                Some("revoked") => KeyStatus::Revoked,
-                _ => KeyStatus::Invalid,
-            }),
+            401 => match body["error"]["code"].as_str() {
+                Some("expired") => Check::new(KeyStatus::Expired),
+                Some("revoked") => Check::new(KeyStatus::Revoked),
+                code => match code.and_then(KeyPolicy::of_status) {
+                    Some(policy) => refused_by(policy),
+                    None => Check::new(KeyStatus::Invalid),
+                },
+            },
             403 => Check {
                 reason: Some(Reason::Signature),
                 ..Check::new(KeyStatus::Invalid)
@@ -213,12 +222,15 @@ impl Gate {
             reason: Some(reason),
             ..Check::new(KeyStatus::Unreachable)
         };
-        let req = self.api.request(
-            reqwest::Method::POST,
-            creds,
-            "/api/v1/keys/verify",
-            request_id,
-        );
+        let req = self
+            .api
+            .request(
+                reqwest::Method::POST,
+                creds,
+                "/api/v1/keys/verify",
+                request_id,
+            )
+            .header(X_SERVICE, SERVICE);
         let res = match req.send().await {
             Ok(r) => r,
             Err(e) => {
@@ -250,7 +262,10 @@ impl Gate {
             "expired" => KeyStatus::Expired,
             "revoked" => KeyStatus::Revoked,
             "invalid" => KeyStatus::Invalid,
-            _ => return unreachable(Reason::BadAnswer),
+            other => match KeyPolicy::of_status(other) {
+                Some(policy) => return refused_by(policy),
+                None => return unreachable(Reason::BadAnswer),
+            },
         };
         // Asked unsigned: no Production Private key is stored. A key that
         // expects signed calls would be refused by every store call, so it is
@@ -305,6 +320,14 @@ fn refused(e: CredentialsError) -> Check {
             hint: Some(hint),
             ..Check::new(KeyStatus::Invalid)
         },
+    }
+}
+
+/// A key its company's policy keeps from the channel: `invalid`, and why.
+fn refused_by(policy: KeyPolicy) -> Check {
+    Check {
+        reason: Some(policy.reason()),
+        ..Check::new(KeyStatus::Invalid)
     }
 }
 

@@ -23,6 +23,12 @@ pub enum Reason {
     /// The key was made with a signing key pair, so its calls must be signed,
     /// and no Production Private key is stored (SPEC §3).
     PrivateKeyMissing,
+    /// The key is switched off in the API Portal (SPEC §10 `disabled`).
+    KeyDisabled,
+    /// The key may not be used from the Admin's address (`ip_not_allowed`).
+    IpNotAllowed,
+    /// The key may not be used for the Amazon Sales Channel (`insufficient_scope`).
+    InsufficientScope,
 }
 
 impl Reason {
@@ -36,10 +42,13 @@ impl Reason {
             Reason::Signature => "signature_rejected",
             Reason::GatewayUrl => "gateway_url_invalid",
             Reason::PrivateKeyMissing => "private_key_missing",
+            Reason::KeyDisabled => "key_disabled",
+            Reason::IpNotAllowed => "ip_not_allowed",
+            Reason::InsufficientScope => "insufficient_scope",
         }
     }
 
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 11] = [
         Reason::SandboxKey,
         Reason::Malformed,
         Reason::BadAnswer,
@@ -48,6 +57,9 @@ impl Reason {
         Reason::Signature,
         Reason::GatewayUrl,
         Reason::PrivateKeyMissing,
+        Reason::KeyDisabled,
+        Reason::IpNotAllowed,
+        Reason::InsufficientScope,
     ];
 
     /// The catalog key of the sentence that says the reason in words: the
@@ -62,11 +74,87 @@ impl Reason {
             Reason::Signature => "reason.signature_rejected",
             Reason::GatewayUrl => "reason.gateway_url_invalid",
             Reason::PrivateKeyMissing => "reason.private_key_missing",
+            Reason::KeyDisabled => "reason.key_disabled",
+            Reason::IpNotAllowed => "reason.ip_not_allowed",
+            Reason::InsufficientScope => "reason.insufficient_scope",
         }
     }
 
     /// The sentence in English (the CLI's language).
     pub fn sentence(self) -> &'static str {
         crate::i18n::CATALOG.get(web::i18n::Lang::En, self.catalog_key())
+    }
+}
+
+/// A key its company's policy keeps from the Amazon Sales Channel (SPEC §10):
+/// the account service says so by a status of its own (verify's `status`,
+/// the error code of a 401), which the Admin reports as `invalid` with a
+/// [`Reason`] of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPolicy {
+    Disabled,
+    IpNotAllowed,
+    InsufficientScope,
+}
+
+impl KeyPolicy {
+    pub const ALL: [KeyPolicy; 3] = [
+        KeyPolicy::Disabled,
+        KeyPolicy::IpNotAllowed,
+        KeyPolicy::InsufficientScope,
+    ];
+
+    /// The account service's status name.
+    pub fn status(self) -> &'static str {
+        match self {
+            KeyPolicy::Disabled => "disabled",
+            KeyPolicy::IpNotAllowed => "ip_not_allowed",
+            KeyPolicy::InsufficientScope => "insufficient_scope",
+        }
+    }
+
+    /// The policy a status of the account service names; `None` for any other.
+    pub fn of_status(status: &str) -> Option<KeyPolicy> {
+        KeyPolicy::ALL.into_iter().find(|p| p.status() == status)
+    }
+
+    /// The reason the Admin names it by.
+    pub fn reason(self) -> Reason {
+        match self {
+            KeyPolicy::Disabled => Reason::KeyDisabled,
+            KeyPolicy::IpNotAllowed => Reason::IpNotAllowed,
+            KeyPolicy::InsufficientScope => Reason::InsufficientScope,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_statuses_map_to_their_reasons() {
+        let pairs = [
+            ("disabled", Reason::KeyDisabled),
+            ("ip_not_allowed", Reason::IpNotAllowed),
+            ("insufficient_scope", Reason::InsufficientScope),
+        ];
+        for (status, reason) in pairs {
+            assert_eq!(
+                KeyPolicy::of_status(status).map(KeyPolicy::reason),
+                Some(reason)
+            );
+        }
+        for other in [
+            "valid",
+            "invalid",
+            "expired",
+            "revoked",
+            "",
+            "Disabled",
+            "key_disabled",
+        ] {
+            assert_eq!(KeyPolicy::of_status(other), None, "{other}");
+        }
     }
 }

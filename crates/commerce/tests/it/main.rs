@@ -14,6 +14,7 @@ mod faults_signals;
 mod files;
 mod health;
 mod key_change;
+mod key_policy;
 mod leaks;
 mod metrics;
 mod outbound;
