@@ -14,6 +14,7 @@ use web::extract::{ApiJson, ClientIp};
 use web::{cookies, Error, Secret};
 
 use crate::auth::{self, Admin};
+use crate::gate::history::{self, PastCheck};
 use crate::gate::Check;
 use crate::two_factor::AfterPassword;
 use crate::AppState;
@@ -99,16 +100,37 @@ pub struct KeyStatusView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,
     pub expiring_soon: bool,
+    /// The last checks, this one first: at most [`history::SHOWN`].
+    pub last_checks: Vec<PastCheckView>,
+}
+
+/// One of the last checks: when, the status and the reason code (`null` when none).
+#[derive(Serialize)]
+pub struct PastCheckView {
+    pub at: String,
+    pub status: &'static str,
+    pub reason: Option<&'static str>,
+}
+
+impl From<&PastCheck> for PastCheckView {
+    fn from(c: &PastCheck) -> Self {
+        PastCheckView {
+            at: web::clock::rfc3339(c.at),
+            status: c.status.as_str(),
+            reason: c.reason.map(|r| r.as_str()),
+        }
+    }
 }
 
 impl KeyStatusView {
-    pub fn new(check: &Check, now: i64) -> Self {
+    pub fn new(check: &Check, now: i64, last_checks: &[PastCheck]) -> Self {
         KeyStatusView {
             status: check.status.as_str(),
             reason: check.reason.map(|r| r.as_str()),
             key_hint: check.hint.clone(),
             expires_at: check.expires_at.map(web::clock::rfc3339),
             expiring_soon: crate::gate::expiring_soon(check, now),
+            last_checks: last_checks.iter().map(PastCheckView::from).collect(),
         }
     }
 }
@@ -119,5 +141,6 @@ async fn key_status(
     request_id: web::request_id::ReqId,
 ) -> Result<Response, Error> {
     let check = state.gate.check(&state.config(), request_id.get()).await;
-    Ok(Json(KeyStatusView::new(&check, state.clock.now())).into_response())
+    let last = history::last_checks(&state.db, &check, history::SHOWN).await;
+    Ok(Json(KeyStatusView::new(&check, state.clock.now(), &last)).into_response())
 }

@@ -7,6 +7,7 @@ use web::db::Db;
 use crate::scope::{Scope, ScopeRef};
 
 mod amazon_stores;
+pub mod key_checks;
 pub mod two_factor;
 pub use amazon_stores::*;
 

@@ -3,8 +3,10 @@
 //! `commerce channel:amazon:verify` all call [`Gate::check`].
 //!
 //! A check never touches the stored key, and "could not ask" (`unreachable`)
-//! is never reported as `invalid`.
+//! is never reported as `invalid`. Every check is recorded (when, status,
+//! reason: [`history`]); a failed write never fails the check.
 
+pub mod history;
 pub mod reason;
 
 use std::sync::Arc;
@@ -33,6 +35,20 @@ pub enum KeyStatus {
 }
 
 impl KeyStatus {
+    pub const ALL: [KeyStatus; 6] = [
+        KeyStatus::Valid,
+        KeyStatus::Missing,
+        KeyStatus::Invalid,
+        KeyStatus::Expired,
+        KeyStatus::Revoked,
+        KeyStatus::Unreachable,
+    ];
+
+    /// The status named by `s` (its [`KeyStatus::as_str`]), if any.
+    pub fn parse(s: &str) -> Option<KeyStatus> {
+        KeyStatus::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             KeyStatus::Valid => "valid",
@@ -52,6 +68,10 @@ pub struct Check {
     pub expires_at: Option<i64>,
     /// The hint of the stored key (prefix and last 4), when one is stored.
     pub hint: Option<String>,
+    /// When the gate asked (the app's clock, Unix seconds).
+    pub at: i64,
+    /// Whether the check was recorded in the Admin's database.
+    pub recorded: bool,
 }
 
 impl Check {
@@ -61,6 +81,8 @@ impl Check {
             reason: None,
             expires_at: None,
             hint: None,
+            at: 0,
+            recorded: false,
         }
     }
 }
@@ -70,6 +92,8 @@ pub struct Gate {
     /// The authenticated connection to the account service, shared with the
     /// Amazon stores client.
     api: AccountApi,
+    /// When each check was made.
+    clock: Arc<dyn web::Clock>,
 }
 
 #[derive(Deserialize)]
@@ -84,7 +108,8 @@ struct VerifyAnswer {
 impl Gate {
     pub fn new(account_url: Option<String>, clock: Arc<dyn web::Clock>) -> Self {
         Gate {
-            api: AccountApi::new(account_url, clock),
+            api: AccountApi::new(account_url, clock.clone()),
+            clock,
         }
     }
 
@@ -99,9 +124,13 @@ impl Gate {
     }
 
     /// Checks the stored Production key with the account service; the call
-    /// carries `request_id` (the Admin request's own) as `x-request-id`.
+    /// carries `request_id` (the Admin request's own) as `x-request-id`. The
+    /// check is recorded in `config`'s database ([`history`]).
     pub async fn check(&self, config: &ConfigStore<'_>, request_id: Option<&HeaderValue>) -> Check {
-        let check = self.check_uncounted(config, request_id).await;
+        let at = self.clock.now();
+        let mut check = self.check_uncounted(config, request_id).await;
+        check.at = at;
+        check.recorded = history::record(config.db, &check).await;
         metrics::counter!(
             "commerce_admin_gate_checks_total",
             "status" => check.status.as_str(),

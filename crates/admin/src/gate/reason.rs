@@ -84,6 +84,29 @@ impl Reason {
     pub fn sentence(self) -> &'static str {
         crate::i18n::CATALOG.get(web::i18n::Lang::En, self.catalog_key())
     }
+
+    /// The reason named by `code` (its [`Reason::as_str`]), if any.
+    pub fn parse(code: &str) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| r.as_str() == code)
+    }
+
+    /// The catalog key of a few words for the reason: a row of the channel
+    /// page's *Last checks*.
+    pub fn label_key(self) -> &'static str {
+        match self {
+            Reason::SandboxKey => "channel.checks.reason.sandbox_key",
+            Reason::Malformed => "channel.checks.reason.malformed",
+            Reason::BadAnswer => "channel.checks.reason.bad_answer",
+            Reason::Down => "channel.checks.reason.down",
+            Reason::PrivateKey => "channel.checks.reason.private_key_unusable",
+            Reason::Signature => "channel.checks.reason.signature_rejected",
+            Reason::GatewayUrl => "channel.checks.reason.gateway_url_invalid",
+            Reason::PrivateKeyMissing => "channel.checks.reason.private_key_missing",
+            Reason::KeyDisabled => "channel.checks.reason.key_disabled",
+            Reason::IpNotAllowed => "channel.checks.reason.ip_not_allowed",
+            Reason::InsufficientScope => "channel.checks.reason.insufficient_scope",
+        }
+    }
 }
 
 /// A key its company's policy keeps from the Amazon Sales Channel (SPEC §10):

@@ -12,6 +12,7 @@ use super::{render, Chrome, FormErrors, Page, PageResult, CHANNEL_PATH};
 use crate::amazon_stores::{self, Caller, SyncProblem};
 use crate::config::{ScopeRef, ACCOUNT_SITE_URL};
 use crate::error::AdminError;
+use crate::gate::history::{self, Run};
 use crate::gate::{Check, KeyStatus, Reason};
 use crate::store::{self, AdminUser, Website};
 use crate::store_integration::{NewStoreInput, MARKETPLACES};
@@ -38,6 +39,41 @@ fn explanation(check: &Check) -> &'static str {
         KeyStatus::Revoked => "welcome.revoked",
         KeyStatus::Unreachable => "welcome.unreachable",
         KeyStatus::Invalid | KeyStatus::Valid => "welcome.invalid",
+    }
+}
+
+/// A row of *Last checks*: one check, or a run of checks with the same outcome.
+pub struct CheckLine {
+    /// The newest check's time, in words and as RFC 3339.
+    when: String,
+    when_iso: String,
+    /// "12 checks in a row since …" for a run; empty for one check.
+    run: String,
+    count: usize,
+    status: &'static str,
+    status_label: &'static str,
+    /// The reason's code and words (catalog key); empty when none.
+    reason: &'static str,
+    reason_label: &'static str,
+}
+
+impl CheckLine {
+    fn new(run: &Run, t: &T) -> Self {
+        CheckLine {
+            when: web::clock::human(run.last),
+            when_iso: web::clock::rfc3339(run.last),
+            run: if run.count > 1 {
+                t.fmt("channel.checks.run", "n", &run.count.to_string())
+                    .replace("{first}", &web::clock::human(run.first))
+            } else {
+                String::new()
+            },
+            count: run.count,
+            status: run.status.as_str(),
+            status_label: history::status_label_key(run.status),
+            reason: run.reason.map_or("", Reason::as_str),
+            reason_label: run.reason.map_or("", Reason::label_key),
+        }
     }
 }
 
@@ -71,6 +107,11 @@ struct ChannelPage {
     marketplaces: &'static [(&'static str, &'static str)],
     errors: FormErrors,
     form: StoreForm,
+    /// When the key was last checked (this page's own check), in words and as RFC 3339.
+    last_checked: String,
+    last_checked_iso: String,
+    /// *Last checks*, newest first: at most [`history::SHOWN`] runs.
+    checks: Vec<CheckLine>,
 }
 
 /// The message of `?done=…` after an action (catalog key), empty for none.
@@ -122,6 +163,11 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
         .unwrap_or(base);
     let valid = check.status == KeyStatus::Valid;
     let (t, c, cookie) = p.parts();
+    let past = history::last_checks(&state.db, &check, history::KEPT as usize).await;
+    let checks = history::runs(&past, history::SHOWN)
+        .iter()
+        .map(|r| CheckLine::new(r, &t))
+        .collect();
     let (mut stores, mut store_warnings, mut problem) = (Vec::new(), Vec::new(), None);
     let mut websites = Vec::new();
     let unreachable = check.status == KeyStatus::Unreachable;
@@ -182,6 +228,9 @@ async fn page(state: &AppState, headers: &HeaderMap, p: Page, shown: Shown<'_>) 
         marketplaces: MARKETPLACES,
         errors,
         form,
+        last_checked: web::clock::human(check.at),
+        last_checked_iso: web::clock::rfc3339(check.at),
+        checks,
     };
     Ok(render(cookie, status, &page))
 }

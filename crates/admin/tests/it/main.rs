@@ -10,6 +10,7 @@ mod catalog;
 mod config_store;
 mod gate;
 mod hostile_input;
+mod key_checks;
 mod key_policy;
 mod key_rotation;
 mod outbound;
