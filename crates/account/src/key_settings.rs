@@ -44,48 +44,54 @@ pub async fn change_key(
         .as_ref()
         .map(|s| state.cfg.services.parse_services(s.as_deref()))
         .transpose()?;
-    let old = crate::api_keys::company_key(state, &user.company_id, id).await?;
     let now = state.clock.now();
-    let mut details: Vec<(&str, String)> = Vec::new();
-    let detail = |extra| audit::key_detail(&old.name, old.environment, &old.hint, extra);
-    if let Some(new) = name.as_deref().filter(|n| *n != old.name) {
-        details.push((action::KEY_RENAMED, detail(json!({"new_name": new}))));
-    }
-    match input.disabled {
-        Some(true) if old.disabled_at.is_none() => {
-            details.push((action::KEY_DISABLED, detail(json!({}))));
-        }
-        Some(false) if old.disabled_at.is_some() => {
-            details.push((action::KEY_ENABLED, detail(json!({}))));
-        }
-        _ => {}
-    }
-    let ips_changed = allowed_ips.as_ref().is_some_and(|v| *v != old.allowed_ips);
-    let services_changed = services.as_ref().is_some_and(|v| *v != old.services);
-    if ips_changed || services_changed {
-        let ips = allowed_ips.as_ref().unwrap_or(&old.allowed_ips);
-        let svc = services.as_ref().unwrap_or(&old.services);
-        details.push((
-            action::KEY_POLICY_CHANGED,
-            detail(json!({
-                "allowed_ips": key_policy::allowed_list(ips.as_deref()),
-                "services": svc.as_deref().map(|s| s.split(' ').collect::<Vec<_>>()),
-            })),
-        ));
-    }
-    let events: Vec<store::NewEvent> = details
-        .iter()
-        .map(|(act, d)| audit::by_user(user, act, Some(id), Some(d), now))
-        .collect();
     let change = store::KeyChange {
         name: name.as_deref(),
         disabled: input.disabled,
         allowed_ips: allowed_ips.as_ref().map(Option::as_deref),
         services: services.as_ref().map(Option::as_deref),
     };
-    let changed = store::change_key(&state.db, &store::Actor::of(user), id, &change, now, &events)
-        .await?
-        .ok_or(AccountError::KeyNotFound)?;
+    // The events are made from the key as it is under the company's write
+    // lock: a change made meanwhile is seen, and never logged twice.
+    let events = |old: &KeyRow| {
+        let mut made: Vec<(&'static str, String)> = Vec::new();
+        let detail = |extra| audit::key_detail(&old.name, old.environment, &old.hint, extra);
+        if let Some(new) = change.name.filter(|n| *n != old.name) {
+            made.push((action::KEY_RENAMED, detail(json!({"new_name": new}))));
+        }
+        match change.disabled {
+            Some(true) if old.disabled_at.is_none() => {
+                made.push((action::KEY_DISABLED, detail(json!({}))));
+            }
+            Some(false) if old.disabled_at.is_some() => {
+                made.push((action::KEY_ENABLED, detail(json!({}))));
+            }
+            _ => {}
+        }
+        let ips = change.allowed_ips.unwrap_or(old.allowed_ips.as_deref());
+        let svc = change.services.unwrap_or(old.services.as_deref());
+        if ips != old.allowed_ips.as_deref() || svc != old.services.as_deref() {
+            made.push((
+                action::KEY_POLICY_CHANGED,
+                detail(json!({
+                    "allowed_ips": key_policy::allowed_list(ips),
+                    "services": svc.map(|s| s.split(' ').collect::<Vec<_>>()),
+                })),
+            ));
+        }
+        made
+    };
+    let template = audit::by_user(user, "", Some(id), None, now);
+    let changed = store::change_key(
+        &state.db,
+        &store::Actor::of(user),
+        id,
+        &change,
+        &template,
+        events,
+    )
+    .await?
+    .ok_or(AccountError::KeyNotFound)?;
     state.verifier.forget(changed);
     crate::api_keys::company_key(state, &user.company_id, id).await
 }

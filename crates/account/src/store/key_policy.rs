@@ -5,7 +5,7 @@ use web::db::Db;
 
 use super::actor::{authorize, Actor, Need, WriteError};
 use super::events::{insert_event, NewEvent};
-use super::keys::{changed, KeyChanged};
+use super::keys::{changed, KeyChanged, KeyRow, KEY_COLUMNS};
 use super::DbError;
 
 /// What a change sets; `None` leaves a field as it is. For the allowed
@@ -21,18 +21,36 @@ pub struct KeyChange<'a> {
 }
 
 /// Changes a company's key with its audit events in one transaction, while
-/// the actor may write. Disabling keeps the first disabling time. `None`
+/// the actor may write. Disabling keeps the first disabling time. The key as
+/// it was is read under the company's write lock, which every write of the
+/// company's keys takes: `events` makes the change's events, (action,
+/// detail) each, from it, so parallel changes are logged as they were
+/// made. `event` gives the rest of each event (who, when, target). `None`
 /// when the company has no such key (nothing is written).
 pub async fn change_key(
     db: &Db,
     actor: &Actor<'_>,
     id: &str,
     change: &KeyChange<'_>,
-    now: i64,
-    events: &[NewEvent<'_>],
+    event: &NewEvent<'_>,
+    events: impl FnOnce(&KeyRow) -> Vec<(&'static str, String)>,
 ) -> Result<Option<KeyChanged>, WriteError> {
     let mut tx = db.pool.begin().await?;
     authorize(&mut tx, actor, Need::Write).await?;
+    let sql = format!(
+        "SELECT {KEY_COLUMNS} FROM api_keys k JOIN accounts a ON a.id = k.created_by \
+         WHERE k.company_id = $1 AND k.id = $2"
+    );
+    let old: Option<KeyRow> = sqlx::query_as(&sql)
+        .bind(actor.company_id)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let Some(old) = old else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let made = events(&old);
     let hash: Option<String> = sqlx::query_scalar(
         "UPDATE api_keys SET name = COALESCE($1, name), \
          disabled_at = CASE WHEN $2 = 1 THEN COALESCE(disabled_at, $3) WHEN $2 = 0 THEN NULL ELSE disabled_at END, \
@@ -42,7 +60,7 @@ pub async fn change_key(
     )
     .bind(change.name)
     .bind(change.disabled.map(i64::from))
-    .bind(now)
+    .bind(event.at)
     .bind(i64::from(change.allowed_ips.is_some()))
     .bind(change.allowed_ips.flatten())
     .bind(i64::from(change.services.is_some()))
@@ -55,8 +73,13 @@ pub async fn change_key(
         tx.rollback().await?;
         return Ok(None);
     };
-    for event in events {
-        insert_event(&mut tx, event).await?;
+    for (action, detail) in &made {
+        let one = NewEvent {
+            action,
+            detail: Some(detail),
+            ..*event
+        };
+        insert_event(&mut tx, &one).await?;
     }
     tx.commit().await?;
     Ok(Some(changed(hash)?))

@@ -3,7 +3,9 @@
 //! address it was called from to `X-Forwarded-For`. The service trusts the
 //! proxy's address only, so the failed-verification throttle holds each
 //! client alone, the audit and the session list name the client, and an
-//! address a client forges in the header is never taken.
+//! address a client forges in the header is never taken. A key limited to
+//! one client's address (SPEC §10 allowed IPs) is valid through nginx for
+//! that client only.
 
 #![allow(clippy::unwrap_used)] // a failed unwrap is a failed test
 
@@ -17,7 +19,10 @@ use reqwest::StatusCode;
 use serde_json::json;
 use web::ManualClock;
 
-both_backends!(nginx_in_front_names_each_client);
+both_backends!(
+    nginx_in_front_names_each_client,
+    nginx_in_front_allowed_ips_see_the_client,
+);
 
 /// Debian's nginx (`COMMERCE_TEST_NGINX` overrides; the test command
 /// installs `nginx-light` when it is missing).
@@ -190,6 +195,79 @@ async fn nginx_in_front_names_each_client(db: &TestDb) {
         "the session list shows the client's network"
     );
     assert!(!page.contains("203.0.113.0/24"), "never the forged entry");
+    drop(nginx);
+    app.stop().await;
+}
+
+/// The status `POST /api/v1/keys/verify` reports through nginx for `client`,
+/// which sends `X-Forwarded-For: forged`; and the gateway's answer.
+async fn status_through(
+    nginx: &Nginx,
+    client: &reqwest::Client,
+    key: &str,
+    forged: &str,
+) -> (String, StatusCode) {
+    let r = client
+        .post(nginx.url("/api/v1/keys/verify"))
+        .header("X-Api-Key", key.to_owned())
+        .header("X-Forwarded-For", forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let v: serde_json::Value = r.json().await.unwrap();
+    let gateway = client
+        .get(nginx.url("/gateway/apikeycheck"))
+        .header("magento-api-key", key.to_owned())
+        .header("X-Forwarded-For", forged)
+        .send()
+        .await
+        .unwrap()
+        .status();
+    (v["status"].as_str().unwrap().to_owned(), gateway)
+}
+
+async fn nginx_in_front_allowed_ips_see_the_client(db: &TestDb) {
+    let cfg = account::Config {
+        trusted_proxies: web::proxies::TrustedProxies::parse(&["127.0.0.1"]).unwrap(),
+        ..account::Config::default()
+    };
+    let app = App::start_with(db, &ManualClock::new(CLOCK_START), cfg).await;
+    let dir = tempfile::tempdir().unwrap();
+    let nginx = Nginx::start(dir.path(), app.running.addr);
+    let sid = app.signup(&unique_email("nginx-ips"), "Proxied Co").await;
+    let body = json!({"name": "store", "allowed_ips": ["127.0.0.78"]});
+    let key = app.create_key(&sid, body).await["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (store, other) = (client_from(78), client_from(77));
+    let valid = ("valid".to_owned(), StatusCode::OK);
+    let refused = ("ip_not_allowed".to_owned(), StatusCode::UNAUTHORIZED);
+    for _ in 0..2 {
+        // The client nginx saw counts, whatever entry the client forged.
+        assert_eq!(
+            status_through(&nginx, &store, &key, "203.0.113.5").await,
+            valid
+        );
+        assert_eq!(
+            status_through(&nginx, &other, &key, "127.0.0.78").await,
+            refused
+        );
+        assert_eq!(
+            status_through(&nginx, &other, &key, "203.0.113.5").await,
+            refused
+        );
+    }
+    // Straight to the service from the proxy's own address: not the store.
+    let r = client_from(1)
+        .post(app.url("/api/v1/keys/verify"))
+        .header("X-Api-Key", key.clone())
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(v["status"], "ip_not_allowed", "{v}");
     drop(nginx);
     app.stop().await;
 }

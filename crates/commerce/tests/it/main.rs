@@ -21,6 +21,7 @@ mod outbound;
 mod request_id;
 mod sequence;
 mod serve;
+mod services_flag;
 mod shared_throttles;
 mod two_factor;
 mod two_nodes;
