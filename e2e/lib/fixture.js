@@ -14,8 +14,11 @@ export const TEST_TIMEOUT = 150_000;
  * on a fresh data dir (or, with `start: false`, lets the body start its own
  * processes and register them with `own(handle)`). Layout checks (overflow,
  * displayed [hidden]) are left to tests/pages.test.js unless `layout: true`.
+ * `serveArgs` are further flags of `commerce serve` (e.g. `--service`).
  */
-export async function withWorld(name, { lang = 'en', start = true, layout = false } = {}, body) {
+export async function withWorld(name, {
+  lang = 'en', start = true, layout = false, serveArgs = [],
+} = {}, body) {
   const L = LABELS[lang];
   const dir = artifactDir(name);
   const log = path.join(dir, 'server.log');
@@ -25,7 +28,7 @@ export async function withWorld(name, { lang = 'en', start = true, layout = fals
   let s;
   try {
     const own = (handle) => { processes.push(handle); return handle; };
-    const server = start ? own(await startBoth(dataDir, log)) : null;
+    const server = start ? own(await startBoth(dataDir, log, serveArgs)) : null;
     browser = await launchBrowser();
     s = await Session.open(browser, dir, { locale: L.locale, layout });
     const origins = server

@@ -189,8 +189,9 @@ export async function createKey(tab, L, name = KEY_NAME) {
   await env.selectOption({ label: L.production });
   await tab.getByRole('button', { name: L.addNew, exact: true }).click();
   await tab.getByRole('heading', { name: L.newKeyTitle(name) }).waitFor();
-  // "The new key is shown with that name": the read-only field is labelled by it.
-  const field = tab.getByLabel(name, { exact: true });
+  // "The new key is shown with that name": the read-only field is labelled by it
+  // (in the new key's card: a Services checkbox may bear the same name).
+  const field = tab.getByRole('region', { name: L.newKeyTitle(name), exact: true }).getByLabel(name, { exact: true });
   const key = await field.inputValue();
   assert.match(key, KEY_RE);
   assert.equal(await field.getAttribute('readonly'), '', 'the key field is read-only');

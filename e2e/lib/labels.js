@@ -116,11 +116,54 @@ export const LABELS = {
     statusExpired: 'Expired',
     loginFailed: 'The email or password is not correct.',
     expiryWarning: /Your API key expires on/,
+    // Account site: key policy (SPEC §10; crates/account/locales/key_policy.*)
+    servicesGroup: 'Services',
+    allowedIps: 'Allowed IP addresses',
+    amazonService: 'Amazon Sales Channel',
+    billingService: 'Billing',
+    signingNone: 'No key pair (older stores only check the API key)',
+    expires: 'Expires',
+    expiryMax: (n) => `In ${n} days (the maximum)`,
+    expiryNever: 'Never (not recommended)',
+    lifetimeHint: (n) => `Your company's keys must expire within ${n} days (set by an owner under Members).`,
+    allowedIpError: /Enter IPv4 or IPv6 addresses or CIDR ranges/,
+    servicesError: 'Choose at least one service.',
+    servicesOnly: (labels) => `${labels} only`,
+    allowedAddresses: (n) => `${n} allowed addresses`,
+    keySettingsLink: (name) => `Settings of ${name}`,
+    keySettingsHeading: (name) => `Settings of the key “${name}”`,
+    keySettingsSave: 'Save',
+    keySettingsBack: 'Back to the API Portal',
+    keySettingsSaved: "The key's settings were saved.",
+    disableKey: 'Disable key',
+    enableKey: 'Enable key',
+    keyDisabledNotice: /^The key was disabled\./,
+    keyEnabledNotice: /^The key was enabled/,
+    statusDisabled: 'Disabled',
+    lifetimeTitle: 'Maximum key lifetime',
+    lifetimeLabel: 'Maximum key lifetime (days)',
+    lifetimeSave: 'Save maximum lifetime',
+    lifetimeError: /Enter a number of days from 1 to 3660/,
+    lifetimeSet: /^The maximum key lifetime was saved/,
     // Account site: company members and invitations
     members: 'Members',
     membersTable: 'Members',
     auditTab: 'Audit log',
     messagesTab: 'Messages',
+    // My Account > Usage
+    usageTab: 'Usage',
+    usageHours: 'Last 24 hours',
+    usageDays: 'Last 30 days',
+    usageHoursChart: 'Verifications per hour over the last 24 hours, by outcome',
+    usageDaysChart: 'Verifications per day over the last 30 days, by outcome',
+    usageKey: 'Key',
+    usageAllKeys: 'All keys',
+    usageShow: 'Show',
+    usageTable: 'Show the numbers as a table',
+    usageDownload: 'Download CSV',
+    usageTotal: 'Total',
+    usageCount: (n) => `${n} verifications`,
+    usageMonths: ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'],
     forgotPassword: 'Forgot your password?',
     sendResetLink: 'Send the link',
     resetSent: /a link to set a new password is on its way/,
@@ -323,10 +366,51 @@ export const LABELS = {
     statusExpired: 'Verlopen',
     loginFailed: 'Het e-mailadres of wachtwoord is onjuist.',
     expiryWarning: /Uw API-sleutel verloopt op/,
+    servicesGroup: 'Diensten',
+    allowedIps: 'Toegestane IP-adressen',
+    amazonService: 'Amazon Sales Channel',
+    billingService: 'Billing',
+    signingNone: 'Geen sleutelpaar (oudere winkels controleren alleen de API-sleutel)',
+    expires: 'Verloopt',
+    expiryMax: (n) => `Over ${n} dagen (het maximum)`,
+    expiryNever: 'Nooit (niet aangeraden)',
+    lifetimeHint: (n) => `De sleutels van uw bedrijf moeten binnen ${n} dagen verlopen (ingesteld door een eigenaar bij Leden).`,
+    allowedIpError: /Vul IPv4- of IPv6-adressen of CIDR-bereiken in/,
+    servicesError: 'Kies ten minste één dienst.',
+    servicesOnly: (labels) => `Alleen ${labels}`,
+    allowedAddresses: (n) => `${n} toegestane adressen`,
+    keySettingsLink: (name) => `Instellingen van ${name}`,
+    keySettingsHeading: (name) => `Instellingen van de sleutel “${name}”`,
+    keySettingsSave: 'Opslaan',
+    keySettingsBack: 'Terug naar het API-portaal',
+    keySettingsSaved: 'De instellingen van de sleutel zijn opgeslagen.',
+    disableKey: 'Sleutel uitschakelen',
+    enableKey: 'Sleutel inschakelen',
+    keyDisabledNotice: /^De sleutel is uitgeschakeld\./,
+    keyEnabledNotice: /^De sleutel is ingeschakeld/,
+    statusDisabled: 'Uitgeschakeld',
+    lifetimeTitle: 'Maximale looptijd van sleutels',
+    lifetimeLabel: 'Maximale looptijd van sleutels (dagen)',
+    lifetimeSave: 'Maximale looptijd opslaan',
+    lifetimeError: /Vul een aantal dagen in van 1 tot 3660/,
+    lifetimeSet: /^De maximale looptijd van sleutels is opgeslagen/,
     members: 'Leden',
     membersTable: 'Leden',
     auditTab: 'Auditlog',
     messagesTab: 'Berichten',
+    usageTab: 'Gebruik',
+    usageHours: 'Afgelopen 24 uur',
+    usageDays: 'Afgelopen 30 dagen',
+    usageHoursChart: 'Controles per uur in de afgelopen 24 uur, per uitkomst',
+    usageDaysChart: 'Controles per dag in de afgelopen 30 dagen, per uitkomst',
+    usageKey: 'Sleutel',
+    usageAllKeys: 'Alle sleutels',
+    usageShow: 'Tonen',
+    usageTable: 'De cijfers als tabel tonen',
+    usageDownload: 'CSV downloaden',
+    usageTotal: 'Totaal',
+    usageCount: (n) => `${n} controles`,
+    usageMonths: ['jan', 'feb', 'mrt', 'apr', 'mei', 'jun', 'jul', 'aug', 'sep', 'okt', 'nov', 'dec'],
     forgotPassword: 'Wachtwoord vergeten?',
     sendResetLink: 'Stuur de link',
     resetSent: /een link om een nieuw wachtwoord in te stellen onderweg/,
@@ -426,8 +510,11 @@ export const KEY_RE = /^cmk_live_[0-9A-Za-z]{36}$/;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
+/** A UI's catalog in one language: `LANG.txt` and the areas' `AREA.LANG.txt` files. */
 function readCatalog(ui, lang) {
-  const text = fs.readFileSync(path.join(ROOT, 'crates', ui, 'locales', `${lang}.txt`), 'utf8');
+  const dir = path.join(ROOT, 'crates', ui, 'locales');
+  const files = fs.readdirSync(dir).filter((f) => f === `${lang}.txt` || f.endsWith(`.${lang}.txt`)).sort();
+  const text = files.map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('\n');
   const map = new Map();
   for (const line of text.split('\n')) {
     const t = line.trim();
@@ -438,13 +525,19 @@ function readCatalog(ui, lang) {
   return map;
 }
 
+/** One text of a UI's catalog (`ui` is 'account' or 'admin'), or undefined. */
+export function catalogText(ui, lang, key) {
+  return readCatalog(ui, lang).get(key);
+}
+
 /**
  * English texts of both UIs' catalogs that the Dutch catalog says differently:
  * none of them should be on a page shown in Dutch. Short texts and templates
  * with placeholders are left out (too easy to hit by coincidence).
  */
-// The brand "Commerce" + "Account" reads like site.name in either language.
-const NOT_CHECKED = new Set(['account:site.name']);
+// The brand "Commerce" + "Account" reads like site.name in either language;
+// the label "Services" is also part of the product name "Services Connector".
+const NOT_CHECKED = new Set(['account:site.name', 'account:portal.services']);
 
 export function englishOnlyTexts() {
   const out = new Set();

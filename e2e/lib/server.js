@@ -151,12 +151,15 @@ export async function startCommerce({
   return handle;
 }
 
-/** `commerce serve` on fresh ports: both sides, as a merchant would run it. */
-export async function startBoth(dataDir, logFile) {
+/**
+ * `commerce serve` on fresh ports: both sides, as a merchant would run it;
+ * `extra` are further flags of `serve` (e.g. `--service billing=Billing`).
+ */
+export async function startBoth(dataDir, logFile, extra = []) {
   return startCommerce({
     dataDir,
     logFile,
-    args: ['serve', '--account-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0'],
+    args: ['serve', '--account-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', ...extra],
     expect: ['accountUrl', 'adminUser', 'adminUrl'],
   });
 }

@@ -98,6 +98,10 @@ for (const lang of ['en', 'nl']) {
         await page.goto(`${origins.account}/account/api-portal/keys/${key.id}/public-key`);
         await h1();
       });
+      await visit('account-key-settings', async () => {
+        await page.goto(`${origins.account}/account/api-portal/keys/${key.id}/settings`);
+        await h1();
+      });
 
       // Members: alone with nothing pending, then an invitation, then a colleague.
       await visit('account-members-alone', async () => {

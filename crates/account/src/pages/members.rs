@@ -99,6 +99,10 @@ struct MembersPage {
     form_role: String,
     /// The company requires two-step sign-in of every member.
     require_two_factor: bool,
+    /// The company's maximum key lifetime in days (empty: no limit).
+    lifetime_days: String,
+    /// The lifetime field as typed (or the limit set).
+    form_lifetime: String,
 }
 
 async fn members_page(
@@ -115,6 +119,7 @@ async fn members_page(
     let with_two_factor = store::members_with_two_factor(&state.db, &user.company_id).await?;
     let require_two_factor =
         store::company_requires_two_factor(&state.db, &user.company_id).await?;
+    let max_days = store::key_lifetime(&state.db, &user.company_id).await?;
     let members = store::list_members(&state.db, &user.company_id)
         .await?
         .into_iter()
@@ -158,6 +163,8 @@ async fn members_page(
         form_email: form.0,
         form_role: form.1,
         require_two_factor,
+        lifetime_days: max_days.map(|d| d.to_string()).unwrap_or_default(),
+        form_lifetime: max_days.map(|d| d.to_string()).unwrap_or_default(),
     };
     Ok((page, cookie))
 }
@@ -175,6 +182,8 @@ pub async fn show(
         ("role", "members.role_changed"),
         ("two_factor_required", "members.policy_required_notice"),
         ("two_factor_optional", "members.policy_optional_notice"),
+        ("lifetime_set", "members.lifetime_set_notice"),
+        ("lifetime_cleared", "members.lifetime_cleared_notice"),
     ]);
     let (page, cookie) = members_page(
         &state,
@@ -254,6 +263,67 @@ pub async fn change_role(
         .await
         .map_err(Error::from)?;
     Ok(Redirect::to(&format!("{MEMBERS}?notice=role")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LifetimeForm {
+    #[serde(default)]
+    max_key_lifetime_days: String,
+}
+
+/// `POST /account/members/key-lifetime`: the owner sets the company's
+/// maximum key lifetime in days (empty: no limit); new keys must expire
+/// within it. A number out of range is shown beside the field.
+pub async fn set_key_lifetime(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn<Account>,
+    headers: HeaderMap,
+    CsrfForm(form): CsrfForm<LifetimeForm>,
+) -> PageResult {
+    if !user.role.is_owner() {
+        return Err(crate::AccountError::OwnerOnly.into());
+    }
+    let typed = form.max_key_lifetime_days.trim();
+    let days = match typed {
+        "" => Ok(None),
+        // Not a number at all: the same message as one out of range.
+        n => n.parse::<i64>().map(Some).map_err(|_| {
+            crate::AccountError::Invalid(crate::FieldError::new(
+                "max_key_lifetime_days",
+                "error.lifetime_days",
+            ))
+        }),
+    };
+    let result = match days {
+        Ok(days) => crate::key_settings::set_max_lifetime(&state, &user, days)
+            .await
+            .map(|()| days),
+        Err(e) => Err(e),
+    };
+    let refusal = match result {
+        Ok(days) => {
+            let notice = if days.is_some() {
+                "lifetime_set"
+            } else {
+                "lifetime_cleared"
+            };
+            return Ok(Redirect::to(&format!("{MEMBERS}?notice={notice}")).into_response());
+        }
+        Err(e) => field_refusal(e)?,
+    };
+    let form_values = (String::new(), Role::Member.as_str().to_owned());
+    let (mut page, cookie) = members_page(
+        &state,
+        &headers,
+        user,
+        None,
+        "",
+        refusal.errors,
+        form_values,
+    )
+    .await?;
+    page.form_lifetime = typed.to_owned();
+    Ok(Page::render(cookie, refusal.status, &page))
 }
 
 #[derive(Template)]

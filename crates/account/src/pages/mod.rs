@@ -9,6 +9,8 @@ mod close_company;
 mod companies;
 mod email;
 mod join;
+mod key_policy_form;
+mod key_settings;
 mod login;
 mod members;
 mod outbox;
@@ -22,6 +24,8 @@ mod signup;
 mod stale_forms;
 mod two_factor;
 mod two_factor_account;
+mod usage;
+mod usage_chart;
 
 use askama::Template;
 use axum::http::{HeaderMap, StatusCode};
@@ -65,6 +69,10 @@ fn key_pages(state: AppState) -> Router<AppState> {
         .route(
             "/account/api-portal/keys/{id}/public-key",
             get(public_key::show).post(public_key::save),
+        )
+        .route(
+            "/account/api-portal/keys/{id}/settings",
+            get(key_settings::show).post(key_settings::save),
         )
         .route_layer(axum::middleware::from_fn_with_state(
             state,
@@ -125,6 +133,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/account/members/two-factor",
             post(two_factor_account::set_policy),
         )
+        .route(
+            "/account/members/key-lifetime",
+            post(members::set_key_lifetime),
+        )
         .route("/signup", get(signup::show).post(signup::submit))
         .route("/account", get(account::show))
         .route("/account/password", post(account::change_password))
@@ -152,6 +164,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/account/audit", get(audit::show))
         .route("/account/outbox", get(outbox::show))
+        .route(usage::USAGE, get(usage::show))
+        .route(usage::USAGE_CSV, get(usage::csv))
         .route("/account/members", get(members::show).post(members::invite))
         .route(
             "/account/members/invitations/{id}/withdraw",

@@ -1,18 +1,19 @@
 //! My Account and its API Portal tab: the company's keys and Add New (a
-//! key's own pages: `revoke`, `roll`, `public_key`).
+//! key's own pages: `revoke`, `roll`, `public_key`, `key_settings`).
 
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect};
-use serde::Deserialize;
 use web::clock::human;
 use web::i18n::T;
 use web::page::{CsrfForm, SignedIn};
 use web::Error;
 
+use super::key_policy_form::{self as policy, ExpiryChoice, FormPairs, ServiceBox};
 use super::{field_refusal, Chrome, FormErrors, NoticeQuery, Page, PageResult};
 use crate::api_keys::{self, NewKeyInput, Signing};
+use crate::key_policy::ServiceCatalog;
 use crate::store::{Account, KeyRow};
 use crate::verify::Status;
 use crate::AccountError;
@@ -56,6 +57,21 @@ pub struct KeyLine {
     fingerprint: String,
     /// Rolled: replaced by a new key, valid until its grace period ends.
     rolled: bool,
+    /// Neither revoked nor expired: it may still be revoked or changed.
+    live: bool,
+    /// The labels of the services it is limited to (empty: every service).
+    services_only: String,
+    /// How many addresses and ranges it may be used from (empty: any).
+    addresses: String,
+}
+
+/// The company's keys and what Add New offers: the operator's services and
+/// the expiries within the company's maximum key lifetime.
+pub struct KeyList {
+    lines: Vec<KeyLine>,
+    services: ServiceCatalog,
+    max_days: Option<i64>,
+    now: i64,
 }
 
 pub struct CreatedKey {
@@ -75,6 +91,13 @@ pub struct PortalPage {
     t: T,
     c: Chrome,
     keys: Vec<KeyLine>,
+    /// The company's maximum key lifetime in days, for the hint (empty: none).
+    lifetime_days: String,
+    expiry_choices: Vec<ExpiryChoice>,
+    /// The last date the date field allows (empty: no limit).
+    last_date: String,
+    services: Vec<ServiceBox>,
+    form_ips: String,
     created: Option<CreatedKey>,
     notice: &'static str,
     errors: FormErrors,
@@ -93,20 +116,25 @@ impl PortalPage {
     pub fn new(
         t: T,
         c: Chrome,
-        keys: Vec<KeyLine>,
+        keys: KeyList,
         created: Option<CreatedKey>,
         notice: &'static str,
     ) -> Self {
         PortalPage {
             t,
             c,
-            keys,
+            lifetime_days: keys.max_days.map(|d| d.to_string()).unwrap_or_default(),
+            expiry_choices: policy::expiry_choices(keys.max_days),
+            last_date: policy::last_date(keys.max_days, keys.now),
+            services: policy::service_boxes(&keys.services, |_| true),
+            form_ips: String::new(),
+            form_expiry: policy::default_expiry(keys.max_days),
+            keys: keys.lines,
             created,
             notice,
             errors: FormErrors::default(),
             form_name: String::new(),
             form_env: "production".into(),
-            form_expiry: "365".into(),
             form_date: String::new(),
             form_signing: "generate".into(),
             form_public_key: String::new(),
@@ -127,7 +155,7 @@ impl PortalPage {
     }
 }
 
-fn status_label(status: Status) -> &'static str {
+pub(super) fn status_label(status: Status) -> &'static str {
     match status {
         Status::Valid => "status.valid",
         Status::Expired => "status.expired",
@@ -146,15 +174,17 @@ fn env_label(env: Environment) -> &'static str {
     }
 }
 
-pub async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>, Error> {
+pub async fn key_lines(state: &AppState, user: &Account) -> Result<KeyList, Error> {
     let now = state.clock.now();
+    let services = state.cfg.services.clone();
+    let max_days = crate::store::key_lifetime(&state.db, &user.company_id).await?;
     // The page shows the newest keys, as many as a company may hold live.
     let page = api_keys::KeyPage {
         page: 1,
         per_page: api_keys::MAX_PER_PAGE,
     };
     let (rows, _) = api_keys::list_page(state, user, page).await?;
-    Ok(rows
+    let lines = rows
         .into_iter()
         .map(|r| {
             let status = api_keys::key_status(&r, now);
@@ -170,12 +200,24 @@ pub async fn key_lines(state: &AppState, user: &Account) -> Result<Vec<KeyLine>,
                 last_used: r.last_used_at.map(human).unwrap_or_default(),
                 fingerprint: api_keys::fingerprint(r.public_key.as_deref()).unwrap_or_default(),
                 rolled: r.replaced_by.is_some(),
+                live: matches!(status, Status::Valid | Status::Disabled),
+                services_only: policy::service_labels(&services, r.services.as_deref()),
+                addresses: match crate::key_policy::allowed_list(r.allowed_ips.as_deref()).len() {
+                    0 => String::new(),
+                    n => n.to_string(),
+                },
                 id: r.id,
                 name: r.name,
                 hint: r.hint,
             }
         })
-        .collect())
+        .collect();
+    Ok(KeyList {
+        lines,
+        services,
+        max_days,
+        now,
+    })
 }
 
 pub async fn show(
@@ -197,98 +239,76 @@ pub async fn show(
     Ok(Page::render(cookie, StatusCode::OK, &page))
 }
 
-#[derive(Deserialize)]
-pub struct CreateForm {
-    name: String,
-    environment: Option<String>,
-    expiry: Option<String>,
-    expiry_date: Option<String>,
-    signing: Option<String>,
-    public_key: Option<String>,
-    nonce: Option<String>,
-}
-
-/// The expiry choice of the form: days from now, a date (end of that day, UTC), or never.
-fn expiry_from_form(
-    choice: &str,
-    date: Option<&str>,
-    now: i64,
-) -> Result<Option<i64>, &'static str> {
-    match choice {
-        "never" => Ok(None),
-        "custom" => {
-            let d = date
-                .map(str::trim)
-                .filter(|d| !d.is_empty())
-                .ok_or("error.expiry_format")?;
-            let ts = web::clock::parse_rfc3339_checked(&format!("{d}T23:59:59Z"))
-                .map_err(api_keys::expiry_error)?;
-            Ok(Some(ts))
-        }
-        days => {
-            let n: i64 = days.parse().map_err(|_| "error.expiry_format")?;
-            if ![30, 90, 365].contains(&n) {
-                return Err("error.expiry_format");
-            }
-            Ok(Some(now + n * 86400))
-        }
-    }
-}
-
 pub async fn create(
     State(state): State<AppState>,
     SignedIn(user): SignedIn<Account>,
     headers: HeaderMap,
-    CsrfForm(form): CsrfForm<CreateForm>,
+    CsrfForm(form): CsrfForm<FormPairs>,
 ) -> PageResult {
-    let expiry_choice = form.expiry.clone().unwrap_or_else(|| "365".into());
+    let field = |name| form.owned(name).unwrap_or_default();
+    let max_days = crate::store::key_lifetime(&state.db, &user.company_id).await?;
+    let expiry_choice = form
+        .owned("expiry")
+        .unwrap_or_else(|| policy::default_expiry(max_days));
     let now = state.clock.now();
-    let mut errors = FormErrors::default();
+    let allowed_ips = policy::ips_of_text(&field("allowed_ips"));
+    let services = policy::services_of_form(&state.cfg.services, &form);
+    // Every field's refusal at once, beside it.
+    let mut errors = policy::field_errors(
+        &state.cfg.services,
+        Some(&field("name")),
+        allowed_ips.as_deref(),
+        services.as_deref(),
+    );
     let mut created = None;
-    let environment = api_keys::parse_environment(form.environment.as_deref());
-    let expires = expiry_from_form(&expiry_choice, form.expiry_date.as_deref(), now);
-    match (environment, expires) {
-        (Err(e), _) => errors = field_refusal(e)?.errors,
-        (_, Err(msg)) => errors.add("expires_at", msg),
-        (Ok(environment), Ok(expires_at)) => {
-            let signing = match form.signing.as_deref().unwrap_or("generate") {
-                "own" => Signing::PublicKey(form.public_key.clone().unwrap_or_default()),
-                "none" => Signing::None,
-                _ => Signing::Generate,
-            };
-            let input = NewKeyInput {
-                name: form.name.clone(),
-                environment,
-                expires_at,
-                signing,
-                nonce: form
-                    .nonce
-                    .clone()
-                    .filter(|n| !n.is_empty() && n.len() <= 64),
-                allowed_ips: None,
-                services: None,
-            };
-            match api_keys::create_key(&state, &user, input).await {
-                Ok(c) => {
-                    created = Some(CreatedKey {
-                        signed: c.row.public_key.is_some(),
-                        name: c.row.name,
-                        key: c.key.expose().to_owned(),
-                        private_key: c
-                            .private_key
-                            .map(|p| p.expose().to_owned())
-                            .unwrap_or_default(),
-                        replaces_until: String::new(),
-                    })
-                }
-                Err(AccountError::AlreadySubmitted) => {
-                    // A repeated submission: the key exists and was shown once already.
-                    return Ok(
-                        Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response()
-                    );
-                }
-                Err(e) => errors = field_refusal(e)?.errors,
+    let environment = match api_keys::parse_environment(form.get("environment")) {
+        Ok(env) => Some(env),
+        Err(e) => {
+            let fe = e.field().ok_or(e)?;
+            errors.add(fe.field, fe.msg);
+            None
+        }
+    };
+    let expires = policy::expiry_of_form(&expiry_choice, form.get("expiry_date"), now, max_days)
+        .map_err(|msg| errors.add("expires_at", msg))
+        .ok();
+    if let (Some(environment), Some(expires_at), true) = (environment, expires, errors.is_empty()) {
+        let signing = match form.get("signing").unwrap_or("generate") {
+            "own" => Signing::PublicKey(field("public_key")),
+            "none" => Signing::None,
+            _ => Signing::Generate,
+        };
+        let input = NewKeyInput {
+            name: field("name"),
+            environment,
+            expires_at,
+            signing,
+            nonce: form
+                .owned("nonce")
+                .filter(|n| !n.is_empty() && n.len() <= 64),
+            allowed_ips,
+            services,
+        };
+        match api_keys::create_key(&state, &user, input).await {
+            Ok(c) => {
+                created = Some(CreatedKey {
+                    signed: c.row.public_key.is_some(),
+                    name: c.row.name,
+                    key: c.key.expose().to_owned(),
+                    private_key: c
+                        .private_key
+                        .map(|p| p.expose().to_owned())
+                        .unwrap_or_default(),
+                    replaces_until: String::new(),
+                })
             }
+            Err(AccountError::AlreadySubmitted) => {
+                // A repeated submission: the key exists and was shown once already.
+                return Ok(
+                    Redirect::to(&format!("{PORTAL}?notice=already_created")).into_response()
+                );
+            }
+            Err(e) => errors = field_refusal(e)?.errors,
         }
     }
     let keys = key_lines(&state, &user).await?;
@@ -299,30 +319,18 @@ pub async fn create(
     };
     let keep_form = created.is_none();
     let (t, c, cookie) = Page::new(&state, &headers, Some(user), PORTAL).parts();
-    let page = PortalPage {
-        t,
-        c,
-        keys,
-        created,
-        notice: "",
-        errors,
-        form_name: if keep_form { form.name } else { String::new() },
-        form_env: form
-            .environment
-            .filter(|_| keep_form)
-            .unwrap_or_else(|| "production".into()),
-        form_expiry: if keep_form {
-            expiry_choice
-        } else {
-            "365".into()
-        },
-        form_date: form.expiry_date.filter(|_| keep_form).unwrap_or_default(),
-        form_signing: form
-            .signing
-            .filter(|_| keep_form)
-            .unwrap_or_else(|| "generate".into()),
-        form_public_key: form.public_key.filter(|_| keep_form).unwrap_or_default(),
-        nonce: web::cookies::new_token(),
-    };
+    let mut page = PortalPage::new(t, c, keys, created, "");
+    page.errors = errors;
+    if keep_form {
+        // The form again with what was entered, its errors beside the fields.
+        page.services = policy::boxes_of_form(&state.cfg.services, &form);
+        page.form_ips = field("allowed_ips");
+        page.form_name = field("name");
+        page.form_env = form.owned("environment").unwrap_or(page.form_env);
+        page.form_expiry = expiry_choice;
+        page.form_date = field("expiry_date");
+        page.form_signing = form.owned("signing").unwrap_or(page.form_signing);
+        page.form_public_key = field("public_key");
+    }
     Ok(Page::render(cookie, status, &page))
 }

@@ -443,7 +443,15 @@ async fn forged_keys_cannot_evict_real_ones(db: &TestDb) {
     }
     let verifier = &app.running.state.verifier;
     for k in &real {
-        assert_eq!(verifier.verify(k, account::verify::Caller::at([127, 0, 0, 1].into())).await.unwrap().status.as_str(), "valid");
+        assert_eq!(
+            verifier
+                .verify(k, account::verify::Caller::at([127, 0, 0, 1].into()))
+                .await
+                .unwrap()
+                .status
+                .as_str(),
+            "valid"
+        );
     }
     assert_eq!(verifier.cached_entries(), real.len());
     // A flood of well-formed keys that are not stored.
@@ -451,7 +459,10 @@ async fn forged_keys_cannot_evict_real_ones(db: &TestDb) {
         let forged = keys::ApiKey::generate(keys::Environment::Production);
         assert_eq!(
             verifier
-                .verify(forged.expose(), account::verify::Caller::at([127, 0, 0, 1].into()))
+                .verify(
+                    forged.expose(),
+                    account::verify::Caller::at([127, 0, 0, 1].into())
+                )
                 .await
                 .unwrap()
                 .status

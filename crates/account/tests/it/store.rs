@@ -145,7 +145,11 @@ async fn many_last_uses_are_written_in_one_flush(db: &TestDb) {
         .expect("seed");
     clock.advance(10);
     for key in &seeded.sample {
-        let verdict = state.verifier.verify(key, account::verify::Caller::at([127, 0, 0, 1].into())).await.expect("verify");
+        let verdict = state
+            .verifier
+            .verify(key, account::verify::Caller::at([127, 0, 0, 1].into()))
+            .await
+            .expect("verify");
         assert_eq!(verdict.status, account::verify::Status::Valid);
     }
     assert_eq!(state.verifier.flush_last_used().await.expect("flush"), KEYS);
