@@ -203,12 +203,47 @@ pub fn parse_allowed_ips<S: AsRef<str>>(ips: Option<&[S]>) -> Result<Option<Stri
     ))
 }
 
+/// A key's allowed addresses as verification tests them: each range as
+/// (network, mask) integers, IPv4 and IPv6 apart, so a check is an AND and
+/// a compare per range (the hot path tests up to 50 of them).
+#[derive(Debug, Default)]
+pub struct AllowedNets {
+    v4: Box<[(u32, u32)]>,
+    v6: Box<[(u128, u128)]>,
+}
+
+impl AllowedNets {
+    /// Whether `ip` is in one of the ranges (an IPv4-mapped address as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match ip.to_canonical() {
+            IpAddr::V4(a) => {
+                let a = u32::from(a);
+                self.v4.iter().any(|&(net, mask)| a & mask == net)
+            }
+            IpAddr::V6(a) => {
+                let a = u128::from(a);
+                self.v6.iter().any(|&(net, mask)| a & mask == net)
+            }
+        }
+    }
+}
+
 /// A key's stored allowed addresses, for verification (`None`: any).
-pub fn stored_nets(stored: Option<&str>) -> Option<Box<[IpNet]>> {
-    stored.map(|s| {
-        s.split_ascii_whitespace()
-            .filter_map(|n| n.parse().ok())
-            .collect()
+pub fn stored_nets(stored: Option<&str>) -> Option<AllowedNets> {
+    let stored = stored?;
+    let (mut v4, mut v6) = (Vec::new(), Vec::new());
+    for net in stored
+        .split_ascii_whitespace()
+        .filter_map(|n| n.parse::<IpNet>().ok())
+    {
+        match net {
+            IpNet::V4(n) => v4.push((u32::from(n.network()), u32::from(n.netmask()))),
+            IpNet::V6(n) => v6.push((u128::from(n.network()), u128::from(n.netmask()))),
+        }
+    }
+    Some(AllowedNets {
+        v4: v4.into(),
+        v6: v6.into(),
     })
 }
 
@@ -217,12 +252,6 @@ pub fn allowed_list(stored: Option<&str>) -> Vec<String> {
     stored
         .map(|s| s.split_ascii_whitespace().map(str::to_owned).collect())
         .unwrap_or_default()
-}
-
-/// Whether `ip` is in one of the nets (an IPv4-mapped address as IPv4).
-pub fn ip_allowed(nets: &[IpNet], ip: IpAddr) -> bool {
-    let ip = ip.to_canonical();
-    nets.iter().any(|n| n.contains(&ip))
 }
 
 /// The longest maximum key lifetime an owner may set: ten years.
@@ -296,10 +325,10 @@ mod tests {
         .unwrap();
         assert_eq!(stored, "203.0.113.7/32 10.0.0.0/8 192.0.2.0/24 2001:db8::/32");
         let nets = stored_nets(Some(&stored)).unwrap();
-        assert!(ip_allowed(&nets, "10.9.9.9".parse().unwrap()));
-        assert!(ip_allowed(&nets, "::ffff:192.0.2.200".parse().unwrap()));
-        assert!(ip_allowed(&nets, "2001:db8:ffff::2".parse().unwrap()));
-        assert!(!ip_allowed(&nets, "203.0.113.8".parse().unwrap()));
+        assert!(nets.contains("10.9.9.9".parse().unwrap()));
+        assert!(nets.contains("::ffff:192.0.2.200".parse().unwrap()));
+        assert!(nets.contains("2001:db8:ffff::2".parse().unwrap()));
+        assert!(!nets.contains("203.0.113.8".parse().unwrap()));
         for bad in ["10.0.0.0/33", "nope", "1.2.3", "::g", "10.0.0.0/8\u{0}"] {
             assert!(parse_allowed_ips(Some(&[bad])).is_err(), "{bad:?}");
         }

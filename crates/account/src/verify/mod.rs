@@ -22,7 +22,6 @@ use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use ipnet::IpNet;
 use keys::jwt::PublicKey;
 use keys::{ApiKey, Environment, KeyHash};
 use web::db::Db;
@@ -36,7 +35,7 @@ struct Known {
     state: store::KeyState,
     public_key: Option<Arc<SigningKey>>,
     /// The key's allowed addresses (`None`: any).
-    allowed: Option<Box<[IpNet]>>,
+    allowed: Option<Box<key_policy::AllowedNets>>,
     /// The services the key may be used for.
     services: ServiceMask,
     last_used: AtomicI64,
@@ -248,7 +247,7 @@ impl Verifier {
         let mut status = status_at(entry.state, now);
         if status == Status::Valid {
             if let Some(nets) = &entry.allowed {
-                if !key_policy::ip_allowed(nets, caller.ip) {
+                if !nets.contains(caller.ip) {
                     status = Status::IpNotAllowed;
                 }
             }
@@ -305,7 +304,7 @@ impl Verifier {
                         pem_hash: keys::hash_str(pem),
                     }))
                 }),
-                allowed: key_policy::stored_nets(stored.allowed_ips.as_deref()),
+                allowed: key_policy::stored_nets(stored.allowed_ips.as_deref()).map(Box::new),
                 services: self.catalog.mask(stored.services.as_deref()),
                 last_used: AtomicI64::new(0),
                 fresh_until: now + POSITIVE_TTL,
