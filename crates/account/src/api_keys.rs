@@ -7,8 +7,8 @@ use serde_json::Value;
 use web::{Error, Secret};
 
 use crate::audit::{self, action};
-use crate::key_policy;
 use crate::fields::text_field;
+use crate::key_policy;
 use crate::store::{self, Account, KeyRow};
 use crate::verify::{status_at, Status};
 use crate::{AccountError, FieldError, Services};
@@ -128,7 +128,10 @@ pub async fn create_key(
 ) -> Result<Created, AccountError> {
     let name = text_field(&input.name, "name", 100)?;
     let allowed_ips = key_policy::parse_allowed_ips(input.allowed_ips.as_deref())?;
-    let services = state.cfg.services.parse_services(input.services.as_deref())?;
+    let services = state
+        .cfg
+        .services
+        .parse_services(input.services.as_deref())?;
     let (public_key, private_key) = match input.signing {
         Signing::None => (None, None),
         Signing::PublicKey(pem) => (Some(parse_public_key(&pem)?), None),

@@ -84,7 +84,9 @@ impl ServiceCatalog {
                     "--service {flag:?}: a name is 1 to 64 of a-z, 0-9 and _, starting with a letter"
                 ));
             }
-            if label.is_empty() || label.chars().count() > 100 || label.chars().any(char::is_control)
+            if label.is_empty()
+                || label.chars().count() > 100
+                || label.chars().any(char::is_control)
             {
                 return Err(format!(
                     "--service {flag:?}: the label must be 1 to 100 visible characters"
@@ -199,7 +201,10 @@ pub fn parse_allowed_ips<S: AsRef<str>>(ips: Option<&[S]>) -> Result<Option<Stri
         }
     }
     Ok(Some(
-        nets.iter().map(IpNet::to_string).collect::<Vec<_>>().join(" "),
+        nets.iter()
+            .map(IpNet::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
     ))
 }
 
@@ -323,7 +328,10 @@ mod tests {
         ]))
         .unwrap()
         .unwrap();
-        assert_eq!(stored, "203.0.113.7/32 10.0.0.0/8 192.0.2.0/24 2001:db8::/32");
+        assert_eq!(
+            stored,
+            "203.0.113.7/32 10.0.0.0/8 192.0.2.0/24 2001:db8::/32"
+        );
         let nets = stored_nets(Some(&stored)).unwrap();
         assert!(nets.contains("10.9.9.9".parse().unwrap()));
         assert!(nets.contains("::ffff:192.0.2.200".parse().unwrap()));
@@ -332,7 +340,9 @@ mod tests {
         for bad in ["10.0.0.0/33", "nope", "1.2.3", "::g", "10.0.0.0/8\u{0}"] {
             assert!(parse_allowed_ips(Some(&[bad])).is_err(), "{bad:?}");
         }
-        let many: Vec<String> = (0..=MAX_ALLOWED_IPS).map(|i| format!("10.0.0.{i}")).collect();
+        let many: Vec<String> = (0..=MAX_ALLOWED_IPS)
+            .map(|i| format!("10.0.0.{i}"))
+            .collect();
         assert!(parse_allowed_ips(Some(&many)).is_err());
         assert_eq!(parse_allowed_ips::<&str>(Some(&[])).unwrap(), None);
     }

@@ -114,4 +114,3 @@ pub async fn roll_key(
         private_key: None,
     })
 }
-

@@ -201,8 +201,8 @@ async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let trusted_proxies = web::proxies::TrustedProxies::parse(&args.trusted_proxy)
         .map_err(|e| anyhow!("--trusted-proxy: {e}"))?;
-    let services = account::key_policy::ServiceCatalog::parse(&args.service)
-        .map_err(|e| anyhow!("{e}"))?;
+    let services =
+        account::key_policy::ServiceCatalog::parse(&args.service).map_err(|e| anyhow!("{e}"))?;
     files::ensure_dir(data_dir)?;
     // Before the apps are built: their metric handles are no-ops otherwise.
     let metrics_listener = match &args.metrics_addr {

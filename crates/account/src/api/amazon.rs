@@ -20,8 +20,8 @@ use crate::amazon::connect;
 use crate::amazon::renewal;
 use crate::amazon::stores::{self, By, NewStoreInput};
 use crate::error::KeyRefusal;
-use crate::store;
 use crate::key_policy::AMAZON_SALES_CHANNEL;
+use crate::store;
 use crate::verify::{PingOutcome, Status};
 use crate::AppState;
 
@@ -106,7 +106,10 @@ impl FromRequestParts<AppState> for StoreKey {
         }
         if verdict.public_key.is_some() {
             let token = header(headers, "x-gw-signature");
-            let (outcome, _) = state.verifier.verify_signed(presented, token, caller).await?;
+            let (outcome, _) = state
+                .verifier
+                .verify_signed(presented, token, caller)
+                .await?;
             // Counted once, with what the call came to.
             let status = super::verify::ping_status(&outcome);
             throttle.count(state, verdict.key_id.as_ref(), status).await;

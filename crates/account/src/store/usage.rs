@@ -52,9 +52,8 @@ async fn add_counts<S: AsRef<str>>(
         .map(|c| format!("{c} = {table}.{c} + excluded.{c}"))
         .collect();
     for chunk in rows.chunks(ROWS) {
-        let mut sql = format!(
-            "INSERT INTO {table} (key_id, {bucket}, {cols}) SELECT * FROM (VALUES "
-        );
+        let mut sql =
+            format!("INSERT INTO {table} (key_id, {bucket}, {cols}) SELECT * FROM (VALUES ");
         for i in 0..chunk.len() {
             sql.push_str(if i == 0 { "(" } else { ",(" });
             for c in 0..10 {
@@ -114,7 +113,11 @@ pub async fn usage(
         .map(|c| format!("CAST(SUM(u.{c}) AS BIGINT)"))
         .collect();
     let sums = sums.join(", ");
-    let key = if key_id.is_some() { " AND u.key_id = $4" } else { "" };
+    let key = if key_id.is_some() {
+        " AND u.key_id = $4"
+    } else {
+        ""
+    };
     let (hourly_bucket, hourly_from, hourly_to) = match grain {
         Grain::Hour => ("u.hour", from, to),
         Grain::Day => ("u.hour / 24", from * 24, to * 24),
@@ -167,18 +170,17 @@ pub async fn roll_up_usage(db: &Db, now: i64) -> Result<u64, DbError> {
     let today = now.div_euclid(86400);
     let cutoff_hour = (today - KEEP_HOURLY_DAYS) * 24;
     let mut tx = db.pool.begin().await?;
-    let taken = sqlx::query_as::<_, (String, i64, i64, i64, i64, i64, i64, i64, i64, i64)>(
-        &format!(
+    let taken =
+        sqlx::query_as::<_, (String, i64, i64, i64, i64, i64, i64, i64, i64, i64)>(&format!(
             "DELETE FROM key_usage WHERE (key_id, hour) IN \
              (SELECT key_id, hour FROM key_usage WHERE hour < $1 LIMIT $2) \
              RETURNING key_id, hour, {}",
             columns()
-        ),
-    )
-    .bind(cutoff_hour)
-    .bind(ROLL_UP_ROWS)
-    .fetch_all(&mut *tx)
-    .await?;
+        ))
+        .bind(cutoff_hour)
+        .bind(ROLL_UP_ROWS)
+        .fetch_all(&mut *tx)
+        .await?;
     let moved = taken.len() as u64;
     let mut days: HashMap<(String, i64), Counts> = HashMap::new();
     for (id, hour, a, i, e, r, d, ip, s, t) in taken {
@@ -187,8 +189,10 @@ pub async fn roll_up_usage(db: &Db, now: i64) -> Result<u64, DbError> {
             *slot += n;
         }
     }
-    let rows: Vec<(String, i64, Counts)> =
-        days.into_iter().map(|((id, day), c)| (id, day, c)).collect();
+    let rows: Vec<(String, i64, Counts)> = days
+        .into_iter()
+        .map(|((id, day), c)| (id, day, c))
+        .collect();
     add_counts(&mut tx, "key_usage_daily", "day", &rows).await?;
     sqlx::query("DELETE FROM key_usage_daily WHERE day < $1")
         .bind(today - KEEP_DAILY_DAYS)

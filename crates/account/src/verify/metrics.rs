@@ -17,7 +17,8 @@ pub(super) struct VerifyMetrics {
 
 impl VerifyMetrics {
     pub fn new() -> Self {
-        let by_status = Status::ALL.map(|s| metrics::counter!("commerce_verifications_total", "status" => s.as_str()));
+        let by_status = Status::ALL
+            .map(|s| metrics::counter!("commerce_verifications_total", "status" => s.as_str()));
         VerifyMetrics {
             by_status,
             misses: metrics::counter!("commerce_verify_cache_misses_total"),

@@ -218,7 +218,10 @@ fn valid_from_memory(
         }
         _ => {
             let token = header(headers, X_GW_SIGNATURE);
-            match state.verifier.signed_from_memory(presented, token, now, caller)? {
+            match state
+                .verifier
+                .signed_from_memory(presented, token, now, caller)?
+            {
                 (PingOutcome::Ok { expires_at }, id) => (ping_body(expires_at), Some(id)),
                 _ => return None,
             }
@@ -262,7 +265,10 @@ async fn verify(
     };
     let service = asked_service(state, headers)?;
     let throttle = Throttle::check(state, ip, Some(presented))?;
-    let verdict = state.verifier.verify(presented, caller(ip, service)).await?;
+    let verdict = state
+        .verifier
+        .verify(presented, caller(ip, service))
+        .await?;
     throttle
         .count(state, verdict.key_id.as_ref(), verdict.status)
         .await;
@@ -361,7 +367,10 @@ async fn ping(
     };
     let token = header(headers, X_GW_SIGNATURE);
     let caller = caller(ip, service);
-    let (outcome, key_id) = state.verifier.verify_signed(presented, token, caller).await?;
+    let (outcome, key_id) = state
+        .verifier
+        .verify_signed(presented, token, caller)
+        .await?;
     throttle
         .count(state, key_id.as_ref(), ping_status(&outcome))
         .await;
